@@ -1,0 +1,1 @@
+//! Message analysis: sentiment and intent (pure functions over text). Filled in next.

@@ -1,0 +1,3 @@
+//! Chat: the WebSocket protocol frames and per-conversation fan-out of committed events.
+
+pub mod protocol;

@@ -1,0 +1,151 @@
+//! Who may do what with a conversation. Pure rules over the principal and the conversation header,
+//! so every endpoint asks the same question and the answer is unit-tested.
+//!
+//! - Customer: only their own conversation; may read and post.
+//! - Agent: conversations they currently take part in, or that no agent owns yet and that are routed
+//!   under one of their skills; may read and post (posting joins them).
+//! - Manager: every conversation, read-only.
+//! - Bot (integration API key): every conversation; may read and post as the assistant.
+
+use super::conversation::ConversationHeader;
+use super::ids::ConversationId;
+use super::user::{Role, User};
+
+/// The authenticated caller of a request or socket.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Principal {
+    Customer { conversation_id: ConversationId },
+    Staff(User),
+    Bot { key_id: String, name: String },
+}
+
+/// What the caller may do with one conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    None,
+    Read,
+    ReadWrite,
+}
+
+impl Access {
+    pub fn can_read(self) -> bool {
+        self != Access::None
+    }
+    pub fn can_write(self) -> bool {
+        self == Access::ReadWrite
+    }
+}
+
+impl Principal {
+    pub fn access(&self, conv: &ConversationHeader) -> Access {
+        match self {
+            Principal::Customer { conversation_id } if *conversation_id == conv.conversation_id => {
+                Access::ReadWrite
+            }
+            Principal::Customer { .. } => Access::None,
+            Principal::Staff(user) if user.disabled => Access::None,
+            Principal::Staff(user) => match user.role {
+                Role::Manager => Access::Read,
+                Role::Agent => {
+                    if conv.has_active_agent(&user.id) {
+                        Access::ReadWrite
+                    } else if conv.active_agents().next().is_none() && user.has_skill(&conv.skill) {
+                        Access::ReadWrite
+                    } else {
+                        Access::None
+                    }
+                }
+            },
+            Principal::Bot { .. } => Access::ReadWrite,
+        }
+    }
+
+    pub fn is_staff_role(&self, role: Role) -> bool {
+        matches!(self, Principal::Staff(u) if u.role == role && !u.disabled)
+    }
+
+    /// A short label for logs (never a secret).
+    pub fn label(&self) -> String {
+        match self {
+            Principal::Customer { conversation_id } => format!("customer:{conversation_id}"),
+            Principal::Staff(u) => format!("{}:{}", u.role.as_str(), u.username),
+            Principal::Bot { name, .. } => format!("bot:{name}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::conversation::{Customer, Participant, ParticipantKind};
+    use crate::domain::ids::{ParticipantId, UserId};
+    use chrono::TimeZone;
+
+    fn now() -> crate::domain::Timestamp {
+        chrono::Utc.with_ymd_and_hms(2026, 3, 12, 14, 30, 0).unwrap()
+    }
+
+    fn user(id: &str, role: Role, skills: &[&str]) -> User {
+        User {
+            id: UserId::from(id),
+            username: id.into(),
+            name: id.into(),
+            role,
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            languages: vec!["en".into()],
+            max_concurrent: 3,
+            disabled: false,
+            created_at: now(),
+        }
+    }
+
+    fn conv(skill: &str) -> ConversationHeader {
+        let mut h = ConversationHeader::new(ConversationId::from("c1"), Customer::default(), now());
+        h.skill = skill.into();
+        h
+    }
+
+    #[test]
+    fn customer_sees_only_their_own() {
+        let c = conv("billing");
+        let own = Principal::Customer { conversation_id: ConversationId::from("c1") };
+        let other = Principal::Customer { conversation_id: ConversationId::from("c2") };
+        assert_eq!(own.access(&c), Access::ReadWrite);
+        assert_eq!(other.access(&c), Access::None);
+    }
+
+    #[test]
+    fn agent_sees_unowned_conversations_of_their_skill_only() {
+        let c = conv("billing");
+        assert_eq!(Principal::Staff(user("a", Role::Agent, &["billing"])).access(&c), Access::ReadWrite);
+        assert_eq!(Principal::Staff(user("b", Role::Agent, &["technical"])).access(&c), Access::None);
+    }
+
+    #[test]
+    fn once_owned_only_the_owner_agent_sees_it() {
+        let mut c = conv("billing");
+        c.participants.push(Participant {
+            id: ParticipantId::from("p"),
+            kind: ParticipantKind::Agent,
+            user_id: Some(UserId::from("a")),
+            name: "A".into(),
+            joined_at: now(),
+            left_at: None,
+        });
+        assert_eq!(Principal::Staff(user("a", Role::Agent, &[])).access(&c), Access::ReadWrite);
+        assert_eq!(Principal::Staff(user("b", Role::Agent, &["billing"])).access(&c), Access::None);
+    }
+
+    #[test]
+    fn manager_reads_everything_but_never_writes() {
+        let c = conv("anything");
+        assert_eq!(Principal::Staff(user("m", Role::Manager, &[])).access(&c), Access::Read);
+    }
+
+    #[test]
+    fn disabled_staff_see_nothing() {
+        let mut u = user("m", Role::Manager, &[]);
+        u.disabled = true;
+        assert_eq!(Principal::Staff(u).access(&conv("x")), Access::None);
+    }
+}

@@ -1,0 +1,276 @@
+//! The unified conversation object and its projection from the event log.
+//!
+//! `ConversationHeader` is everything about a conversation except its messages; it is rebuilt by
+//! applying events in `seq` order (`ConversationHeader::apply`), so storage can keep it as a snapshot
+//! next to the log. `Conversation` is the public shape: the header flattened together with messages.
+
+use super::events::{ConversationEvent, EventBody};
+use super::ids::{ConversationId, ParticipantId, UserId};
+use super::message::{Message, Speaker};
+use super::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Lifecycle of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// The assistant is handling it.
+    #[default]
+    Ai,
+    /// Waiting for a human agent.
+    Queued,
+    /// A human agent owns it; the assistant is silent.
+    WithAgent,
+    /// Closed with the customer's problem resolved.
+    Resolved,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ai => "ai",
+            Self::Queued => "queued",
+            Self::WithAgent => "with_agent",
+            Self::Resolved => "resolved",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "ai" => Self::Ai,
+            "queued" => Self::Queued,
+            "with_agent" => Self::WithAgent,
+            "resolved" => Self::Resolved,
+            _ => return None,
+        })
+    }
+}
+
+/// What we know about the customer's history with the product (the article's `customer.context`).
+/// Keys we do not model stay in `attributes` and round-trip unchanged.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerContext {
+    #[serde(default)]
+    pub previous_interactions: u32,
+    #[serde(default)]
+    pub satisfaction_history: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_usage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_status: Option<String>,
+    #[serde(flatten)]
+    pub attributes: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub context: CustomerContext,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Low,
+    #[default]
+    Medium,
+    High,
+    Critical,
+}
+
+/// Why and to whom a conversation is handed to a person (the article's `escalation`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Escalation {
+    pub trigger: String,
+    #[serde(default)]
+    pub ai_assessment: String,
+    #[serde(default)]
+    pub recommended_agent: String,
+    #[serde(default)]
+    pub urgency: Urgency,
+    #[serde(default)]
+    pub customer_expectation: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantKind {
+    Customer,
+    Ai,
+    Agent,
+}
+
+/// Someone taking part in the conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Participant {
+    pub id: ParticipantId,
+    pub kind: ParticipantKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default)]
+    pub name: String,
+    pub joined_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_at: Option<Timestamp>,
+}
+
+/// A voice/video call held inside the conversation (filled in by the calls capability).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Call {
+    pub call_id: String,
+    pub started_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+}
+
+/// The conversation without its messages: what the event log projects to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationHeader {
+    pub conversation_id: ConversationId,
+    #[serde(default)]
+    pub status: ConversationStatus,
+    #[serde(default)]
+    pub customer: Customer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Escalation>,
+    #[serde(default)]
+    pub participants: Vec<Participant>,
+    #[serde(default)]
+    pub calls: Vec<Call>,
+    /// The skill this conversation is routed under (from the customer's intent); agents with the
+    /// skill see it while no agent owns it.
+    #[serde(default = "default_skill")]
+    pub skill: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+    /// Sequence number of the last event applied.
+    #[serde(default)]
+    pub last_seq: u64,
+}
+
+pub fn default_skill() -> String {
+    "general".to_owned()
+}
+
+impl ConversationHeader {
+    pub fn new(conversation_id: ConversationId, customer: Customer, now: Timestamp) -> Self {
+        Self {
+            conversation_id,
+            status: ConversationStatus::Ai,
+            customer,
+            escalation: None,
+            participants: Vec::new(),
+            calls: Vec::new(),
+            skill: default_skill(),
+            created_at: Some(now),
+            updated_at: Some(now),
+            last_seq: 0,
+        }
+    }
+
+    /// Agents currently taking part (joined and not left).
+    pub fn active_agents(&self) -> impl Iterator<Item = &UserId> {
+        self.participants
+            .iter()
+            .filter(|p| p.kind == ParticipantKind::Agent && p.left_at.is_none())
+            .filter_map(|p| p.user_id.as_ref())
+    }
+
+    pub fn has_active_agent(&self, user: &UserId) -> bool {
+        self.active_agents().any(|u| u == user)
+    }
+
+    /// Fold one committed event into the header. Events must arrive in `seq` order.
+    pub fn apply(&mut self, event: &ConversationEvent) {
+        self.last_seq = event.seq;
+        self.updated_at = Some(event.timestamp);
+        match &event.body {
+            EventBody::ConversationCreated { customer } => self.customer = customer.clone(),
+            EventBody::Message { message, routing_skill } => {
+                if message.speaker == Speaker::Customer {
+                    if let Some(skill) = routing_skill {
+                        self.skill = skill.clone();
+                    }
+                }
+            }
+            EventBody::ParticipantJoined { participant } => {
+                if participant.kind == ParticipantKind::Agent {
+                    self.status = ConversationStatus::WithAgent;
+                }
+                self.participants.retain(|p| p.id != participant.id);
+                self.participants.push(participant.clone());
+            }
+            EventBody::ParticipantLeft { participant_id } => {
+                for p in self.participants.iter_mut().filter(|p| &p.id == participant_id) {
+                    p.left_at = Some(event.timestamp);
+                }
+            }
+            EventBody::StatusChanged { status, .. } => self.status = *status,
+            EventBody::EscalationUpdated { escalation } => self.escalation = Some(escalation.clone()),
+        }
+    }
+}
+
+/// The unified conversation object: header and messages, as served by `GET /api/conversations/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    #[serde(flatten)]
+    pub header: ConversationHeader,
+    #[serde(default)]
+    pub messages: Vec<Message>,
+}
+
+/// One row of a conversation list (agent inbox, manager overview).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    pub conversation_id: ConversationId,
+    pub status: ConversationStatus,
+    pub skill: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sentiment: Option<super::SentimentLabel>,
+    pub last_seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+    /// Agents who currently own it.
+    #[serde(default)]
+    pub agents: Vec<UserId>,
+}
+
+impl ConversationSummary {
+    /// Longest `last_message` preview kept in a summary, in characters.
+    pub const PREVIEW_CHARS: usize = 140;
+
+    pub fn from_header(h: &ConversationHeader, last: Option<&Message>) -> Self {
+        Self {
+            conversation_id: h.conversation_id.clone(),
+            status: h.status,
+            skill: h.skill.clone(),
+            customer_name: h.customer.name.clone(),
+            last_message: last.map(|m| m.content.chars().take(Self::PREVIEW_CHARS).collect()),
+            last_sentiment: last.and_then(|m| m.sentiment),
+            last_seq: h.last_seq,
+            updated_at: h.updated_at,
+            agents: h.active_agents().cloned().collect(),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! A message in a conversation: chat text or a transcribed voice segment, with its analysis.
+
+use super::{ids::MessageId, ids::UserId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Who said it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Speaker {
+    Customer,
+    Ai,
+    Agent,
+    System,
+}
+
+/// How it was said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    Chat,
+    Voice,
+}
+
+/// Coarse emotional reading of a message. `Frustrated` is negative *and* aimed at the situation or
+/// the service (repetition, waiting, things still broken), which is what escalation cares about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SentimentLabel {
+    Positive,
+    Neutral,
+    Negative,
+    Frustrated,
+}
+
+impl SentimentLabel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Positive => "positive",
+            Self::Neutral => "neutral",
+            Self::Negative => "negative",
+            Self::Frustrated => "frustrated",
+        }
+    }
+}
+
+/// A label with its score: `score` is the compound valence in [-1, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sentiment {
+    pub label: SentimentLabel,
+    pub score: f64,
+}
+
+/// One message. `seq` is the conversation event sequence number it was committed under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    #[serde(default)]
+    pub id: MessageId,
+    #[serde(default)]
+    pub seq: u64,
+    pub timestamp: Timestamp,
+    pub speaker: Speaker,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<UserId>,
+    pub content: String,
+    #[serde(default)]
+    pub channel: Channel,
+    /// The article's field: the label as a plain string (`"frustrated"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<SentimentLabel>,
+    /// Compound valence behind `sentiment`, in [-1, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    /// Assistant confidence in its reply, in [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    /// Troubleshooting steps the assistant proposed in this message (ids such as `cache_clear`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions_attempted: Vec<String>,
+    /// Client-chosen idempotency key: resending the same key never stores a second copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+}
+
+impl Message {
+    /// A message with only the required fields set; analysis and ids are filled in later.
+    pub fn new(speaker: Speaker, content: impl Into<String>, timestamp: Timestamp) -> Self {
+        Self {
+            id: MessageId::generate(),
+            seq: 0,
+            timestamp,
+            speaker,
+            agent_id: None,
+            content: content.into(),
+            channel: Channel::Chat,
+            sentiment: None,
+            sentiment_score: None,
+            intent: None,
+            confidence: None,
+            actions_attempted: Vec::new(),
+            client_msg_id: None,
+        }
+    }
+
+    pub fn set_sentiment(&mut self, s: Sentiment) {
+        self.sentiment = Some(s.label);
+        self.sentiment_score = Some(s.score);
+    }
+}

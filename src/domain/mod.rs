@@ -1,0 +1,26 @@
+//! The conversation model shared by every module: ids, the unified conversation object, messages,
+//! participants, calls, users and the per-conversation event log.
+//!
+//! Contract: no IO and no imports from the rest of the crate. Field names on the wire are camelCase and
+//! follow the article's "Unified Conversation Object Model"; extend it, never rename it. Functions that
+//! depend on time take it as an argument.
+
+pub mod access;
+pub mod conversation;
+pub mod events;
+pub mod ids;
+pub mod message;
+pub mod user;
+
+pub use access::{Access, Principal};
+pub use conversation::{
+    Call, Conversation, ConversationHeader, ConversationStatus, ConversationSummary, Customer,
+    CustomerContext, Escalation, Participant, ParticipantKind, Urgency,
+};
+pub use events::{ConversationEvent, EventBody};
+pub use ids::{ConversationId, MessageId, ParticipantId, UserId};
+pub use message::{Channel, Message, Sentiment, SentimentLabel, Speaker};
+pub use user::{Role, User};
+
+/// Wall-clock instant used across the model (UTC, millisecond precision on the wire).
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
