@@ -1,7 +1,14 @@
 //! Warmline: a self-hosted gateway for the moment a support conversation passes from an AI assistant
-//! to a human. `app` is the composition root; see the module map in the README.
+//! to a human. `app` is the composition root; the module map is in the README.
 
 pub mod analysis;
+pub mod app;
 pub mod assistant;
+pub mod bench;
 pub mod chat;
+pub mod config;
 pub mod domain;
+pub mod http;
+pub mod metrics;
+pub mod storage;
+pub mod telemetry;

@@ -1,1 +1,241 @@
-fn main() {}
+//! `warmline`: configuration -> telemetry -> App::build -> serve until stopped.
+
+mod cli;
+
+use clap::Parser;
+use cli::{ApiKeysCommand, BenchCommand, Cli, Command, UsersCommand};
+use std::process::ExitCode;
+use warmline::app::{self, admin, App, AppError};
+use warmline::config::Config;
+use warmline::domain::Role;
+
+/// Exit code for configuration and usage errors, as clap uses.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("warmline: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Some(dir) = &cli.data_dir {
+        config.data_dir = dir.clone();
+    }
+    if let Command::Serve(args) = &cli.command {
+        if let Some(addr) = args.listen {
+            config.listen = addr;
+        }
+    }
+    warmline::telemetry::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("warmline: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("warmline: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), AppError> {
+    match command {
+        Command::Serve(args) => serve(config, args.demo).await,
+        Command::Users(cmd) => users(config, cmd).await,
+        Command::ApiKeys(cmd) => api_keys(config, cmd).await,
+        Command::Bench(BenchCommand::Chat(args)) => warmline::bench::chat::run(args)
+            .await
+            .map_err(|e| AppError::Admin(e.to_string())),
+        Command::Config => {
+            let text =
+                toml::to_string_pretty(&config).map_err(|e| AppError::Admin(e.to_string()))?;
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> Result<(), AppError> {
+    let app = App::build(config).await?;
+    if demo {
+        let created =
+            admin::ensure_demo_users(&*app.store, &app::password_policy(&app.config)?).await?;
+        if !created.is_empty() {
+            println!("\nDemo accounts (shown once; change with `warmline users passwd NAME`):");
+            for (user, password) in &created {
+                println!(
+                    "  {:<8} {:<8} password {:<18} skills {}",
+                    user.role.as_str(),
+                    user.username,
+                    password,
+                    user.skills.join(",")
+                );
+            }
+        }
+    }
+    let listener = app.bind().await?;
+    let addr = listener.local_addr().map_err(AppError::Serve)?;
+    let base = app.config.base_url(addr);
+    println!("\nWarmline is running.");
+    println!("  Customer chat:  {base}/chat");
+    println!("  Agent console:  {base}/agent");
+    println!("  API (OpenAPI):  {base}/api/openapi.json");
+    println!("  Health:         {base}/healthz   Metrics: {base}/metrics");
+    println!("Press Ctrl-C to stop.\n");
+    tracing::info!(%addr, "listening");
+    app.serve(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn users(config: Config, cmd: UsersCommand) -> Result<(), AppError> {
+    let store = app::open_store(&config).await?;
+    let policy = app::password_policy(&config)?;
+    match cmd {
+        UsersCommand::Add(a) => {
+            let role = Role::parse(&a.role).unwrap_or(Role::Agent);
+            let generated = a.password.is_none();
+            let spec = admin::UserSpec {
+                username: a.username,
+                name: a.name,
+                role,
+                password: a.password,
+                skills: a.skills,
+                languages: a.languages,
+                max_concurrent: a.max_concurrent,
+            };
+            let (user, password) = admin::add_user(&*store, &policy, spec).await?;
+            println!(
+                "created {} {} ({})",
+                user.role.as_str(),
+                user.username,
+                user.id
+            );
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UsersCommand::List { json } => {
+            let list = store.list_users().await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list)
+                        .map_err(|e| AppError::Admin(e.to_string()))?
+                );
+            } else {
+                println!(
+                    "{:<16} {:<8} {:<9} {:<24} {:<10} {}",
+                    "USERNAME", "ROLE", "STATUS", "NAME", "LANGUAGES", "SKILLS"
+                );
+                for u in list {
+                    println!(
+                        "{:<16} {:<8} {:<9} {:<24} {:<10} {}",
+                        u.username,
+                        u.role.as_str(),
+                        if u.disabled { "disabled" } else { "active" },
+                        u.name,
+                        u.languages.join(","),
+                        u.skills.join(",")
+                    );
+                }
+            }
+        }
+        UsersCommand::Disable { username } | UsersCommand::Enable { username }
+            if username.is_empty() =>
+        {
+            return Err(AppError::Admin("username is empty".into()));
+        }
+        UsersCommand::Disable { username } => {
+            if !store
+                .set_user_disabled(&username, true, chrono::Utc::now())
+                .await?
+            {
+                return Err(AppError::Admin(format!("no user {username:?}")));
+            }
+            println!("disabled {username}; their sessions are revoked");
+        }
+        UsersCommand::Enable { username } => {
+            if !store
+                .set_user_disabled(&username, false, chrono::Utc::now())
+                .await?
+            {
+                return Err(AppError::Admin(format!("no user {username:?}")));
+            }
+            println!("enabled {username}");
+        }
+        UsersCommand::Passwd { username, password } => {
+            let generated = password.is_none();
+            let pw = admin::set_password(&*store, &policy, &username, password).await?;
+            println!("password changed for {username}; existing sessions revoked");
+            if generated {
+                println!("password: {pw}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn api_keys(config: Config, cmd: ApiKeysCommand) -> Result<(), AppError> {
+    let store = app::open_store(&config).await?;
+    match cmd {
+        ApiKeysCommand::Create { name } => {
+            let (id, secret) = admin::create_api_key(&*store, &name).await?;
+            println!("created key {id} ({name})");
+            println!("secret (shown once): {secret}");
+        }
+        ApiKeysCommand::List => {
+            println!("{:<18} {:<24} {:<26} STATUS", "ID", "NAME", "CREATED");
+            for k in admin::list_api_keys(&*store).await? {
+                let status = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<18} {:<24} {:<26} {status}",
+                    k.id,
+                    k.name,
+                    k.created_at.to_rfc3339()
+                );
+            }
+        }
+        ApiKeysCommand::Revoke { id } => {
+            if !store.revoke_api_key(&id, chrono::Utc::now()).await? {
+                return Err(AppError::Admin(format!("no active key {id:?}")));
+            }
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}

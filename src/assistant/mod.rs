@@ -1,1 +1,224 @@
-//! The assistant: built-in knowledge-base answers and external bot adapters. Filled in next.
+//! The assistant: who answers the customer while no human does.
+//!
+//! Contract:
+//! - [`Assistant::reply`] gets the conversation so far (header and every message, *including* the
+//!   new customer message, already analysed) and that new message, and returns one
+//!   [`AssistantReply`]: the text to send, a confidence in [0, 1], the troubleshooting step ids it
+//!   proposes (`actionsAttempted`), and optionally a [`HandoffRequest`] asking for a person. It never
+//!   stores or sends anything itself; the caller commits the reply as an `ai` message and decides
+//!   what a handoff request or a low confidence leads to.
+//! - Implementations: [`BuiltinAssistant`] (knowledge-base search, no network), [`WebhookAssistant`]
+//!   (an integrator's bot over HTTP, HMAC-signed) and [`OpenAiAssistant`] (any OpenAI-compatible
+//!   chat-completions endpoint). [`build`] picks one from the `[assistant]` config section; `kind =
+//!   "none"` means no assistant replies at all (load tests).
+//! - Replies from external backends are checked the same way: content at most
+//!   [`MAX_CONTENT_BYTES`], confidence clamped into [0, 1]. Every failure is an [`AssistantError`];
+//!   nothing here panics on network or file input.
+//! - Imports only `crate::domain` from the crate.
+
+mod article;
+mod bm25;
+mod builtin;
+mod confidence;
+mod config;
+mod cues;
+mod error;
+mod hmac;
+mod http;
+mod kb;
+mod openai;
+mod phrasing;
+mod plain;
+mod text;
+mod webhook;
+
+#[cfg(test)]
+mod demo_eval;
+#[cfg(test)]
+mod testutil;
+
+pub use builtin::{BuiltinAssistant, Tuning};
+pub use config::AssistantConfig;
+pub use error::AssistantError;
+pub use hmac::{hmac_sha256, signature_header};
+pub use kb::KnowledgeBase;
+pub use openai::OpenAiAssistant;
+pub use webhook::{WebhookAssistant, SIGNATURE_HEADER};
+
+use crate::domain::{Conversation, Message, Urgency};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Longest reply text accepted from an external backend, in bytes.
+pub const MAX_CONTENT_BYTES: usize = 16 * 1024;
+
+/// `HandoffRequest::reason` when the customer asked for a person.
+pub const REASON_CUSTOMER_REQUEST: &str = "customer_request";
+/// `HandoffRequest::reason` when the built-in assistant has no untried suggestion left.
+pub const REASON_KB_EXHAUSTED: &str = "kb_exhausted";
+
+#[async_trait::async_trait]
+pub trait Assistant: Send + Sync + 'static {
+    /// Short name for logs and metrics: `builtin`, `webhook`, `openai:MODEL`.
+    fn name(&self) -> &str;
+
+    /// `conversation` holds the header and every message so far, INCLUDING `message` (the new
+    /// customer message, already analysed: sentiment/intent set).
+    async fn reply(
+        &self,
+        conversation: &Conversation,
+        message: &Message,
+    ) -> Result<AssistantReply, AssistantError>;
+}
+
+/// What the assistant wants to say next. Also the JSON a webhook bot answers with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssistantReply {
+    pub content: String,
+    /// How sure the assistant is that this reply helps, in [0, 1].
+    pub confidence: f64,
+    /// Troubleshooting step ids proposed in this reply (`cache_clear`, ...).
+    #[serde(default)]
+    pub actions_attempted: Vec<String>,
+    /// Set when the assistant asks for a human to take over.
+    #[serde(default)]
+    pub handoff: Option<HandoffRequest>,
+    /// True when the assistant does not know the topic (its content says so).
+    #[serde(default)]
+    pub out_of_scope: bool,
+    /// Knowledge-base passages used, as `article-id#section-slug`.
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffRequest {
+    /// Machine-readable reason, e.g. [`REASON_CUSTOMER_REQUEST`].
+    pub reason: String,
+    /// The agent skill the topic needs, when the assistant knows it.
+    #[serde(default)]
+    pub skill: Option<String>,
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
+}
+
+impl AssistantReply {
+    /// A plain reply with no actions, handoff or sources.
+    pub fn text(content: impl Into<String>, confidence: f64) -> Self {
+        Self {
+            content: content.into(),
+            confidence,
+            actions_attempted: Vec::new(),
+            handoff: None,
+            out_of_scope: false,
+            sources: Vec::new(),
+        }
+    }
+}
+
+/// The assistant configured by `cfg`, or `None` for `kind = "none"`. Validates everything it can
+/// up front (URLs parse, thresholds in range, the knowledge base loads and is non-empty) so a bad
+/// config fails at start, not on the first customer message.
+pub fn build(cfg: &AssistantConfig) -> Result<Option<Arc<dyn Assistant>>, AssistantError> {
+    cfg.validate()?;
+    Ok(match cfg {
+        AssistantConfig::Builtin {
+            kb_dir,
+            min_confidence,
+            followup_penalty,
+        } => {
+            let kb = match kb_dir {
+                Some(dir) => KnowledgeBase::load_dir(dir)?,
+                None => KnowledgeBase::demo()?,
+            };
+            let tuning = Tuning {
+                min_confidence: *min_confidence,
+                followup_penalty: *followup_penalty,
+            };
+            Some(Arc::new(BuiltinAssistant::new(kb, tuning)))
+        }
+        AssistantConfig::Webhook {
+            url,
+            secret,
+            timeout_ms,
+        } => Some(Arc::new(WebhookAssistant::new(
+            url,
+            secret.clone(),
+            *timeout_ms,
+        )?)),
+        AssistantConfig::OpenAi { .. } => Some(Arc::new(OpenAiAssistant::from_config(cfg)?)),
+        AssistantConfig::None => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_picks_the_configured_kind() {
+        let a = build(&AssistantConfig::default()).unwrap().unwrap();
+        assert_eq!(a.name(), "builtin");
+        assert!(build(&AssistantConfig::None).unwrap().is_none());
+        let hook = AssistantConfig::Webhook {
+            url: "http://127.0.0.1:9/bot".into(),
+            secret: None,
+            timeout_ms: 1000,
+        };
+        assert_eq!(build(&hook).unwrap().unwrap().name(), "webhook");
+    }
+
+    #[test]
+    fn build_rejects_what_cannot_work() {
+        for bad in [
+            AssistantConfig::Webhook {
+                url: "not a url".into(),
+                secret: None,
+                timeout_ms: 1000,
+            },
+            AssistantConfig::Webhook {
+                url: "ftp://x/".into(),
+                secret: None,
+                timeout_ms: 1000,
+            },
+            AssistantConfig::Webhook {
+                url: "http://x/".into(),
+                secret: None,
+                timeout_ms: 0,
+            },
+            AssistantConfig::Builtin {
+                kb_dir: Some("/nonexistent/kb".into()),
+                min_confidence: 0.3,
+                followup_penalty: 0.8,
+            },
+            AssistantConfig::Builtin {
+                kb_dir: None,
+                min_confidence: 1.5,
+                followup_penalty: 0.8,
+            },
+        ] {
+            assert!(build(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn reply_json_uses_camel_case_and_defaults() {
+        let r: AssistantReply =
+            serde_json::from_str(r#"{"content":"hi","confidence":0.5}"#).unwrap();
+        assert_eq!(r, AssistantReply::text("hi", 0.5));
+        let r: AssistantReply = serde_json::from_str(
+            r#"{"content":"x","confidence":1,"actionsAttempted":["a"],"handoff":{"reason":"r","urgency":"high"},"outOfScope":true}"#,
+        )
+        .unwrap();
+        assert_eq!(r.actions_attempted, ["a"]);
+        assert_eq!(r.handoff.unwrap().urgency, Some(Urgency::High));
+        assert!(r.out_of_scope);
+        let v = serde_json::to_value(AssistantReply::text("x", 0.1)).unwrap();
+        assert!(
+            v.get("actionsAttempted").is_some() && v.get("outOfScope").is_some(),
+            "{v}"
+        );
+    }
+}

@@ -1,3 +1,7 @@
 //! Chat: the WebSocket protocol frames and per-conversation fan-out of committed events.
 
+pub mod hub;
 pub mod protocol;
+
+pub use hub::{Hub, HubItem, InboxItem};
+pub use protocol::{ClientFrame, PeerInfo, ServerFrame};

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientFrame {
     #[serde(rename_all = "camelCase")]
-    Auth { token: String },
+    Auth {
+        token: String,
+    },
     #[serde(rename_all = "camelCase")]
     Subscribe {
         conversation_id: ConversationId,
@@ -24,7 +26,9 @@ pub enum ClientFrame {
         after_seq: u64,
     },
     #[serde(rename_all = "camelCase")]
-    Unsubscribe { conversation_id: ConversationId },
+    Unsubscribe {
+        conversation_id: ConversationId,
+    },
     /// Staff only: the list of visible conversations, then a summary each time one changes.
     SubscribeInbox,
     #[serde(rename_all = "camelCase")]
@@ -35,7 +39,10 @@ pub enum ClientFrame {
         client_msg_id: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
-    Typing { conversation_id: ConversationId, is_typing: bool },
+    Typing {
+        conversation_id: ConversationId,
+        is_typing: bool,
+    },
     Ping,
 }
 
@@ -63,12 +70,19 @@ pub enum ServerFrame {
     },
     /// A committed conversation event (replayed or live).
     #[serde(rename_all = "camelCase")]
-    Event { event: ConversationEvent },
+    Event {
+        event: ConversationEvent,
+    },
     /// The replay requested by `subscribe` is complete; live events follow.
     #[serde(rename_all = "camelCase")]
-    Subscribed { conversation_id: ConversationId, last_seq: u64 },
+    Subscribed {
+        conversation_id: ConversationId,
+        last_seq: u64,
+    },
     #[serde(rename_all = "camelCase")]
-    Unsubscribed { conversation_id: ConversationId },
+    Unsubscribed {
+        conversation_id: ConversationId,
+    },
     /// A `send_message` was committed under `seq`.
     #[serde(rename_all = "camelCase")]
     Ack {
@@ -80,13 +94,25 @@ pub enum ServerFrame {
         duplicate: bool,
     },
     #[serde(rename_all = "camelCase")]
-    Inbox { conversations: Vec<ConversationSummary> },
+    Inbox {
+        conversations: Vec<ConversationSummary>,
+    },
     #[serde(rename_all = "camelCase")]
-    InboxUpdate { conversation: ConversationSummary },
+    InboxUpdate {
+        conversation: ConversationSummary,
+    },
     #[serde(rename_all = "camelCase")]
-    Typing { conversation_id: ConversationId, from: PeerInfo, is_typing: bool },
+    Typing {
+        conversation_id: ConversationId,
+        from: PeerInfo,
+        is_typing: bool,
+    },
     #[serde(rename_all = "camelCase")]
-    Presence { conversation_id: ConversationId, from: PeerInfo, online: bool },
+    Presence {
+        conversation_id: ConversationId,
+        from: PeerInfo,
+        online: bool,
+    },
     Pong,
     /// `code` is a stable machine-readable name; `ref` echoes the `clientMsgId` or conversation id
     /// of the frame that failed, when there is one.
@@ -101,14 +127,20 @@ pub enum ServerFrame {
 
 impl ServerFrame {
     pub fn error(code: &str, message: impl Into<String>, reference: Option<String>) -> Self {
-        Self::Error { code: code.to_owned(), message: message.into(), reference }
+        Self::Error {
+            code: code.to_owned(),
+            message: message.into(),
+            reference,
+        }
     }
 
     /// Serialised frame. Serialising these types cannot fail (no maps with non-string keys); the
     /// fallback keeps the connection alive if that ever changes.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| {
-            format!(r#"{{"type":"error","code":"internal","message":"frame encoding failed: {e}"}}"#)
+            format!(
+                r#"{{"type":"error","code":"internal","message":"frame encoding failed: {e}"}}"#
+            )
         })
     }
 }

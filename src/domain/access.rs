@@ -82,7 +82,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn now() -> crate::domain::Timestamp {
-        chrono::Utc.with_ymd_and_hms(2026, 3, 12, 14, 30, 0).unwrap()
+        chrono::Utc
+            .with_ymd_and_hms(2026, 3, 12, 14, 30, 0)
+            .unwrap()
     }
 
     fn user(id: &str, role: Role, skills: &[&str]) -> User {
@@ -108,8 +110,12 @@ mod tests {
     #[test]
     fn customer_sees_only_their_own() {
         let c = conv("billing");
-        let own = Principal::Customer { conversation_id: ConversationId::from("c1") };
-        let other = Principal::Customer { conversation_id: ConversationId::from("c2") };
+        let own = Principal::Customer {
+            conversation_id: ConversationId::from("c1"),
+        };
+        let other = Principal::Customer {
+            conversation_id: ConversationId::from("c2"),
+        };
         assert_eq!(own.access(&c), Access::ReadWrite);
         assert_eq!(other.access(&c), Access::None);
     }
@@ -117,8 +123,14 @@ mod tests {
     #[test]
     fn agent_sees_unowned_conversations_of_their_skill_only() {
         let c = conv("billing");
-        assert_eq!(Principal::Staff(user("a", Role::Agent, &["billing"])).access(&c), Access::ReadWrite);
-        assert_eq!(Principal::Staff(user("b", Role::Agent, &["technical"])).access(&c), Access::None);
+        assert_eq!(
+            Principal::Staff(user("a", Role::Agent, &["billing"])).access(&c),
+            Access::ReadWrite
+        );
+        assert_eq!(
+            Principal::Staff(user("b", Role::Agent, &["technical"])).access(&c),
+            Access::None
+        );
     }
 
     #[test]
@@ -132,14 +144,23 @@ mod tests {
             joined_at: now(),
             left_at: None,
         });
-        assert_eq!(Principal::Staff(user("a", Role::Agent, &[])).access(&c), Access::ReadWrite);
-        assert_eq!(Principal::Staff(user("b", Role::Agent, &["billing"])).access(&c), Access::None);
+        assert_eq!(
+            Principal::Staff(user("a", Role::Agent, &[])).access(&c),
+            Access::ReadWrite
+        );
+        assert_eq!(
+            Principal::Staff(user("b", Role::Agent, &["billing"])).access(&c),
+            Access::None
+        );
     }
 
     #[test]
     fn manager_reads_everything_but_never_writes() {
         let c = conv("anything");
-        assert_eq!(Principal::Staff(user("m", Role::Manager, &[])).access(&c), Access::Read);
+        assert_eq!(
+            Principal::Staff(user("m", Role::Manager, &[])).access(&c),
+            Access::Read
+        );
     }
 
     #[test]

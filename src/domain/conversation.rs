@@ -76,7 +76,9 @@ pub struct Customer {
     pub context: CustomerContext,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Low,
@@ -200,7 +202,10 @@ impl ConversationHeader {
         self.updated_at = Some(event.timestamp);
         match &event.body {
             EventBody::ConversationCreated { customer } => self.customer = customer.clone(),
-            EventBody::Message { message, routing_skill } => {
+            EventBody::Message {
+                message,
+                routing_skill,
+            } => {
                 if message.speaker == Speaker::Customer {
                     if let Some(skill) = routing_skill {
                         self.skill = skill.clone();
@@ -215,12 +220,18 @@ impl ConversationHeader {
                 self.participants.push(participant.clone());
             }
             EventBody::ParticipantLeft { participant_id } => {
-                for p in self.participants.iter_mut().filter(|p| &p.id == participant_id) {
+                for p in self
+                    .participants
+                    .iter_mut()
+                    .filter(|p| &p.id == participant_id)
+                {
                     p.left_at = Some(event.timestamp);
                 }
             }
             EventBody::StatusChanged { status, .. } => self.status = *status,
-            EventBody::EscalationUpdated { escalation } => self.escalation = Some(escalation.clone()),
+            EventBody::EscalationUpdated { escalation } => {
+                self.escalation = Some(escalation.clone())
+            }
         }
     }
 }

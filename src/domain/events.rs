@@ -2,7 +2,7 @@
 //! that starts at 1 and has no gaps; a client that knows its last `seq` can ask for exactly what it
 //! missed. Events are immutable once committed.
 
-use super::conversation::{Customer, ConversationStatus, Escalation, Participant};
+use super::conversation::{ConversationStatus, Customer, Escalation, Participant};
 use super::ids::{ConversationId, ParticipantId};
 use super::message::Message;
 use super::Timestamp;

@@ -57,5 +57,8 @@ pub const MAX_ID_LEN: usize = 128;
 
 /// True when `s` could be an id we issued or accept: non-empty, short, no control characters.
 pub fn is_plausible_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= MAX_ID_LEN && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !s.is_empty()
+        && s.len() <= MAX_ID_LEN
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

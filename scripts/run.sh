@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up and runs the gateway on its embedded defaults: a SQLite file under ./data, the built-in
+# assistant, demo agents and a manager (passwords printed once, on first start). Prints the pages'
+# URLs. Pass extra arguments through to `warmline serve`, e.g. `--listen 0.0.0.0:8080`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+echo "==> building warmline (release; the first build takes several minutes)"
+cargo build --release --locked --bin warmline
+exec "$CARGO_TARGET_DIR/release/warmline" serve --demo --data-dir "${WARMLINE_DATA_DIR:-data}" "$@"

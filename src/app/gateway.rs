@@ -1,0 +1,410 @@
+//! The gateway's request-facing core: it authenticates, applies the access rules, analyses customer
+//! messages, commits through the journal and hands customer messages to the assistant worker. It is
+//! what the HTTP layer's `Backend` trait is implemented by.
+
+use super::assistant_worker::AssistantJob;
+use super::credentials::{self, PasswordPolicy};
+use crate::analysis::Analyzer;
+use crate::chat::Hub;
+use crate::config::{AuthConfig, LimitsConfig};
+use crate::domain::ids::{is_plausible_id, MAX_ID_LEN};
+use crate::domain::{
+    Access, Conversation, ConversationEvent, ConversationHeader, ConversationId,
+    ConversationStatus, ConversationSummary, Customer, EventBody, Message, Participant,
+    ParticipantId, ParticipantKind, Principal, Role, Speaker, User,
+};
+use crate::http::backend::{Backend, CreatedConversation, LoginResult, Posted};
+use crate::http::ApiError;
+use crate::metrics::Metrics;
+use crate::storage::{journal::Journal, NewToken, Store, TokenKind, WriteOp, WriteOutcome};
+use async_trait::async_trait;
+use chrono::Utc;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Most conversations returned by one listing.
+const LIST_LIMIT: u32 = 500;
+/// Longest customer name, e-mail or id accepted, in bytes.
+const MAX_CUSTOMER_FIELD: usize = 256;
+/// Largest serialised `customer.context` accepted, in bytes.
+const MAX_CUSTOMER_CONTEXT: usize = 8 * 1024;
+
+pub struct Gateway {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) journal: Journal,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) analyzer: Arc<Analyzer>,
+    pub(crate) assistant_jobs: Option<mpsc::Sender<AssistantJob>>,
+    pub(crate) assistant_name: Option<String>,
+    pub(crate) passwords: PasswordPolicy,
+    /// A real hash of a random password, verified against when the username is unknown.
+    pub(crate) decoy_hash: String,
+    pub(crate) limits: LimitsConfig,
+    pub(crate) auth: AuthConfig,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+fn hours(h: u32) -> chrono::Duration {
+    chrono::Duration::hours(i64::from(h))
+}
+
+impl Gateway {
+    fn check_customer(c: &Customer) -> Result<(), ApiError> {
+        let fields = [Some(&c.id), c.name.as_ref(), c.email.as_ref()];
+        if fields
+            .iter()
+            .flatten()
+            .any(|f| f.len() > MAX_CUSTOMER_FIELD)
+        {
+            return Err(ApiError::BadRequest(format!(
+                "customer id, name and email must be at most {MAX_CUSTOMER_FIELD} bytes"
+            )));
+        }
+        let context_size = serde_json::to_string(&c.context)
+            .map(|s| s.len())
+            .unwrap_or(usize::MAX);
+        if context_size > MAX_CUSTOMER_CONTEXT {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "customer.context must be at most {MAX_CUSTOMER_CONTEXT} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn write(&self, op: WriteOp) -> Result<WriteOutcome, ApiError> {
+        Ok(self.journal.write(op).await?)
+    }
+
+    fn speaker_for(who: &Principal, access: Access) -> Result<Speaker, ApiError> {
+        if !access.can_write() {
+            return Err(ApiError::Forbidden(
+                "you may read this conversation but not write to it".into(),
+            ));
+        }
+        Ok(match who {
+            Principal::Customer { .. } => Speaker::Customer,
+            Principal::Staff(u) if u.role == Role::Agent => Speaker::Agent,
+            Principal::Staff(_) => {
+                return Err(ApiError::Forbidden(
+                    "managers review conversations read-only".into(),
+                ))
+            }
+            Principal::Bot { .. } => Speaker::Ai,
+        })
+    }
+
+    /// An agent who writes into a conversation they are not in joins it first.
+    async fn join_if_needed(
+        &self,
+        header: &ConversationHeader,
+        user: &User,
+    ) -> Result<(), ApiError> {
+        if header.has_active_agent(&user.id) {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let participant = Participant {
+            id: ParticipantId::generate(),
+            kind: ParticipantKind::Agent,
+            user_id: Some(user.id.clone()),
+            name: user.name.clone(),
+            joined_at: now,
+            left_at: None,
+        };
+        let op = WriteOp::Append {
+            conversation_id: header.conversation_id.clone(),
+            body: EventBody::ParticipantJoined { participant },
+            client_id: None,
+            at: now,
+        };
+        match self.write(op).await? {
+            WriteOutcome::Committed { .. } | WriteOutcome::Duplicate { .. } => Ok(()),
+            WriteOutcome::UnknownConversation => Err(ApiError::conversation_not_found()),
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for Gateway {
+    async fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
+        if token.is_empty() || token.len() > 256 {
+            return Err(ApiError::Unauthorized("invalid token".into()));
+        }
+        let digest = credentials::token_digest(token);
+        self.store
+            .resolve_token(&digest, Utc::now())
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("invalid, expired or revoked token".into()))
+    }
+
+    async fn login(&self, username: &str, password: &str) -> Result<LoginResult, ApiError> {
+        if username.len() > MAX_CUSTOMER_FIELD || password.len() > 1024 {
+            return Err(ApiError::Unauthorized("wrong username or password".into()));
+        }
+        let found = self.store.credentials(username).await?;
+        let policy = self.passwords.clone();
+        let password = password.to_owned();
+        // Unknown users cost a hash too, so timing does not reveal which usernames exist.
+        let (user, phc) = match found {
+            Some((u, h)) => (Some(u), h),
+            None => (None, self.decoy_hash.clone()),
+        };
+        let ok = tokio::task::spawn_blocking(move || policy.verify(&password, &phc))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let user = match user {
+            Some(u) if ok && !u.disabled => u,
+            _ => return Err(ApiError::Unauthorized("wrong username or password".into())),
+        };
+        let now = Utc::now();
+        let expires_at = now + hours(self.auth.staff_token_ttl_hours);
+        let (token, hash) = credentials::new_token("wl_s");
+        self.store
+            .insert_token(NewToken {
+                hash,
+                id: credentials::public_id("tok"),
+                kind: TokenKind::Staff,
+                user_id: Some(user.id.clone()),
+                conversation_id: None,
+                name: String::new(),
+                created_at: now,
+                expires_at: Some(expires_at),
+            })
+            .await?;
+        tracing::info!(user = %user.username, "login");
+        Ok(LoginResult {
+            token,
+            expires_at,
+            user,
+        })
+    }
+
+    async fn logout(&self, token: &str) -> Result<(), ApiError> {
+        Ok(self
+            .store
+            .revoke_token(&credentials::token_digest(token), Utc::now())
+            .await?)
+    }
+
+    async fn create_conversation(
+        &self,
+        mut customer: Customer,
+    ) -> Result<CreatedConversation, ApiError> {
+        Self::check_customer(&customer)?;
+        if customer.id.is_empty() {
+            customer.id = format!("cust-{}", uuid::Uuid::now_v7());
+        }
+        let now = Utc::now();
+        let id = ConversationId::generate();
+        let mut header = ConversationHeader::new(id.clone(), customer.clone(), now);
+        header.participants.push(Participant {
+            id: ParticipantId::generate(),
+            kind: ParticipantKind::Customer,
+            user_id: None,
+            name: customer.name.clone().unwrap_or_else(|| "Customer".into()),
+            joined_at: now,
+            left_at: None,
+        });
+        if let Some(name) = &self.assistant_name {
+            header.participants.push(Participant {
+                id: ParticipantId::generate(),
+                kind: ParticipantKind::Ai,
+                user_id: None,
+                name: name.clone(),
+                joined_at: now,
+                left_at: None,
+            });
+        }
+        let (token, hash) = credentials::new_token("wl_c");
+        let customer_token = NewToken {
+            hash,
+            id: credentials::public_id("tok"),
+            kind: TokenKind::Customer,
+            user_id: None,
+            conversation_id: Some(id.clone()),
+            name: String::new(),
+            created_at: now,
+            expires_at: Some(now + hours(self.auth.customer_token_ttl_hours)),
+        };
+        self.write(WriteOp::Create {
+            header,
+            customer_token,
+        })
+        .await?;
+        tracing::info!(conversation_id = %id, "conversation created");
+        Ok(CreatedConversation {
+            conversation_id: id,
+            customer_token: token,
+        })
+    }
+
+    async fn authorize(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+    ) -> Result<(ConversationHeader, Access), ApiError> {
+        let header = self
+            .store
+            .header(id)
+            .await?
+            .ok_or_else(ApiError::conversation_not_found)?;
+        let access = who.access(&header);
+        if !access.can_read() {
+            // Same answer as a missing conversation: a stranger learns nothing.
+            return Err(ApiError::conversation_not_found());
+        }
+        Ok((header, access))
+    }
+
+    async fn conversation(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+    ) -> Result<Conversation, ApiError> {
+        self.authorize(who, id).await?;
+        self.store
+            .conversation(id)
+            .await?
+            .ok_or_else(ApiError::conversation_not_found)
+    }
+
+    async fn events_after(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<ConversationEvent>, ApiError> {
+        self.authorize(who, id).await?;
+        Ok(self.store.events_after(id, after, limit).await?)
+    }
+
+    async fn list_conversations(
+        &self,
+        who: &Principal,
+        status: Option<ConversationStatus>,
+    ) -> Result<Vec<ConversationSummary>, ApiError> {
+        match who {
+            Principal::Customer { .. } => {
+                return Err(ApiError::Forbidden(
+                    "customers can only open their own conversation".into(),
+                ))
+            }
+            Principal::Staff(_) | Principal::Bot { .. } => {}
+        }
+        let rows = self.store.list_conversations(status, LIST_LIMIT).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(h, _)| who.access(h).can_read())
+            .map(|(_, s)| s)
+            .collect())
+    }
+
+    async fn post_message(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        content: String,
+        client_msg_id: Option<String>,
+    ) -> Result<Posted, ApiError> {
+        let content = content.trim().to_owned();
+        if content.is_empty() {
+            return Err(ApiError::BadRequest("message content is empty".into()));
+        }
+        if content.len() > self.limits.max_message_bytes {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "message is {} bytes; the limit is {}",
+                content.len(),
+                self.limits.max_message_bytes
+            )));
+        }
+        if let Some(key) = &client_msg_id {
+            if !is_plausible_id(key) {
+                return Err(ApiError::BadRequest(format!(
+                    "clientMsgId must be 1-{MAX_ID_LEN} characters of letters, digits, '-' or '_'"
+                )));
+            }
+        }
+        let (header, access) = self.authorize(who, id).await?;
+        let speaker = Self::speaker_for(who, access)?;
+        let now = Utc::now();
+        let mut message = Message::new(speaker, content, now);
+        message.client_msg_id = client_msg_id.clone();
+        let mut routing_skill = None;
+        match who {
+            Principal::Customer { .. } => {
+                let analysis = self.analyzer.analyze(&message.content);
+                message.set_sentiment(analysis.sentiment);
+                message.intent = Some(analysis.intent.name.clone());
+                // Route by topic only while nobody owns the conversation and the intent is real.
+                if header.status == ConversationStatus::Ai && analysis.intent.score > 0.0 {
+                    routing_skill = Some(analysis.intent.skill);
+                }
+            }
+            Principal::Staff(user) => {
+                message.agent_id = Some(user.id.clone());
+                self.join_if_needed(&header, user).await?;
+            }
+            Principal::Bot { .. } => {}
+        }
+        let op = WriteOp::Append {
+            conversation_id: id.clone(),
+            body: EventBody::Message {
+                message,
+                routing_skill,
+            },
+            client_id: client_msg_id,
+            at: now,
+        };
+        let (event, duplicate) = match self.write(op).await? {
+            WriteOutcome::Committed { event, .. } => (event, false),
+            WriteOutcome::Duplicate { event } => (event, true),
+            WriteOutcome::UnknownConversation => return Err(ApiError::conversation_not_found()),
+        };
+        let Some(stored) = event.body.message().cloned() else {
+            return Err(ApiError::Conflict(
+                "clientMsgId was already used for something else".into(),
+            ));
+        };
+        if !duplicate && speaker == Speaker::Customer && header.status == ConversationStatus::Ai {
+            if let Some(jobs) = &self.assistant_jobs {
+                let job = AssistantJob {
+                    conversation_id: id.clone(),
+                    message: stored.clone(),
+                };
+                if jobs.try_send(job).is_err() {
+                    // The customer's message is safe; only the automatic reply is skipped.
+                    self.metrics.assistant_failures.inc();
+                    tracing::warn!(conversation_id = %id, "assistant queue full; reply skipped");
+                }
+            }
+        }
+        Ok(Posted {
+            message: stored,
+            duplicate,
+        })
+    }
+
+    fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    fn limits(&self) -> &LimitsConfig {
+        &self.limits
+    }
+
+    async fn ready(&self) -> Result<(), ApiError> {
+        self.store
+            .ping()
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))
+    }
+
+    fn metrics_text(&self) -> String {
+        self.metrics.render()
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}

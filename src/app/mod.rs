@@ -1,0 +1,234 @@
+//! Composition root: picks the implementations named by the configuration, wires the journal, the
+//! hub, the analyser and the assistant together, and runs the HTTP server until shutdown. The only
+//! module that names concrete types.
+
+pub mod admin;
+pub mod assistant_worker;
+pub mod credentials;
+pub mod gateway;
+
+use crate::analysis::{AnalysisError, Analyzer};
+use crate::assistant::AssistantError;
+use crate::chat::Hub;
+use crate::config::Config;
+use crate::metrics::{Metrics, SpeakerLabel};
+use crate::storage::journal::{CommitSink, Journal, JournalObserver};
+use crate::storage::{self, StorageError, Store, WriteOutcome};
+use credentials::{CredentialError, PasswordPolicy};
+use gateway::Gateway;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("analysis: {0}")]
+    Analysis(#[from] AnalysisError),
+    #[error("assistant: {0}")]
+    Assistant(#[from] AssistantError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+    #[error("{0}")]
+    Admin(String),
+}
+
+/// The assembled gateway, ready to serve.
+pub struct App {
+    pub config: Arc<Config>,
+    pub gateway: Arc<Gateway>,
+    pub store: Arc<dyn Store>,
+}
+
+struct JournalMetrics(Arc<Metrics>);
+
+impl JournalObserver for JournalMetrics {
+    fn batch_committed(&self, writes: usize, seconds: f64) {
+        self.0.journal_batch_writes.observe(writes as f64);
+        self.0.journal_commit_seconds.observe(seconds);
+    }
+    fn batch_failed(&self) {
+        self.0.journal_failures.inc();
+    }
+}
+
+/// Opens the configured store, creating the data directory first.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, AppError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| AppError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    Ok(storage::open(&config.database_url(), config.storage.read_connections).await?)
+}
+
+pub fn password_policy(config: &Config) -> Result<PasswordPolicy, AppError> {
+    Ok(PasswordPolicy::new(
+        config.auth.argon2_memory_kib,
+        config.auth.argon2_iterations,
+    )?)
+}
+
+impl App {
+    pub async fn build(config: Config) -> Result<Self, AppError> {
+        let config = Arc::new(config);
+        let store = open_store(&config).await?;
+        let metrics = Arc::new(Metrics::new());
+        let hub = Arc::new(Hub::new());
+
+        let sink: CommitSink = {
+            let (hub, metrics) = (hub.clone(), metrics.clone());
+            Arc::new(move |outcome: &WriteOutcome| {
+                if let WriteOutcome::Committed {
+                    event,
+                    json,
+                    header,
+                    summary,
+                } = outcome
+                {
+                    hub.publish_event(&event.conversation_id, event.seq, json);
+                    hub.publish_inbox(header.clone(), summary);
+                    if let Some(m) = event.body.message() {
+                        let speaker = match m.speaker {
+                            crate::domain::Speaker::Customer => "customer",
+                            crate::domain::Speaker::Ai => "ai",
+                            crate::domain::Speaker::Agent => "agent",
+                            crate::domain::Speaker::System => "system",
+                        };
+                        metrics
+                            .messages_committed
+                            .get_or_create(&SpeakerLabel { speaker })
+                            .inc();
+                    }
+                }
+            })
+        };
+        let observer = Arc::new(JournalMetrics(metrics.clone()));
+        let (journal, _writer) =
+            Journal::spawn(store.clone(), sink, observer, config.storage.max_batch);
+
+        let analyzer = Arc::new(Analyzer::new(&config.analysis)?);
+        let (assistant_jobs, assistant_name) = match crate::assistant::build(&config.assistant)? {
+            Some(assistant) => {
+                let name = assistant.name().to_owned();
+                let (jobs, _worker) = assistant_worker::spawn(
+                    assistant,
+                    store.clone(),
+                    journal.clone(),
+                    metrics.clone(),
+                );
+                (Some(jobs), Some(name))
+            }
+            None => (None, None),
+        };
+
+        let passwords = password_policy(&config)?;
+        let decoy_policy = passwords.clone();
+        let decoy_hash = tokio::task::spawn_blocking(move || {
+            decoy_policy.hash(&credentials::generate_password())
+        })
+        .await
+        .map_err(|e| AppError::Admin(e.to_string()))??;
+
+        let gateway = Arc::new(Gateway {
+            store: store.clone(),
+            journal,
+            hub,
+            analyzer,
+            assistant_jobs,
+            assistant_name,
+            passwords,
+            decoy_hash,
+            limits: config.limits.clone(),
+            auth: config.auth.clone(),
+            metrics,
+        });
+        Ok(Self {
+            config,
+            gateway,
+            store,
+        })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self.gateway.clone())
+    }
+
+    /// Binds the configured address (port 0 picks a free one).
+    pub async fn bind(&self) -> Result<TcpListener, AppError> {
+        let addr = self.config.listen;
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| AppError::Listen { addr, source })
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(AppError::Serve)
+    }
+}
+
+/// A gateway serving in the background (tests, benchmarks): its address and a way to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), AppError>>,
+}
+
+impl Running {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, waits for the server task to end.
+    pub async fn stop(mut self) -> Result<(), AppError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task
+            .await
+            .map_err(|e| AppError::Admin(e.to_string()))?
+    }
+}
+
+/// Builds and starts a gateway in the background.
+pub async fn start(config: Config) -> Result<Running, AppError> {
+    let app = App::build(config).await?;
+    let listener = app.bind().await?;
+    let addr = listener.local_addr().map_err(AppError::Serve)?;
+    let store = app.store.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    Ok(Running {
+        addr,
+        store,
+        stop: Some(stop),
+        task,
+    })
+}

@@ -1,0 +1,7 @@
+//! Shipped benchmarks, run as `warmline bench ...`. Each starts a real gateway in-process on a
+//! loopback port with a temporary database and drives it through its public protocols, the way
+//! real clients do. Results go to stdout (and `--json` for machines); `BENCHMARKS.md` records them.
+
+pub mod chat;
+pub mod client;
+pub mod machine;

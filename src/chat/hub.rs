@@ -1,0 +1,108 @@
+//! Per-conversation fan-out of committed events and ephemeral signals (typing, presence), plus the
+//! staff inbox feed. The hub holds no history: a subscriber that falls behind (`Lagged`) or joins
+//! late fills the gap from storage by `seq`, so fan-out can drop nothing that matters.
+
+use super::protocol::ServerFrame;
+use crate::domain::{ConversationHeader, ConversationId, ConversationSummary};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+/// Frames buffered per conversation before a slow subscriber is told it lagged.
+const CONVERSATION_BUFFER: usize = 1024;
+/// Inbox updates buffered before a slow staff socket lags (it then reloads the list).
+const INBOX_BUFFER: usize = 4096;
+
+/// Something published to a conversation's subscribers.
+#[derive(Debug, Clone)]
+pub enum HubItem {
+    /// A committed event; `frame` is the serialised `ServerFrame::Event`.
+    Event { seq: u64, frame: Arc<str> },
+    /// Not persisted (typing, presence); `origin` is the connection that caused it, which skips it.
+    Ephemeral { origin: u64, frame: Arc<str> },
+}
+
+/// A changed conversation, for staff inboxes; each socket filters by what its user may see.
+#[derive(Debug)]
+pub struct InboxItem {
+    pub header: Arc<ConversationHeader>,
+    pub frame: Arc<str>,
+}
+
+pub struct Hub {
+    conversations: Mutex<HashMap<ConversationId, broadcast::Sender<HubItem>>>,
+    inbox: broadcast::Sender<Arc<InboxItem>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Self {
+        Self {
+            conversations: Mutex::new(HashMap::new()),
+            inbox: broadcast::channel(INBOX_BUFFER).0,
+        }
+    }
+
+    pub fn subscribe(&self, id: &ConversationId) -> broadcast::Receiver<HubItem> {
+        let mut map = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(id.clone())
+            .or_insert_with(|| broadcast::channel(CONVERSATION_BUFFER).0)
+            .subscribe()
+    }
+
+    /// Publishes a committed event given its stored JSON. Must be called in commit order.
+    pub fn publish_event(&self, id: &ConversationId, seq: u64, event_json: &str) {
+        let Some(tx) = self.sender(id) else { return };
+        let frame: Arc<str> = Arc::from(format!(r#"{{"type":"event","event":{event_json}}}"#));
+        let _ = tx.send(HubItem::Event { seq, frame });
+    }
+
+    pub fn publish_ephemeral(&self, id: &ConversationId, origin: u64, frame: &ServerFrame) {
+        let Some(tx) = self.sender(id) else { return };
+        let _ = tx.send(HubItem::Ephemeral {
+            origin,
+            frame: Arc::from(frame.to_json()),
+        });
+    }
+
+    pub fn subscribe_inbox(&self) -> broadcast::Receiver<Arc<InboxItem>> {
+        self.inbox.subscribe()
+    }
+
+    pub fn publish_inbox(&self, header: Arc<ConversationHeader>, summary: &ConversationSummary) {
+        if self.inbox.receiver_count() == 0 {
+            return;
+        }
+        let frame = ServerFrame::InboxUpdate {
+            conversation: summary.clone(),
+        }
+        .to_json();
+        let _ = self.inbox.send(Arc::new(InboxItem {
+            header,
+            frame: Arc::from(frame),
+        }));
+    }
+
+    /// Forgets conversations nobody is subscribed to. Called when a subscription ends.
+    pub fn prune(&self, id: &ConversationId) {
+        let mut map = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
+        if map.get(id).is_some_and(|tx| tx.receiver_count() == 0) {
+            map.remove(id);
+        }
+    }
+
+    /// Conversations with at least one subscriber.
+    pub fn active_conversations(&self) -> usize {
+        self.conversations.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn sender(&self, id: &ConversationId) -> Option<broadcast::Sender<HubItem>> {
+        let map = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id).filter(|tx| tx.receiver_count() > 0).cloned()
+    }
+}

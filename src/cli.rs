@@ -1,0 +1,124 @@
+//! The command line: what each subcommand and option does is in its `--help`.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "warmline",
+    version,
+    about = "Warmline: a self-hosted gateway for the AI-to-human support handoff",
+    long_about = "Warmline runs customer chat with an AI assistant, hands conversations to human agents with a \
+briefing, and keeps everything in one conversation model.\n\nSettings come from built-in defaults, then the \
+TOML file given with --config, then WARMLINE_* environment variables (nested keys joined by '__', e.g. \
+WARMLINE_LIMITS__MAX_MESSAGE_BYTES=32768). Unknown keys and invalid values stop the program with exit code 2."
+)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "WARMLINE_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+    /// Data directory (database, later recordings and models); overrides `data_dir` in the configuration.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the gateway: REST API, WebSocket, pages, /healthz, /readyz and /metrics.
+    Serve(ServeArgs),
+    /// Administer agent and manager accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Administer integration API keys (for external bots and helpdesks).
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(ApiKeysCommand),
+    /// Run a shipped benchmark and print its figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Print the effective configuration (after file and environment) as TOML.
+    Config,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 or 0.0.0.0:8080; overrides `listen`.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// On an empty database, create demo agents (maria, sam, alex) and a manager (morgan) and print
+    /// their passwords once.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an agent or manager; prints the password (generated unless --password is given).
+    Add(UserAddArgs),
+    /// List accounts.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account and revoke its sessions.
+    Disable { username: String },
+    /// Enable a disabled account.
+    Enable { username: String },
+    /// Set a new password (generated unless given) and revoke existing sessions.
+    Passwd {
+        username: String,
+        #[arg(long, env = "WARMLINE_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// Login name: 2-64 letters, digits, '.', '_' or '-'.
+    #[arg(long)]
+    pub username: String,
+    /// Display name shown to customers.
+    #[arg(long)]
+    pub name: String,
+    /// `agent` takes conversations; `manager` reviews everything read-only.
+    #[arg(long, value_parser = ["agent", "manager"], default_value = "agent")]
+    pub role: String,
+    /// Password (at least 8 characters); generated and printed when omitted.
+    #[arg(long, env = "WARMLINE_NEW_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Skills, comma-separated (e.g. billing,technical); conversations are routed by skill.
+    #[arg(long, value_delimiter = ',', default_value = "general")]
+    pub skills: Vec<String>,
+    /// Languages, comma-separated (e.g. en,de).
+    #[arg(long, value_delimiter = ',', default_value = "en")]
+    pub languages: Vec<String>,
+    /// Most conversations handled at the same time.
+    #[arg(long, default_value_t = 3)]
+    pub max_concurrent: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Create a key; the secret is printed once.
+    Create { name: String },
+    /// List keys (never the secrets).
+    List,
+    /// Revoke a key by its id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Chat load: N customer sockets send messages; each is persisted durably and delivered to a
+    /// watching agent socket. Reports messages/s and delivery latency percentiles.
+    Chat(warmline::bench::chat::ChatBenchArgs),
+}

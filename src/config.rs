@@ -1,0 +1,368 @@
+//! Typed settings. Layers, later wins: built-in defaults -> optional TOML file (`--config`) ->
+//! `WARMLINE_*` environment variables (nested keys joined by `__`, e.g.
+//! `WARMLINE_LIMITS__MAX_MESSAGE_BYTES=32768`). Unknown keys are rejected with their name, and values
+//! are validated once at start; `ConfigError` carries a message fit for the operator.
+
+use crate::analysis::AnalysisConfig;
+use crate::assistant::AssistantConfig;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration: {key}: {problem}")]
+    Invalid { key: &'static str, problem: String },
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP/WebSocket listener binds.
+    pub listen: SocketAddr,
+    /// Where the SQLite database (and later recordings and models) live.
+    pub data_dir: PathBuf,
+    /// Base URL printed for people and used in links; derived from `listen` when unset.
+    pub public_url: Option<String>,
+    pub log: LogConfig,
+    pub storage: StorageConfig,
+    pub limits: LimitsConfig,
+    pub auth: AuthConfig,
+    pub analysis: AnalysisConfig,
+    pub assistant: AssistantConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            public_url: None,
+            log: LogConfig::default(),
+            storage: StorageConfig::default(),
+            limits: LimitsConfig::default(),
+            auth: AuthConfig::default(),
+            analysis: AnalysisConfig::default(),
+            assistant: AssistantConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `warmline=debug,tower_http=info`; `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Database URL; `sqlite://<data_dir>/warmline.db` when unset.
+    pub url: Option<String>,
+    /// Most writes grouped into one durable commit.
+    pub max_batch: usize,
+    /// Connections serving reads (WAL lets them run beside the writer).
+    pub read_connections: u32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_batch: 512,
+            read_connections: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Longest message content accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Longest WebSocket frame or HTTP body accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Frames a single WebSocket may send per second (sustained) and in a burst.
+    pub ws_frames_per_second: u32,
+    pub ws_frame_burst: u32,
+    /// HTTP requests (WebSocket upgrades included) per client IP per second, and burst.
+    pub http_requests_per_second_per_ip: u32,
+    pub http_request_burst_per_ip: u32,
+    /// Conversations created per client IP per minute.
+    pub conversations_per_minute_per_ip: u32,
+    /// Simultaneous WebSocket connections for the whole gateway.
+    pub max_connections: usize,
+    /// Conversations one socket may subscribe to.
+    pub max_subscriptions_per_socket: usize,
+    /// Seconds a WebSocket has to authenticate.
+    pub auth_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 16 * 1024,
+            max_frame_bytes: 64 * 1024,
+            ws_frames_per_second: 20,
+            ws_frame_burst: 60,
+            http_requests_per_second_per_ip: 50,
+            http_request_burst_per_ip: 200,
+            conversations_per_minute_per_ip: 30,
+            max_connections: 20_000,
+            max_subscriptions_per_socket: 2_000,
+            auth_timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Lifetime of a staff login token.
+    pub staff_token_ttl_hours: u32,
+    /// Lifetime of the token a customer gets with a new conversation.
+    pub customer_token_ttl_hours: u32,
+    /// argon2id cost (memory in KiB, iterations); OWASP's minimum is 19456 KiB x 2.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            staff_token_ttl_hours: 12,
+            customer_token_ttl_hours: 24 * 30,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// Environment variables that belong to the command line, not to the configuration tree.
+const CLI_ENV: &[&str] = &["CONFIG"];
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::MissingFile(path.to_owned()));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        fig = fig.merge(
+            Env::prefixed("WARMLINE_")
+                .filter(|k| !CLI_ENV.iter().any(|c| k.as_str().eq_ignore_ascii_case(c)))
+                .split("__"),
+        );
+        let cfg: Config = fig.extract().map_err(|e| ConfigError::Load(describe(e)))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        check(
+            "limits.max_message_bytes",
+            (1..=1 << 20).contains(&l.max_message_bytes),
+            "must be 1..=1048576",
+        )?;
+        check(
+            "limits.max_frame_bytes",
+            l.max_frame_bytes >= l.max_message_bytes + 1024 && l.max_frame_bytes <= 16 << 20,
+            "must exceed max_message_bytes by at least 1024 and be at most 16 MiB",
+        )?;
+        check(
+            "limits.ws_frames_per_second",
+            l.ws_frames_per_second > 0,
+            "must be positive",
+        )?;
+        check(
+            "limits.ws_frame_burst",
+            l.ws_frame_burst > 0,
+            "must be positive",
+        )?;
+        check(
+            "limits.http_requests_per_second_per_ip",
+            l.http_requests_per_second_per_ip > 0,
+            "must be positive",
+        )?;
+        check(
+            "limits.http_request_burst_per_ip",
+            l.http_request_burst_per_ip > 0,
+            "must be positive",
+        )?;
+        check(
+            "limits.conversations_per_minute_per_ip",
+            l.conversations_per_minute_per_ip > 0,
+            "must be positive",
+        )?;
+        check(
+            "limits.max_connections",
+            l.max_connections > 0,
+            "must be positive",
+        )?;
+        check(
+            "limits.max_subscriptions_per_socket",
+            l.max_subscriptions_per_socket > 0,
+            "must be positive",
+        )?;
+        check(
+            "limits.auth_timeout_secs",
+            l.auth_timeout_secs > 0,
+            "must be positive",
+        )?;
+        check(
+            "storage.max_batch",
+            (1..=10_000).contains(&self.storage.max_batch),
+            "must be 1..=10000",
+        )?;
+        check(
+            "storage.read_connections",
+            (1..=64).contains(&self.storage.read_connections),
+            "must be 1..=64",
+        )?;
+        if let Some(url) = &self.storage.url {
+            check(
+                "storage.url",
+                url.starts_with("sqlite:"),
+                "only sqlite: URLs are supported so far",
+            )?;
+        }
+        let a = &self.auth;
+        check(
+            "auth.staff_token_ttl_hours",
+            a.staff_token_ttl_hours > 0,
+            "must be positive",
+        )?;
+        check(
+            "auth.customer_token_ttl_hours",
+            a.customer_token_ttl_hours > 0,
+            "must be positive",
+        )?;
+        check(
+            "auth.argon2_memory_kib",
+            a.argon2_memory_kib >= 8,
+            "must be at least 8",
+        )?;
+        check(
+            "auth.argon2_iterations",
+            a.argon2_iterations >= 1,
+            "must be at least 1",
+        )?;
+        if let Some(url) = &self.public_url {
+            check(
+                "public_url",
+                url.starts_with("http://") || url.starts_with("https://"),
+                "must start with http:// or https://",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        match &self.storage.url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("warmline.db").display()),
+        }
+    }
+
+    /// The base URL for links, given the address actually bound.
+    pub fn base_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None if bound.ip().is_unspecified() => format!("http://127.0.0.1:{}", bound.port()),
+            None => format!("http://{bound}"),
+        }
+    }
+}
+
+fn check(key: &'static str, ok: bool, problem: &str) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            key,
+            problem: problem.to_owned(),
+        })
+    }
+}
+
+/// figment's errors name the key path and the source; flatten them into one readable line.
+fn describe(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "w.toml",
+                "listen = \"127.0.0.1:9000\"\n[limits]\nmax_message_bytes = 2048\n",
+            )?;
+            jail.set_env("WARMLINE_LIMITS__MAX_MESSAGE_BYTES", "4096");
+            let cfg = Config::load(Some(Path::new("w.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.listen.port(), 9000);
+            assert_eq!(cfg.limits.max_message_bytes, 4096);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.toml");
+        let mut f = std::fs::File::create(&path).unwrap();
+        writeln!(f, "[limits]\nmax_mesage_bytes = 10").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("max_mesage_bytes"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_their_key() {
+        let mut cfg = Config::default();
+        cfg.limits.max_message_bytes = 0;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("limits.max_message_bytes"), "{err}");
+    }
+}

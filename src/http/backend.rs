@@ -1,0 +1,87 @@
+//! What the HTTP layer needs from the rest of the gateway. `app::Gateway` implements it; the router
+//! is generic over it, so http never names a concrete store or engine and tests could supply another.
+
+use super::error::ApiError;
+use crate::chat::Hub;
+use crate::config::LimitsConfig;
+use crate::domain::{
+    Access, Conversation, ConversationEvent, ConversationHeader, ConversationId,
+    ConversationStatus, ConversationSummary, Customer, Message, Principal, Timestamp, User,
+};
+use async_trait::async_trait;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedConversation {
+    pub conversation_id: ConversationId,
+    pub customer_token: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResult {
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub user: User,
+}
+
+/// A message after it was committed (or found already committed under its `clientMsgId`).
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub message: Message,
+    pub duplicate: bool,
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// The principal behind a bearer token; `Unauthorized` when unknown, expired or revoked.
+    async fn authenticate(&self, token: &str) -> Result<Principal, ApiError>;
+    async fn login(&self, username: &str, password: &str) -> Result<LoginResult, ApiError>;
+    async fn logout(&self, token: &str) -> Result<(), ApiError>;
+
+    async fn create_conversation(
+        &self,
+        customer: Customer,
+    ) -> Result<CreatedConversation, ApiError>;
+    /// The header and what `who` may do with it; `NotFound` when it does not exist or `who` may not
+    /// see it (a stranger cannot tell the two apart).
+    async fn authorize(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+    ) -> Result<(ConversationHeader, Access), ApiError>;
+    async fn conversation(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+    ) -> Result<Conversation, ApiError>;
+    async fn events_after(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<ConversationEvent>, ApiError>;
+    async fn list_conversations(
+        &self,
+        who: &Principal,
+        status: Option<ConversationStatus>,
+    ) -> Result<Vec<ConversationSummary>, ApiError>;
+    /// Commits a message from `who`; returns only after it is durable.
+    async fn post_message(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        content: String,
+        client_msg_id: Option<String>,
+    ) -> Result<Posted, ApiError>;
+
+    fn hub(&self) -> &Hub;
+    fn limits(&self) -> &LimitsConfig;
+    /// Readiness: storage answers and the writer runs.
+    async fn ready(&self) -> Result<(), ApiError>;
+    /// Prometheus text exposition.
+    fn metrics_text(&self) -> String;
+    fn metrics(&self) -> &crate::metrics::Metrics;
+}

@@ -1,0 +1,112 @@
+//! The one error type of the HTTP and WebSocket API. Every failure a client can cause maps to a
+//! status and a stable `code`; internal failures are logged with their cause and answered with a
+//! generic message, so nothing about the inside leaks.
+//!
+//! | status | code                  | when                                                     |
+//! |--------|-----------------------|----------------------------------------------------------|
+//! | 400    | `bad_request`         | malformed JSON, missing or invalid fields                |
+//! | 401    | `unauthorized`        | missing, unknown, expired or revoked token; bad password |
+//! | 403    | `forbidden`           | authenticated, but not allowed to do this                |
+//! | 404    | `not_found`           | no such resource, or one the caller may not see          |
+//! | 409    | `conflict`            | already exists                                           |
+//! | 413    | `payload_too_large`   | message or body over the configured limit                |
+//! | 429    | `rate_limited`        | too many requests or frames                              |
+//! | 503    | `unavailable`         | storage not reachable, shutting down                     |
+//! | 500    | `internal`            | a bug or a failure we did not foresee                    |
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("service unavailable")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::RateLimited(_) => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The message shown to the client: internal details stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Unavailable(_) => "the service is temporarily unavailable".into(),
+            Self::Internal(_) => "internal error; it has been logged".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn conversation_not_found() -> Self {
+        Self::NotFound("conversation not found".into())
+    }
+
+    fn log(&self) {
+        match self {
+            Self::Internal(cause) => tracing::error!(%cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "unavailable"),
+            _ => {}
+        }
+    }
+}
+
+impl From<crate::storage::StorageError> for ApiError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        use crate::storage::StorageError as S;
+        match e {
+            S::Conflict(what) => Self::Conflict(format!("{what} already exists")),
+            S::WriterGone => Self::Unavailable(e.to_string()),
+            S::Database(sqlx::Error::PoolTimedOut) => Self::Unavailable(e.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let body = json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        (self.status(), axum::Json(body)).into_response()
+    }
+}

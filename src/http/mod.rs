@@ -1,0 +1,160 @@
+//! The HTTP surface: REST, the WebSocket, the pages, health and metrics, on one axum router that is
+//! generic over the `Backend` it serves. Every request passes the guard: per-IP rate limits, a
+//! tracing span carrying the conversation id when the path names one, and a status counter.
+
+pub mod assets;
+pub mod backend;
+pub mod error;
+pub mod extract;
+pub mod ratelimit;
+pub mod rest;
+pub mod ws;
+
+pub use backend::Backend;
+pub use error::ApiError;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use ratelimit::IpLimits;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use tracing::Instrument;
+
+/// The OpenAPI 3.1 description of the REST API, served at `/api/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn router<B: Backend>(backend: Arc<B>) -> Router {
+    let limits = IpLimits::new(backend.limits());
+    let body_limit = backend.limits().max_frame_bytes;
+    Router::new()
+        .route(
+            "/api/conversations",
+            post(rest::create_conversation::<B>).get(rest::list_conversations::<B>),
+        )
+        .route("/api/conversations/{id}", get(rest::get_conversation::<B>))
+        .route(
+            "/api/conversations/{id}/messages",
+            post(rest::post_message::<B>),
+        )
+        .route("/api/conversations/{id}/events", get(rest::events::<B>))
+        .route("/api/auth/login", post(rest::login::<B>))
+        .route("/api/auth/logout", post(rest::logout::<B>))
+        .route("/api/me", get(rest::me))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/ws", get(ws::upgrade::<B>))
+        .route("/healthz", get(rest::healthz))
+        .route("/readyz", get(rest::readyz::<B>))
+        .route("/metrics", get(metrics::<B>))
+        .route("/", get(assets::index))
+        .route("/chat", get(assets::customer_page))
+        .route("/agent", get(assets::agent_page))
+        .route("/static/{*path}", get(assets::static_file))
+        .fallback(rest::not_found)
+        .layer(middleware::from_fn_with_state(
+            (backend.clone(), limits),
+            guard::<B>,
+        ))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(backend)
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+}
+
+/// The client address; requests that did not come through a socket (in-process tests) count as
+/// loopback.
+pub fn client_ip(req: &Request) -> IpAddr {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+async fn guard<B: Backend>(
+    State((backend, limits)): State<(Arc<B>, Arc<IpLimits>)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let ip = client_ip(&req);
+    let path = req.uri().path().to_owned();
+    let conversation_id = path
+        .strip_prefix("/api/conversations/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|id| crate::domain::ids::is_plausible_id(id))
+        .unwrap_or("")
+        .to_owned();
+    let span = tracing::info_span!("request", method = %req.method(), path = %path, conversation_id = %conversation_id);
+    let is_probe = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
+    let creating = req.method() == axum::http::Method::POST && path == "/api/conversations";
+    let started = std::time::Instant::now();
+    let response = async {
+        if !is_probe {
+            if let Err(e) = limits.check_request(ip) {
+                backend
+                    .metrics()
+                    .rate_limited
+                    .get_or_create(&crate::metrics::ReasonLabel { reason: "http" })
+                    .inc();
+                return e.into_response();
+            }
+            if creating {
+                if let Err(e) = limits.check_new_conversation(ip) {
+                    backend
+                        .metrics()
+                        .rate_limited
+                        .get_or_create(&crate::metrics::ReasonLabel {
+                            reason: "new_conversation",
+                        })
+                        .inc();
+                    return e.into_response();
+                }
+            }
+        }
+        next.run(req).await
+    }
+    .instrument(span.clone())
+    .await;
+    let status = response.status().as_u16();
+    backend
+        .metrics()
+        .http_responses
+        .get_or_create(&crate::metrics::StatusLabel { status })
+        .inc();
+    span.in_scope(|| {
+        tracing::debug!(
+            status,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "response"
+        )
+    });
+    response
+}
+
+/// `/metrics` answers scrapers on loopback, and managers or integration keys elsewhere.
+async fn metrics<B: Backend>(State(b): State<Arc<B>>, req: Request) -> Result<Response, ApiError> {
+    if !client_ip(&req).is_loopback() {
+        let (mut parts, _) = req.into_parts();
+        let token = extract::bearer(&parts).map(str::to_owned).ok_or_else(|| {
+            ApiError::Unauthorized(
+                "metrics outside loopback need a manager or integration token".into(),
+            )
+        })?;
+        let who = b.authenticate(&token).await?;
+        let allowed = who.is_staff_role(crate::domain::Role::Manager)
+            || matches!(who, crate::domain::Principal::Bot { .. });
+        if !allowed {
+            return Err(ApiError::Forbidden(
+                "metrics are for managers and integrations".into(),
+            ));
+        }
+        parts.extensions.clear();
+    }
+    Ok(rest::metrics(State(b)).await.into_response())
+}

@@ -1,0 +1,254 @@
+//! REST handlers. Each one names the caller (`Caller`) unless it is public by design (creating a
+//! conversation, logging in), and delegates every decision to the `Backend`.
+
+use super::backend::{Backend, CreatedConversation, LoginResult};
+use super::error::ApiError;
+use super::extract::{Caller, JsonBody, QueryParams};
+use crate::domain::ids::is_plausible_id;
+use crate::domain::{
+    Conversation, ConversationEvent, ConversationId, ConversationStatus, Customer, Message,
+    Principal,
+};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
+    if is_plausible_id(raw) {
+        Ok(ConversationId::from(raw))
+    } else {
+        Err(ApiError::conversation_not_found())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateConversationBody {
+    #[serde(default)]
+    pub customer: Option<Customer>,
+}
+
+pub async fn create_conversation<B: Backend>(
+    State(b): State<Arc<B>>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(StatusCode, Json<CreatedConversation>), ApiError> {
+    let body = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge("request body is over the size limit".into())
+        }
+        _ => ApiError::BadRequest(r.body_text()),
+    })?;
+    // The body is optional: an anonymous visitor starts a chat with no details at all.
+    let customer = if body.iter().all(u8::is_ascii_whitespace) {
+        Customer::default()
+    } else {
+        serde_json::from_slice::<CreateConversationBody>(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
+            .customer
+            .unwrap_or_default()
+    };
+    let created = b.create_conversation(customer).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+pub async fn get_conversation<B: Backend>(
+    State(b): State<Arc<B>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Conversation>, ApiError> {
+    Ok(Json(
+        b.conversation(&caller.principal, &conversation_id(&id)?)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ConversationList {
+    conversations: Vec<crate::domain::ConversationSummary>,
+}
+
+pub async fn list_conversations<B: Backend>(
+    State(b): State<Arc<B>>,
+    caller: Caller,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<Json<ConversationList>, ApiError> {
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(ConversationStatus::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "unknown status {s:?} (expected ai, queued, with_agent or resolved)"
+            ))
+        })?),
+    };
+    let conversations = b.list_conversations(&caller.principal, status).await?;
+    Ok(Json(ConversationList { conversations }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PostMessageBody {
+    pub content: String,
+    #[serde(default)]
+    pub client_msg_id: Option<String>,
+}
+
+pub async fn post_message<B: Backend>(
+    State(b): State<Arc<B>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PostMessageBody>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let posted = b
+        .post_message(
+            &caller.principal,
+            &conversation_id(&id)?,
+            body.content,
+            body.client_msg_id,
+        )
+        .await?;
+    let status = if posted.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(posted.message)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    #[serde(default)]
+    pub after: u64,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPage {
+    events: Vec<ConversationEvent>,
+    /// Sequence number of the last event returned (or `after` when there was none).
+    last_seq: u64,
+    /// True when more events follow; ask again with `after=lastSeq`.
+    more: bool,
+}
+
+/// Most events returned by one call.
+const EVENT_PAGE_MAX: u32 = 1000;
+
+pub async fn events<B: Backend>(
+    State(b): State<Arc<B>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<EventsQuery>,
+) -> Result<Json<EventPage>, ApiError> {
+    let limit = q.limit.unwrap_or(EVENT_PAGE_MAX).clamp(1, EVENT_PAGE_MAX);
+    let events = b
+        .events_after(
+            &caller.principal,
+            &conversation_id(&id)?,
+            q.after,
+            limit + 1,
+        )
+        .await?;
+    let more = events.len() > limit as usize;
+    let events: Vec<_> = events.into_iter().take(limit as usize).collect();
+    let last_seq = events.last().map(|e| e.seq).unwrap_or(q.after);
+    Ok(Json(EventPage {
+        events,
+        last_seq,
+        more,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+pub async fn login<B: Backend>(
+    State(b): State<Arc<B>>,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Json<LoginResult>, ApiError> {
+    Ok(Json(b.login(&body.username, &body.password).await?))
+}
+
+pub async fn logout<B: Backend>(
+    State(b): State<Arc<B>>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    b.logout(&caller.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<crate::domain::User>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation_id: Option<ConversationId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+pub async fn me(caller: Caller) -> Json<Me> {
+    Json(match caller.principal {
+        Principal::Customer { conversation_id } => Me {
+            kind: "customer",
+            user: None,
+            conversation_id: Some(conversation_id),
+            name: None,
+        },
+        Principal::Staff(u) => Me {
+            kind: u.role.as_str(),
+            user: Some(u),
+            conversation_id: None,
+            name: None,
+        },
+        Principal::Bot { name, .. } => Me {
+            kind: "bot",
+            user: None,
+            conversation_id: None,
+            name: Some(name),
+        },
+    })
+}
+
+pub async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+pub async fn readyz<B: Backend>(
+    State(b): State<Arc<B>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    b.ready().await?;
+    Ok(Json(serde_json::json!({ "status": "ready" })))
+}
+
+pub async fn metrics<B: Backend>(State(b): State<Arc<B>>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        b.metrics_text(),
+    )
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}

@@ -1,0 +1,581 @@
+//! The WebSocket session at `/api/ws` (frames in `chat::protocol`).
+//!
+//! One task reads frames, one writes them; each subscription is a task that replays from storage and
+//! then forwards live events from the hub, deduplicating by `seq` so a reconnecting client gets every
+//! event it missed exactly once, in order. A send is acknowledged only after the journal commits it.
+//! Frames are rate-limited per connection; a client that keeps flooding is disconnected.
+
+use super::backend::Backend;
+use super::error::ApiError;
+use crate::chat::{ClientFrame, HubItem, PeerInfo, ServerFrame};
+use crate::domain::{ConversationId, Principal};
+use crate::metrics::ReasonLabel;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::AbortHandle;
+use tracing::{debug, Instrument};
+
+/// Frames queued for one socket before forwarders wait (and, if it lasts, lag and refill).
+const OUTBOUND_BUFFER: usize = 1024;
+/// Events fetched from storage per replay page.
+const REPLAY_PAGE: u32 = 500;
+/// Close codes in the private range: authentication failed, or the client flooded us.
+const CLOSE_UNAUTHORIZED: u16 = 4401;
+const CLOSE_POLICY: u16 = 1008;
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+enum Outbound {
+    Frame(Arc<str>),
+    Close(u16, &'static str),
+}
+
+pub async fn upgrade<B: Backend>(
+    State(b): State<Arc<B>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let limits = b.limits();
+    if b.metrics().ws_connections.get() >= limits.max_connections as i64 {
+        return Err(ApiError::Unavailable("connection limit reached".into()));
+    }
+    // A token in the header authenticates before the upgrade; otherwise the first frame must.
+    let pre_auth = match bearer_from(&headers) {
+        Some(token) => Some(b.authenticate(token).await?),
+        None => None,
+    };
+    let max = limits.max_frame_bytes;
+    Ok(ws
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| run(b, socket, pre_auth)))
+}
+
+fn bearer_from(headers: &HeaderMap) -> Option<&str> {
+    let v = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn run<B: Backend>(b: Arc<B>, socket: WebSocket, pre_auth: Option<Principal>) {
+    let conn = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    b.metrics().ws_connections.inc();
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut out_rx) = mpsc::channel::<Outbound>(OUTBOUND_BUFFER);
+    let writer = tokio::spawn(async move {
+        while let Some(item) = out_rx.recv().await {
+            let res = match item {
+                Outbound::Frame(f) => sink.send(WsMessage::Text(f.as_ref().into())).await,
+                Outbound::Close(code, reason) => {
+                    let _ = sink
+                        .send(WsMessage::Close(Some(CloseFrame {
+                            code,
+                            reason: reason.into(),
+                        })))
+                        .await;
+                    break;
+                }
+            };
+            if res.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    let who = match pre_auth {
+        Some(p) => Some(p),
+        None => authenticate_first_frame(&b, &mut stream, &out).await,
+    };
+    if let Some(who) = who {
+        let span = tracing::info_span!("ws", conn, who = %who.label());
+        let mut session = Session::new(b.clone(), who, conn, out.clone());
+        async {
+            session.send(&session.ready_frame()).await;
+            session.serve(&mut stream).await;
+            session.close();
+        }
+        .instrument(span)
+        .await;
+    } else {
+        let _ = out
+            .send(Outbound::Close(CLOSE_UNAUTHORIZED, "unauthorized"))
+            .await;
+    }
+    drop(out);
+    let _ = writer.await;
+    b.metrics().ws_connections.dec();
+}
+
+async fn authenticate_first_frame<B: Backend>(
+    b: &Arc<B>,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    out: &mpsc::Sender<Outbound>,
+) -> Option<Principal> {
+    let wait = Duration::from_secs(b.limits().auth_timeout_secs);
+    let reply = |f: ServerFrame| Outbound::Frame(Arc::from(f.to_json()));
+    let first = match tokio::time::timeout(wait, stream.next()).await {
+        Ok(Some(Ok(WsMessage::Text(t)))) => t,
+        Ok(_) => return None,
+        Err(_) => {
+            let _ = out
+                .send(reply(ServerFrame::error(
+                    "unauthorized",
+                    "authenticate within the time limit",
+                    None,
+                )))
+                .await;
+            return None;
+        }
+    };
+    match serde_json::from_str::<ClientFrame>(&first) {
+        Ok(ClientFrame::Auth { token }) => match b.authenticate(&token).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let _ = out
+                    .send(reply(ServerFrame::error(
+                        e.code(),
+                        e.public_message(),
+                        None,
+                    )))
+                    .await;
+                None
+            }
+        },
+        _ => {
+            let msg = "the first frame must be {\"type\":\"auth\",\"token\":\"...\"}";
+            let _ = out
+                .send(reply(ServerFrame::error("unauthorized", msg, None)))
+                .await;
+            None
+        }
+    }
+}
+
+struct Session<B: Backend> {
+    b: Arc<B>,
+    who: Principal,
+    me: PeerInfo,
+    conn: u64,
+    out: mpsc::Sender<Outbound>,
+    subs: HashMap<ConversationId, AbortHandle>,
+    inbox: Option<AbortHandle>,
+    limiter: DefaultDirectRateLimiter,
+    strikes: u32,
+}
+
+impl<B: Backend> Session<B> {
+    fn new(b: Arc<B>, who: Principal, conn: u64, out: mpsc::Sender<Outbound>) -> Self {
+        let l = b.limits();
+        let nz = |v: u32| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
+        let limiter = RateLimiter::direct(
+            Quota::per_second(nz(l.ws_frames_per_second)).allow_burst(nz(l.ws_frame_burst)),
+        );
+        let me = match &who {
+            Principal::Customer { .. } => PeerInfo {
+                kind: "customer".into(),
+                name: "Customer".into(),
+                user_id: None,
+            },
+            Principal::Staff(u) => PeerInfo {
+                kind: u.role.as_str().into(),
+                name: u.name.clone(),
+                user_id: Some(u.id.to_string()),
+            },
+            Principal::Bot { name, .. } => PeerInfo {
+                kind: "bot".into(),
+                name: name.clone(),
+                user_id: None,
+            },
+        };
+        Self {
+            b,
+            who,
+            me,
+            conn,
+            out,
+            subs: HashMap::new(),
+            inbox: None,
+            limiter,
+            strikes: 0,
+        }
+    }
+
+    fn ready_frame(&self) -> ServerFrame {
+        let conversation_id = match &self.who {
+            Principal::Customer { conversation_id } => Some(conversation_id.clone()),
+            _ => None,
+        };
+        ServerFrame::Ready {
+            me: self.me.clone(),
+            conversation_id,
+        }
+    }
+
+    async fn send(&self, frame: &ServerFrame) {
+        let _ = self
+            .out
+            .send(Outbound::Frame(Arc::from(frame.to_json())))
+            .await;
+    }
+
+    async fn reject(&self, reason: &'static str, e: &ApiError, reference: Option<String>) {
+        self.b
+            .metrics()
+            .ws_frames_rejected
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+        self.send(&ServerFrame::error(e.code(), e.public_message(), reference))
+            .await;
+    }
+
+    async fn serve(&mut self, stream: &mut futures_util::stream::SplitStream<WebSocket>) {
+        let burst = self.b.limits().ws_frame_burst;
+        while let Some(msg) = stream.next().await {
+            let text = match msg {
+                Ok(WsMessage::Text(t)) => t,
+                Ok(WsMessage::Binary(_)) => {
+                    let e = ApiError::BadRequest(
+                        "binary frames are not supported; send JSON text frames".into(),
+                    );
+                    self.reject("binary", &e, None).await;
+                    continue;
+                }
+                Ok(WsMessage::Close(_)) => break,
+                Ok(_) => continue,
+                Err(e) => {
+                    // Oversize frames and protocol violations end the connection here.
+                    debug!(error = %e, "socket error");
+                    self.b
+                        .metrics()
+                        .ws_frames_rejected
+                        .get_or_create(&ReasonLabel { reason: "protocol" })
+                        .inc();
+                    break;
+                }
+            };
+            self.b.metrics().ws_frames_received.inc();
+            if self.limiter.check().is_err() {
+                self.strikes += 1;
+                self.b
+                    .metrics()
+                    .rate_limited
+                    .get_or_create(&ReasonLabel {
+                        reason: "ws_frames",
+                    })
+                    .inc();
+                if self.strikes > burst.saturating_mul(2) {
+                    let _ = self.out.send(Outbound::Close(CLOSE_POLICY, "flood")).await;
+                    break;
+                }
+                self.reject(
+                    "rate_limited",
+                    &ApiError::RateLimited("too many frames; slow down".into()),
+                    None,
+                )
+                .await;
+                continue;
+            }
+            match serde_json::from_str::<ClientFrame>(&text) {
+                Ok(frame) => self.handle(frame).await,
+                Err(e) => {
+                    let err = ApiError::BadRequest(format!("invalid frame: {e}"));
+                    self.reject("bad_frame", &err, None).await;
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, frame: ClientFrame) {
+        match frame {
+            ClientFrame::Auth { .. } => {
+                self.reject(
+                    "bad_frame",
+                    &ApiError::BadRequest("already authenticated".into()),
+                    None,
+                )
+                .await
+            }
+            ClientFrame::Ping => self.send(&ServerFrame::Pong).await,
+            ClientFrame::Subscribe {
+                conversation_id,
+                after_seq,
+            } => self.subscribe(conversation_id, after_seq).await,
+            ClientFrame::Unsubscribe { conversation_id } => {
+                if self.unsubscribe(&conversation_id) {
+                    self.send(&ServerFrame::Unsubscribed { conversation_id })
+                        .await;
+                }
+            }
+            ClientFrame::SubscribeInbox => self.subscribe_inbox().await,
+            ClientFrame::SendMessage {
+                conversation_id,
+                content,
+                client_msg_id,
+            } => {
+                let reference = client_msg_id
+                    .clone()
+                    .or_else(|| Some(conversation_id.to_string()));
+                match self
+                    .b
+                    .post_message(&self.who, &conversation_id, content, client_msg_id.clone())
+                    .await
+                {
+                    Ok(posted) => {
+                        self.send(&ServerFrame::Ack {
+                            conversation_id,
+                            client_msg_id,
+                            message_id: posted.message.id,
+                            seq: posted.message.seq,
+                            duplicate: posted.duplicate,
+                        })
+                        .await
+                    }
+                    Err(e) => self.reject("send_message", &e, reference).await,
+                }
+            }
+            ClientFrame::Typing {
+                conversation_id,
+                is_typing,
+            } => {
+                if self.subs.contains_key(&conversation_id) {
+                    let frame = ServerFrame::Typing {
+                        conversation_id: conversation_id.clone(),
+                        from: self.me.clone(),
+                        is_typing,
+                    };
+                    self.b
+                        .hub()
+                        .publish_ephemeral(&conversation_id, self.conn, &frame);
+                } else {
+                    let e = ApiError::BadRequest(
+                        "subscribe to the conversation before sending typing".into(),
+                    );
+                    self.reject("typing", &e, Some(conversation_id.to_string()))
+                        .await;
+                }
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, id: ConversationId, after: u64) {
+        let reference = Some(id.to_string());
+        if !self.subs.contains_key(&id)
+            && self.subs.len() >= self.b.limits().max_subscriptions_per_socket
+        {
+            let e = ApiError::BadRequest("too many subscriptions on one connection".into());
+            return self.reject("subscribe", &e, reference).await;
+        }
+        if let Err(e) = self
+            .b
+            .authorize(&self.who, &id)
+            .await
+            .and_then(|(_, access)| {
+                if access.can_read() {
+                    Ok(())
+                } else {
+                    Err(ApiError::conversation_not_found())
+                }
+            })
+        {
+            return self.reject("subscribe", &e, reference).await;
+        }
+        let resubscribe = self.subs.remove(&id).map(|old| old.abort()).is_some();
+        let task = tokio::spawn(
+            forward(
+                self.b.clone(),
+                self.who.clone(),
+                id.clone(),
+                after,
+                self.conn,
+                self.out.clone(),
+            )
+            .instrument(tracing::info_span!("subscription", conversation_id = %id)),
+        );
+        self.subs.insert(id.clone(), task.abort_handle());
+        if !resubscribe {
+            let frame = ServerFrame::Presence {
+                conversation_id: id.clone(),
+                from: self.me.clone(),
+                online: true,
+            };
+            self.b.hub().publish_ephemeral(&id, self.conn, &frame);
+        }
+    }
+
+    fn unsubscribe(&mut self, id: &ConversationId) -> bool {
+        let Some(task) = self.subs.remove(id) else {
+            return false;
+        };
+        task.abort();
+        let frame = ServerFrame::Presence {
+            conversation_id: id.clone(),
+            from: self.me.clone(),
+            online: false,
+        };
+        self.b.hub().publish_ephemeral(id, self.conn, &frame);
+        self.b.hub().prune(id);
+        true
+    }
+
+    async fn subscribe_inbox(&mut self) {
+        if !matches!(self.who, Principal::Staff(_)) {
+            return self
+                .reject(
+                    "subscribe_inbox",
+                    &ApiError::Forbidden("the inbox is for staff".into()),
+                    None,
+                )
+                .await;
+        }
+        // Subscribe before listing so no change between the two is missed.
+        let mut rx = self.b.hub().subscribe_inbox();
+        let conversations = match self.b.list_conversations(&self.who, None).await {
+            Ok(c) => c,
+            Err(e) => return self.reject("subscribe_inbox", &e, None).await,
+        };
+        self.send(&ServerFrame::Inbox { conversations }).await;
+        if let Some(old) = self.inbox.take() {
+            old.abort();
+        }
+        let who = self.who.clone();
+        let out = self.out.clone();
+        let b = self.b.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(item) => {
+                        if who.access(&item.header).can_read()
+                            && out.send(Outbound::Frame(item.frame.clone())).await.is_err()
+                        {
+                            break;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Too far behind for deltas: send the whole list again.
+                        let Ok(conversations) = b.list_conversations(&who, None).await else {
+                            break;
+                        };
+                        let frame = ServerFrame::Inbox { conversations }.to_json();
+                        if out.send(Outbound::Frame(Arc::from(frame))).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        self.inbox = Some(task.abort_handle());
+    }
+
+    fn close(&mut self) {
+        let ids: Vec<_> = self.subs.keys().cloned().collect();
+        for id in ids {
+            self.unsubscribe(&id);
+        }
+        if let Some(inbox) = self.inbox.take() {
+            inbox.abort();
+        }
+    }
+}
+
+/// Replays events after `after` from storage, then forwards live ones, each exactly once.
+async fn forward<B: Backend>(
+    b: Arc<B>,
+    who: Principal,
+    id: ConversationId,
+    after: u64,
+    conn: u64,
+    out: mpsc::Sender<Outbound>,
+) {
+    // Subscribe first: anything committed from now on is in `rx`, anything before is in storage.
+    let mut rx = b.hub().subscribe(&id);
+    let mut last = after;
+    if catch_up(&b, &who, &id, &mut last, &out).await.is_err() {
+        return;
+    }
+    let done = ServerFrame::Subscribed {
+        conversation_id: id.clone(),
+        last_seq: last,
+    }
+    .to_json();
+    if out.send(Outbound::Frame(Arc::from(done))).await.is_err() {
+        return;
+    }
+    loop {
+        match rx.recv().await {
+            Ok(HubItem::Event { seq, frame }) => {
+                if seq <= last {
+                    continue;
+                }
+                if seq > last + 1 && catch_up(&b, &who, &id, &mut last, &out).await.is_err() {
+                    return;
+                }
+                if seq == last + 1 {
+                    if out.send(Outbound::Frame(frame)).await.is_err() {
+                        return;
+                    }
+                    last = seq;
+                }
+            }
+            Ok(HubItem::Ephemeral { origin, frame }) => {
+                if origin != conn && out.send(Outbound::Frame(frame)).await.is_err() {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                if catch_up(&b, &who, &id, &mut last, &out).await.is_err() {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Sends every stored event after `*last`, advancing it. Errs when the socket is gone or the caller
+/// lost access (then an error frame says so).
+async fn catch_up<B: Backend>(
+    b: &Arc<B>,
+    who: &Principal,
+    id: &ConversationId,
+    last: &mut u64,
+    out: &mpsc::Sender<Outbound>,
+) -> Result<(), ()> {
+    loop {
+        let page = match b.events_after(who, id, *last, REPLAY_PAGE).await {
+            Ok(p) => p,
+            Err(e) => {
+                let frame = ServerFrame::error(e.code(), e.public_message(), Some(id.to_string()))
+                    .to_json();
+                let _ = out.send(Outbound::Frame(Arc::from(frame))).await;
+                return Err(());
+            }
+        };
+        let n = page.len();
+        for event in page {
+            let seq = event.seq;
+            let frame = ServerFrame::Event { event }.to_json();
+            out.send(Outbound::Frame(Arc::from(frame)))
+                .await
+                .map_err(|_| ())?;
+            *last = seq;
+        }
+        if n < REPLAY_PAGE as usize {
+            return Ok(());
+        }
+    }
+}

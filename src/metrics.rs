@@ -1,0 +1,137 @@
+//! Prometheus metrics of the gateway, rendered in the text exposition format at `/metrics`.
+//! A leaf module: it knows metric names, not the modules that feed them.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabel {
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SpeakerLabel {
+    pub speaker: &'static str,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_responses: Family<StatusLabel, Counter>,
+    pub ws_connections: Gauge,
+    pub ws_frames_received: Counter,
+    pub ws_frames_rejected: Family<ReasonLabel, Counter>,
+    pub rate_limited: Family<ReasonLabel, Counter>,
+    pub messages_committed: Family<SpeakerLabel, Counter>,
+    pub journal_batch_writes: Histogram,
+    pub journal_commit_seconds: Histogram,
+    pub journal_failures: Counter,
+    pub assistant_replies: Counter,
+    pub assistant_failures: Counter,
+    pub assistant_seconds: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("warmline");
+        let m = Self {
+            http_responses: Family::default(),
+            ws_connections: Gauge::default(),
+            ws_frames_received: Counter::default(),
+            ws_frames_rejected: Family::default(),
+            rate_limited: Family::default(),
+            messages_committed: Family::default(),
+            journal_batch_writes: Histogram::new(exponential_buckets(1.0, 2.0, 12)),
+            journal_commit_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
+            journal_failures: Counter::default(),
+            assistant_replies: Counter::default(),
+            assistant_failures: Counter::default(),
+            assistant_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "http_responses",
+            "HTTP responses by status",
+            m.http_responses.clone(),
+        );
+        registry.register(
+            "ws_connections",
+            "Open WebSocket connections",
+            m.ws_connections.clone(),
+        );
+        registry.register(
+            "ws_frames_received",
+            "WebSocket frames received",
+            m.ws_frames_received.clone(),
+        );
+        registry.register(
+            "ws_frames_rejected",
+            "WebSocket frames answered with an error",
+            m.ws_frames_rejected.clone(),
+        );
+        registry.register(
+            "rate_limited",
+            "Requests or frames refused by a rate limit",
+            m.rate_limited.clone(),
+        );
+        registry.register(
+            "messages_committed",
+            "Messages durably committed",
+            m.messages_committed.clone(),
+        );
+        registry.register(
+            "journal_batch_writes",
+            "Writes per group commit",
+            m.journal_batch_writes.clone(),
+        );
+        registry.register(
+            "journal_commit_seconds",
+            "Duration of one group commit",
+            m.journal_commit_seconds.clone(),
+        );
+        registry.register(
+            "journal_failures",
+            "Group commits that failed",
+            m.journal_failures.clone(),
+        );
+        registry.register(
+            "assistant_replies",
+            "Assistant replies committed",
+            m.assistant_replies.clone(),
+        );
+        registry.register(
+            "assistant_failures",
+            "Assistant calls that failed",
+            m.assistant_failures.clone(),
+        );
+        registry.register(
+            "assistant_seconds",
+            "Time the assistant took to answer",
+            m.assistant_seconds.clone(),
+        );
+        Self { registry, ..m }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}

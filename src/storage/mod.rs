@@ -1,0 +1,189 @@
+//! Durable storage behind the `Store` trait. SQLite is the embedded default; a Postgres
+//! implementation can sit beside it (chosen by the URL's scheme in `open`) without touching callers.
+//!
+//! Contract:
+//! - `apply_batch` commits every write of the batch in one transaction, durably (the SQLite
+//!   implementation runs WAL with `synchronous=FULL`), and is called by one writer only: the
+//!   `journal`, which groups concurrent writes into batches. Nothing is reported committed before the
+//!   commit returns.
+//! - Events of one conversation get `seq` 1, 2, 3… with no gaps, in commit order.
+//! - Secrets (passwords, tokens) never reach the store in clear: it sees argon2 hashes and SHA-256
+//!   digests.
+
+pub mod journal;
+pub mod sqlite;
+
+use crate::domain::{
+    Conversation, ConversationEvent, ConversationHeader, ConversationId, ConversationStatus,
+    ConversationSummary, EventBody, Principal, Role, Timestamp, User, UserId,
+};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?} (supported: sqlite://PATH)")]
+    UnsupportedUrl(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
+    #[error("the writer has stopped")]
+    WriterGone,
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// One durable write, grouped with others by the journal.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// A new conversation with its `conversation_created` event (seq 1) and the customer's token.
+    Create {
+        header: ConversationHeader,
+        customer_token: NewToken,
+    },
+    /// An event appended to an existing conversation. `client_id` makes the append idempotent.
+    Append {
+        conversation_id: ConversationId,
+        body: EventBody,
+        client_id: Option<String>,
+        at: Timestamp,
+    },
+}
+
+/// What became of one write.
+#[derive(Debug, Clone)]
+pub enum WriteOutcome {
+    /// Committed; `json` is the event as stored and served, `header` the conversation after it.
+    Committed {
+        event: Arc<ConversationEvent>,
+        json: Arc<str>,
+        header: Arc<ConversationHeader>,
+        summary: Arc<ConversationSummary>,
+    },
+    /// An append whose `client_id` was already stored; nothing new was written.
+    Duplicate { event: Arc<ConversationEvent> },
+    /// The conversation does not exist.
+    UnknownConversation,
+}
+
+/// A bearer credential to store. `hash` is the SHA-256 hex of the secret.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub hash: String,
+    pub id: String,
+    pub kind: TokenKind,
+    pub user_id: Option<UserId>,
+    pub conversation_id: Option<ConversationId>,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Staff,
+    Customer,
+    Bot,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Customer => "customer",
+            Self::Bot => "bot",
+        }
+    }
+}
+
+/// A listed API key (never the secret).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A staff account to create; `password_hash` is an argon2 PHC string.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+    pub max_concurrent: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Commits all `ops` in one durable transaction. Only the journal calls this.
+    async fn apply_batch(&self, ops: Vec<WriteOp>) -> Result<Vec<WriteOutcome>>;
+
+    async fn header(&self, id: &ConversationId) -> Result<Option<ConversationHeader>>;
+    async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
+    /// Events with `seq > after`, ascending, at most `limit`.
+    async fn events_after(
+        &self,
+        id: &ConversationId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<ConversationEvent>>;
+    /// Most recently updated conversations first, optionally of one status.
+    async fn list_conversations(
+        &self,
+        status: Option<ConversationStatus>,
+        limit: u32,
+    ) -> Result<Vec<(ConversationHeader, ConversationSummary)>>;
+
+    async fn create_user(&self, user: NewUser, now: Timestamp) -> Result<User>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn count_users(&self) -> Result<u64>;
+    /// Returns false when no such user exists. Disabling also revokes the user's tokens.
+    async fn set_user_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        now: Timestamp,
+    ) -> Result<bool>;
+    async fn set_user_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// The user and their password hash, for login.
+    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>>;
+
+    async fn insert_token(&self, token: NewToken) -> Result<()>;
+    /// The principal behind a token digest, if the token exists, is unexpired and unrevoked.
+    async fn resolve_token(&self, hash: &str, now: Timestamp) -> Result<Option<Principal>>;
+    async fn revoke_token(&self, hash: &str, now: Timestamp) -> Result<()>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>>;
+    /// Revokes a bot key by its public id; false when there is none.
+    async fn revoke_api_key(&self, id: &str, now: Timestamp) -> Result<bool>;
+
+    /// Cheap liveness probe of the database.
+    async fn ping(&self) -> Result<()>;
+}
+
+/// Opens the store named by `url`, creating and migrating it as needed.
+pub async fn open(url: &str, read_connections: u32) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(
+            sqlite::SqliteStore::open(url, read_connections).await?,
+        ))
+    } else {
+        Err(StorageError::UnsupportedUrl(url.to_owned()))
+    }
+}

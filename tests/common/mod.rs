@@ -1,0 +1,216 @@
+//! Test harness: a real gateway on a loopback port 0 with a fresh SQLite database per test, plus
+//! small helpers to act as a customer, an agent, a manager or a bot over REST and WebSocket.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+use warmline::app::{self, admin, Running};
+use warmline::assistant::AssistantConfig;
+use warmline::bench::client::{self, Socket};
+use warmline::config::Config;
+use warmline::domain::Role;
+
+pub use warmline::bench::client::{next_json, send_json};
+
+pub struct TestApp {
+    pub running: Option<Running>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn test_config(dir: &Path) -> Config {
+    let mut c = Config::default();
+    c.listen = "127.0.0.1:0".parse().expect("literal address");
+    c.data_dir = dir.to_owned();
+    c.log.filter = "warn".into();
+    // Cheap hashes keep the suite fast; production uses the OWASP minimum (config default).
+    c.auth.argon2_memory_kib = 64;
+    c.auth.argon2_iterations = 1;
+    c.assistant = AssistantConfig::None;
+    c
+}
+
+/// Starts a gateway with the test configuration, adjusted by `tweak`.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = test_config(dir.path());
+    tweak(&mut config);
+    let running = app::start(config.clone()).await.expect("gateway starts");
+    TestApp {
+        base: running.base_url(),
+        running: Some(running),
+        http: reqwest::Client::new(),
+        config,
+        dir,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+impl TestApp {
+    /// Stops the gateway and starts a new one on the same database (a new port).
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await.expect("gateway stops");
+        }
+        let running = app::start(self.config.clone())
+            .await
+            .expect("gateway restarts");
+        self.base = running.base_url();
+        self.running = Some(running);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn store(&self) -> std::sync::Arc<dyn warmline::storage::Store> {
+        self.running.as_ref().expect("running").store.clone()
+    }
+
+    pub async fn add_user(&self, username: &str, role: Role, skills: &[&str]) -> String {
+        let policy = app::password_policy(&self.config).expect("policy");
+        let spec = admin::UserSpec {
+            username: username.into(),
+            name: format!("{username} (test)"),
+            role,
+            password: Some(format!("{username}-password")),
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            languages: vec!["en".into()],
+            max_concurrent: 5,
+        };
+        admin::add_user(&*self.store(), &policy, spec)
+            .await
+            .expect("user created");
+        self.login(username).await
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let res = self
+            .http
+            .post(self.url("/api/auth/login"))
+            .json(&json!({ "username": username, "password": format!("{username}-password") }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), 200, "login of {username}");
+        let v: Value = res.json().await.expect("login json");
+        v["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn api_key(&self, name: &str) -> String {
+        admin::create_api_key(&*self.store(), name)
+            .await
+            .expect("api key")
+            .1
+    }
+
+    /// Creates a conversation; returns `(conversationId, customerToken)`.
+    pub async fn new_conversation(&self, customer: Value) -> (String, String) {
+        let res = self
+            .http
+            .post(self.url("/api/conversations"))
+            .json(&json!({ "customer": customer }))
+            .send()
+            .await
+            .expect("create request");
+        assert_eq!(res.status(), 201);
+        let v: Value = res.json().await.expect("json");
+        (
+            v["conversationId"].as_str().expect("id").into(),
+            v["customerToken"].as_str().expect("token").into(),
+        )
+    }
+
+    pub async fn post_message(
+        &self,
+        token: &str,
+        conversation: &str,
+        content: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/conversations/{conversation}/messages")))
+            .bearer_auth(token)
+            .json(&json!({ "content": content }))
+            .send()
+            .await
+            .expect("post request")
+    }
+
+    pub async fn get(&self, token: Option<&str>, path: &str) -> reqwest::Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("get request")
+    }
+
+    pub async fn socket(&self, token: &str) -> Socket {
+        client::Client::new(&self.base)
+            .socket(token)
+            .await
+            .expect("socket authenticates")
+    }
+
+    /// Opens a raw, unauthenticated socket.
+    pub async fn raw_socket(&self) -> Socket {
+        let url = format!("{}/api/ws", self.base.replacen("http", "ws", 1));
+        tokio_tungstenite::connect_async(url)
+            .await
+            .expect("ws connects")
+            .0
+    }
+}
+
+/// Subscribes and collects the replay up to `subscribed`; returns the replayed events.
+pub async fn subscribe(ws: &mut Socket, conversation: &str, after: u64) -> Vec<Value> {
+    send_json(
+        ws,
+        &json!({ "type": "subscribe", "conversationId": conversation, "afterSeq": after }),
+    )
+    .await
+    .expect("send");
+    let mut events = Vec::new();
+    loop {
+        let f = recv(ws).await;
+        match f["type"].as_str() {
+            Some("event") => events.push(f["event"].clone()),
+            Some("subscribed") => return events,
+            Some("presence") | Some("typing") => {}
+            _ => panic!("unexpected frame while subscribing: {f}"),
+        }
+    }
+}
+
+/// The next frame, failing the test after 10 s.
+pub async fn recv(ws: &mut Socket) -> Value {
+    tokio::time::timeout(Duration::from_secs(10), next_json(ws))
+        .await
+        .expect("frame within 10 s")
+        .expect("frame")
+}
+
+/// The next frame of one of `types`, skipping others (presence, typing, ...).
+pub async fn recv_type(ws: &mut Socket, types: &[&str]) -> Value {
+    loop {
+        let f = recv(ws).await;
+        if types.iter().any(|t| f["type"] == *t) {
+            return f;
+        }
+    }
+}
+
+/// The next message event, skipping other frames.
+pub async fn recv_message(ws: &mut Socket) -> Value {
+    loop {
+        let f = recv_type(ws, &["event"]).await;
+        if f["event"]["type"] == "message" {
+            return f["event"].clone();
+        }
+    }
+}

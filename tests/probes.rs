@@ -1,0 +1,77 @@
+//! Health, readiness, metrics, the OpenAPI document and the pages.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_ready_and_metrics_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.get(None, "/healthz").await.status(), 200);
+    let ready: Value = app.get(None, "/readyz").await.json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    let res = app.get(None, "/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("# TYPE warmline_messages_committed counter"),
+        "{text}"
+    );
+    assert!(text.contains("warmline_ws_connections"));
+}
+
+#[tokio::test]
+async fn openapi_documents_every_api_route() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get(None, "/api/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/conversations", &["get", "post"][..]),
+        ("/api/conversations/{id}", &["get"]),
+        ("/api/conversations/{id}/messages", &["post"]),
+        ("/api/conversations/{id}/events", &["get"]),
+        ("/api/auth/login", &["post"]),
+        ("/api/auth/logout", &["post"]),
+        ("/api/me", &["get"]),
+        ("/api/ws", &["get"]),
+        ("/healthz", &["get"]),
+        ("/readyz", &["get"]),
+        ("/metrics", &["get"]),
+    ] {
+        let p = paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} missing from OpenAPI"));
+        for m in methods {
+            assert!(p.get(*m).is_some(), "{m} {path} missing from OpenAPI");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_pages_are_served() {
+    let app = spawn_app().await;
+    for (path, needle) in [
+        ("/", "/chat"),
+        ("/chat", "customer.js"),
+        ("/agent", "agent.js"),
+        ("/static/warmline.css", ""),
+    ] {
+        let res = app.get(None, path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(needle), "{path} should mention {needle}");
+    }
+    assert_eq!(app.get(None, "/static/../Cargo.toml").await.status(), 404);
+    assert_eq!(app.get(None, "/static/nope.js").await.status(), 404);
+}

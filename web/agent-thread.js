@@ -1,0 +1,319 @@
+// Centre column of the agent console: one live conversation with its header, timeline, typing
+// indicator and reply composer. The header data comes from the REST snapshot; the timeline is the
+// event log replayed over the socket (so joins and status changes show in context too).
+
+import { api } from "./api.js";
+import { autoGrow } from "./dom.js";
+import { ConversationModel } from "./conversation-model.js";
+import { Timeline } from "./timeline.js";
+import { TypingIndicator, TypingNotifier } from "./typing.js";
+import { humanize, initials, statusLabel } from "./format.js";
+
+export class ThreadView {
+  /**
+   * @param els  DOM elements (see agent.js)
+   * @param opts { socket, user, token, onChange(model), onSeen(id, seq), onUnauthorized() }
+   */
+  constructor(els, opts) {
+    this.els = els;
+    this.socket = opts.socket;
+    this.user = opts.user;
+    this.token = opts.token;
+    this.onChange = opts.onChange ?? (() => {});
+    this.onSeen = opts.onSeen ?? (() => {});
+    this.onUnauthorized = opts.onUnauthorized ?? (() => {});
+    this.onGone = opts.onGone ?? (() => {});
+    this.model = null;
+    this.conversationId = null;
+    this.synced = false;
+    this.presence = new Map(); // conversationId → boolean (customer online)
+    this.drafts = new Map(); // conversationId → unsent text
+    this.loadToken = 0;
+    this.loadingNodes = [...els.loading.childNodes];
+
+    this.timeline = new Timeline(els.messages, {
+      view: "agent",
+      model: null,
+      meUserId: this.user.id,
+      meName: this.user.name,
+      scroller: els.scroller,
+      jumpButton: els.jump,
+      onRetry: (id) => this.socket.retry(id),
+    });
+    this.typing = new TypingIndicator(els.typing, { nameFor: (from) => this.#typingName(from) });
+    this.notifier = new TypingNotifier(this.socket, () => this.conversationId);
+    this.#bindComposer();
+  }
+
+  get isOpen() {
+    return !!this.conversationId;
+  }
+
+  // ---- opening and closing ------------------------------------------------------------------
+
+  async open(conversationId) {
+    if (conversationId === this.conversationId) return;
+    this.close();
+    const load = ++this.loadToken;
+    this.conversationId = conversationId;
+    this.synced = false;
+    this.model = new ConversationModel(conversationId);
+    this.timeline.model = this.model;
+    this.timeline.clear();
+    this.timeline.setLive(false);
+    this.els.empty.hidden = true;
+    this.els.view.hidden = false;
+    this.els.loading.hidden = false;
+    this.els.loading.replaceChildren(...this.loadingNodes);
+    this.els.error.hidden = true;
+    this.els.input.value = this.drafts.get(conversationId) ?? "";
+    this.fitInput();
+    this.#renderHeader();
+    this.#updateComposer();
+
+    try {
+      const snap = await api(`/api/conversations/${encodeURIComponent(conversationId)}`, { token: this.token });
+      if (load !== this.loadToken) return; // another conversation was opened meanwhile
+      this.model.loadSnapshot(snap);
+    } catch (err) {
+      if (load !== this.loadToken) return;
+      if (err.status === 401) {
+        this.onUnauthorized();
+        return;
+      }
+      if (err.status === 403 || err.status === 404) this.onGone(conversationId);
+      this.#showLoadError(
+        err.status === 403 || err.status === 404
+          ? "This conversation isn't available to you. Another agent may have taken it."
+          : err.message || "Couldn't load this conversation.",
+      );
+      return;
+    }
+    this.#renderHeader();
+    this.#updateComposer();
+    this.onChange(this.model);
+    this.socket.subscribe(conversationId, 0);
+  }
+
+  close() {
+    if (!this.conversationId) return;
+    this.drafts.set(this.conversationId, this.els.input.value);
+    this.notifier.stop();
+    this.socket.unsubscribe(this.conversationId);
+    this.typing.clearAll();
+    this.loadToken += 1;
+    this.conversationId = null;
+    this.model = null;
+    this.timeline.clear();
+    this.els.view.hidden = true;
+    this.els.empty.hidden = false;
+    this.onChange(null);
+  }
+
+  #showLoadError(text) {
+    this.els.loading.hidden = false;
+    this.els.loading.replaceChildren(text);
+    this.els.composer.hidden = true;
+    this.els.hint.hidden = true;
+    this.els.note.hidden = true;
+  }
+
+  // ---- socket input (routed here by agent.js) ---------------------------------------------
+
+  handleEvent(event) {
+    if (!this.model || event.conversationId !== this.conversationId) return;
+    const change = this.model.apply(event);
+    const at = { seq: event.seq, timestamp: event.timestamp };
+    switch (change.kind) {
+      case "created":
+        this.timeline.addNotice("Conversation started", at);
+        break;
+      case "message":
+        this.timeline.addMessage(change.message);
+        this.typing.clearKind(change.message.speaker === "ai" ? ["bot", "ai"] : [change.message.speaker]);
+        break;
+      case "joined": {
+        const p = change.participant;
+        if (p?.kind === "agent") {
+          const who = p.userId === this.user.id ? "You" : p.name || "An agent";
+          this.timeline.addNotice(`${who} joined the conversation`, { ...at, tone: "join" });
+        }
+        break;
+      }
+      case "left": {
+        const p = change.participant;
+        if (p?.kind === "agent") {
+          const who = p.userId === this.user.id ? "You" : p.name || "An agent";
+          this.timeline.addNotice(`${who} left the conversation`, at);
+        }
+        break;
+      }
+      case "status": {
+        const reason = change.reason ? ` · ${humanize(change.reason)}` : "";
+        this.timeline.addNotice(`Status: ${statusLabel(change.status)}${reason}`, { ...at, tone: change.status });
+        break;
+      }
+      case "escalation": {
+        const e = change.escalation ?? {};
+        const urgency = e.urgency ? ` · ${humanize(e.urgency)} urgency` : "";
+        this.timeline.addNotice(`Escalated: ${humanize(e.trigger || "needs a person")}${urgency}`, { ...at, tone: "escalation" });
+        break;
+      }
+      default:
+        break;
+    }
+    this.onSeen(this.conversationId, event.seq);
+    if (this.synced) this.#refresh();
+  }
+
+  handleSubscribed(detail) {
+    if (detail.conversationId !== this.conversationId) return;
+    this.els.loading.hidden = true;
+    if (!this.synced) {
+      this.synced = true;
+      this.timeline.scrollToBottom();
+      this.timeline.setLive(true);
+      for (const r of this.socket.pendingFor(this.conversationId)) this.timeline.upsertPending(r);
+    }
+    this.#refresh();
+  }
+
+  handlePending(record) {
+    if (record.conversationId !== this.conversationId) return;
+    this.timeline.upsertPending(record);
+    if (record.status === "failed") this.#showError(record.error?.message || "The reply could not be sent.");
+  }
+
+  handleTyping(frame) {
+    if (frame.conversationId !== this.conversationId) return;
+    this.typing.set(frame.from, frame.isTyping);
+  }
+
+  handlePresence(frame) {
+    if (frame.from?.kind !== "customer") return;
+    this.presence.set(frame.conversationId, !!frame.online);
+    if (frame.conversationId === this.conversationId) {
+      if (!frame.online) this.typing.set(frame.from, false);
+      this.#refresh();
+    }
+  }
+
+  handleServerError(err) {
+    if (!this.conversationId) return;
+    const serious = ["not_found", "forbidden", "unauthorized", "unavailable", "internal"];
+    if (err.ref === this.conversationId && serious.includes(err.code)) {
+      this.#showError(
+        err.code === "not_found" || err.code === "forbidden"
+          ? "You no longer have access to this conversation. Another agent may have taken it."
+          : err.message || "Something went wrong with this conversation.",
+      );
+    }
+  }
+
+  // ---- rendering ----------------------------------------------------------------------------
+
+  #refresh() {
+    this.#renderHeader();
+    this.#updateComposer();
+    this.onChange(this.model);
+  }
+
+  #renderHeader() {
+    const m = this.model;
+    if (!m) return;
+    const name = m.customerName();
+    this.els.name.textContent = name;
+    this.els.avatar.textContent = initials(name);
+    this.els.status.className = `status-chip status--${m.status}`;
+    this.els.status.textContent = statusLabel(m.status);
+    this.els.skill.textContent = humanize(m.skill || "general");
+    this.els.skill.title = "Routing skill";
+    const online = this.presence.get(m.conversationId);
+    this.els.presence.hidden = online === undefined;
+    this.els.presence.dataset.online = String(!!online);
+    this.els.presence.textContent = online ? "Online" : "Offline";
+    document.title = `${name} · Warmline`;
+  }
+
+  presenceOf(conversationId) {
+    return this.presence.get(conversationId) ?? null;
+  }
+
+  #typingName(from) {
+    if (!from) return null;
+    if (from.kind === "customer") return this.model?.customerName() ?? "Customer";
+    if (from.kind === "bot" || from.kind === "ai") return "Assistant";
+    if (from.userId && from.userId === this.user.id) return null;
+    return from.name || "An agent";
+  }
+
+  /** Who may write here, and what happens when they do. */
+  #composerState() {
+    const m = this.model;
+    if (this.user.role === "manager") return { enabled: false, note: "Managers can read conversations but not reply." };
+    if (!m) return { enabled: false, note: "" };
+    const agents = m.activeAgents();
+    const mine = agents.some((p) => p.userId === this.user.id);
+    if (mine) return { enabled: true, note: "" };
+    if (agents.length) {
+      return { enabled: false, note: `${agents.map((p) => p.name || "Another agent").join(", ")} is handling this conversation.` };
+    }
+    if (m.status === "resolved") return { enabled: true, note: "This conversation is resolved. Replying takes it over and reopens it for the customer." };
+    return { enabled: true, note: "Replying assigns this conversation to you and pauses the assistant." };
+  }
+
+  #updateComposer() {
+    const { enabled, note } = this.#composerState();
+    // Nobody types into a box they can't send from: read-only views show only the note.
+    this.els.composer.hidden = !enabled;
+    this.els.hint.hidden = !enabled;
+    this.els.note.hidden = !note;
+    this.els.note.textContent = note;
+    this.els.input.disabled = !enabled;
+    this.els.composer.classList.toggle("is-disabled", !enabled);
+    this.els.send.disabled = !enabled || !this.els.input.value.trim();
+  }
+
+  #showError(text) {
+    this.els.error.textContent = text;
+    this.els.error.hidden = false;
+  }
+
+  // ---- composer -------------------------------------------------------------------------------
+
+  #bindComposer() {
+    const { input, composer } = this.els;
+    this.fitInput = autoGrow(input);
+    composer.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.#submit();
+    });
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.#submit();
+      }
+    });
+    input.addEventListener("input", () => {
+      this.els.send.disabled = input.disabled || !input.value.trim();
+      this.notifier.input(!!input.value.trim());
+    });
+  }
+
+  #submit() {
+    const content = this.els.input.value.trim();
+    if (!content || !this.conversationId || this.els.input.disabled) return;
+    this.notifier.stop();
+    this.socket.sendMessage(this.conversationId, content);
+    this.drafts.delete(this.conversationId);
+    this.els.input.value = "";
+    this.fitInput();
+    this.els.send.disabled = true;
+    this.els.error.hidden = true;
+    this.timeline.scrollToBottom(true);
+  }
+
+  focusComposer() {
+    if (!this.els.input.disabled) this.els.input.focus();
+  }
+}

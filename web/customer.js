@@ -1,0 +1,430 @@
+// Brightboard customer chat: optional name/email, then a live conversation with the assistant and,
+// when needed, a person. The conversation survives reloads (id and token in localStorage).
+
+import { api } from "./api.js";
+import { $, autoGrow } from "./dom.js";
+import { WarmlineSocket } from "./wsclient.js";
+import { ConversationModel } from "./conversation-model.js";
+import { ASSISTANT_NAME, Timeline } from "./timeline.js";
+import { TypingIndicator, TypingNotifier } from "./typing.js";
+import { bindConnectionBanner } from "./connection-banner.js";
+import { initials } from "./format.js";
+
+const STORAGE_KEY = "warmline.brightboard.conversation";
+const PENDING_KEY = "warmline.brightboard.unsent";
+const REPLY_WAIT_MS = 30_000; // how long we show "Assistant is typing…" while waiting for a reply
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const ui = {
+  intro: $("#intro"),
+  introForm: $("#intro-form"),
+  introName: $("#intro-name"),
+  introEmail: $("#intro-email"),
+  introEmailError: $("#intro-email-error"),
+  introStart: $("#intro-start"),
+  introSkip: $("#intro-skip"),
+  introError: $("#intro-error"),
+  introNotice: $("#intro-notice"),
+  chat: $("#chat"),
+  subtitle: $("#chat-subtitle"),
+  agentAvatar: $("#agent-avatar"),
+  newConversation: $("#new-conversation"),
+  banner: $("#conn-banner"),
+  scroller: $("#timeline-scroll"),
+  loading: $("#timeline-loading"),
+  empty: $("#chat-empty"),
+  messages: $("#messages"),
+  jump: $("#jump"),
+  typing: $("#typing"),
+  chatError: $("#chat-error"),
+  composer: $("#composer"),
+  input: $("#composer-input"),
+  send: $("#composer-send"),
+};
+
+/** Everything about the conversation on screen; replaced when a new one starts. */
+let session = null;
+
+// ---- storage ------------------------------------------------------------------------------
+
+function loadSaved() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
+    return saved?.conversationId && saved?.customerToken ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+function save(data) {
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(data));
+  } catch {
+    /* private mode: the chat still works, it just won't survive a reload */
+  }
+}
+
+function forget() {
+  try {
+    localStorage.removeItem(STORAGE_KEY);
+    localStorage.removeItem(PENDING_KEY);
+  } catch {
+    /* ignore */
+  }
+}
+
+// Messages typed but not yet acknowledged survive a reload too; they are sent again with the same
+// clientMsgId, so the gateway stores each at most once.
+function loadPending(conversationId) {
+  try {
+    const p = JSON.parse(localStorage.getItem(PENDING_KEY) || "null");
+    return p?.conversationId === conversationId && Array.isArray(p.messages) ? p.messages : [];
+  } catch {
+    return [];
+  }
+}
+
+function savePending(conversationId, records) {
+  try {
+    if (!records.length) localStorage.removeItem(PENDING_KEY);
+    else {
+      const messages = records.map(({ clientMsgId, content, createdAt }) => ({ clientMsgId, content, createdAt }));
+      localStorage.setItem(PENDING_KEY, JSON.stringify({ conversationId, messages }));
+    }
+  } catch {
+    /* ignore */
+  }
+}
+
+// ---- intro --------------------------------------------------------------------------------
+
+function showIntro(notice = "") {
+  ui.chat.hidden = true;
+  ui.newConversation.hidden = true;
+  ui.intro.hidden = false;
+  ui.introNotice.hidden = !notice;
+  ui.introNotice.textContent = notice;
+  ui.introError.hidden = true;
+  setSubtitle("We usually reply in seconds");
+  ui.agentAvatar.hidden = true;
+  // Don't pop up the on-screen keyboard on phones before the visitor decides what to do.
+  if (matchMedia("(pointer: fine)").matches) ui.introName.focus();
+}
+
+function setIntroBusy(busy) {
+  ui.introStart.disabled = busy;
+  ui.introSkip.disabled = busy;
+  ui.introStart.textContent = busy ? "Starting…" : "Start chat";
+}
+
+async function startConversation(withDetails) {
+  ui.introError.hidden = true;
+  let customer;
+  if (withDetails) {
+    const name = ui.introName.value.trim();
+    const email = ui.introEmail.value.trim();
+    if (email && !EMAIL_RE.test(email)) {
+      ui.introEmailError.textContent = "That email address doesn't look right.";
+      ui.introEmailError.hidden = false;
+      ui.introEmail.setAttribute("aria-invalid", "true");
+      ui.introEmail.focus();
+      return;
+    }
+    if (name || email) customer = { ...(name ? { name } : {}), ...(email ? { email } : {}) };
+  }
+  setIntroBusy(true);
+  try {
+    const res = await api("/api/conversations", { method: "POST", body: customer ? { customer } : {} });
+    const saved = { conversationId: res.conversationId, customerToken: res.customerToken, name: customer?.name ?? null };
+    save(saved);
+    ui.introForm.reset();
+    openChat(saved, { fresh: true });
+  } catch (err) {
+    ui.introError.textContent = err.message || "We couldn't start the chat. Please try again.";
+    ui.introError.hidden = false;
+  } finally {
+    setIntroBusy(false);
+  }
+}
+
+ui.introForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  startConversation(true);
+});
+ui.introSkip.addEventListener("click", () => startConversation(false));
+ui.introEmail.addEventListener("input", () => {
+  ui.introEmailError.hidden = true;
+  ui.introEmail.removeAttribute("aria-invalid");
+});
+
+// ---- chat ---------------------------------------------------------------------------------
+
+function openChat(saved, { fresh = false } = {}) {
+  closeChat();
+  ui.intro.hidden = true;
+  ui.chat.hidden = false;
+  ui.newConversation.hidden = false;
+  ui.chatError.hidden = true;
+  ui.loading.hidden = false;
+  ui.empty.hidden = true;
+
+  const model = new ConversationModel(saved.conversationId);
+  if (saved.name) model.customer = { ...model.customer, name: saved.name };
+  const socket = new WarmlineSocket({ token: saved.customerToken });
+  const timeline = new Timeline(ui.messages, {
+    view: "customer",
+    model,
+    scroller: ui.scroller,
+    jumpButton: ui.jump,
+    onRetry: (id) => socket.retry(id),
+  });
+  timeline.clear();
+  timeline.setLive(false);
+
+  const typing = new TypingIndicator(ui.typing, {
+    nameFor: (from) => {
+      if (from.kind === "customer") return null;
+      if (from.kind === "bot" || from.kind === "ai") return ASSISTANT_NAME;
+      return from.name || "Support";
+    },
+  });
+
+  session = {
+    saved,
+    model,
+    socket,
+    timeline,
+    typing,
+    notifier: new TypingNotifier(socket, () => saved.conversationId),
+    synced: false,
+    lastReplySeq: 0,
+    replyTimer: null,
+    unbindBanner: bindConnectionBanner(socket, ui.banner),
+  };
+
+  socket.addEventListener("event", (e) => onEvent(e.detail.event));
+  socket.addEventListener("subscribed", onSubscribed);
+  socket.addEventListener("pending", (e) => onPending(e.detail.record));
+  socket.addEventListener("ack", (e) => onAck(e.detail.ack));
+  socket.addEventListener("typing", (e) => {
+    if (e.detail.conversationId === saved.conversationId) typing.set(e.detail.from, e.detail.isTyping);
+  });
+  socket.addEventListener("servererror", (e) => onServerError(e.detail));
+  socket.addEventListener("authfailed", () => {
+    // The token is no longer valid (conversation removed, or storage from another install).
+    forget();
+    closeChat();
+    showIntro("Your previous conversation is no longer available. Start a new one below.");
+  });
+
+  socket.connect();
+  socket.subscribe(saved.conversationId, 0);
+  for (const m of loadPending(saved.conversationId)) {
+    if (m?.clientMsgId && m.content) socket.sendMessage(saved.conversationId, m.content, m.clientMsgId, m.createdAt);
+  }
+  updateComposer();
+  if (fresh && matchMedia("(pointer: fine)").matches) ui.input.focus();
+}
+
+function closeChat() {
+  if (!session) return;
+  session.notifier.stop();
+  session.socket.close();
+  session.unbindBanner();
+  session.typing.clearAll();
+  clearTimeout(session.replyTimer);
+  session = null;
+}
+
+function onSubscribed() {
+  if (!session) return;
+  ui.loading.hidden = true;
+  if (!session.synced) {
+    session.synced = true;
+    session.timeline.scrollToBottom();
+    session.timeline.setLive(true);
+    if (!session.model.messages.size && matchMedia("(pointer: fine)").matches) ui.input.focus();
+  }
+  renderHeader();
+}
+
+function onEvent(event) {
+  if (!session) return;
+  const { model, timeline } = session;
+  const before = { status: model.status };
+  const change = model.apply(event);
+  switch (change.kind) {
+    case "message": {
+      const m = change.message;
+      timeline.addMessage(m);
+      if (m.speaker === "ai" || m.speaker === "agent") {
+        session.lastReplySeq = Math.max(session.lastReplySeq, m.seq);
+        stopExpectingReply();
+        session.typing.clearKind(m.speaker === "ai" ? ["bot", "ai"] : ["agent"]);
+      }
+      break;
+    }
+    case "joined":
+      if (change.participant?.kind === "agent") {
+        timeline.addNotice(`${change.participant.name || "A support specialist"} joined the conversation`, {
+          seq: event.seq,
+          timestamp: event.timestamp,
+          tone: "join",
+        });
+        stopExpectingReply();
+      }
+      break;
+    case "left":
+      if (change.participant?.kind === "agent") {
+        timeline.addNotice(`${change.participant.name || "The specialist"} left the conversation`, {
+          seq: event.seq,
+          timestamp: event.timestamp,
+        });
+      }
+      break;
+    case "status":
+      if (change.status !== before.status) {
+        const text = statusNotice(change.status, before.status);
+        if (text) timeline.addNotice(text, { seq: event.seq, timestamp: event.timestamp, tone: change.status });
+      }
+      break;
+    default:
+      break;
+  }
+  renderHeader();
+}
+
+/** What the customer is told when the conversation changes hands. Internal reasons stay internal. */
+function statusNotice(status, previous) {
+  switch (status) {
+    case "queued":
+      return "We're connecting you with a support specialist. It usually takes a few minutes.";
+    case "resolved":
+      return "This conversation was marked as resolved. Write again any time if you need more help.";
+    case "ai":
+      return previous === "resolved" ? "Conversation reopened." : null;
+    default:
+      return null;
+  }
+}
+
+function onPending(record) {
+  if (!session || record.conversationId !== session.saved.conversationId) return;
+  session.timeline.upsertPending(record);
+  renderEmptyState();
+  savePending(record.conversationId, session.socket.pendingFor(record.conversationId));
+}
+
+function onAck(ack) {
+  if (!session || ack.conversationId !== session.saved.conversationId) return;
+  // While the assistant is in charge it answers every message: show it "typing" until it does.
+  if (session.model.status === "ai" && session.lastReplySeq < ack.seq && !ack.duplicate) expectReply();
+}
+
+function onServerError(err) {
+  if (!session) return;
+  // Conversation-level failures only; a stray typing or rate-limit complaint is not worth a banner.
+  const serious = ["not_found", "forbidden", "unauthorized", "unavailable", "internal"];
+  if (err.ref && err.ref === session.saved.conversationId && serious.includes(err.code)) {
+    ui.chatError.textContent =
+      err.code === "not_found" || err.code === "forbidden"
+        ? "This conversation can't be opened any more. Start a new one with the button at the top."
+        : err.message || "Something went wrong with this conversation.";
+    ui.chatError.hidden = false;
+    ui.loading.hidden = true;
+  }
+}
+
+function expectReply() {
+  clearTimeout(session.replyTimer);
+  session.typing.set({ kind: "bot", name: ASSISTANT_NAME }, true, REPLY_WAIT_MS);
+  session.replyTimer = setTimeout(stopExpectingReply, REPLY_WAIT_MS);
+}
+
+function stopExpectingReply() {
+  if (!session) return;
+  clearTimeout(session.replyTimer);
+  session.typing.set({ kind: "bot", name: ASSISTANT_NAME }, false);
+}
+
+function renderEmptyState() {
+  ui.empty.hidden = !session?.synced || ui.messages.childElementCount > 0;
+}
+
+function renderHeader() {
+  if (!session) return;
+  renderEmptyState();
+  const { model } = session;
+  const agent = model.activeAgents().at(-1);
+  ui.agentAvatar.hidden = !agent;
+  if (agent) ui.agentAvatar.textContent = initials(agent.name);
+  switch (model.status) {
+    case "queued":
+      setSubtitle("Waiting for a support specialist…");
+      break;
+    case "with_agent":
+      setSubtitle(agent ? `You're chatting with ${agent.name}` : "You're chatting with our support team");
+      break;
+    case "resolved":
+      setSubtitle("Resolved. Reply to reopen the conversation.");
+      break;
+    default:
+      setSubtitle(`${ASSISTANT_NAME} · replies instantly`);
+  }
+}
+
+function setSubtitle(text) {
+  if (ui.subtitle.textContent !== text) ui.subtitle.textContent = text;
+}
+
+// ---- composer -----------------------------------------------------------------------------
+
+const fitInput = autoGrow(ui.input);
+
+function updateComposer() {
+  ui.send.disabled = !ui.input.value.trim();
+}
+
+function submitMessage() {
+  const content = ui.input.value.trim();
+  if (!content || !session) return;
+  session.notifier.stop();
+  session.socket.sendMessage(session.saved.conversationId, content);
+  ui.input.value = "";
+  fitInput();
+  updateComposer();
+  ui.chatError.hidden = true;
+  session.timeline.scrollToBottom(true);
+}
+
+ui.composer.addEventListener("submit", (e) => {
+  e.preventDefault();
+  submitMessage();
+});
+
+ui.input.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    submitMessage();
+  }
+});
+
+ui.input.addEventListener("input", () => {
+  updateComposer();
+  session?.notifier.input(!!ui.input.value.trim());
+});
+
+ui.newConversation.addEventListener("click", () => {
+  closeChat();
+  forget();
+  ui.messages.replaceChildren();
+  showIntro();
+});
+
+window.addEventListener("pagehide", () => session?.notifier.stop());
+
+// ---- start --------------------------------------------------------------------------------
+
+const saved = loadSaved();
+if (saved) openChat(saved);
+else showIntro();
