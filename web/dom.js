@@ -11,6 +11,7 @@ export function h(tag, attrs = {}, ...children) {
     if (key === "class") el.className = value;
     else if (key === "text") el.textContent = value;
     else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key === "style") el.style.cssText = value; // CSSOM, so a strict CSP (no inline style attributes) still allows it
     else if (key === "on") for (const [ev, fn] of Object.entries(value)) el.addEventListener(ev, fn);
     else if (key in el && typeof value !== "string") el[key] = value;
     else el.setAttribute(key, value === true ? "" : value);
