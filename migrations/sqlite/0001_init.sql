@@ -10,7 +10,6 @@ CREATE TABLE conversations (
     updated_at   INTEGER NOT NULL
 );
 CREATE INDEX conversations_by_update ON conversations (updated_at DESC);
-CREATE INDEX conversations_by_status ON conversations (status, updated_at DESC);
 
 -- The per-conversation event log; `body` is the event exactly as served on the wire.
 CREATE TABLE events (
@@ -22,7 +21,8 @@ CREATE TABLE events (
     body            TEXT NOT NULL,
     PRIMARY KEY (conversation_id, seq)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX events_by_client_id ON events (conversation_id, client_id) WHERE client_id IS NOT NULL;
+-- Resends are deduplicated against recent `client_id`s (see storage::sqlite::RecentKeys), read by
+-- primary-key range, so no index over all client ids is kept.
 
 CREATE TABLE users (
     id              TEXT PRIMARY KEY NOT NULL,

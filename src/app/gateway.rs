@@ -31,6 +31,8 @@ const MAX_CUSTOMER_CONTEXT: usize = 8 * 1024;
 
 pub struct Gateway {
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) headers: Arc<super::headers::HeaderCache>,
+    pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     pub(crate) journal: Journal,
     pub(crate) hub: Arc<Hub>,
     pub(crate) analyzer: Arc<Analyzer>,
@@ -49,6 +51,27 @@ fn hours(h: u32) -> chrono::Duration {
 }
 
 impl Gateway {
+    /// Asks every WebSocket session to close.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// The latest committed header, from the cache or else the database.
+    async fn header(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<Arc<ConversationHeader>>, ApiError> {
+        if let Some(h) = self.headers.get(id) {
+            return Ok(Some(h));
+        }
+        let Some(h) = self.store.header(id).await? else {
+            return Ok(None);
+        };
+        let h = Arc::new(h);
+        self.headers.offer(h.clone());
+        Ok(Some(h))
+    }
+
     fn check_customer(c: &Customer) -> Result<(), ApiError> {
         let fields = [Some(&c.id), c.name.as_ref(), c.email.as_ref()];
         if fields
@@ -242,9 +265,8 @@ impl Backend for Gateway {
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<(ConversationHeader, Access), ApiError> {
+    ) -> Result<(Arc<ConversationHeader>, Access), ApiError> {
         let header = self
-            .store
             .header(id)
             .await?
             .ok_or_else(ApiError::conversation_not_found)?;
@@ -406,5 +428,9 @@ impl Backend for Gateway {
 
     fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
     }
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assistant_worker;
 pub mod credentials;
 pub mod gateway;
+pub mod headers;
 
 use crate::analysis::{AnalysisError, Analyzer};
 use crate::assistant::AssistantError;
@@ -14,6 +15,7 @@ use crate::config::Config;
 use crate::metrics::{Metrics, SpeakerLabel};
 use crate::storage::journal::{CommitSink, Journal, JournalObserver};
 use crate::storage::{self, StorageError, Store, WriteOutcome};
+use axum::serve::ListenerExt;
 use credentials::{CredentialError, PasswordPolicy};
 use gateway::Gateway;
 use std::future::Future;
@@ -88,9 +90,10 @@ impl App {
         let store = open_store(&config).await?;
         let metrics = Arc::new(Metrics::new());
         let hub = Arc::new(Hub::new());
+        let headers = Arc::new(headers::HeaderCache::default());
 
         let sink: CommitSink = {
-            let (hub, metrics) = (hub.clone(), metrics.clone());
+            let (hub, metrics, headers) = (hub.clone(), metrics.clone(), headers.clone());
             Arc::new(move |outcome: &WriteOutcome| {
                 if let WriteOutcome::Committed {
                     event,
@@ -99,7 +102,8 @@ impl App {
                     summary,
                 } = outcome
                 {
-                    hub.publish_event(&event.conversation_id, event.seq, json);
+                    headers.offer(header.clone());
+                    hub.publish_event(&event.conversation_id, event.seq, json, header.clone());
                     hub.publish_inbox(header.clone(), summary);
                     if let Some(m) = event.body.message() {
                         let speaker = match m.speaker {
@@ -145,6 +149,8 @@ impl App {
 
         let gateway = Arc::new(Gateway {
             store: store.clone(),
+            headers,
+            shutdown: tokio::sync::watch::channel(false).0,
             journal,
             hub,
             analyzer,
@@ -184,6 +190,10 @@ impl App {
         let service = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
+        // Chat frames are small and latency-bound: send them at once, not when Nagle allows.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await

@@ -174,6 +174,14 @@ struct Frame<'a> {
 }
 
 #[derive(Deserialize)]
+struct AckFrame<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: &'a str,
+    #[serde(rename = "clientMsgId", default, borrow)]
+    client_msg_id: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
 struct EventFrame<'a> {
     #[serde(rename = "conversationId", borrow)]
     conversation_id: &'a str,
@@ -246,6 +254,7 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
             .map_err(|e| BenchError::Failed(e.to_string()))?,
     ));
     let mut agent_tasks = Vec::new();
+    let (stop_agents_tx, stop_agents_rx) = tokio::sync::watch::channel(false);
     for (a, token) in agent_tokens.iter().enumerate() {
         let mut ws = api.socket(token).await?;
         let mine: Vec<&String> = conversations
@@ -271,10 +280,15 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
             }
         }
         let (shared, delivered, hist) = (shared.clone(), delivered.clone(), delivery_hist.clone());
+        let mut stop_agents = stop_agents_rx.clone();
         agent_tasks.push(tokio::spawn(async move {
             let mut local = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
             let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
-            while let Some(Ok(msg)) = ws.next().await {
+            loop {
+                let msg = tokio::select! {
+                    m = ws.next() => match m { Some(Ok(m)) => m, _ => break },
+                    _ = stop_agents.wait_for(|s| *s) => break,
+                };
                 let WsMessage::Text(text) = msg else { continue };
                 let Ok(frame) = serde_json::from_str::<Frame>(&text) else {
                     continue;
@@ -369,10 +383,10 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
                     }
                     frame = stream.next() => {
                         let Some(Ok(WsMessage::Text(text))) = frame else { break };
-                        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
-                        match v["type"].as_str() {
-                            Some("ack") => {
-                                let n = v["clientMsgId"].as_str().and_then(|s| s.strip_prefix("b-")).and_then(|s| s.parse::<u64>().ok());
+                        let Ok(v) = serde_json::from_str::<AckFrame>(&text) else { continue };
+                        match v.kind {
+                            "ack" => {
+                                let n = v.client_msg_id.and_then(|s| s.strip_prefix("b-")).and_then(|s| s.parse::<u64>().ok());
                                 if let Some(sent) = n.and_then(|n| in_flight.remove(&n)) {
                                     acked += 1;
                                     let now = micros(shared.epoch);
@@ -384,7 +398,7 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
                                     }
                                 }
                             }
-                            Some("error") => { shared.errors.fetch_add(1, Ordering::Relaxed); }
+                            "error" => { shared.errors.fetch_add(1, Ordering::Relaxed); }
                             _ => {}
                         }
                     }
@@ -412,12 +426,13 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
     for t in customer_tasks {
         let _ = tokio::time::timeout(Duration::from_secs(30), t).await;
     }
-    // Let the last events reach the agents, then close the gateway (which ends the agent sockets).
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    running.stop().await?;
+    // Let the last events reach the agents, then stop them and the gateway.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    stop_agents_tx.send_replace(true);
     for t in agent_tasks {
         let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
     }
+    running.stop().await?;
 
     let acked = acked_counts.lock().map(|m| m.clone()).unwrap_or_default();
     let delivered = delivered.lock().map(|m| m.clone()).unwrap_or_default();
@@ -458,4 +473,18 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
         duplicated,
         errors: shared.errors.load(Ordering::Relaxed),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_an_event_frame() {
+        let text = r#"{"type":"event","event":{"conversationId":"c1","seq":2,"timestamp":"2026-11-27T12:57:51.897530047Z","type":"message","message":{"id":"m","seq":2,"timestamp":"2026-11-27T12:57:51.897530047Z","speaker":"customer","content":"bench 0 123 x","channel":"chat"},"routingSkill":"technical"}}"#;
+        let f: Frame = serde_json::from_str(text)
+            .map_err(|e| e.to_string())
+            .unwrap();
+        assert_eq!(f.kind, "event");
+    }
 }

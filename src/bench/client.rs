@@ -3,6 +3,7 @@
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -67,7 +68,9 @@ impl Client {
     /// Opens `/api/ws` and authenticates with the first frame; returns after `ready`.
     pub async fn socket(&self, token: &str) -> Result<Socket, ClientError> {
         let url = format!("{}/api/ws", self.base.replacen("http", "ws", 1));
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+        let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
         ws.send(Message::text(
             json!({ "type": "auth", "token": token }).to_string(),
         ))

@@ -1,8 +1,9 @@
 //! Per-conversation fan-out of committed events and ephemeral signals (typing, presence), plus the
 //! staff inbox feed. The hub holds no history: a subscriber that falls behind (`Lagged`) or joins
-//! late fills the gap from storage by `seq`, so fan-out can drop nothing that matters.
+//! late fills the gap from storage by `seq`, so fan-out can drop nothing that matters. It also
+//! knows who is online in each conversation, so a new subscriber learns it at once.
 
-use super::protocol::ServerFrame;
+use super::protocol::{PeerInfo, ServerFrame};
 use crate::domain::{ConversationHeader, ConversationId, ConversationSummary};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,8 +17,13 @@ const INBOX_BUFFER: usize = 4096;
 /// Something published to a conversation's subscribers.
 #[derive(Debug, Clone)]
 pub enum HubItem {
-    /// A committed event; `frame` is the serialised `ServerFrame::Event`.
-    Event { seq: u64, frame: Arc<str> },
+    /// A committed event; `frame` is the serialised `ServerFrame::Event`, `header` the conversation
+    /// after it (subscribers re-check access with it: ownership can change under them).
+    Event {
+        seq: u64,
+        frame: Arc<str>,
+        header: Arc<ConversationHeader>,
+    },
     /// Not persisted (typing, presence); `origin` is the connection that caused it, which skips it.
     Ephemeral { origin: u64, frame: Arc<str> },
 }
@@ -32,6 +38,8 @@ pub struct InboxItem {
 pub struct Hub {
     conversations: Mutex<HashMap<ConversationId, broadcast::Sender<HubItem>>>,
     inbox: broadcast::Sender<Arc<InboxItem>>,
+    /// Connections subscribed to each conversation, with who they are.
+    online: Mutex<HashMap<ConversationId, Vec<(u64, PeerInfo)>>>,
 }
 
 impl Default for Hub {
@@ -45,6 +53,7 @@ impl Hub {
         Self {
             conversations: Mutex::new(HashMap::new()),
             inbox: broadcast::channel(INBOX_BUFFER).0,
+            online: Mutex::new(HashMap::new()),
         }
     }
 
@@ -56,10 +65,73 @@ impl Hub {
     }
 
     /// Publishes a committed event given its stored JSON. Must be called in commit order.
-    pub fn publish_event(&self, id: &ConversationId, seq: u64, event_json: &str) {
+    pub fn publish_event(
+        &self,
+        id: &ConversationId,
+        seq: u64,
+        event_json: &str,
+        header: Arc<ConversationHeader>,
+    ) {
         let Some(tx) = self.sender(id) else { return };
         let frame: Arc<str> = Arc::from(format!(r#"{{"type":"event","event":{event_json}}}"#));
-        let _ = tx.send(HubItem::Event { seq, frame });
+        let _ = tx.send(HubItem::Event { seq, frame, header });
+    }
+
+    /// Records connection `conn` as online in `id` and tells the others; returns who else is there.
+    pub fn join(&self, id: &ConversationId, conn: u64, peer: PeerInfo) -> Vec<PeerInfo> {
+        let others = {
+            let mut online = self.online.lock().unwrap_or_else(|p| p.into_inner());
+            let list = online.entry(id.clone()).or_default();
+            let others: Vec<PeerInfo> = list
+                .iter()
+                .filter(|(c, _)| *c != conn)
+                .map(|(_, p)| p.clone())
+                .collect();
+            if !list.iter().any(|(c, _)| *c == conn) {
+                list.push((conn, peer.clone()));
+            }
+            others
+        };
+        self.publish_ephemeral(
+            id,
+            conn,
+            &ServerFrame::Presence {
+                conversation_id: id.clone(),
+                from: peer,
+                online: true,
+            },
+        );
+        others
+    }
+
+    /// Records connection `conn` as gone from `id` and tells the others.
+    pub fn leave(&self, id: &ConversationId, conn: u64) {
+        let peer = {
+            let mut online = self.online.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(list) = online.get_mut(id) else {
+                return;
+            };
+            let peer = list
+                .iter()
+                .position(|(c, _)| *c == conn)
+                .map(|i| list.remove(i).1);
+            if list.is_empty() {
+                online.remove(id);
+            }
+            peer
+        };
+        if let Some(from) = peer {
+            self.publish_ephemeral(
+                id,
+                conn,
+                &ServerFrame::Presence {
+                    conversation_id: id.clone(),
+                    from,
+                    online: false,
+                },
+            );
+        }
+        self.prune(id);
     }
 
     pub fn publish_ephemeral(&self, id: &ConversationId, origin: u64, frame: &ServerFrame) {

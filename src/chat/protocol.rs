@@ -101,6 +101,11 @@ pub enum ServerFrame {
     InboxUpdate {
         conversation: ConversationSummary,
     },
+    /// A conversation left this inbox (another agent took it, or it was re-routed).
+    #[serde(rename_all = "camelCase")]
+    InboxRemove {
+        conversation_id: ConversationId,
+    },
     #[serde(rename_all = "camelCase")]
     Typing {
         conversation_id: ConversationId,

@@ -271,17 +271,37 @@ impl ConversationSummary {
     /// Longest `last_message` preview kept in a summary, in characters.
     pub const PREVIEW_CHARS: usize = 140;
 
-    pub fn from_header(h: &ConversationHeader, last: Option<&Message>) -> Self {
+    /// The summary of a conversation that has no messages yet.
+    pub fn from_header(h: &ConversationHeader) -> Self {
         Self {
             conversation_id: h.conversation_id.clone(),
             status: h.status,
             skill: h.skill.clone(),
             customer_name: h.customer.name.clone(),
-            last_message: last.map(|m| m.content.chars().take(Self::PREVIEW_CHARS).collect()),
-            last_sentiment: last.and_then(|m| m.sentiment),
+            last_message: None,
+            last_sentiment: None,
             last_seq: h.last_seq,
             updated_at: h.updated_at,
             agents: h.active_agents().cloned().collect(),
         }
+    }
+
+    /// Brings the summary up to date after `event` was applied to `h`. The preview follows the
+    /// latest message of anyone; the sentiment follows the customer's latest, which is what an
+    /// agent scanning the inbox needs.
+    pub fn apply(&mut self, h: &ConversationHeader, event: &ConversationEvent) {
+        let (last_message, mut last_sentiment) = (self.last_message.take(), self.last_sentiment);
+        let mut preview = last_message;
+        if let Some(m) = event.body.message() {
+            preview = Some(m.content.chars().take(Self::PREVIEW_CHARS).collect());
+            if m.speaker == Speaker::Customer {
+                last_sentiment = m.sentiment;
+            }
+        }
+        *self = Self {
+            last_message: preview,
+            last_sentiment,
+            ..Self::from_header(h)
+        };
     }
 }

@@ -50,7 +50,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<(ConversationHeader, Access), ApiError>;
+    ) -> Result<(std::sync::Arc<ConversationHeader>, Access), ApiError>;
     async fn conversation(
         &self,
         who: &Principal,
@@ -84,4 +84,6 @@ pub trait Backend: Send + Sync + 'static {
     /// Prometheus text exposition.
     fn metrics_text(&self) -> String;
     fn metrics(&self) -> &crate::metrics::Metrics;
+    /// Becomes `true` when the gateway shuts down; WebSocket sessions then close.
+    fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool>;
 }

@@ -16,7 +16,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,6 +32,14 @@ const REPLAY_PAGE: u32 = 500;
 /// Close codes in the private range: authentication failed, or the client flooded us.
 const CLOSE_UNAUTHORIZED: u16 = 4401;
 const CLOSE_POLICY: u16 = 1008;
+const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// Socket read buffer; frames larger than this are read in several steps.
+const READ_BUFFER: usize = 8 * 1024;
+/// Outgoing bytes buffered for one socket before writes wait.
+const MAX_WRITE_BUFFER: usize = 4 << 20;
+/// Frames written before one flush (a burst of events becomes one syscall).
+const WRITE_BATCH: usize = 64;
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
@@ -55,9 +63,13 @@ pub async fn upgrade<B: Backend>(
         None => None,
     };
     let max = limits.max_frame_bytes;
+    // Chat frames are small: a small read buffer avoids zeroing 128 KiB per read (tungstenite's
+    // default), and a bounded write buffer makes a stalled client push back instead of growing.
     Ok(ws
         .max_message_size(max)
         .max_frame_size(max)
+        .read_buffer_size(READ_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| run(b, socket, pre_auth)))
 }
 
@@ -76,33 +88,44 @@ async fn run<B: Backend>(b: Arc<B>, socket: WebSocket, pre_auth: Option<Principa
     let (mut sink, mut stream) = socket.split();
     let (out, mut out_rx) = mpsc::channel::<Outbound>(OUTBOUND_BUFFER);
     let writer = tokio::spawn(async move {
-        while let Some(item) = out_rx.recv().await {
-            let res = match item {
-                Outbound::Frame(f) => sink.send(WsMessage::Text(f.as_ref().into())).await,
-                Outbound::Close(code, reason) => {
-                    let _ = sink
-                        .send(WsMessage::Close(Some(CloseFrame {
+        'outer: while let Some(first) = out_rx.recv().await {
+            let mut item = Some(first);
+            let mut fed = 0;
+            while let Some(next) = item.take() {
+                match next {
+                    Outbound::Frame(f) => {
+                        if sink.feed(WsMessage::Text(f.as_ref().into())).await.is_err() {
+                            break 'outer;
+                        }
+                    }
+                    Outbound::Close(code, reason) => {
+                        let close = CloseFrame {
                             code,
                             reason: reason.into(),
-                        })))
-                        .await;
-                    break;
+                        };
+                        let _ = sink.send(WsMessage::Close(Some(close))).await;
+                        break 'outer;
+                    }
                 }
-            };
-            if res.is_err() {
+                fed += 1;
+                if fed < WRITE_BATCH {
+                    item = out_rx.try_recv().ok();
+                }
+            }
+            if sink.flush().await.is_err() {
                 break;
             }
         }
         let _ = sink.close().await;
     });
-
     let who = match pre_auth {
         Some(p) => Some(p),
         None => authenticate_first_frame(&b, &mut stream, &out).await,
     };
     if let Some(who) = who {
         let span = tracing::info_span!("ws", conn, who = %who.label());
-        let mut session = Session::new(b.clone(), who, conn, out.clone());
+        let me = peer_info(&b, &who).await;
+        let mut session = Session::new(b.clone(), who, me, conn, out.clone());
         async {
             session.send(&session.ready_frame()).await;
             session.serve(&mut stream).await;
@@ -165,6 +188,33 @@ async fn authenticate_first_frame<B: Backend>(
     }
 }
 
+/// How the caller appears to others in typing and presence frames.
+async fn peer_info<B: Backend>(b: &Arc<B>, who: &Principal) -> PeerInfo {
+    match who {
+        Principal::Customer { conversation_id } => {
+            let name = match b.authorize(who, conversation_id).await {
+                Ok((h, _)) => h.customer.name.clone(),
+                Err(_) => None,
+            };
+            PeerInfo {
+                kind: "customer".into(),
+                name: name.unwrap_or_else(|| "Customer".into()),
+                user_id: None,
+            }
+        }
+        Principal::Staff(u) => PeerInfo {
+            kind: u.role.as_str().into(),
+            name: u.name.clone(),
+            user_id: Some(u.id.to_string()),
+        },
+        Principal::Bot { name, .. } => PeerInfo {
+            kind: "bot".into(),
+            name: name.clone(),
+            user_id: None,
+        },
+    }
+}
+
 struct Session<B: Backend> {
     b: Arc<B>,
     who: Principal,
@@ -178,29 +228,18 @@ struct Session<B: Backend> {
 }
 
 impl<B: Backend> Session<B> {
-    fn new(b: Arc<B>, who: Principal, conn: u64, out: mpsc::Sender<Outbound>) -> Self {
+    fn new(
+        b: Arc<B>,
+        who: Principal,
+        me: PeerInfo,
+        conn: u64,
+        out: mpsc::Sender<Outbound>,
+    ) -> Self {
         let l = b.limits();
         let nz = |v: u32| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
         let limiter = RateLimiter::direct(
             Quota::per_second(nz(l.ws_frames_per_second)).allow_burst(nz(l.ws_frame_burst)),
         );
-        let me = match &who {
-            Principal::Customer { .. } => PeerInfo {
-                kind: "customer".into(),
-                name: "Customer".into(),
-                user_id: None,
-            },
-            Principal::Staff(u) => PeerInfo {
-                kind: u.role.as_str().into(),
-                name: u.name.clone(),
-                user_id: Some(u.id.to_string()),
-            },
-            Principal::Bot { name, .. } => PeerInfo {
-                kind: "bot".into(),
-                name: name.clone(),
-                user_id: None,
-            },
-        };
         Self {
             b,
             who,
@@ -244,7 +283,18 @@ impl<B: Backend> Session<B> {
 
     async fn serve(&mut self, stream: &mut futures_util::stream::SplitStream<WebSocket>) {
         let burst = self.b.limits().ws_frame_burst;
-        while let Some(msg) = stream.next().await {
+        let mut shutdown = self.b.shutdown_signal();
+        loop {
+            let msg = tokio::select! {
+                msg = stream.next() => match msg {
+                    Some(m) => m,
+                    None => break,
+                },
+                _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => {
+                    let _ = self.out.send(Outbound::Close(CLOSE_GOING_AWAY, "server shutting down")).await;
+                    break;
+                }
+            };
             let text = match msg {
                 Ok(WsMessage::Text(t)) => t,
                 Ok(WsMessage::Binary(_)) => {
@@ -393,7 +443,9 @@ impl<B: Backend> Session<B> {
         {
             return self.reject("subscribe", &e, reference).await;
         }
-        let resubscribe = self.subs.remove(&id).map(|old| old.abort()).is_some();
+        if let Some(old) = self.subs.remove(&id) {
+            old.abort();
+        }
         let task = tokio::spawn(
             forward(
                 self.b.clone(),
@@ -406,13 +458,13 @@ impl<B: Backend> Session<B> {
             .instrument(tracing::info_span!("subscription", conversation_id = %id)),
         );
         self.subs.insert(id.clone(), task.abort_handle());
-        if !resubscribe {
+        for other in self.b.hub().join(&id, self.conn, self.me.clone()) {
             let frame = ServerFrame::Presence {
                 conversation_id: id.clone(),
-                from: self.me.clone(),
+                from: other,
                 online: true,
             };
-            self.b.hub().publish_ephemeral(&id, self.conn, &frame);
+            self.send(&frame).await;
         }
     }
 
@@ -421,13 +473,7 @@ impl<B: Backend> Session<B> {
             return false;
         };
         task.abort();
-        let frame = ServerFrame::Presence {
-            conversation_id: id.clone(),
-            from: self.me.clone(),
-            online: false,
-        };
-        self.b.hub().publish_ephemeral(id, self.conn, &frame);
-        self.b.hub().prune(id);
+        self.b.hub().leave(id, self.conn);
         true
     }
 
@@ -447,6 +493,10 @@ impl<B: Backend> Session<B> {
             Ok(c) => c,
             Err(e) => return self.reject("subscribe_inbox", &e, None).await,
         };
+        let mut listed: HashSet<ConversationId> = conversations
+            .iter()
+            .map(|c| c.conversation_id.clone())
+            .collect();
         self.send(&ServerFrame::Inbox { conversations }).await;
         if let Some(old) = self.inbox.take() {
             old.abort();
@@ -458,9 +508,19 @@ impl<B: Backend> Session<B> {
             loop {
                 match rx.recv().await {
                     Ok(item) => {
-                        if who.access(&item.header).can_read()
-                            && out.send(Outbound::Frame(item.frame.clone())).await.is_err()
-                        {
+                        let id = &item.header.conversation_id;
+                        let frame = if who.access(&item.header).can_read() {
+                            listed.insert(id.clone());
+                            item.frame.clone()
+                        } else if listed.remove(id) {
+                            let gone = ServerFrame::InboxRemove {
+                                conversation_id: id.clone(),
+                            };
+                            Arc::from(gone.to_json())
+                        } else {
+                            continue;
+                        };
+                        if out.send(Outbound::Frame(frame)).await.is_err() {
                             break;
                         }
                     }
@@ -469,6 +529,10 @@ impl<B: Backend> Session<B> {
                         let Ok(conversations) = b.list_conversations(&who, None).await else {
                             break;
                         };
+                        listed = conversations
+                            .iter()
+                            .map(|c| c.conversation_id.clone())
+                            .collect();
                         let frame = ServerFrame::Inbox { conversations }.to_json();
                         if out.send(Outbound::Frame(Arc::from(frame))).await.is_err() {
                             break;
@@ -517,7 +581,24 @@ async fn forward<B: Backend>(
     }
     loop {
         match rx.recv().await {
-            Ok(HubItem::Event { seq, frame }) => {
+            Ok(HubItem::Event { seq, frame, header }) => {
+                if !who.access(&header).can_read() {
+                    // Ownership moved away from this caller: stop here, say why, send nothing more.
+                    let e = ApiError::Forbidden(
+                        "you no longer have access to this conversation".into(),
+                    );
+                    let error =
+                        ServerFrame::error(e.code(), e.public_message(), Some(id.to_string()))
+                            .to_json();
+                    let done = ServerFrame::Unsubscribed {
+                        conversation_id: id.clone(),
+                    }
+                    .to_json();
+                    let _ = out.send(Outbound::Frame(Arc::from(error))).await;
+                    let _ = out.send(Outbound::Frame(Arc::from(done))).await;
+                    b.hub().leave(&id, conn);
+                    return;
+                }
                 if seq <= last {
                     continue;
                 }

@@ -16,11 +16,14 @@ use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, SqlitePool};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// WAL pages after which a commit also checkpoints (SQLite's default is 1000).
+const AUTOCHECKPOINT_PAGES: &str = "1000";
 
 /// Headers cached by the writer before the cache is dropped and rebuilt on demand.
 const CACHE_LIMIT: usize = 50_000;
@@ -29,6 +32,40 @@ const CACHE_LIMIT: usize = 50_000;
 struct Cached {
     header: ConversationHeader,
     summary: ConversationSummary,
+    /// When this process last wrote the conversation's row (None: not since it was loaded).
+    row_written: Option<std::time::Instant>,
+    /// Idempotency keys of the latest events, for deduplicating resends.
+    recent: RecentKeys,
+}
+
+/// Idempotency keys (`clientMsgId`) remembered per conversation. Clients resend only messages that
+/// were not acknowledged, which are always among the latest, so a bounded window deduplicates
+/// every real resend without an index over the whole log (that index cost a quarter of the
+/// writer's throughput: each message dirtied another scattered B-tree page).
+#[derive(Clone, Default)]
+struct RecentKeys {
+    order: std::collections::VecDeque<String>,
+    seqs: HashMap<String, u64>,
+}
+
+impl RecentKeys {
+    /// Keys remembered per conversation.
+    const WINDOW: usize = 256;
+
+    fn get(&self, key: &str) -> Option<u64> {
+        self.seqs.get(key).copied()
+    }
+
+    fn insert(&mut self, key: String, seq: u64) {
+        if self.seqs.insert(key.clone(), seq).is_none() {
+            self.order.push_back(key);
+            if self.order.len() > Self::WINDOW {
+                if let Some(old) = self.order.pop_front() {
+                    self.seqs.remove(&old);
+                }
+            }
+        }
+    }
 }
 
 pub struct SqliteStore {
@@ -46,15 +83,23 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("temp_store", "memory");
+        // The writer keeps a large page cache (the hot index pages of the log) and checkpoints the
+        // WAL itself, inside a commit, once it exceeds `AUTOCHECKPOINT_PAGES`. Checkpointing from a
+        // second connection was tried: the writer then meets the checkpointer's WAL locks, gets
+        // SQLITE_BUSY and sleeps in SQLite's busy handler for ~200 ms at a time.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(opts.clone())
+            .connect_with(
+                opts.clone()
+                    .pragma("cache_size", "-65536")
+                    .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES),
+            )
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(read_connections)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.clone().read_only(true))
             .await?;
         Ok(Self {
             writer,
@@ -105,12 +150,16 @@ const USER_COLUMNS: &str = "u.id, u.username, u.name, u.role, u.skills, u.langua
 #[async_trait]
 impl Store for SqliteStore {
     async fn apply_batch(&self, ops: Vec<WriteOp>) -> Result<Vec<WriteOutcome>> {
-        let mut tx = self.writer.begin().await?;
+        // IMMEDIATE: take the write lock up front. A deferred transaction that reads first and writes
+        // later cannot wait for the lock when it upgrades; it fails with SQLITE_BUSY at once.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         // Conversations touched by this batch, as they will be after it commits.
-        let mut staged: HashMap<ConversationId, Cached> = HashMap::new();
+        let mut staged: HashMap<ConversationId, Staged> = HashMap::new();
         // Idempotency keys appended within this batch (not yet visible to SELECT).
         let mut batch_keys: HashMap<(ConversationId, String), Arc<ConversationEvent>> =
             HashMap::new();
+        let mut rows: Vec<EventRow> = Vec::with_capacity(ops.len());
+        let mut tokens = Vec::new();
         let mut outcomes = Vec::with_capacity(ops.len());
 
         for op in ops {
@@ -129,31 +178,30 @@ impl Store for SqliteStore {
                         },
                     };
                     header.apply(&event);
-                    let summary = ConversationSummary::from_header(&header, None);
-                    sqlx::query(
-                        "INSERT INTO conversations (id, status, skill, header, summary, last_seq, created_at, updated_at)
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(header.conversation_id.as_str())
-                    .bind(header.status.as_str())
-                    .bind(&header.skill)
-                    .bind(to_json(&header)?)
-                    .bind(to_json(&summary)?)
-                    .bind(1_i64)
-                    .bind(ms(at))
-                    .bind(ms(at))
-                    .execute(&mut *tx)
-                    .await?;
-                    let json = insert_event(&mut tx, &event, None).await?;
-                    insert_token(&mut *tx, &customer_token).await?;
-                    let event = Arc::new(event);
+                    let summary = ConversationSummary::from_header(&header);
+                    let json: Arc<str> = Arc::from(to_json(&event)?);
+                    rows.push(EventRow::new(&event, None, json.clone()));
+                    tokens.push(customer_token);
                     outcomes.push(WriteOutcome::Committed {
-                        event,
+                        event: Arc::new(event),
                         json,
                         header: Arc::new(header.clone()),
                         summary: Arc::new(summary.clone()),
                     });
-                    staged.insert(header.conversation_id.clone(), Cached { header, summary });
+                    let id = header.conversation_id.clone();
+                    let state = Cached {
+                        header,
+                        summary,
+                        row_written: None,
+                        recent: RecentKeys::default(),
+                    };
+                    staged.insert(
+                        id,
+                        Staged {
+                            state,
+                            header_changed: true,
+                        },
+                    );
                 }
                 WriteOp::Append {
                     conversation_id,
@@ -164,42 +212,39 @@ impl Store for SqliteStore {
                     if !staged.contains_key(&conversation_id) {
                         let loaded = match self.cached(&conversation_id) {
                             Some(c) => Some(c),
-                            None => load_cached(&mut tx, &conversation_id).await?,
+                            None => load_state(&mut tx, &conversation_id).await?,
                         };
-                        match loaded {
-                            Some(c) => {
-                                staged.insert(conversation_id.clone(), c);
-                            }
-                            None => {
-                                outcomes.push(WriteOutcome::UnknownConversation);
-                                continue;
-                            }
-                        }
+                        let Some(state) = loaded else {
+                            outcomes.push(WriteOutcome::UnknownConversation);
+                            continue;
+                        };
+                        staged.insert(
+                            conversation_id.clone(),
+                            Staged {
+                                state,
+                                header_changed: false,
+                            },
+                        );
                     }
+                    let Some(st) = staged.get_mut(&conversation_id) else {
+                        outcomes.push(WriteOutcome::UnknownConversation);
+                        continue;
+                    };
                     if let Some(key) = &client_id {
-                        if let Some(ev) = batch_keys.get(&(conversation_id.clone(), key.clone())) {
+                        let k = (conversation_id.clone(), key.clone());
+                        if let Some(ev) = batch_keys.get(&k) {
                             outcomes.push(WriteOutcome::Duplicate { event: ev.clone() });
                             continue;
                         }
-                        let prior: Option<String> = sqlx::query_scalar(
-                            "SELECT body FROM events WHERE conversation_id = ? AND client_id = ?",
-                        )
-                        .bind(conversation_id.as_str())
-                        .bind(key)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let Some(prior) = prior {
+                        if let Some(seq) = st.state.recent.get(key) {
+                            let event = event_at(&mut tx, &conversation_id, seq).await?;
                             outcomes.push(WriteOutcome::Duplicate {
-                                event: Arc::new(json(&prior, "event")?),
+                                event: Arc::new(event),
                             });
                             continue;
                         }
                     }
-                    let Some(state) = staged.get_mut(&conversation_id) else {
-                        outcomes.push(WriteOutcome::UnknownConversation);
-                        continue;
-                    };
-                    let seq = state.header.last_seq + 1;
+                    let seq = st.state.header.last_seq + 1;
                     if let EventBody::Message { message, .. } = &mut body {
                         message.seq = seq;
                     }
@@ -209,65 +254,52 @@ impl Store for SqliteStore {
                         timestamp: at,
                         body,
                     };
-                    let json = insert_event(&mut tx, &event, client_id.as_deref()).await?;
-                    state.header.apply(&event);
-                    let last = event.body.message();
-                    let prior_preview = (
-                        state.summary.last_message.clone(),
-                        state.summary.last_sentiment,
-                    );
-                    state.summary = ConversationSummary::from_header(&state.header, last);
-                    if last.is_none() {
-                        (state.summary.last_message, state.summary.last_sentiment) = prior_preview;
-                    }
+                    let json: Arc<str> = Arc::from(to_json(&event)?);
+                    rows.push(EventRow::new(&event, client_id.clone(), json.clone()));
+                    // A chat message moves only last_seq/updated_at, unless it re-routes the conversation.
+                    let plain_message = match &event.body {
+                        EventBody::Message { routing_skill, .. } => routing_skill
+                            .as_ref()
+                            .is_none_or(|s| *s == st.state.header.skill),
+                        _ => false,
+                    };
+                    st.state.header.apply(&event);
+                    st.header_changed |= !plain_message;
+                    st.state.summary.apply(&st.state.header, &event);
                     let event = Arc::new(event);
                     if let Some(key) = client_id {
+                        st.state.recent.insert(key.clone(), seq);
                         batch_keys.insert((conversation_id, key), event.clone());
                     }
                     outcomes.push(WriteOutcome::Committed {
                         event,
                         json,
-                        header: Arc::new(state.header.clone()),
-                        summary: Arc::new(state.summary.clone()),
+                        header: Arc::new(st.state.header.clone()),
+                        summary: Arc::new(st.state.summary.clone()),
                     });
                 }
             }
         }
 
-        for c in staged.values() {
-            let h = &c.header;
-            sqlx::query(
-                "UPDATE conversations SET status = ?, skill = ?, header = ?, summary = ?, last_seq = ?, updated_at = ?
-                 WHERE id = ?",
-            )
-            .bind(h.status.as_str())
-            .bind(&h.skill)
-            .bind(to_json(h)?)
-            .bind(to_json(&c.summary)?)
-            .bind(h.last_seq as i64)
-            .bind(h.updated_at.map(ms).unwrap_or(0))
-            .bind(h.conversation_id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        upsert_conversations(&mut tx, &mut staged).await?;
+        for t in &tokens {
+            insert_token(&mut *tx, t).await?;
         }
+        insert_events(&mut tx, &rows).await?;
         tx.commit().await?;
 
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() + staged.len() > CACHE_LIMIT {
                 cache.clear();
             }
-            cache.extend(staged);
+            cache.extend(staged.into_iter().map(|(k, v)| (k, v.state)));
         }
         Ok(outcomes)
     }
 
     async fn header(&self, id: &ConversationId) -> Result<Option<ConversationHeader>> {
-        let row: Option<String> =
-            sqlx::query_scalar("SELECT header FROM conversations WHERE id = ?")
-                .bind(id.as_str())
-                .fetch_optional(&self.reader)
-                .await?;
-        row.map(|h| json(&h, "header")).transpose()
+        let mut conn = self.reader.acquire().await?;
+        Ok(load_state(&mut conn, id).await?.map(|c| c.header))
     }
 
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
@@ -312,21 +344,24 @@ impl Store for SqliteStore {
         status: Option<ConversationStatus>,
         limit: u32,
     ) -> Result<Vec<(ConversationHeader, ConversationSummary)>> {
-        let rows: Vec<(String, String)> = match status {
+        let rows: Vec<(String, String, i64, i64)> = match status {
             Some(s) => sqlx::query_as(
-                "SELECT header, summary FROM conversations WHERE status = ? ORDER BY updated_at DESC LIMIT ?",
+                "SELECT header, summary, last_seq, updated_at FROM conversations WHERE status = ?
+                 ORDER BY updated_at DESC LIMIT ?",
             )
             .bind(s.as_str())
             .bind(limit as i64)
             .fetch_all(&self.reader)
             .await?,
-            None => sqlx::query_as("SELECT header, summary FROM conversations ORDER BY updated_at DESC LIMIT ?")
+            None => sqlx::query_as(
+                "SELECT header, summary, last_seq, updated_at FROM conversations ORDER BY updated_at DESC LIMIT ?",
+            )
                 .bind(limit as i64)
                 .fetch_all(&self.reader)
                 .await?,
         };
         rows.iter()
-            .map(|(h, s)| Ok((json(h, "header")?, json(s, "summary")?)))
+            .map(|(h, s, seq, upd)| Ok((read_header(h, *seq, *upd)?, json(s, "summary")?)))
             .collect()
     }
 
@@ -388,7 +423,7 @@ impl Store for SqliteStore {
         disabled: bool,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let res = sqlx::query("UPDATE users SET disabled = ? WHERE username = ?")
             .bind(disabled as i64)
             .bind(username)
@@ -414,7 +449,7 @@ impl Store for SqliteStore {
         password_hash: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let res = sqlx::query("UPDATE users SET password_hash = ? WHERE username = ?")
             .bind(password_hash)
             .bind(username)
@@ -528,40 +563,194 @@ impl Store for SqliteStore {
     }
 }
 
-async fn load_cached(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+/// A conversation's state: its row's snapshot, then every event committed after the snapshot was
+/// written (the row is refreshed lazily, see `Staged`). The log is the truth; the row is a cache.
+async fn load_state(
+    conn: &mut sqlx::SqliteConnection,
     id: &ConversationId,
 ) -> Result<Option<Cached>> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT header, summary FROM conversations WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&mut **tx)
-            .await?;
-    row.map(|(h, s)| {
-        Ok(Cached {
-            header: json(&h, "header")?,
-            summary: json(&s, "summary")?,
-        })
-    })
-    .transpose()
+    let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT header, summary, last_seq, updated_at FROM conversations WHERE id = ?",
+    )
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((h, s, last_seq, updated_at)) = row else {
+        return Ok(None);
+    };
+    let mut header: ConversationHeader = json(&h, "header")?;
+    let mut summary: ConversationSummary = json(&s, "summary")?;
+    header.last_seq = last_seq.max(0) as u64;
+    header.updated_at = Some(from_ms(updated_at)?);
+    let newer: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM events WHERE conversation_id = ? AND seq > ? ORDER BY seq",
+    )
+    .bind(id.as_str())
+    .bind(last_seq)
+    .fetch_all(&mut *conn)
+    .await?;
+    for body in newer {
+        let event: ConversationEvent = json(&body, "event")?;
+        header.apply(&event);
+        summary.apply(&header, &event);
+    }
+    let mut keys: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT client_id, seq FROM events WHERE conversation_id = ? AND client_id IS NOT NULL ORDER BY seq DESC LIMIT ?",
+    )
+    .bind(id.as_str())
+    .bind(RecentKeys::WINDOW as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    keys.reverse();
+    let mut recent = RecentKeys::default();
+    for (key, seq) in keys {
+        recent.insert(key, seq.max(0) as u64);
+    }
+    Ok(Some(Cached {
+        header,
+        summary,
+        row_written: None,
+        recent,
+    }))
 }
 
-async fn insert_event(
+/// Rows per multi-row statement: well under SQLite's 32766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// An event ready to insert.
+struct EventRow {
+    conversation_id: String,
+    seq: i64,
+    kind: &'static str,
+    ts: i64,
+    client_id: Option<String>,
+    body: Arc<str>,
+}
+
+impl EventRow {
+    fn new(e: &ConversationEvent, client_id: Option<String>, body: Arc<str>) -> Self {
+        Self {
+            conversation_id: e.conversation_id.0.clone(),
+            seq: e.seq as i64,
+            kind: e.body.kind(),
+            ts: ms(e.timestamp),
+            client_id,
+            body,
+        }
+    }
+}
+
+/// A conversation touched by the batch. Its row (header snapshot, summary, `last_seq`) is written
+/// in the same commit when the header changed (status, participants, routing...), and otherwise at
+/// most every `ROW_REFRESH`: a plain chat message costs one event row, not a rewrite of its
+/// conversation. Readers rebuild the newest state by replaying the events after the row's
+/// `last_seq` (`load_state`), so a lagging row is never wrong, only a little behind for listings.
+struct Staged {
+    state: Cached,
+    header_changed: bool,
+}
+
+/// The header from its snapshot and the columns kept current on every append.
+fn read_header(snapshot: &str, last_seq: i64, updated_at: i64) -> Result<ConversationHeader> {
+    let mut h: ConversationHeader = json(snapshot, "header")?;
+    h.last_seq = last_seq.max(0) as u64;
+    h.updated_at = Some(from_ms(updated_at)?);
+    Ok(h)
+}
+
+/// One stored event, by its key.
+async fn event_at(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    event: &ConversationEvent,
-    client_id: Option<&str>,
-) -> Result<Arc<str>> {
-    let body = to_json(event)?;
-    sqlx::query("INSERT INTO events (conversation_id, seq, type, ts, client_id, body) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(event.conversation_id.as_str())
-        .bind(event.seq as i64)
-        .bind(event.body.kind())
-        .bind(ms(event.timestamp))
-        .bind(client_id)
-        .bind(&body)
-        .execute(&mut **tx)
-        .await?;
-    Ok(Arc::from(body))
+    id: &ConversationId,
+    seq: u64,
+) -> Result<ConversationEvent> {
+    let body: String =
+        sqlx::query_scalar("SELECT body FROM events WHERE conversation_id = ? AND seq = ?")
+            .bind(id.as_str())
+            .bind(seq as i64)
+            .fetch_one(&mut **tx)
+            .await?;
+    json(&body, "event")
+}
+
+async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    rows: &[EventRow],
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<sqlx::Sqlite> = QueryBuilder::new(
+            "INSERT INTO events (conversation_id, seq, type, ts, client_id, body) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(&r.conversation_id)
+                .push_bind(r.seq)
+                .push_bind(r.kind)
+                .push_bind(r.ts)
+                .push_bind(r.client_id.as_deref())
+                .push_bind(&*r.body);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Inserts new conversations and updates touched ones in one statement per chunk. An empty header
+/// means "unchanged": the stored snapshot is kept.
+/// How stale a conversation row may get while only plain messages arrive.
+const ROW_REFRESH: Duration = Duration::from_secs(1);
+
+async fn upsert_conversations(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    staged: &mut HashMap<ConversationId, Staged>,
+) -> Result<()> {
+    let now = std::time::Instant::now();
+    for st in staged.values_mut() {
+        let due = st
+            .state
+            .row_written
+            .is_none_or(|t| now.duration_since(t) >= ROW_REFRESH);
+        if st.header_changed || due {
+            st.state.row_written = Some(now);
+        } else {
+            st.header_changed = false;
+        }
+    }
+    let rows: Vec<(&Staged, String, String)> = staged
+        .values()
+        .filter(|st| st.state.row_written == Some(now))
+        .map(|st| {
+            let header = if st.header_changed {
+                to_json(&st.state.header)?
+            } else {
+                String::new()
+            };
+            Ok((st, header, to_json(&st.state.summary)?))
+        })
+        .collect::<Result<_>>()?;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<sqlx::Sqlite> = QueryBuilder::new(
+            "INSERT INTO conversations (id, status, skill, header, summary, last_seq, created_at, updated_at) ",
+        );
+        qb.push_values(chunk, |mut b, (st, header, summary)| {
+            let h = &st.state.header;
+            let updated = h.updated_at.map(ms).unwrap_or(0);
+            b.push_bind(h.conversation_id.as_str())
+                .push_bind(h.status.as_str())
+                .push_bind(h.skill.as_str())
+                .push_bind(header.as_str())
+                .push_bind(summary.as_str())
+                .push_bind(h.last_seq as i64)
+                .push_bind(h.created_at.map(ms).unwrap_or(updated))
+                .push_bind(updated);
+        });
+        qb.push(
+            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, skill = excluded.skill,
+              header = CASE WHEN excluded.header = '' THEN conversations.header ELSE excluded.header END,
+              summary = excluded.summary, last_seq = excluded.last_seq, updated_at = excluded.updated_at",
+        );
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn insert_token<'e, E>(exec: E, t: &NewToken) -> Result<()>
