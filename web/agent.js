@@ -136,6 +136,10 @@ function startConsole(session) {
   socket.addEventListener("ready", () => socket.subscribeInbox());
   socket.addEventListener("inbox", (e) => inbox.setAll(e.detail.conversations));
   socket.addEventListener("inbox_update", (e) => inbox.update(e.detail.conversation));
+  // Another agent took it (or it was re-routed away from our skills).
+  socket.addEventListener("inbox_remove", (e) => {
+    if (inbox.get(e.detail.conversationId)) inbox.remove(e.detail.conversationId);
+  });
   socket.addEventListener("event", (e) => thread.handleEvent(e.detail.event));
   socket.addEventListener("subscribed", (e) => thread.handleSubscribed(e.detail));
   socket.addEventListener("pending", (e) => thread.handlePending(e.detail.record));

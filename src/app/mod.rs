@@ -194,6 +194,12 @@ impl App {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
+        let gateway = self.gateway.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // WebSocket sessions are not requests: tell them to close, or they would outlive us.
+            gateway.begin_shutdown();
+        };
         axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
