@@ -164,7 +164,7 @@ impl Default for AuthConfig {
 }
 
 /// Environment variables that belong to the command line, not to the configuration tree.
-const CLI_ENV: &[&str] = &["CONFIG"];
+const CLI_ENV: &[&str] = &["CONFIG", "NEW_PASSWORD"];
 
 impl Config {
     /// Loads defaults, then `file` (if given), then the environment, and validates the result.
