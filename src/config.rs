@@ -30,6 +30,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Base URL printed for people and used in links; derived from `listen` when unset.
     pub public_url: Option<String>,
+    /// How the assistant is named to customers and agents (its participant name).
+    pub assistant_name: String,
     pub log: LogConfig,
     pub storage: StorageConfig,
     pub limits: LimitsConfig,
@@ -44,6 +46,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             public_url: None,
+            assistant_name: "Assistant".into(),
             log: LogConfig::default(),
             storage: StorageConfig::default(),
             limits: LimitsConfig::default(),
@@ -276,6 +279,8 @@ impl Config {
             a.argon2_iterations >= 1,
             "must be at least 1",
         )?;
+        let name_len = self.assistant_name.trim().len();
+        check("assistant_name", (1..=64).contains(&name_len), "must be 1-64 characters")?;
         if let Some(url) = &self.public_url {
             check(
                 "public_url",

@@ -127,7 +127,7 @@ impl App {
         let analyzer = Arc::new(Analyzer::new(&config.analysis)?);
         let (assistant_jobs, assistant_name) = match crate::assistant::build(&config.assistant)? {
             Some(assistant) => {
-                let name = assistant.name().to_owned();
+                let name = config.assistant_name.trim().to_owned();
                 let (jobs, _worker) = assistant_worker::spawn(
                     assistant,
                     store.clone(),

@@ -430,14 +430,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         if disabled {
-            sqlx::query(
-                "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL
-                 AND user_id = (SELECT id FROM users WHERE username = ?)",
-            )
-            .bind(ms(now))
-            .bind(username)
-            .execute(&mut *tx)
-            .await?;
+            revoke_sessions(&mut tx, username, now).await?;
         }
         tx.commit().await?;
         Ok(res.rows_affected() > 0)
@@ -456,14 +449,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         // A new password ends every session opened with the old one.
-        sqlx::query(
-            "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL
-             AND user_id = (SELECT id FROM users WHERE username = ?)",
-        )
-        .bind(ms(now))
-        .bind(username)
-        .execute(&mut *tx)
-        .await?;
+        revoke_sessions(&mut tx, username, now).await?;
         tx.commit().await?;
         Ok(res.rows_affected() > 0)
     }
@@ -656,6 +642,19 @@ fn read_header(snapshot: &str, last_seq: i64, updated_at: i64) -> Result<Convers
     h.last_seq = last_seq.max(0) as u64;
     h.updated_at = Some(from_ms(updated_at)?);
     Ok(h)
+}
+
+/// Revokes every live token of a staff user.
+async fn revoke_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, username: &str, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL
+         AND user_id = (SELECT id FROM users WHERE username = ?)",
+    )
+    .bind(ms(now))
+    .bind(username)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// One stored event, by its key.
