@@ -118,6 +118,8 @@ pub struct LimitsConfig {
     pub http_request_burst_per_ip: u32,
     /// Conversations created per client IP per minute.
     pub conversations_per_minute_per_ip: u32,
+    /// Login attempts per client IP per minute (each costs an argon2 hash).
+    pub logins_per_minute_per_ip: u32,
     /// Simultaneous WebSocket connections for the whole gateway.
     pub max_connections: usize,
     /// Conversations one socket may subscribe to.
@@ -136,6 +138,7 @@ impl Default for LimitsConfig {
             http_requests_per_second_per_ip: 50,
             http_request_burst_per_ip: 200,
             conversations_per_minute_per_ip: 30,
+            logins_per_minute_per_ip: 20,
             max_connections: 20_000,
             max_subscriptions_per_socket: 2_000,
             auth_timeout_secs: 10,
@@ -224,6 +227,11 @@ impl Config {
         check(
             "limits.conversations_per_minute_per_ip",
             l.conversations_per_minute_per_ip > 0,
+            "must be positive",
+        )?;
+        check(
+            "limits.logins_per_minute_per_ip",
+            l.logins_per_minute_per_ip > 0,
             "must be positive",
         )?;
         check(

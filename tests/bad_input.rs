@@ -244,3 +244,20 @@ async fn conversation_creation_is_limited_per_address() {
     }
     assert_eq!(statuses, vec![201, 201, 201, 429, 429]);
 }
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_address() {
+    let app = spawn_app_with(|c| c.limits.logins_per_minute_per_ip = 3).await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let res = app
+            .http
+            .post(app.url("/api/auth/login"))
+            .json(&json!({ "username": "nobody", "password": "guessing-game" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
+}

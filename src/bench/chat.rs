@@ -106,6 +106,7 @@ fn bench_config(dir: &std::path::Path, with_assistant: bool) -> Config {
     c.limits.http_requests_per_second_per_ip = 1_000_000;
     c.limits.http_request_burst_per_ip = 1_000_000;
     c.limits.conversations_per_minute_per_ip = 1_000_000;
+    c.limits.logins_per_minute_per_ip = 1_000_000;
     c.auth.argon2_memory_kib = 256;
     c.auth.argon2_iterations = 1;
     if !with_assistant {

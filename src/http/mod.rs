@@ -92,29 +92,13 @@ async fn guard<B: Backend>(
         .to_owned();
     let span = tracing::info_span!("request", method = %req.method(), path = %path, conversation_id = %conversation_id);
     let is_probe = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
-    let creating = req.method() == axum::http::Method::POST && path == "/api/conversations";
     let started = std::time::Instant::now();
     let response = async {
         if !is_probe {
-            if let Err(e) = limits.check_request(ip) {
-                backend
-                    .metrics()
-                    .rate_limited
-                    .get_or_create(&crate::metrics::ReasonLabel { reason: "http" })
-                    .inc();
+            if let Err((e, reason)) = limits.check(ip, req.method(), &path) {
+                let label = crate::metrics::ReasonLabel { reason };
+                backend.metrics().rate_limited.get_or_create(&label).inc();
                 return e.into_response();
-            }
-            if creating {
-                if let Err(e) = limits.check_new_conversation(ip) {
-                    backend
-                        .metrics()
-                        .rate_limited
-                        .get_or_create(&crate::metrics::ReasonLabel {
-                            reason: "new_conversation",
-                        })
-                        .inc();
-                    return e.into_response();
-                }
             }
         }
         next.run(req).await

@@ -3,6 +3,7 @@
 //! Per-connection frame limits live with the WebSocket session.
 
 use super::error::ApiError;
+use axum::http::Method;
 use crate::config::LimitsConfig;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
@@ -13,6 +14,7 @@ use std::time::Duration;
 pub struct IpLimits {
     requests: DefaultKeyedRateLimiter<IpAddr>,
     conversations: DefaultKeyedRateLimiter<IpAddr>,
+    logins: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn nz(v: u32) -> NonZeroU32 {
@@ -23,11 +25,11 @@ impl IpLimits {
     pub fn new(l: &LimitsConfig) -> Arc<Self> {
         let requests = Quota::per_second(nz(l.http_requests_per_second_per_ip))
             .allow_burst(nz(l.http_request_burst_per_ip));
-        let conversations = Quota::per_minute(nz(l.conversations_per_minute_per_ip))
-            .allow_burst(nz(l.conversations_per_minute_per_ip));
+        let per_minute = |n: u32| Quota::per_minute(nz(n)).allow_burst(nz(n));
         let limits = Arc::new(Self {
             requests: RateLimiter::keyed(requests),
-            conversations: RateLimiter::keyed(conversations),
+            conversations: RateLimiter::keyed(per_minute(l.conversations_per_minute_per_ip)),
+            logins: RateLimiter::keyed(per_minute(l.logins_per_minute_per_ip)),
         });
         // Forget idle clients so the tables stay small; the task ends with the last user.
         let weak = Arc::downgrade(&limits);
@@ -38,20 +40,31 @@ impl IpLimits {
                 let Some(l) = weak.upgrade() else { break };
                 l.requests.retain_recent();
                 l.conversations.retain_recent();
+                l.logins.retain_recent();
             }
         });
         limits
     }
 
-    pub fn check_request(&self, ip: IpAddr) -> Result<(), ApiError> {
-        self.requests.check_key(&ip).map_err(|_| {
-            ApiError::RateLimited("too many requests from this address; slow down".into())
-        })
-    }
-
-    pub fn check_new_conversation(&self, ip: IpAddr) -> Result<(), ApiError> {
-        self.conversations.check_key(&ip).map_err(|_| {
-            ApiError::RateLimited("too many new conversations from this address".into())
-        })
+    /// Applies the limits that cover `method path` from `ip`. On refusal returns the error and the
+    /// limit's name (for metrics).
+    pub fn check(&self, ip: IpAddr, method: &Method, path: &str) -> Result<(), (ApiError, &'static str)> {
+        if self.requests.check_key(&ip).is_err() {
+            let e = ApiError::RateLimited("too many requests from this address; slow down".into());
+            return Err((e, "http"));
+        }
+        if method == Method::POST {
+            // Both are open to anyone and costly: a new conversation is a durable write, a login
+            // an argon2 hash (tens of milliseconds of CPU by design).
+            let (limiter, what, name) = match path {
+                "/api/conversations" => (&self.conversations, "new conversations", "new_conversation"),
+                "/api/auth/login" => (&self.logins, "login attempts", "login"),
+                _ => return Ok(()),
+            };
+            if limiter.check_key(&ip).is_err() {
+                return Err((ApiError::RateLimited(format!("too many {what} from this address")), name));
+            }
+        }
+        Ok(())
     }
 }
