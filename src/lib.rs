@@ -8,6 +8,7 @@ pub mod bench;
 pub mod chat;
 pub mod config;
 pub mod domain;
+pub mod handoff;
 pub mod http;
 pub mod metrics;
 pub mod storage;

@@ -6,6 +6,7 @@
 //! depend on time take it as an argument.
 
 pub mod access;
+pub mod briefing;
 pub mod conversation;
 pub mod events;
 pub mod ids;
@@ -13,6 +14,10 @@ pub mod message;
 pub mod user;
 
 pub use access::{Access, Principal};
+pub use briefing::{
+    Attempt, AttemptOutcome, Briefing, BriefingDetail, Completeness, EmotionalState, KnownFact,
+    TechnicalDetail,
+};
 pub use conversation::{
     Call, Conversation, ConversationHeader, ConversationStatus, ConversationSummary, Customer,
     CustomerContext, Escalation, Participant, ParticipantKind, Urgency,

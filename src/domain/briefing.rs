@@ -1,0 +1,166 @@
+//! The briefing a human agent reads before joining an escalated conversation (the article's
+//! "context package").
+//!
+//! Contract: plain data, no IO, imports only other `domain` items. It is laid out for progressive
+//! disclosure: `summary` is the 5-second read (who, core issue, emotion, urgency, expectation; at most
+//! [`Briefing::SUMMARY_MAX_CHARS`] characters), `detail` the 30-second read (course of the
+//! conversation, attempted solutions with their outcome, customer background), `technical` the
+//! as-needed read (error messages, codes, URLs, ids, browser, device). `known_facts` lists what the
+//! customer already told us so the agent never asks again. The briefing is produced by
+//! `handoff::briefing::build_briefing`; field names are camelCase on the wire.
+
+use super::conversation::Escalation;
+use super::ids::MessageId;
+use super::message::SentimentLabel;
+use super::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Everything an agent needs to pick up an escalated conversation without making the customer repeat
+/// themselves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Briefing {
+    /// Why and to whom the conversation was handed over.
+    pub escalation: Escalation,
+    /// Executive summary: one or two sentences, at most `SUMMARY_MAX_CHARS` characters.
+    pub summary: String,
+    /// The 30-second read.
+    pub detail: BriefingDetail,
+    /// Diagnostic details the customer gave.
+    pub technical: TechnicalDetail,
+    /// Facts the customer already gave ("do not ask again").
+    #[serde(default)]
+    pub known_facts: Vec<KnownFact>,
+    /// Concrete next steps for the agent, most useful first; never a step that already failed.
+    #[serde(default)]
+    pub next_actions: Vec<String>,
+    /// A suggested first message from the agent to the customer.
+    #[serde(default)]
+    pub warm_introduction: String,
+    /// How complete the context is, and what is missing.
+    pub completeness: Completeness,
+    /// The customer's mood at handoff time.
+    pub emotional_state: EmotionalState,
+    pub generated_at: Timestamp,
+    /// Sequence number of the last conversation event the briefing was built from.
+    #[serde(default)]
+    pub source_seq: u64,
+}
+
+impl Briefing {
+    /// Longest executive summary, in characters.
+    pub const SUMMARY_MAX_CHARS: usize = 280;
+
+    /// The value of the first known fact of `kind`, if any.
+    pub fn fact(&self, kind: &str) -> Option<&str> {
+        self.known_facts
+            .iter()
+            .find(|f| f.kind == kind)
+            .map(|f| f.value.as_str())
+    }
+}
+
+/// The conversation's course, what was tried, and who the customer is.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BriefingDetail {
+    /// The conversation's course in a few lines.
+    #[serde(default)]
+    pub course: Vec<String>,
+    /// Solutions the assistant attempted, in order, with their outcome.
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    /// Customer background from `customer.context`.
+    #[serde(default)]
+    pub background: Vec<String>,
+}
+
+/// One troubleshooting step the assistant proposed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    /// The action id as the assistant reported it (`cache_clear`).
+    pub action: String,
+    pub outcome: AttemptOutcome,
+    /// The assistant message that proposed it.
+    pub message_id: MessageId,
+}
+
+/// What happened after an attempt, judged from the customer's next message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Failed,
+    PartiallyWorked,
+    Worked,
+    Unknown,
+}
+
+impl AttemptOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Failed => "failed",
+            Self::PartiallyWorked => "partially_worked",
+            Self::Worked => "worked",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Diagnostic details, each list in order of first mention, without duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TechnicalDetail {
+    /// Error messages the customer quoted.
+    #[serde(default)]
+    pub error_messages: Vec<String>,
+    /// HTTP status and error codes (`401`, `ERR_TOO_MANY_REDIRECTS`, `E1234`).
+    #[serde(default)]
+    pub codes: Vec<String>,
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// Account, order, invoice and request ids.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+}
+
+/// Something the customer already told us.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KnownFact {
+    /// `name`, `email`, `phone`, `account_id`, `order_id`, `invoice_id`, `request_id`, `plan`,
+    /// `device`, `browser`, `url`, `amount`, `date`.
+    pub kind: String,
+    pub value: String,
+    /// The message it came from; `None` when it came from the customer record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
+}
+
+/// How complete the briefing's context is.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Completeness {
+    /// Share of the expected items that are known, in [0, 1].
+    pub score: f64,
+    /// What is missing, in words (`no account id`, `browser unknown`).
+    #[serde(default)]
+    pub missing: Vec<String>,
+}
+
+/// The customer's mood at handoff time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmotionalState {
+    /// The latest customer message's label.
+    pub label: SentimentLabel,
+    /// `improving`, `steady` or `worsening`.
+    pub trend: String,
+    /// One line for the agent.
+    #[serde(default)]
+    pub note: String,
+}

@@ -1,0 +1,208 @@
+//! The briefing builder: turns an escalated conversation into the agent's context package
+//! (`domain::Briefing`).
+//!
+//! Contract:
+//! - Pure: `build_briefing` reads its input, does no IO, takes the time from `BriefingInput::now`
+//!   and never panics. Same input, same briefing.
+//! - Fast: one pass per concern over the messages, regexes compiled once per process; a 500-message
+//!   conversation builds in well under 2 ms in release builds.
+//! - Only the customer's own messages are mined for facts and technical details; the assistant's
+//!   messages contribute the attempted actions (`actionsAttempted`), judged by the customer's next
+//!   message.
+//! - The summary is at most `Briefing::SUMMARY_MAX_CHARS` characters; next actions never repeat an
+//!   attempt that failed; the warm introduction never asks for a known fact.
+//!
+//! One file per job: `technical` (codes, URLs, errors, browser, device), `facts` (do-not-ask-again
+//! facts and ids), `attempts`, `topic` (what the issue is), `emotion`, `summary` (summary, course,
+//! background), `completeness`, `recommend` (next actions) and `intro` (warm introduction).
+
+mod attempts;
+mod completeness;
+mod emotion;
+mod facts;
+mod intro;
+mod recommend;
+mod summary;
+mod technical;
+mod text;
+mod topic;
+
+#[cfg(test)]
+mod tests;
+
+use crate::domain::{
+    Attempt, AttemptOutcome, Briefing, BriefingDetail, Conversation, EmotionalState, Escalation,
+    KnownFact, Message, Speaker, TechnicalDetail,
+};
+use chrono::{DateTime, Utc};
+use topic::Topic;
+
+/// Everything the builder needs, borrowed from the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct BriefingInput<'a> {
+    pub conversation: &'a Conversation,
+    pub escalation: &'a Escalation,
+    /// The agent who will read the briefing, for the warm introduction.
+    pub agent_name: Option<&'a str>,
+    /// How the agent introduces their role ("integration specialist").
+    pub agent_skill_label: Option<&'a str>,
+    /// Next-step hints the caller looked up in the knowledge base.
+    pub kb_suggestions: &'a [String],
+    pub now: DateTime<Utc>,
+}
+
+/// Builds the briefing for `input.conversation` as of `input.now`.
+pub fn build_briefing(input: &BriefingInput<'_>) -> Briefing {
+    let conversation = input.conversation;
+    let said: Vec<Said<'_>> = conversation
+        .messages
+        .iter()
+        .filter(|m| m.speaker == Speaker::Customer)
+        .map(Said::new)
+        .collect();
+    let mut lower_all = String::with_capacity(said.iter().map(|s| s.lower.len() + 1).sum());
+    for s in &said {
+        lower_all.push_str(&s.lower);
+        lower_all.push('\n');
+    }
+
+    let (mut technical, tech_facts) = technical::extract(&said);
+    let known_facts = facts::extract(&conversation.header.customer, &said, tech_facts);
+    technical.ids = known_facts
+        .iter()
+        .filter(|f| facts::is_id_kind(&f.kind))
+        .map(|f| f.value.clone())
+        .collect();
+    let attempts = attempts::extract(&conversation.messages);
+    let emotional_state = emotion::assess(&said, &attempts);
+
+    let ctx = Ctx {
+        input,
+        said,
+        technical,
+        facts: known_facts,
+        attempts,
+        topics: topic::detect(&lower_all),
+        emotion: emotional_state,
+    };
+    let completeness = completeness::assess(&ctx);
+    let next_actions = recommend::next_actions(&ctx);
+    let warm_introduction = intro::warm_introduction(&ctx);
+    let summary = summary::executive(&ctx);
+    let detail = BriefingDetail {
+        course: summary::course(&ctx),
+        attempts: ctx.attempts.clone(),
+        background: summary::background(&conversation.header.customer),
+    };
+    let source_seq = conversation
+        .messages
+        .iter()
+        .map(|m| m.seq)
+        .fold(conversation.header.last_seq, u64::max);
+
+    Briefing {
+        escalation: input.escalation.clone(),
+        summary,
+        detail,
+        technical: ctx.technical,
+        known_facts: ctx.facts,
+        next_actions,
+        warm_introduction,
+        completeness,
+        emotional_state: ctx.emotion,
+        generated_at: input.now,
+        source_seq,
+    }
+}
+
+/// A customer message with its lower-cased text (computed once, used by every cue search).
+pub(crate) struct Said<'a> {
+    pub msg: &'a Message,
+    pub lower: String,
+}
+
+impl<'a> Said<'a> {
+    pub fn new(msg: &'a Message) -> Self {
+        Self {
+            msg,
+            lower: msg.content.to_lowercase(),
+        }
+    }
+}
+
+/// What the extraction found, shared by the parts that write text.
+pub(crate) struct Ctx<'a> {
+    pub input: &'a BriefingInput<'a>,
+    pub said: Vec<Said<'a>>,
+    pub technical: TechnicalDetail,
+    pub facts: Vec<KnownFact>,
+    pub attempts: Vec<Attempt>,
+    pub topics: Vec<&'static Topic>,
+    pub emotion: EmotionalState,
+}
+
+impl Ctx<'_> {
+    pub fn fact(&self, kind: &str) -> Option<&str> {
+        self.facts
+            .iter()
+            .find(|f| f.kind == kind)
+            .map(|f| f.value.as_str())
+    }
+
+    pub fn has_fact(&self, kind: &str) -> bool {
+        self.fact(kind).is_some()
+    }
+
+    /// The customer's first name, if known.
+    pub fn first_name(&self) -> Option<&str> {
+        self.fact("name").and_then(|n| n.split_whitespace().next())
+    }
+
+    /// The value for a `{key|fallback}` template slot.
+    pub fn slot(&self, key: &str) -> Option<&str> {
+        match key {
+            "account" => self.fact("account_id"),
+            "order" => self.fact("order_id").or_else(|| self.fact("invoice_id")),
+            "url" => self.technical.urls.first().map(String::as_str),
+            "browser" => self.technical.browser.as_deref(),
+            "device" => self.technical.device.as_deref(),
+            other => self.fact(other),
+        }
+    }
+
+    /// `template` with every `{key|fallback}` slot filled.
+    pub fn fill(&self, template: &str) -> String {
+        let mut out = String::with_capacity(template.len() + 16);
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                out.push_str(&rest[open..]);
+                return out;
+            };
+            let (key, fallback) = after[..close]
+                .split_once('|')
+                .unwrap_or((&after[..close], ""));
+            out.push_str(self.slot(key).unwrap_or(fallback));
+            rest = &after[close + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Attempts with the given outcome, in order, without repeats.
+    pub fn attempts_with(&self, outcome: AttemptOutcome) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for a in self.attempts.iter().filter(|a| a.outcome == outcome) {
+            if !out.contains(&a.action.as_str()) {
+                out.push(&a.action);
+            }
+        }
+        out
+    }
+
+    pub fn main_topic(&self) -> Option<&'static Topic> {
+        self.topics.first().copied()
+    }
+}
