@@ -288,7 +288,11 @@ impl Config {
             "must be at least 1",
         )?;
         let name_len = self.assistant_name.trim().len();
-        check("assistant_name", (1..=64).contains(&name_len), "must be 1-64 characters")?;
+        check(
+            "assistant_name",
+            (1..=64).contains(&name_len),
+            "must be 1-64 characters",
+        )?;
         if let Some(url) = &self.public_url {
             check(
                 "public_url",
@@ -347,6 +351,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

@@ -154,10 +154,7 @@ async fn users(config: Config, cmd: UsersCommand) -> Result<(), AppError> {
                         .map_err(|e| AppError::Admin(e.to_string()))?
                 );
             } else {
-                println!(
-                    "{:<16} {:<8} {:<9} {:<24} {:<10} {}",
-                    "USERNAME", "ROLE", "STATUS", "NAME", "LANGUAGES", "SKILLS"
-                );
+                println!("USERNAME         ROLE     STATUS    NAME                     LANGUAGES  SKILLS");
                 for u in list {
                     println!(
                         "{:<16} {:<8} {:<9} {:<24} {:<10} {}",

@@ -24,7 +24,10 @@ async fn fake_bot() -> (String, Arc<Mutex<Vec<Value>>>) {
         post(move |headers: HeaderMap, body: Bytes| {
             let log = log.clone();
             async move {
-                let signed = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+                let signed = headers
+                    .get(SIGNATURE_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
                 if signed != signature_header(SECRET.as_bytes(), &body) {
                     return (StatusCode::UNAUTHORIZED, "bad signature".to_owned());
                 }
@@ -52,7 +55,11 @@ async fn fake_bot() -> (String, Arc<Mutex<Vec<Value>>>) {
 async fn a_webhook_bot_answers_and_can_hand_off() {
     let (url, seen) = fake_bot().await;
     let app = spawn_app_with(|c| {
-        c.assistant = AssistantConfig::Webhook { url, secret: Some(SECRET.into()), timeout_ms: 5000 };
+        c.assistant = AssistantConfig::Webhook {
+            url,
+            secret: Some(SECRET.into()),
+            timeout_ms: 5000,
+        };
     })
     .await;
     let (id, customer) = app.new_conversation(json!({ "name": "Lee" })).await;
@@ -63,14 +70,27 @@ async fn a_webhook_bot_answers_and_can_hand_off() {
     recv_message(&mut ws).await; // the customer's own message
     let reply = recv_message(&mut ws).await;
     assert_eq!(reply["message"]["speaker"], "ai");
-    assert_eq!(reply["message"]["content"], "Bot here: I read \"Where is invoice INV-2041?\".");
+    assert_eq!(
+        reply["message"]["content"],
+        "Bot here: I read \"Where is invoice INV-2041?\"."
+    );
     assert_eq!(reply["message"]["confidence"], 0.77);
-    assert_eq!(reply["message"]["actionsAttempted"], json!(["checked_invoice"]));
+    assert_eq!(
+        reply["message"]["actionsAttempted"],
+        json!(["checked_invoice"])
+    );
     {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1);
-        assert_eq!(seen[0]["conversation"]["conversationId"], id.as_str(), "the bot gets the unified model");
-        assert_eq!(seen[0]["message"]["intent"], "billing", "and the analysed message");
+        assert_eq!(
+            seen[0]["conversation"]["conversationId"],
+            id.as_str(),
+            "the bot gets the unified model"
+        );
+        assert_eq!(
+            seen[0]["message"]["intent"], "billing",
+            "and the analysed message"
+        );
     }
 
     send_json(&mut ws, &json!({ "type": "send_message", "conversationId": id, "content": "I want a person please", "clientMsgId": "q2" })).await.unwrap();
@@ -82,7 +102,12 @@ async fn a_webhook_bot_answers_and_can_hand_off() {
         }
     }
     assert_eq!(status.unwrap(), "queued");
-    let conv: Value = app.get(Some(&customer), &format!("/api/conversations/{id}")).await.json().await.unwrap();
+    let conv: Value = app
+        .get(Some(&customer), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(conv["escalation"]["trigger"], "bot_request");
     assert_eq!(conv["escalation"]["recommendedAgent"], "billing");
     assert_eq!(conv["status"], "queued");
@@ -91,20 +116,36 @@ async fn a_webhook_bot_answers_and_can_hand_off() {
 #[tokio::test]
 async fn an_unreachable_bot_never_loses_the_customer_message() {
     let app = spawn_app_with(|c| {
-        c.assistant = AssistantConfig::Webhook { url: "http://127.0.0.1:9/unreachable".into(), secret: None, timeout_ms: 500 };
+        c.assistant = AssistantConfig::Webhook {
+            url: "http://127.0.0.1:9/unreachable".into(),
+            secret: None,
+            timeout_ms: 500,
+        };
     })
     .await;
     let (id, customer) = app.new_conversation(json!({})).await;
-    assert_eq!(app.post_message(&customer, &id, "hello?").await.status(), 201);
+    assert_eq!(
+        app.post_message(&customer, &id, "hello?").await.status(),
+        201
+    );
     let mut ws = app.socket(&customer).await;
     let events = subscribe(&mut ws, &id, 0).await;
-    let mut messages: Vec<Value> = events.into_iter().filter(|e| e["type"] == "message").collect();
+    let mut messages: Vec<Value> = events
+        .into_iter()
+        .filter(|e| e["type"] == "message")
+        .collect();
     if messages.len() < 2 {
         messages.push(recv_message(&mut ws).await);
     }
     assert_eq!(messages[0]["message"]["content"], "hello?");
     assert_eq!(messages[1]["message"]["speaker"], "ai");
-    assert_eq!(messages[1]["message"]["confidence"], 0.0, "an honest fallback, not a made-up answer");
+    assert_eq!(
+        messages[1]["message"]["confidence"], 0.0,
+        "an honest fallback, not a made-up answer"
+    );
     let metrics = app.get(None, "/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("warmline_assistant_failures_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("warmline_assistant_failures_total 1"),
+        "{metrics}"
+    );
 }

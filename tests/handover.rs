@@ -21,25 +21,65 @@ async fn the_built_in_assistant_answers_from_the_knowledge_base() {
     let reply = recv_message(&mut c).await;
     assert_eq!(reply["message"]["speaker"], "ai");
     let confidence = reply["message"]["confidence"].as_f64().unwrap();
-    assert!(confidence > 0.4, "a KB match answers with confidence, got {confidence}");
-    assert!(!reply["message"]["actionsAttempted"].as_array().unwrap().is_empty(), "{reply}");
+    assert!(
+        confidence > 0.4,
+        "a KB match answers with confidence, got {confidence}"
+    );
+    assert!(
+        !reply["message"]["actionsAttempted"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{reply}"
+    );
     assert!(reply["message"]["content"].as_str().unwrap().len() > 40);
     // The conversation was routed under the topic's skill.
-    let conv: Value = app.get(Some(&customer), &format!("/api/conversations/{id}")).await.json().await.unwrap();
+    let conv: Value = app
+        .get(Some(&customer), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(conv["skill"], "technical");
 }
 
 #[tokio::test]
 async fn the_assistant_falls_silent_once_an_agent_owns_the_conversation() {
     let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
-    let agent = app.add_user("maria", Role::Agent, &["general", "technical"]).await;
+    let agent = app
+        .add_user("maria", Role::Agent, &["general", "technical"])
+        .await;
     let (id, customer) = app.new_conversation(json!({})).await;
-    assert_eq!(app.post_message(&agent, &id, "Hi, Maria from support here.").await.status(), 201);
-    assert_eq!(app.post_message(&customer, &id, "my dashboard is blank").await.status(), 201);
+    assert_eq!(
+        app.post_message(&agent, &id, "Hi, Maria from support here.")
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        app.post_message(&customer, &id, "my dashboard is blank")
+            .await
+            .status(),
+        201
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let conv: Value = app.get(Some(&customer), &format!("/api/conversations/{id}")).await.json().await.unwrap();
-    let speakers: Vec<&str> = conv["messages"].as_array().unwrap().iter().map(|m| m["speaker"].as_str().unwrap()).collect();
-    assert_eq!(speakers, vec!["agent", "customer"], "no assistant reply after a human took over");
+    let conv: Value = app
+        .get(Some(&customer), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let speakers: Vec<&str> = conv["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["speaker"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        speakers,
+        vec!["agent", "customer"],
+        "no assistant reply after a human took over"
+    );
 }
 
 #[tokio::test]
@@ -50,10 +90,17 @@ async fn an_agent_who_loses_the_conversation_stops_receiving_it_at_once() {
     let (id, customer) = app.new_conversation(json!({})).await;
     let mut watcher = app.socket(&alex).await;
     subscribe(&mut watcher, &id, 0).await;
-    send_json(&mut watcher, &json!({ "type": "subscribe_inbox" })).await.unwrap();
+    send_json(&mut watcher, &json!({ "type": "subscribe_inbox" }))
+        .await
+        .unwrap();
     recv_type(&mut watcher, &["inbox"]).await;
 
-    assert_eq!(app.post_message(&maria, &id, "Maria here, I'll take this.").await.status(), 201);
+    assert_eq!(
+        app.post_message(&maria, &id, "Maria here, I'll take this.")
+            .await
+            .status(),
+        201
+    );
     // Alex is told, once, and nothing of the conversation follows.
     let err = recv_type(&mut watcher, &["error"]).await;
     assert_eq!(err["code"], "forbidden");
@@ -62,11 +109,21 @@ async fn an_agent_who_loses_the_conversation_stops_receiving_it_at_once() {
     let removed = recv_type(&mut watcher, &["inbox_remove"]).await;
     assert_eq!(removed["conversationId"], id.as_str());
 
-    assert_eq!(app.post_message(&customer, &id, "my card number is 4111 1111 1111 1111").await.status(), 201);
-    send_json(&mut watcher, &json!({ "type": "ping" })).await.unwrap();
+    assert_eq!(
+        app.post_message(&customer, &id, "my card number is 4111 1111 1111 1111")
+            .await
+            .status(),
+        201
+    );
+    send_json(&mut watcher, &json!({ "type": "ping" }))
+        .await
+        .unwrap();
     loop {
         let f = recv(&mut watcher).await;
-        assert_ne!(f["type"], "event", "no event may reach an agent who lost access: {f}");
+        assert_ne!(
+            f["type"], "event",
+            "no event may reach an agent who lost access: {f}"
+        );
         if f["type"] == "pong" {
             break;
         }
@@ -81,7 +138,12 @@ async fn a_new_subscriber_learns_who_is_already_online() {
     let mut c = app.socket(&customer).await;
     subscribe(&mut c, &id, 0).await;
     let mut a = app.socket(&agent).await;
-    send_json(&mut a, &json!({ "type": "subscribe", "conversationId": id, "afterSeq": 0 })).await.unwrap();
+    send_json(
+        &mut a,
+        &json!({ "type": "subscribe", "conversationId": id, "afterSeq": 0 }),
+    )
+    .await
+    .unwrap();
     let presence = recv_type(&mut a, &["presence"]).await;
     assert_eq!(presence["from"]["kind"], "customer");
     assert_eq!(presence["from"]["name"], "Dana");
@@ -97,6 +159,9 @@ async fn sockets_are_closed_when_the_gateway_stops() {
     let running = app.running.take().unwrap();
     let stopping = tokio::spawn(running.stop());
     let closed = tokio::time::timeout(std::time::Duration::from_secs(5), next_json(&mut c)).await;
-    assert!(matches!(closed, Ok(Err(_))), "the socket closes with the gateway: {closed:?}");
+    assert!(
+        matches!(closed, Ok(Err(_))),
+        "the socket closes with the gateway: {closed:?}"
+    );
     stopping.await.unwrap().unwrap();
 }

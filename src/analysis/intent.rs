@@ -204,7 +204,7 @@ impl IntentClassifier {
                 continue;
             }
             // Strictly better only, so among equals the earlier intent stays.
-            let better = best.map_or(true, |b| {
+            let better = best.is_none_or(|b| {
                 let (bs, bl) = totals[b];
                 score > bs || (score == bs && longest > bl)
             });

@@ -183,7 +183,7 @@ impl AssistantConfig {
                 http::parse_url("assistant.url", url)?;
                 check_timeout(*timeout_ms)?;
                 check(
-                    secret.as_ref().map_or(true, |s| !s.is_empty()),
+                    secret.as_ref().is_none_or(|s| !s.is_empty()),
                     "assistant.secret must not be empty (omit it instead)",
                 )?;
             }
@@ -202,7 +202,7 @@ impl AssistantConfig {
                     "assistant.model must not be empty",
                 )?;
                 check(
-                    api_key.as_ref().map_or(true, |k| !k.is_empty()),
+                    api_key.as_ref().is_none_or(|k| !k.is_empty()),
                     "assistant.api_key must not be empty (omit it instead)",
                 )?;
                 check_timeout(*timeout_ms)?;

@@ -86,7 +86,7 @@ impl OpenAiAssistant {
     fn request_body(&self, conversation: &Conversation, message: &Message) -> Value {
         let mut history: Vec<&Message> = conversation.messages.iter().collect();
         // The contract says `message` is in the conversation; do not rely on it.
-        if history.last().map_or(true, |m| m.id != message.id) {
+        if history.last().is_none_or(|m| m.id != message.id) {
             history.push(message);
         }
         let skip = history.len().saturating_sub(self.max_history);

@@ -376,7 +376,7 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
                 }
                 let may_send = !shared.stop.load(Ordering::Relaxed) && (ticker.is_some() || in_flight.len() < window);
                 tokio::select! {
-                    _ = async { match ticker.as_mut() { Some(t) => { t.tick().await; } None => {} } }, if may_send => {
+                    _ = async { if let Some(t) = ticker.as_mut() { t.tick().await; } }, if may_send => {
                         let sent = micros(shared.epoch);
                         if sink.send(WsMessage::text(send(next_n, sent))).await.is_err() { break; }
                         in_flight.insert(next_n, sent);

@@ -47,9 +47,10 @@ impl Principal {
             Principal::Staff(user) => match user.role {
                 Role::Manager => Access::Read,
                 Role::Agent => {
-                    if conv.has_active_agent(&user.id) {
-                        Access::ReadWrite
-                    } else if conv.active_agents().next().is_none() && user.has_skill(&conv.skill) {
+                    let owns = conv.has_active_agent(&user.id);
+                    let may_take =
+                        conv.active_agents().next().is_none() && user.has_skill(&conv.skill);
+                    if owns || may_take {
                         Access::ReadWrite
                     } else {
                         Access::None

@@ -3,8 +3,8 @@
 //! Per-connection frame limits live with the WebSocket session.
 
 use super::error::ApiError;
-use axum::http::Method;
 use crate::config::LimitsConfig;
+use axum::http::Method;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -48,7 +48,12 @@ impl IpLimits {
 
     /// Applies the limits that cover `method path` from `ip`. On refusal returns the error and the
     /// limit's name (for metrics).
-    pub fn check(&self, ip: IpAddr, method: &Method, path: &str) -> Result<(), (ApiError, &'static str)> {
+    pub fn check(
+        &self,
+        ip: IpAddr,
+        method: &Method,
+        path: &str,
+    ) -> Result<(), (ApiError, &'static str)> {
         if self.requests.check_key(&ip).is_err() {
             let e = ApiError::RateLimited("too many requests from this address; slow down".into());
             return Err((e, "http"));
@@ -57,12 +62,17 @@ impl IpLimits {
             // Both are open to anyone and costly: a new conversation is a durable write, a login
             // an argon2 hash (tens of milliseconds of CPU by design).
             let (limiter, what, name) = match path {
-                "/api/conversations" => (&self.conversations, "new conversations", "new_conversation"),
+                "/api/conversations" => {
+                    (&self.conversations, "new conversations", "new_conversation")
+                }
                 "/api/auth/login" => (&self.logins, "login attempts", "login"),
                 _ => return Ok(()),
             };
             if limiter.check_key(&ip).is_err() {
-                return Err((ApiError::RateLimited(format!("too many {what} from this address")), name));
+                return Err((
+                    ApiError::RateLimited(format!("too many {what} from this address")),
+                    name,
+                ));
             }
         }
         Ok(())

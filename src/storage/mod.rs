@@ -41,6 +41,9 @@ pub enum StorageError {
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
 /// One durable write, grouped with others by the journal.
+// A `Create` is much larger than an `Append`, but each write is moved once into the journal's
+// channel and consumed; boxing would only add an allocation to every conversation start.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum WriteOp {
     /// A new conversation with its `conversation_created` event (seq 1) and the customer's token.

@@ -645,7 +645,11 @@ fn read_header(snapshot: &str, last_seq: i64, updated_at: i64) -> Result<Convers
 }
 
 /// Revokes every live token of a staff user.
-async fn revoke_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, username: &str, now: Timestamp) -> Result<()> {
+async fn revoke_sessions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    username: &str,
+    now: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL
          AND user_id = (SELECT id FROM users WHERE username = ?)",

@@ -21,6 +21,7 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
 }
 
+#[allow(clippy::field_reassign_with_default)] // reads better as "defaults, then these changes"
 pub fn test_config(dir: &Path) -> Config {
     let mut c = Config::default();
     c.listen = "127.0.0.1:0".parse().expect("literal address");

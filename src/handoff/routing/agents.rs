@@ -153,7 +153,7 @@ impl Roster {
             .values()
             .filter(eligible)
             .filter(|a| a.has_room() && !(search.has_offer)(&a.id))
-            .filter(|a| language.map_or(true, |lang| a.speaks(lang)))
+            .filter(|a| language.is_none_or(|lang| a.speaks(lang)))
             .min_by_key(|a| ((search.misses)(&a.id), a.load(), a.idle_since, &a.id))
             .map(|a| a.id.clone())
     }
