@@ -261,3 +261,27 @@ async fn login_attempts_are_limited_per_address() {
     }
     assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
 }
+
+#[tokio::test]
+async fn wrong_methods_and_plain_gets_on_the_socket_are_json_errors() {
+    let app = spawn_app().await;
+    let res = app
+        .http
+        .put(app.url("/api/conversations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "method_not_allowed");
+    let res = app.get(None, "/api/ws").await;
+    assert_eq!(res.status(), 400);
+    let v: Value = res.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("WebSocket upgrade"),
+        "{v}"
+    );
+}

@@ -8,6 +8,7 @@
 //! | 401    | `unauthorized`        | missing, unknown, expired or revoked token; bad password |
 //! | 403    | `forbidden`           | authenticated, but not allowed to do this                |
 //! | 404    | `not_found`           | no such resource, or one the caller may not see          |
+//! | 405    | `method_not_allowed`  | the path exists, the method does not                     |
 //! | 409    | `conflict`            | already exists                                           |
 //! | 413    | `payload_too_large`   | message or body over the configured limit                |
 //! | 429    | `rate_limited`        | too many requests or frames                              |
@@ -29,6 +30,8 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -47,6 +50,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -61,6 +65,7 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::RateLimited(_) => "rate_limited",

@@ -53,6 +53,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .route("/agent", get(assets::agent_page))
         .route("/static/{*path}", get(assets::static_file))
         .fallback(rest::not_found)
+        .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(middleware::from_fn_with_state(
             (backend.clone(), limits),
             guard::<B>,

@@ -249,6 +249,12 @@ pub async fn metrics<B: Backend>(State(b): State<Arc<B>>) -> impl IntoResponse {
     )
 }
 
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed(
+        "this method is not allowed on this path (see /api/openapi.json)".into(),
+    )
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint".into())
 }

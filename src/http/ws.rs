@@ -10,6 +10,7 @@ use super::error::ApiError;
 use crate::chat::{ClientFrame, HubItem, PeerInfo, ServerFrame};
 use crate::domain::{ConversationId, Principal};
 use crate::metrics::ReasonLabel;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -51,8 +52,11 @@ enum Outbound {
 pub async fn upgrade<B: Backend>(
     State(b): State<Arc<B>>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let ws = ws.map_err(|r| {
+        ApiError::BadRequest(format!("expected a WebSocket upgrade: {}", r.body_text()))
+    })?;
     let limits = b.limits();
     if b.metrics().ws_connections.get() >= limits.max_connections as i64 {
         return Err(ApiError::Unavailable("connection limit reached".into()));
