@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: unit tests of the pure engines and integration tests that start the
-# real gateway on port 0 with a temporary SQLite database.
+# real gateway on port 0 with a temporary SQLite database. Ends with one totals line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 echo "==> cargo test (target dir: $CARGO_TARGET_DIR)"
-cargo test --locked --all-targets 2>&1
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --locked --all-targets 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, i }' "$log"
+exit "$status"
