@@ -13,14 +13,15 @@ CREATE INDEX conversations_by_update ON conversations (updated_at DESC);
 
 -- The per-conversation event log; `body` is the event exactly as served on the wire.
 CREATE TABLE events (
+    pos             INTEGER PRIMARY KEY, -- commit order: rows are appended, not scattered
     conversation_id TEXT NOT NULL REFERENCES conversations (id),
     seq             INTEGER NOT NULL,
     type            TEXT NOT NULL,
     ts              INTEGER NOT NULL,
     client_id       TEXT,
-    body            TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, seq)
-) WITHOUT ROWID;
+    body            TEXT NOT NULL
+);
+CREATE UNIQUE INDEX events_by_conversation ON events (conversation_id, seq);
 -- Resends are deduplicated against recent `client_id`s (see storage::sqlite::RecentKeys), read by
 -- primary-key range, so no index over all client ids is kept.
 
