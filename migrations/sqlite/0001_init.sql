@@ -1,6 +1,7 @@
 -- Conversations: a JSON snapshot of the projected header next to queryable columns.
 CREATE TABLE conversations (
-    id           TEXT PRIMARY KEY NOT NULL,
+    key          INTEGER PRIMARY KEY, -- compact key the event log is indexed by
+    id           TEXT NOT NULL UNIQUE,
     status       TEXT NOT NULL,
     skill        TEXT NOT NULL,
     header       TEXT NOT NULL,
@@ -14,16 +15,16 @@ CREATE INDEX conversations_by_update ON conversations (updated_at DESC);
 -- The per-conversation event log; `body` is the event exactly as served on the wire.
 CREATE TABLE events (
     pos             INTEGER PRIMARY KEY, -- commit order: rows are appended, not scattered
-    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    conversation_key INTEGER NOT NULL REFERENCES conversations (key),
     seq             INTEGER NOT NULL,
     type            TEXT NOT NULL,
     ts              INTEGER NOT NULL,
     client_id       TEXT,
     body            TEXT NOT NULL
 );
-CREATE UNIQUE INDEX events_by_conversation ON events (conversation_id, seq);
+CREATE UNIQUE INDEX events_by_conversation ON events (conversation_key, seq);
 -- Resends are deduplicated against recent `client_id`s (see storage::sqlite::RecentKeys), read by
--- primary-key range, so no index over all client ids is kept.
+-- the (conversation_key, seq) index, so no index over all client ids is kept.
 
 CREATE TABLE users (
     id              TEXT PRIMARY KEY NOT NULL,

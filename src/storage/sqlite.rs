@@ -30,6 +30,9 @@ const CACHE_LIMIT: usize = 50_000;
 
 #[derive(Clone)]
 struct Cached {
+    /// The conversation's integer key: what the event log is indexed by (a 36-character id would
+    /// make that index four times larger).
+    key: i64,
     header: ConversationHeader,
     summary: ConversationSummary,
     /// When this process last wrote the conversation's row (None: not since it was loaded).
@@ -180,7 +183,8 @@ impl Store for SqliteStore {
                     header.apply(&event);
                     let summary = ConversationSummary::from_header(&header);
                     let json: Arc<str> = Arc::from(to_json(&event)?);
-                    rows.push(EventRow::new(&event, None, json.clone()));
+                    let key = insert_conversation(&mut tx, &header, &summary).await?;
+                    rows.push(EventRow::new(key, &event, None, json.clone()));
                     tokens.push(customer_token);
                     outcomes.push(WriteOutcome::Committed {
                         event: Arc::new(event),
@@ -190,16 +194,17 @@ impl Store for SqliteStore {
                     });
                     let id = header.conversation_id.clone();
                     let state = Cached {
+                        key,
                         header,
                         summary,
-                        row_written: None,
+                        row_written: Some(std::time::Instant::now()),
                         recent: RecentKeys::default(),
                     };
                     staged.insert(
                         id,
                         Staged {
                             state,
-                            header_changed: true,
+                            header_changed: false,
                         },
                     );
                 }
@@ -237,7 +242,7 @@ impl Store for SqliteStore {
                             continue;
                         }
                         if let Some(seq) = st.state.recent.get(key) {
-                            let event = event_at(&mut tx, &conversation_id, seq).await?;
+                            let event = event_at(&mut tx, st.state.key, seq).await?;
                             outcomes.push(WriteOutcome::Duplicate {
                                 event: Arc::new(event),
                             });
@@ -255,7 +260,12 @@ impl Store for SqliteStore {
                         body,
                     };
                     let json: Arc<str> = Arc::from(to_json(&event)?);
-                    rows.push(EventRow::new(&event, client_id.clone(), json.clone()));
+                    rows.push(EventRow::new(
+                        st.state.key,
+                        &event,
+                        client_id.clone(),
+                        json.clone(),
+                    ));
                     // A chat message moves only last_seq/updated_at, unless it re-routes the conversation.
                     let plain_message = match &event.body {
                         EventBody::Message { routing_skill, .. } => routing_skill
@@ -307,7 +317,8 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let bodies: Vec<String> = sqlx::query_scalar(
-            "SELECT body FROM events WHERE conversation_id = ? AND type = 'message' ORDER BY seq",
+            "SELECT body FROM events WHERE conversation_key = (SELECT key FROM conversations WHERE id = ?)
+             AND type = 'message' ORDER BY seq",
         )
         .bind(id.as_str())
         .fetch_all(&self.reader)
@@ -329,7 +340,8 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<ConversationEvent>> {
         let bodies: Vec<String> = sqlx::query_scalar(
-            "SELECT body FROM events WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            "SELECT body FROM events WHERE conversation_key = (SELECT key FROM conversations WHERE id = ?)
+             AND seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(id.as_str())
         .bind(i64::try_from(after).unwrap_or(i64::MAX))
@@ -555,13 +567,13 @@ async fn load_state(
     conn: &mut sqlx::SqliteConnection,
     id: &ConversationId,
 ) -> Result<Option<Cached>> {
-    let row: Option<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT header, summary, last_seq, updated_at FROM conversations WHERE id = ?",
+    let row: Option<(i64, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT key, header, summary, last_seq, updated_at FROM conversations WHERE id = ?",
     )
     .bind(id.as_str())
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((h, s, last_seq, updated_at)) = row else {
+    let Some((key, h, s, last_seq, updated_at)) = row else {
         return Ok(None);
     };
     let mut header: ConversationHeader = json(&h, "header")?;
@@ -569,9 +581,9 @@ async fn load_state(
     header.last_seq = last_seq.max(0) as u64;
     header.updated_at = Some(from_ms(updated_at)?);
     let newer: Vec<String> = sqlx::query_scalar(
-        "SELECT body FROM events WHERE conversation_id = ? AND seq > ? ORDER BY seq",
+        "SELECT body FROM events WHERE conversation_key = ? AND seq > ? ORDER BY seq",
     )
-    .bind(id.as_str())
+    .bind(key)
     .bind(last_seq)
     .fetch_all(&mut *conn)
     .await?;
@@ -581,9 +593,9 @@ async fn load_state(
         summary.apply(&header, &event);
     }
     let mut keys: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT client_id, seq FROM events WHERE conversation_id = ? AND client_id IS NOT NULL ORDER BY seq DESC LIMIT ?",
+        "SELECT client_id, seq FROM events WHERE conversation_key = ? AND client_id IS NOT NULL ORDER BY seq DESC LIMIT ?",
     )
-    .bind(id.as_str())
+    .bind(key)
     .bind(RecentKeys::WINDOW as i64)
     .fetch_all(&mut *conn)
     .await?;
@@ -593,6 +605,7 @@ async fn load_state(
         recent.insert(key, seq.max(0) as u64);
     }
     Ok(Some(Cached {
+        key,
         header,
         summary,
         row_written: None,
@@ -605,7 +618,7 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 /// An event ready to insert.
 struct EventRow {
-    conversation_id: String,
+    conversation_key: i64,
     seq: i64,
     kind: &'static str,
     ts: i64,
@@ -614,9 +627,14 @@ struct EventRow {
 }
 
 impl EventRow {
-    fn new(e: &ConversationEvent, client_id: Option<String>, body: Arc<str>) -> Self {
+    fn new(
+        conversation_key: i64,
+        e: &ConversationEvent,
+        client_id: Option<String>,
+        body: Arc<str>,
+    ) -> Self {
         Self {
-            conversation_id: e.conversation_id.0.clone(),
+            conversation_key,
             seq: e.seq as i64,
             kind: e.body.kind(),
             ts: ms(e.timestamp),
@@ -661,15 +679,39 @@ async fn revoke_sessions(
     Ok(())
 }
 
+/// Inserts a new conversation's row and returns its integer key.
+async fn insert_conversation(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    h: &ConversationHeader,
+    summary: &ConversationSummary,
+) -> Result<i64> {
+    let at = h.updated_at.map(ms).unwrap_or(0);
+    let key: i64 = sqlx::query_scalar(
+        "INSERT INTO conversations (id, status, skill, header, summary, last_seq, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING key",
+    )
+    .bind(h.conversation_id.as_str())
+    .bind(h.status.as_str())
+    .bind(&h.skill)
+    .bind(to_json(h)?)
+    .bind(to_json(summary)?)
+    .bind(h.last_seq as i64)
+    .bind(h.created_at.map(ms).unwrap_or(at))
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(key)
+}
+
 /// One stored event, by its key.
 async fn event_at(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    id: &ConversationId,
+    key: i64,
     seq: u64,
 ) -> Result<ConversationEvent> {
     let body: String =
-        sqlx::query_scalar("SELECT body FROM events WHERE conversation_id = ? AND seq = ?")
-            .bind(id.as_str())
+        sqlx::query_scalar("SELECT body FROM events WHERE conversation_key = ? AND seq = ?")
+            .bind(key)
             .bind(seq as i64)
             .fetch_one(&mut **tx)
             .await?;
@@ -682,10 +724,10 @@ async fn insert_events(
 ) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut qb: QueryBuilder<sqlx::Sqlite> = QueryBuilder::new(
-            "INSERT INTO events (conversation_id, seq, type, ts, client_id, body) ",
+            "INSERT INTO events (conversation_key, seq, type, ts, client_id, body) ",
         );
         qb.push_values(chunk, |mut b, r| {
-            b.push_bind(&r.conversation_id)
+            b.push_bind(r.conversation_key)
                 .push_bind(r.seq)
                 .push_bind(r.kind)
                 .push_bind(r.ts)
