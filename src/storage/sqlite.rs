@@ -1,7 +1,13 @@
 //! The SQLite store: one writer connection (WAL, `synchronous=FULL`) fed by the journal, and a pool
-//! of read-only connections for queries. Conversation headers are kept as JSON snapshots next to
-//! the event log, and the writer caches the headers it has touched so an append costs one insert plus
-//! one update per conversation per batch.
+//! of read-only connections for queries.
+//!
+//! Layout, chosen by measurement (BENCHMARKS.md):
+//! - the event log is append-ordered (rowid) with a small `(conversation_key, seq)` index, so a
+//!   commit of many conversations writes its rows sequentially;
+//! - each conversation row holds a JSON snapshot of the header, rewritten when the header changes and
+//!   otherwise at most once a second; readers replay the events after the snapshot (`load_state`);
+//! - the writer caches the state of conversations it touched, including their recent idempotency
+//!   keys, so a plain message costs one row insert plus its index entry.
 //!
 //! One gateway process owns the database file: the header cache assumes no other writer.
 
