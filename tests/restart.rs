@@ -76,3 +76,67 @@ async fn every_acknowledged_message_is_there_after_a_restart() {
     let m: Value = res.json().await.unwrap();
     assert_eq!(m["seq"].as_u64().unwrap(), acked[0][0]);
 }
+
+#[tokio::test]
+async fn listings_show_the_latest_message_at_once_and_after_a_restart() {
+    let mut app = spawn_app().await;
+    let agent = app
+        .add_user("maria", warmline::domain::Role::Agent, &["general"])
+        .await;
+    let manager = app
+        .add_user("morgan", warmline::domain::Role::Manager, &[])
+        .await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
+    app.post_message(&customer, &id, "hello, anyone?").await;
+    app.post_message(&agent, &id, "Hi Ana, Maria here.").await; // joins (header change), then a plain message
+    let latest = |v: Value| {
+        (
+            v["conversations"][0]["lastMessage"].clone(),
+            v["conversations"][0]["lastSeq"].clone(),
+        )
+    };
+    let listed: Value = app
+        .get(Some(&manager), "/api/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(latest(listed), (json!("Hi Ana, Maria here."), json!(4)));
+    app.restart().await;
+    let manager = app.login("morgan").await;
+    let listed: Value = app
+        .get(Some(&manager), "/api/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(latest(listed), (json!("Hi Ana, Maria here."), json!(4)));
+}
+
+#[tokio::test]
+async fn conversation_rows_catch_up_with_the_log_within_seconds() {
+    let app = spawn_app().await;
+    let (id, customer) = app.new_conversation(json!({})).await;
+    for i in 0..3 {
+        app.post_message(&customer, &id, &format!("m{i}")).await;
+    }
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        app.dir.path().join("warmline.db").display()
+    ))
+    .await
+    .unwrap();
+    let mut row_seq = 0;
+    for _ in 0..30 {
+        row_seq = sqlx::query_scalar::<_, i64>("SELECT last_seq FROM conversations WHERE id = ?")
+            .bind(&id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if row_seq == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(row_seq, 4, "the stored row reaches the log's last seq");
+}

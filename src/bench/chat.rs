@@ -84,6 +84,9 @@ pub struct ChatBenchResult {
     pub lost: u64,
     pub duplicated: u64,
     pub errors: u64,
+    /// Group commits of the whole run and how many took longer than 100 ms (from `/metrics`).
+    pub commits: u64,
+    pub commits_over_100ms: u64,
 }
 
 const SKILLS: &[&str] = &[
@@ -155,6 +158,10 @@ pub async fn run(args: ChatBenchArgs) -> Result<(), BenchError> {
         println!(
             "  lost {}  duplicated {}  errors {}",
             result.lost, result.duplicated, result.errors
+        );
+        println!(
+            "  group commits {}  slower than 100 ms {}",
+            result.commits, result.commits_over_100ms
         );
     }
     if result.lost > 0 || result.duplicated > 0 {
@@ -433,6 +440,7 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
     for t in agent_tasks {
         let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
     }
+    let (commits, commits_over_100ms) = commit_counts(&running.base_url()).await;
     running.stop().await?;
 
     let acked = acked_counts.lock().map(|m| m.clone()).unwrap_or_default();
@@ -473,7 +481,44 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
         lost,
         duplicated,
         errors: shared.errors.load(Ordering::Relaxed),
+        commits,
+        commits_over_100ms,
     })
+}
+
+/// Total group commits and those slower than 100 ms, read from the gateway's own histogram.
+async fn commit_counts(base: &str) -> (u64, u64) {
+    let Ok(res) = reqwest::get(format!("{base}/metrics")).await else {
+        return (0, 0);
+    };
+    let Ok(text) = res.text().await else {
+        return (0, 0);
+    };
+    let mut total = 0.0;
+    let mut within = 0.0;
+    for line in text.lines() {
+        let value = |l: &str| {
+            l.rsplit(' ')
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        if line.starts_with("warmline_journal_commit_seconds_count") {
+            total = value(line);
+        } else if let Some(rest) = line.strip_prefix("warmline_journal_commit_seconds_bucket{le=\"")
+        {
+            // The largest bucket bound at or below 0.1 s counts the commits that were fast enough.
+            let le = rest
+                .split('"')
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(f64::MAX);
+            if le <= 0.1 {
+                within = value(line);
+            }
+        }
+    }
+    (total as u64, (total - within).max(0.0) as u64)
 }
 
 #[cfg(test)]

@@ -11,6 +11,9 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{error, Instrument};
 
+/// How often derived conversation rows are brought up to date (`Store::flush`).
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Called with each committed write, in commit order, before callers are answered.
 pub type CommitSink = Arc<dyn Fn(&WriteOutcome) + Send + Sync>;
 
@@ -65,7 +68,23 @@ async fn writer(
 ) {
     let mut ops = Vec::with_capacity(max_batch);
     let mut replies = Vec::with_capacity(max_batch);
-    while let Some(first) = rx.recv().await {
+    let mut flush = tokio::time::interval(FLUSH_EVERY);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let first = tokio::select! {
+            // Writes first: a flush never delays a waiting caller by more than one batch.
+            biased;
+            req = rx.recv() => match req {
+                Some(r) => r,
+                None => break,
+            },
+            _ = flush.tick() => {
+                if let Err(e) = store.flush().await {
+                    error!(error = %e, "flushing conversation rows failed");
+                }
+                continue;
+            }
+        };
         ops.push(first.0);
         replies.push(first.1);
         while ops.len() < max_batch {
@@ -101,5 +120,8 @@ async fn writer(
                 }
             }
         }
+    }
+    if let Err(e) = store.flush().await {
+        error!(error = %e, "final flush of conversation rows failed");
     }
 }

@@ -133,6 +133,12 @@ pub trait Store: Send + Sync + 'static {
     /// Commits all `ops` in one durable transaction. Only the journal calls this.
     async fn apply_batch(&self, ops: Vec<WriteOp>) -> Result<Vec<WriteOutcome>>;
 
+    /// Brings derived data (conversation rows used by listings) up to date with the log. The
+    /// journal calls it between batches about once a second; returns how many rows it wrote.
+    async fn flush(&self) -> Result<usize> {
+        Ok(0)
+    }
+
     async fn header(&self, id: &ConversationId) -> Result<Option<ConversationHeader>>;
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
     /// Events with `seq > after`, ascending, at most `limit`.

@@ -41,8 +41,9 @@ struct Cached {
     key: i64,
     header: ConversationHeader,
     summary: ConversationSummary,
-    /// When this process last wrote the conversation's row (None: not since it was loaded).
-    row_written: Option<std::time::Instant>,
+    /// The conversation's row lags this state (plain messages since it was last written); the
+    /// journal's periodic `flush` writes it.
+    row_stale: bool,
     /// Idempotency keys of the latest events, for deduplicating resends.
     recent: RecentKeys,
 }
@@ -203,7 +204,7 @@ impl Store for SqliteStore {
                         key,
                         header,
                         summary,
-                        row_written: Some(std::time::Instant::now()),
+                        row_stale: false,
                         recent: RecentKeys::default(),
                     };
                     staged.insert(
@@ -281,6 +282,7 @@ impl Store for SqliteStore {
                     };
                     st.state.header.apply(&event);
                     st.header_changed |= !plain_message;
+                    st.state.row_stale = true;
                     st.state.summary.apply(&st.state.header, &event);
                     let event = Arc::new(event);
                     if let Some(key) = client_id {
@@ -311,6 +313,37 @@ impl Store for SqliteStore {
             cache.extend(staged.into_iter().map(|(k, v)| (k, v.state)));
         }
         Ok(outcomes)
+    }
+
+    async fn flush(&self) -> Result<usize> {
+        let rows: Vec<RowUpdate> = {
+            let Ok(cache) = self.cache.lock() else {
+                return Ok(0);
+            };
+            cache
+                .values()
+                .filter(|c| c.row_stale)
+                .map(|c| RowUpdate::of(c, false))
+                .collect::<Result<_>>()?
+        };
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        write_rows(&mut tx, &rows).await?;
+        tx.commit().await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            for r in &rows {
+                // Only if nothing was appended since: the journal calls flush between batches, so
+                // this holds, but a newer state must never be marked written by an older row.
+                if let Some(c) = cache.get_mut(&ConversationId(r.id.clone())) {
+                    if c.header.last_seq as i64 == r.last_seq {
+                        c.row_stale = false;
+                    }
+                }
+            }
+        }
+        Ok(rows.len())
     }
 
     async fn header(&self, id: &ConversationId) -> Result<Option<ConversationHeader>> {
@@ -362,25 +395,35 @@ impl Store for SqliteStore {
         status: Option<ConversationStatus>,
         limit: u32,
     ) -> Result<Vec<(ConversationHeader, ConversationSummary)>> {
-        let rows: Vec<(String, String, i64, i64)> = match status {
-            Some(s) => sqlx::query_as(
-                "SELECT header, summary, last_seq, updated_at FROM conversations WHERE status = ?
-                 ORDER BY updated_at DESC LIMIT ?",
-            )
-            .bind(s.as_str())
-            .bind(limit as i64)
-            .fetch_all(&self.reader)
-            .await?,
-            None => sqlx::query_as(
-                "SELECT header, summary, last_seq, updated_at FROM conversations ORDER BY updated_at DESC LIMIT ?",
-            )
-                .bind(limit as i64)
-                .fetch_all(&self.reader)
-                .await?,
+        // Status and ordering come from the rows (status changes are written at once); each row
+        // is checked against the log's last seq and rebuilt from the log when it lags.
+        let mut conn = self.reader.acquire().await?;
+        let filter = if status.is_some() {
+            "WHERE c.status = ?"
+        } else {
+            ""
         };
-        rows.iter()
-            .map(|(h, s, seq, upd)| Ok((read_header(h, *seq, *upd)?, json(s, "summary")?)))
-            .collect()
+        let sql = format!(
+            "SELECT c.id, c.header, c.summary, c.last_seq, c.updated_at,
+                    (SELECT MAX(seq) FROM events e WHERE e.conversation_key = c.key)
+             FROM conversations c {filter} ORDER BY c.updated_at DESC LIMIT ?"
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String, i64, i64, Option<i64>)>(&sql);
+        if let Some(s) = status {
+            query = query.bind(s.as_str());
+        }
+        let rows = query.bind(limit as i64).fetch_all(&mut *conn).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, h, s, last_seq, updated_at, log_seq) in rows {
+            if log_seq.unwrap_or(0) > last_seq {
+                if let Some(c) = load_state(&mut conn, &ConversationId(id)).await? {
+                    out.push((c.header, c.summary));
+                }
+            } else {
+                out.push((read_header(&h, last_seq, updated_at)?, json(&s, "summary")?));
+            }
+        }
+        Ok(out)
     }
 
     async fn create_user(&self, user: NewUser, now: Timestamp) -> Result<User> {
@@ -614,7 +657,7 @@ async fn load_state(
         key,
         header,
         summary,
-        row_written: None,
+        row_stale: false,
         recent,
     }))
 }
@@ -651,10 +694,11 @@ impl EventRow {
 }
 
 /// A conversation touched by the batch. Its row (header snapshot, summary, `last_seq`) is written
-/// in the same commit when the header changed (status, participants, routing...), and otherwise at
-/// most every `ROW_REFRESH`: a plain chat message costs one event row, not a rewrite of its
-/// conversation. Readers rebuild the newest state by replaying the events after the row's
-/// `last_seq` (`load_state`), so a lagging row is never wrong, only a little behind for listings.
+/// in the same commit when the header changed (status, participants, routing...), and otherwise by
+/// the journal's next `flush` (about a second later): a plain chat message costs one event row, not
+/// a rewrite of its conversation. Readers rebuild the newest state by replaying the events after the
+/// row's `last_seq` (`load_state`), and listings check each row against the log, so a lagging row
+/// (even one left by a crash) is never served.
 struct Staged {
     state: Cached,
     header_changed: bool,
@@ -747,52 +791,69 @@ async fn insert_events(
 
 /// Inserts new conversations and updates touched ones in one statement per chunk. An empty header
 /// means "unchanged": the stored snapshot is kept.
-/// How stale a conversation row may get while only plain messages arrive.
-const ROW_REFRESH: Duration = Duration::from_secs(1);
-
 async fn upsert_conversations(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     staged: &mut HashMap<ConversationId, Staged>,
 ) -> Result<()> {
-    let now = std::time::Instant::now();
-    for st in staged.values_mut() {
-        let due = st
-            .state
-            .row_written
-            .is_none_or(|t| now.duration_since(t) >= ROW_REFRESH);
-        if st.header_changed || due {
-            st.state.row_written = Some(now);
-        } else {
-            st.header_changed = false;
-        }
+    let mut rows = Vec::new();
+    for st in staged.values_mut().filter(|st| st.header_changed) {
+        rows.push(RowUpdate::of(&st.state, true)?);
+        st.state.row_stale = false;
     }
-    let rows: Vec<(&Staged, String, String)> = staged
-        .values()
-        .filter(|st| st.state.row_written == Some(now))
-        .map(|st| {
-            let header = if st.header_changed {
-                to_json(&st.state.header)?
+    write_rows(tx, &rows).await
+}
+
+/// A conversation row to write. An empty `header` keeps the stored snapshot (only plain messages
+/// happened since it was written, and those do not change it).
+struct RowUpdate {
+    id: String,
+    status: &'static str,
+    skill: String,
+    header: String,
+    summary: String,
+    last_seq: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl RowUpdate {
+    fn of(c: &Cached, with_header: bool) -> Result<Self> {
+        let h = &c.header;
+        let updated_at = h.updated_at.map(ms).unwrap_or(0);
+        Ok(Self {
+            id: h.conversation_id.0.clone(),
+            status: h.status.as_str(),
+            skill: h.skill.clone(),
+            header: if with_header {
+                to_json(h)?
             } else {
                 String::new()
-            };
-            Ok((st, header, to_json(&st.state.summary)?))
+            },
+            summary: to_json(&c.summary)?,
+            last_seq: h.last_seq as i64,
+            created_at: h.created_at.map(ms).unwrap_or(updated_at),
+            updated_at,
         })
-        .collect::<Result<_>>()?;
+    }
+}
+
+async fn write_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    rows: &[RowUpdate],
+) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut qb: QueryBuilder<sqlx::Sqlite> = QueryBuilder::new(
             "INSERT INTO conversations (id, status, skill, header, summary, last_seq, created_at, updated_at) ",
         );
-        qb.push_values(chunk, |mut b, (st, header, summary)| {
-            let h = &st.state.header;
-            let updated = h.updated_at.map(ms).unwrap_or(0);
-            b.push_bind(h.conversation_id.as_str())
-                .push_bind(h.status.as_str())
-                .push_bind(h.skill.as_str())
-                .push_bind(header.as_str())
-                .push_bind(summary.as_str())
-                .push_bind(h.last_seq as i64)
-                .push_bind(h.created_at.map(ms).unwrap_or(updated))
-                .push_bind(updated);
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.id.as_str())
+                .push_bind(r.status)
+                .push_bind(r.skill.as_str())
+                .push_bind(r.header.as_str())
+                .push_bind(r.summary.as_str())
+                .push_bind(r.last_seq)
+                .push_bind(r.created_at)
+                .push_bind(r.updated_at);
         });
         qb.push(
             " ON CONFLICT (id) DO UPDATE SET status = excluded.status, skill = excluded.skill,
