@@ -121,4 +121,6 @@ pub enum BenchCommand {
     /// Chat load: N customer sockets send messages; each is persisted durably and delivered to a
     /// watching agent socket. Reports messages/s and delivery latency percentiles.
     Chat(warmline::bench::chat::ChatBenchArgs),
+    /// Briefing build time for a long conversation (the work done when a conversation escalates).
+    Briefing(warmline::bench::briefing::BriefingBenchArgs),
 }

@@ -54,6 +54,9 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Serve(args) => serve(config, args.demo).await,
         Command::Users(cmd) => users(config, cmd).await,
         Command::ApiKeys(cmd) => api_keys(config, cmd).await,
+        Command::Bench(BenchCommand::Briefing(args)) => {
+            warmline::bench::briefing::run(args).map_err(|e| AppError::Admin(e.to_string()))
+        }
         Command::Bench(BenchCommand::Chat(args)) => warmline::bench::chat::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),

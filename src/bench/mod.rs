@@ -2,6 +2,7 @@
 //! loopback port with a temporary database and drives it through its public protocols, the way
 //! real clients do. Results go to stdout (and `--json` for machines); `BENCHMARKS.md` records them.
 
+pub mod briefing;
 pub mod chat;
 pub mod client;
 pub mod machine;
