@@ -5,6 +5,7 @@
 
 use crate::analysis::AnalysisConfig;
 use crate::assistant::AssistantConfig;
+use crate::handoff::HandoffConfig;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub analysis: AnalysisConfig,
     pub assistant: AssistantConfig,
+    pub handoff: HandoffConfig,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             analysis: AnalysisConfig::default(),
             assistant: AssistantConfig::default(),
+            handoff: HandoffConfig::default(),
         }
     }
 }
@@ -287,6 +290,18 @@ impl Config {
             a.argon2_iterations >= 1,
             "must be at least 1",
         )?;
+        if let Err(e) = self.handoff.policy.validate() {
+            return Err(ConfigError::Invalid {
+                key: "handoff.policy",
+                problem: e.to_string(),
+            });
+        }
+        if let Err(e) = self.handoff.routing.validate() {
+            return Err(ConfigError::Invalid {
+                key: "handoff.routing",
+                problem: e.to_string(),
+            });
+        }
         let name_len = self.assistant_name.trim().len();
         check(
             "assistant_name",
@@ -374,6 +389,23 @@ mod tests {
         writeln!(f, "[limits]\nmax_mesage_bytes = 10").unwrap();
         let err = Config::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("max_mesage_bytes"), "{err}");
+    }
+
+    #[test]
+    fn handoff_sections_load_and_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.toml");
+        std::fs::write(
+            &path,
+            "[handoff.policy]\nlow_confidence = 0.3\n[handoff.routing]\noffer_timeout_secs = 45\n",
+        )
+        .unwrap();
+        let cfg = Config::load(Some(&path)).unwrap();
+        assert_eq!(cfg.handoff.policy.low_confidence, 0.3);
+        assert_eq!(cfg.handoff.routing.offer_timeout_secs, 45);
+        std::fs::write(&path, "[handoff.routing]\noffer_timeout_secs = 0\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("handoff.routing"), "{err}");
     }
 
     #[test]

@@ -9,3 +9,13 @@
 pub mod briefing;
 pub mod policy;
 pub mod routing;
+
+use serde::{Deserialize, Serialize};
+
+/// The `[handoff]` section of the configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HandoffConfig {
+    pub policy: policy::PolicyConfig,
+    pub routing: routing::RoutingConfig,
+}
