@@ -198,28 +198,4 @@ mod tests {
         let err = Analyzer::new(&cfg).map(|_| ()).map_err(|e| e.to_string());
         assert_eq!(err, Err("intent `shipping` has an empty skill".to_owned()));
     }
-
-    /// Throwaway timing check: `cargo test --release --lib analysis::tests::timing -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn timing() {
-        let Ok(a) = Analyzer::new(&AnalysisConfig::default()) else {
-            return;
-        };
-        let text = "Hi, I've tried resetting my password THREE times and the reset link still doesn't \
-                    arrive. This is ridiculous, I've been locked out for hours and I need to export \
-                    my invoices today!!";
-        let n = 100_000;
-        let start = std::time::Instant::now();
-        let mut frustrated = 0;
-        for _ in 0..n {
-            let r = a.analyze(std::hint::black_box(text));
-            frustrated += usize::from(r.sentiment.label == SentimentLabel::Frustrated);
-        }
-        let per = start.elapsed() / n;
-        eprintln!(
-            "{} chars: {per:?} per analyze ({frustrated} frustrated)",
-            text.len()
-        );
-    }
 }
