@@ -38,6 +38,17 @@ pub struct Metrics {
     pub assistant_replies: Counter,
     pub assistant_failures: Counter,
     pub assistant_seconds: Histogram,
+    /// Handoff steps by kind: `offer`, `accept`, `decline`, `withdrawn`, `join`, `hand_back`,
+    /// `resolve`, `specialist_invite`, `take_over`.
+    pub handoff_events: Family<ReasonLabel, Counter>,
+    /// Escalations by trigger.
+    pub escalations: Family<ReasonLabel, Counter>,
+    /// Conversations waiting for an agent.
+    pub handoff_queued: Gauge,
+    /// Agents signed in to routing.
+    pub agents_online: Gauge,
+    /// Policy evaluations and briefing refreshes skipped because the turn queue was full.
+    pub turns_skipped: Counter,
 }
 
 impl Default for Metrics {
@@ -62,6 +73,11 @@ impl Metrics {
             assistant_replies: Counter::default(),
             assistant_failures: Counter::default(),
             assistant_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
+            handoff_events: Family::default(),
+            escalations: Family::default(),
+            handoff_queued: Gauge::default(),
+            agents_online: Gauge::default(),
+            turns_skipped: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -123,6 +139,31 @@ impl Metrics {
             "assistant_seconds",
             "Time the assistant took to answer",
             m.assistant_seconds.clone(),
+        );
+        registry.register(
+            "handoff_events",
+            "Handoff steps by kind",
+            m.handoff_events.clone(),
+        );
+        registry.register(
+            "escalations",
+            "Escalations to a person by trigger",
+            m.escalations.clone(),
+        );
+        registry.register(
+            "handoff_queued",
+            "Conversations waiting for an agent",
+            m.handoff_queued.clone(),
+        );
+        registry.register(
+            "agents_online",
+            "Agents signed in to routing",
+            m.agents_online.clone(),
+        );
+        registry.register(
+            "turns_skipped",
+            "Customer turns not evaluated because the turn queue was full",
+            m.turns_skipped.clone(),
         );
         Self { registry, ..m }
     }

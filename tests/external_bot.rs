@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
+use warmline::domain::Role;
 use common::*;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -102,15 +103,29 @@ async fn a_webhook_bot_answers_and_can_hand_off() {
         }
     }
     assert_eq!(status.unwrap(), "queued");
-    let conv: Value = app
+    let as_customer: Value = app
         .get(Some(&customer), &format!("/api/conversations/{id}"))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(conv["escalation"]["trigger"], "bot_request");
+    assert_eq!(as_customer["status"], "queued");
+    assert!(
+        as_customer.get("escalation").is_none() && as_customer.get("briefing").is_none(),
+        "the customer never sees the assessment or the briefing: {as_customer}"
+    );
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    let conv: Value = app
+        .get(Some(&manager), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    // The customer's own words outrank the bot's request; the bot's skill still routes it.
+    assert_eq!(conv["escalation"]["trigger"], "explicit_request");
     assert_eq!(conv["escalation"]["recommendedAgent"], "billing");
     assert_eq!(conv["status"], "queued");
+    assert!(conv["briefing"]["summary"].is_string(), "staff see the briefing");
 }
 
 #[tokio::test]

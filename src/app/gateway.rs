@@ -2,8 +2,10 @@
 //! messages, commits through the journal and hands customer messages to the assistant worker. It is
 //! what the HTTP layer's `Backend` trait is implemented by.
 
-use super::assistant_worker::AssistantJob;
 use super::credentials::{self, PasswordPolicy};
+use super::handoff::{Handoff, HandoffError};
+use super::preparation::Preparation;
+use super::turns::TurnJob;
 use crate::analysis::Analyzer;
 use crate::chat::Hub;
 use crate::config::{AuthConfig, LimitsConfig};
@@ -13,7 +15,7 @@ use crate::domain::{
     ConversationStatus, ConversationSummary, Customer, EventBody, Message, Participant,
     ParticipantId, ParticipantKind, Principal, Role, Speaker, User,
 };
-use crate::http::backend::{Backend, CreatedConversation, LoginResult, Posted};
+use crate::http::backend::{Backend, CreatedConversation, HandoffAction, LoginResult, Posted};
 use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::storage::{journal::Journal, NewToken, Store, TokenKind, WriteOp, WriteOutcome};
@@ -36,8 +38,11 @@ pub struct Gateway {
     pub(crate) journal: Journal,
     pub(crate) hub: Arc<Hub>,
     pub(crate) analyzer: Arc<Analyzer>,
-    pub(crate) assistant_jobs: Option<mpsc::Sender<AssistantJob>>,
+    pub(crate) turn_jobs: Option<mpsc::Sender<TurnJob>>,
     pub(crate) assistant_name: Option<String>,
+    /// The handoff coordinator; `None` when `[handoff] enabled = false`.
+    pub(crate) handoff: Option<Handoff>,
+    pub(crate) preparation: Arc<Preparation>,
     pub(crate) passwords: PasswordPolicy,
     /// A real hash of a random password, verified against when the username is unknown.
     pub(crate) decoy_hash: String,
@@ -50,7 +55,50 @@ fn hours(h: u32) -> chrono::Duration {
     chrono::Duration::hours(i64::from(h))
 }
 
+impl From<HandoffError> for ApiError {
+    fn from(e: HandoffError) -> Self {
+        use HandoffError as H;
+        let msg = e.to_string();
+        match e {
+            H::NotOffered => ApiError::HandoffConflict("not_offered", msg),
+            H::OfferExpired => ApiError::HandoffConflict("offer_expired", msg),
+            H::NotAccepted => ApiError::HandoffConflict("not_accepted", msg),
+            H::BriefingNotOpened => ApiError::HandoffConflict("briefing_not_opened", msg),
+            H::AlreadyJoined => ApiError::HandoffConflict("already_joined", msg),
+            H::NotInConversation => ApiError::HandoffConflict("not_in_conversation", msg),
+            H::NotEscalated | H::Resolved => ApiError::HandoffConflict("not_escalated", msg),
+            H::InvitePending => ApiError::HandoffConflict("invite_pending", msg),
+            H::NoSpecialist(_) => ApiError::HandoffConflict("no_specialist", msg),
+            H::BadSkill | H::BadStatus(_) => ApiError::BadRequest(msg),
+            H::BadIntroduction(_) => ApiError::PayloadTooLarge(msg),
+            H::Storage(cause) => ApiError::Internal(cause),
+            H::Unavailable => ApiError::Unavailable(msg),
+        }
+    }
+}
+
+/// The agent behind `who`, or 403.
+fn agent_of(who: &Principal) -> Result<&User, ApiError> {
+    match who {
+        Principal::Staff(u) if u.role == Role::Agent && !u.disabled => Ok(u),
+        _ => Err(ApiError::Forbidden("only agents take part in handoffs".into())),
+    }
+}
+
+fn is_staff(who: &Principal) -> Result<(), ApiError> {
+    match who {
+        Principal::Staff(u) if !u.disabled => Ok(()),
+        _ => Err(ApiError::Forbidden("this is for staff".into())),
+    }
+}
+
 impl Gateway {
+    fn handoff_service(&self) -> Result<&Handoff, ApiError> {
+        self.handoff.as_ref().ok_or_else(|| {
+            ApiError::Forbidden("handoffs are turned off on this gateway ([handoff] enabled)".into())
+        })
+    }
+
     /// Asks every WebSocket session to close.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
@@ -125,6 +173,9 @@ impl Gateway {
         if header.has_active_agent(&user.id) {
             return Ok(());
         }
+        if let Some(handoff) = &self.handoff {
+            return Ok(handoff.take_over(header, user.clone()).await?);
+        }
         let now = Utc::now();
         let participant = Participant {
             id: ParticipantId::generate(),
@@ -136,7 +187,10 @@ impl Gateway {
         };
         let op = WriteOp::Append {
             conversation_id: header.conversation_id.clone(),
-            body: EventBody::ParticipantJoined { participant },
+            body: EventBody::AgentJoined {
+                participant,
+                specialist: false,
+            },
             client_id: None,
             at: now,
         };
@@ -284,10 +338,15 @@ impl Backend for Gateway {
         id: &ConversationId,
     ) -> Result<Conversation, ApiError> {
         self.authorize(who, id).await?;
-        self.store
+        let conversation = self
+            .store
             .conversation(id)
             .await?
-            .ok_or_else(ApiError::conversation_not_found)
+            .ok_or_else(ApiError::conversation_not_found)?;
+        Ok(match who {
+            Principal::Customer { .. } => conversation.for_customer(),
+            _ => conversation,
+        })
     }
 
     async fn events_after(
@@ -298,7 +357,14 @@ impl Backend for Gateway {
         limit: u32,
     ) -> Result<Vec<ConversationEvent>, ApiError> {
         self.authorize(who, id).await?;
-        Ok(self.store.events_after(id, after, limit).await?)
+        let events = self.store.events_after(id, after, limit).await?;
+        Ok(match who {
+            Principal::Customer { .. } => events
+                .iter()
+                .map(|e| e.for_customer().into_owned())
+                .collect(),
+            _ => events,
+        })
     }
 
     async fn list_conversations(
@@ -388,16 +454,20 @@ impl Backend for Gateway {
                 "clientMsgId was already used for something else".into(),
             ));
         };
-        if !duplicate && speaker == Speaker::Customer && header.status == ConversationStatus::Ai {
-            if let Some(jobs) = &self.assistant_jobs {
-                let job = AssistantJob {
+        let turn = matches!(
+            header.status,
+            ConversationStatus::Ai | ConversationStatus::Queued
+        );
+        if !duplicate && speaker == Speaker::Customer && turn {
+            if let Some(jobs) = &self.turn_jobs {
+                let job = TurnJob {
                     conversation_id: id.clone(),
                     message: stored.clone(),
                 };
                 if jobs.try_send(job).is_err() {
-                    // The customer's message is safe; only the automatic reply is skipped.
-                    self.metrics.assistant_failures.inc();
-                    tracing::warn!(conversation_id = %id, "assistant queue full; reply skipped");
+                    // The customer's message is safe; only the reply and the policy look are skipped.
+                    self.metrics.turns_skipped.inc();
+                    tracing::warn!(conversation_id = %id, "turn queue full; turn skipped");
                 }
             }
         }
@@ -405,6 +475,71 @@ impl Backend for Gateway {
             message: stored,
             duplicate,
         })
+    }
+
+    async fn handoff_action(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        action: HandoffAction,
+    ) -> Result<(), ApiError> {
+        let agent = agent_of(who)?;
+        let handoff = self.handoff_service()?;
+        // Offers, accepted and joined conversations are all readable to the agent; anything else
+        // looks like a missing conversation.
+        self.authorize(who, id).await?;
+        Ok(handoff.act(id.clone(), agent.clone(), action).await?)
+    }
+
+    async fn set_agent_status(&self, who: &Principal, status: &str) -> Result<(), ApiError> {
+        let agent = agent_of(who)?;
+        Ok(self
+            .handoff_service()?
+            .set_status(agent.id.clone(), status)
+            .await?)
+    }
+
+    async fn briefing(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+    ) -> Result<serde_json::Value, ApiError> {
+        is_staff(who)?;
+        let (header, _) = self.authorize(who, id).await?;
+        if let Some(b) = &header.briefing {
+            return Ok(serde_json::json!({
+                "draft": false,
+                "likelihood": header.handoff_likelihood,
+                "briefing": b,
+            }));
+        }
+        match self.preparation.get(id) {
+            Some(d) => Ok(serde_json::json!({
+                "draft": true,
+                "likelihood": d.likelihood,
+                "briefing": d.briefing,
+            })),
+            None => Err(ApiError::NotFound(
+                "no briefing yet: it is prepared after the assistant's first turn".into(),
+            )),
+        }
+    }
+
+    async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError> {
+        is_staff(who)?;
+        Ok(self.handoff_service()?.snapshot().await?)
+    }
+
+    fn socket_opened(&self, who: &Principal) {
+        if let (Ok(agent), Some(h)) = (agent_of(who), &self.handoff) {
+            h.connected(agent.clone());
+        }
+    }
+
+    fn socket_closed(&self, who: &Principal) {
+        if let (Ok(agent), Some(h)) = (agent_of(who), &self.handoff) {
+            h.disconnected(agent.id.clone());
+        }
     }
 
     fn hub(&self) -> &Hub {

@@ -3,10 +3,12 @@
 //! module that names concrete types.
 
 pub mod admin;
-pub mod assistant_worker;
 pub mod credentials;
 pub mod gateway;
+pub mod handoff;
 pub mod headers;
+pub mod preparation;
+pub mod turns;
 
 use crate::analysis::{AnalysisError, Analyzer};
 use crate::assistant::AssistantError;
@@ -103,7 +105,8 @@ impl App {
                 } = outcome
                 {
                     headers.offer(header.clone());
-                    hub.publish_event(&event.conversation_id, event.seq, json, header.clone());
+                    hub.publish_event(event, json, header.clone());
+                    handoff::frames_for_commit(event, header, &hub);
                     hub.publish_inbox(header.clone(), summary);
                     if let Some(m) = event.body.message() {
                         let speaker = match m.speaker {
@@ -125,19 +128,40 @@ impl App {
             Journal::spawn(store.clone(), sink, observer, config.storage.max_batch);
 
         let analyzer = Arc::new(Analyzer::new(&config.analysis)?);
-        let (assistant_jobs, assistant_name) = match crate::assistant::build(&config.assistant)? {
-            Some(assistant) => {
-                let name = config.assistant_name.trim().to_owned();
-                let (jobs, _worker) = assistant_worker::spawn(
-                    assistant,
-                    store.clone(),
-                    journal.clone(),
-                    metrics.clone(),
-                );
-                (Some(jobs), Some(name))
-            }
-            None => (None, None),
-        };
+        let assistant = crate::assistant::build(&config.assistant)?;
+        let assistant_name = assistant
+            .as_ref()
+            .map(|_| config.assistant_name.trim().to_owned());
+        let policy = Arc::new(
+            crate::handoff::policy::EscalationPolicy::new(config.handoff.policy.clone())
+                .with_intents(&config.analysis.intents),
+        );
+        let handoff = config.handoff.enabled.then(|| {
+            handoff::spawn(handoff::Deps {
+                journal: journal.clone(),
+                hub: hub.clone(),
+                headers: headers.clone(),
+                store: store.clone(),
+                metrics: metrics.clone(),
+                config: config.handoff.clone(),
+                policy: policy.clone(),
+                assistant: assistant.clone(),
+            })
+            .0
+        });
+        let preparation = Arc::new(preparation::Preparation::default());
+        let turn_jobs = (assistant.is_some() || handoff.is_some()).then(|| {
+            turns::spawn(turns::TurnDeps {
+                assistant: assistant.clone(),
+                store: store.clone(),
+                journal: journal.clone(),
+                metrics: metrics.clone(),
+                policy: policy.clone(),
+                handoff: handoff.clone(),
+                preparation: preparation.clone(),
+            })
+            .0
+        });
 
         let passwords = password_policy(&config)?;
         let decoy_policy = passwords.clone();
@@ -154,8 +178,10 @@ impl App {
             journal,
             hub,
             analyzer,
-            assistant_jobs,
+            turn_jobs,
             assistant_name,
+            handoff,
+            preparation,
             passwords,
             decoy_hash,
             limits: config.limits.clone(),

@@ -303,6 +303,57 @@ impl Assistant for BuiltinAssistant {
     ) -> Result<AssistantReply, AssistantError> {
         Ok(self.answer(conversation, message))
     }
+
+    fn next_step_hints(&self, conversation: &Conversation) -> Vec<String> {
+        self.hints(conversation)
+    }
+}
+
+impl BuiltinAssistant {
+    /// Up to `MAX_HINTS` knowledge-base sections that match what the customer wrote and propose a
+    /// step nobody tried yet, as "See “Article › Section”: first sentence".
+    fn hints(&self, conversation: &Conversation) -> Vec<String> {
+        const MAX_HINTS: usize = 2;
+        let tried: std::collections::HashSet<&str> = conversation
+            .messages
+            .iter()
+            .flat_map(|m| m.actions_attempted.iter().map(String::as_str))
+            .collect();
+        let mut query = Query::new();
+        for m in conversation
+            .messages
+            .iter()
+            .filter(|m| m.speaker == crate::domain::Speaker::Customer)
+        {
+            query = query.with(&m.content, 1.0);
+        }
+        if query.is_empty() {
+            return Vec::new();
+        }
+        self.kb
+            .search(&query)
+            .iter()
+            .filter_map(|h| self.kb.passage(h.doc))
+            .filter(|p| {
+                !p.section.actions.is_empty()
+                    && p.section.actions.iter().all(|a| !tried.contains(a.as_str()))
+            })
+            .take(MAX_HINTS)
+            .map(|p| {
+                let first = p
+                    .section
+                    .plain
+                    .split_inclusive(['.', '!', '?'])
+                    .next()
+                    .unwrap_or("")
+                    .trim();
+                format!(
+                    "See \u{201c}{} \u{203a} {}\u{201d}: {first}",
+                    p.article.title, p.section.heading
+                )
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -69,6 +69,12 @@ pub trait Assistant: Send + Sync + 'static {
         conversation: &Conversation,
         message: &Message,
     ) -> Result<AssistantReply, AssistantError>;
+
+    /// Next steps for a human agent from what this assistant knows (its knowledge base), for the
+    /// briefing. Never a step the conversation already tried. External bots know none.
+    fn next_step_hints(&self, _conversation: &Conversation) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What the assistant wants to say next. Also the JSON a webhook bot answers with.

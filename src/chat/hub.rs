@@ -4,7 +4,7 @@
 //! knows who is online in each conversation, so a new subscriber learns it at once.
 
 use super::protocol::{PeerInfo, ServerFrame};
-use crate::domain::{ConversationHeader, ConversationId, ConversationSummary};
+use crate::domain::{ConversationEvent, ConversationHeader, ConversationId, ConversationSummary, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -17,11 +17,13 @@ const INBOX_BUFFER: usize = 4096;
 /// Something published to a conversation's subscribers.
 #[derive(Debug, Clone)]
 pub enum HubItem {
-    /// A committed event; `frame` is the serialised `ServerFrame::Event`, `header` the conversation
-    /// after it (subscribers re-check access with it: ownership can change under them).
+    /// A committed event; `frame` is the serialised `ServerFrame::Event` for staff and bots,
+    /// `customer_frame` the same event as the customer may see it (often the same `Arc`), `header`
+    /// the conversation after it (subscribers re-check access with it: ownership can change).
     Event {
         seq: u64,
         frame: Arc<str>,
+        customer_frame: Arc<str>,
         header: Arc<ConversationHeader>,
     },
     /// Not persisted (typing, presence); `origin` is the connection that caused it, which skips it.
@@ -40,6 +42,10 @@ pub struct Hub {
     inbox: broadcast::Sender<Arc<InboxItem>>,
     /// Connections subscribed to each conversation, with who they are.
     online: Mutex<HashMap<ConversationId, Vec<(u64, PeerInfo)>>>,
+    /// Frames for one staff user on all their sockets (offers, status).
+    users: Mutex<HashMap<UserId, broadcast::Sender<Arc<str>>>>,
+    /// Queue snapshots for staff who asked for them.
+    queue: broadcast::Sender<Arc<str>>,
 }
 
 impl Default for Hub {
@@ -54,6 +60,46 @@ impl Hub {
             conversations: Mutex::new(HashMap::new()),
             inbox: broadcast::channel(INBOX_BUFFER).0,
             online: Mutex::new(HashMap::new()),
+            users: Mutex::new(HashMap::new()),
+            queue: broadcast::channel(64).0,
+        }
+    }
+
+    /// Frames addressed to `user` (offers, their routing status), on every socket they have open.
+    pub fn subscribe_user(&self, user: &UserId) -> broadcast::Receiver<Arc<str>> {
+        let mut map = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(user.clone())
+            .or_insert_with(|| broadcast::channel(256).0)
+            .subscribe()
+    }
+
+    /// Sends `frame` to `user`'s sockets; false if none is connected.
+    pub fn publish_user(&self, user: &UserId, frame: &ServerFrame) -> bool {
+        let tx = {
+            let mut map = self.users.lock().unwrap_or_else(|p| p.into_inner());
+            match map.get(user) {
+                Some(tx) if tx.receiver_count() > 0 => Some(tx.clone()),
+                Some(_) => {
+                    map.remove(user);
+                    None
+                }
+                None => None,
+            }
+        };
+        match tx {
+            Some(tx) => tx.send(Arc::from(frame.to_json())).is_ok(),
+            None => false,
+        }
+    }
+
+    pub fn subscribe_queue(&self) -> broadcast::Receiver<Arc<str>> {
+        self.queue.subscribe()
+    }
+
+    /// Publishes a queue snapshot frame; cheap when nobody listens.
+    pub fn publish_queue(&self, frame: impl FnOnce() -> ServerFrame) {
+        if self.queue.receiver_count() > 0 {
+            let _ = self.queue.send(Arc::from(frame().to_json()));
         }
     }
 
@@ -67,14 +113,26 @@ impl Hub {
     /// Publishes a committed event given its stored JSON. Must be called in commit order.
     pub fn publish_event(
         &self,
-        id: &ConversationId,
-        seq: u64,
+        event: &ConversationEvent,
         event_json: &str,
         header: Arc<ConversationHeader>,
     ) {
-        let Some(tx) = self.sender(id) else { return };
+        let Some(tx) = self.sender(&event.conversation_id) else {
+            return;
+        };
         let frame: Arc<str> = Arc::from(format!(r#"{{"type":"event","event":{event_json}}}"#));
-        let _ = tx.send(HubItem::Event { seq, frame, header });
+        let customer_frame = match event.for_customer() {
+            std::borrow::Cow::Borrowed(_) => frame.clone(),
+            std::borrow::Cow::Owned(e) => Arc::from(
+                ServerFrame::Event { event: e }.to_json(),
+            ),
+        };
+        let _ = tx.send(HubItem::Event {
+            seq: event.seq,
+            frame,
+            customer_frame,
+            header,
+        });
     }
 
     /// Records connection `conn` as online in `id` and tells the others; returns who else is there.

@@ -8,7 +8,9 @@
 //! `duplicate: true` and stores nothing new. Any problem with one frame is answered by an `error`
 //! frame and the connection stays open; only authentication failures and floods close it.
 
-use crate::domain::{ConversationEvent, ConversationId, ConversationSummary, MessageId};
+use crate::domain::{
+    Briefing, ConversationEvent, ConversationId, ConversationSummary, MessageId, Timestamp, Urgency,
+};
 use serde::{Deserialize, Serialize};
 
 /// Frames a client sends.
@@ -44,6 +46,45 @@ pub enum ClientFrame {
         is_typing: bool,
     },
     Ping,
+    /// Agent: `available`, `busy` or `away`. Only available agents receive offers.
+    #[serde(rename_all = "camelCase")]
+    SetStatus { status: String },
+    /// Staff: the queues and agents now, then again whenever they change.
+    SubscribeQueue,
+    /// Agent: take the conversation offered to you.
+    #[serde(rename_all = "camelCase")]
+    AcceptOffer { conversation_id: ConversationId },
+    /// Agent: pass on the offer; it moves to the next agent and does not come back to you.
+    #[serde(rename_all = "camelCase")]
+    DeclineOffer {
+        conversation_id: ConversationId,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Agent: you are reading the briefing (recorded as `briefing_opened`).
+    #[serde(rename_all = "camelCase")]
+    OpenBriefing { conversation_id: ConversationId },
+    /// Agent: enter the accepted conversation; `introduction` (default: the briefing's suggested
+    /// warm introduction) is your first message to the customer.
+    #[serde(rename_all = "camelCase")]
+    JoinConversation {
+        conversation_id: ConversationId,
+        #[serde(default)]
+        introduction: Option<String>,
+    },
+    /// Agent in the conversation: ask for a specialist with `skill` to join.
+    #[serde(rename_all = "camelCase")]
+    InviteSpecialist {
+        conversation_id: ConversationId,
+        skill: String,
+    },
+    /// Agent in the conversation: it is resolved.
+    #[serde(rename_all = "camelCase")]
+    ResolveConversation {
+        conversation_id: ConversationId,
+        #[serde(default)]
+        note: Option<String>,
+    },
 }
 
 /// Who is on the other end of a typing or presence frame.
@@ -119,6 +160,38 @@ pub enum ServerFrame {
         online: bool,
     },
     Pong,
+    /// An offer for this agent: accept before `expiresAt` or it moves on. Carries the briefing,
+    /// so the agent is briefed before the customer ever sees them.
+    #[serde(rename_all = "camelCase")]
+    Offer {
+        conversation_id: ConversationId,
+        expires_at: Timestamp,
+        specialist: bool,
+        skill: String,
+        urgency: Urgency,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_name: Option<String>,
+        briefing: Box<Briefing>,
+    },
+    /// The offer is gone: `expired`, `withdrawn`, `agent_unavailable`, `agent_offline`, `taken`.
+    #[serde(rename_all = "camelCase")]
+    OfferWithdrawn {
+        conversation_id: ConversationId,
+        reason: String,
+    },
+    /// Queues and agents (the routing snapshot), for staff who sent `subscribe_queue`.
+    #[serde(rename_all = "camelCase")]
+    Queue { queue: serde_json::Value },
+    /// This agent's routing status, on connect and after every change.
+    #[serde(rename_all = "camelCase")]
+    AgentStatus { status: String },
+    /// A handoff action (`accept_offer`, `join_conversation`, ...) is committed.
+    #[serde(rename_all = "camelCase")]
+    Done {
+        action: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation_id: Option<ConversationId>,
+    },
     /// `code` is a stable machine-readable name; `ref` echoes the `clientMsgId` or conversation id
     /// of the frame that failed, when there is one.
     #[serde(rename_all = "camelCase")]

@@ -2,8 +2,9 @@
 //! so every endpoint asks the same question and the answer is unit-tested.
 //!
 //! - Customer: only their own conversation; may read and post.
-//! - Agent: conversations they currently take part in, or that no agent owns yet and that are routed
-//!   under one of their skills; may read and post (posting joins them).
+//! - Agent: conversations they currently take part in, that are offered to them, that they accepted
+//!   or were invited to as a specialist, or that no agent owns yet and that are routed under one of
+//!   their skills; may read and post (posting into an unowned conversation takes it over).
 //! - Manager: every conversation, read-only.
 //! - Bot (integration API key): every conversation; may read and post as the assistant.
 
@@ -50,7 +51,9 @@ impl Principal {
                     let owns = conv.has_active_agent(&user.id);
                     let may_take =
                         conv.active_agents().next().is_none() && user.has_skill(&conv.skill);
-                    if owns || may_take {
+                    // Offered, accepted or invited as a specialist: they must read it to decide.
+                    let involved = conv.handoff.as_ref().is_some_and(|h| h.involves(&user.id));
+                    if owns || may_take || involved {
                         Access::ReadWrite
                     } else {
                         Access::None

@@ -4,7 +4,9 @@
 //! applying events in `seq` order (`ConversationHeader::apply`), so storage can keep it as a snapshot
 //! next to the log. `Conversation` is the public shape: the header flattened together with messages.
 
+use super::briefing::Briefing;
 use super::events::{ConversationEvent, EventBody};
+use super::handoff::HandoffState;
 use super::ids::{ConversationId, ParticipantId, UserId};
 use super::message::{Message, Speaker};
 use super::Timestamp;
@@ -155,6 +157,15 @@ pub struct ConversationHeader {
     /// skill see it while no agent owns it.
     #[serde(default = "default_skill")]
     pub skill: String,
+    /// The agent briefing, once the conversation was escalated (staff-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub briefing: Option<Box<Briefing>>,
+    /// The live handoff, from escalation until resolution or hand-back (staff-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<HandoffState>,
+    /// How likely a handoff is becoming, updated every assistant turn (staff-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_likelihood: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,6 +189,9 @@ impl ConversationHeader {
             participants: Vec::new(),
             calls: Vec::new(),
             skill: default_skill(),
+            briefing: None,
+            handoff: None,
+            handoff_likelihood: None,
             created_at: Some(now),
             updated_at: Some(now),
             last_seq: 0,
@@ -196,6 +210,36 @@ impl ConversationHeader {
         self.active_agents().any(|u| u == user)
     }
 
+    /// The header as the conversation's customer may see it: no briefing, no assessment of them,
+    /// no internal routing; only their place in the queue survives from the handoff.
+    pub fn for_customer(&self) -> Self {
+        Self {
+            briefing: None,
+            escalation: None,
+            handoff_likelihood: None,
+            handoff: self.handoff.as_ref().map(|h| HandoffState {
+                wait: h.wait,
+                ..HandoffState::default()
+            }),
+            ..self.clone()
+        }
+    }
+
+    fn handoff_mut(&mut self) -> &mut HandoffState {
+        self.handoff.get_or_insert_with(HandoffState::default)
+    }
+
+    fn agent_joined(&mut self, participant: &Participant) {
+        if participant.kind == ParticipantKind::Agent {
+            self.status = ConversationStatus::WithAgent;
+            if let Some(h) = &mut self.handoff {
+                h.wait = None;
+            }
+        }
+        self.participants.retain(|p| p.id != participant.id);
+        self.participants.push(participant.clone());
+    }
+
     /// Fold one committed event into the header. Events must arrive in `seq` order.
     pub fn apply(&mut self, event: &ConversationEvent) {
         self.last_seq = event.seq;
@@ -211,14 +255,12 @@ impl ConversationHeader {
                         self.skill = skill.clone();
                     }
                 }
-            }
-            EventBody::ParticipantJoined { participant } => {
-                if participant.kind == ParticipantKind::Agent {
-                    self.status = ConversationStatus::WithAgent;
+                if let Some(l) = message.handoff_likelihood {
+                    self.handoff_likelihood = Some(l);
                 }
-                self.participants.retain(|p| p.id != participant.id);
-                self.participants.push(participant.clone());
             }
+            EventBody::ParticipantJoined { participant } => self.agent_joined(participant),
+            EventBody::AgentJoined { participant, .. } => self.agent_joined(participant),
             EventBody::ParticipantLeft { participant_id } => {
                 for p in self
                     .participants
@@ -232,6 +274,87 @@ impl ConversationHeader {
             EventBody::EscalationUpdated { escalation } => {
                 self.escalation = Some(escalation.clone())
             }
+            EventBody::EscalationTriggered {
+                escalation,
+                evidence,
+                likelihood,
+            } => {
+                self.escalation = Some(escalation.clone());
+                self.status = ConversationStatus::Queued;
+                self.briefing = None;
+                if likelihood.is_some() {
+                    self.handoff_likelihood = *likelihood;
+                }
+                self.handoff = Some(HandoffState {
+                    escalated_at: Some(event.timestamp),
+                    evidence: evidence.clone(),
+                    ..HandoffState::default()
+                });
+            }
+            EventBody::AgentBriefingReady { briefing } => self.briefing = Some(briefing.clone()),
+            EventBody::HandoffOffered {
+                agent_id,
+                expires_at,
+                ..
+            } => {
+                let h = self.handoff_mut();
+                h.offered_to = Some(agent_id.clone());
+                h.offer_expires_at = Some(*expires_at);
+            }
+            EventBody::HandoffAccepted { agent_id, .. } => {
+                let h = self.handoff_mut();
+                if h.offered_to.as_ref() == Some(agent_id) {
+                    h.offered_to = None;
+                    h.offer_expires_at = None;
+                }
+                h.invited.retain(|a| a != agent_id);
+                if !h.accepted.contains(agent_id) {
+                    h.accepted.push(agent_id.clone());
+                }
+            }
+            EventBody::HandoffDeclined { agent_id, .. } => {
+                let h = self.handoff_mut();
+                if h.offered_to.as_ref() == Some(agent_id) {
+                    h.offered_to = None;
+                    h.offer_expires_at = None;
+                }
+                h.invited.retain(|a| a != agent_id);
+            }
+            EventBody::BriefingOpened { agent_id } => {
+                let h = self.handoff_mut();
+                if !h.briefing_opened.contains(agent_id) {
+                    h.briefing_opened.push(agent_id.clone());
+                }
+            }
+            EventBody::SpecialistInvited { agent_id, .. } => {
+                let h = self.handoff_mut();
+                if !h.invited.contains(agent_id) {
+                    h.invited.push(agent_id.clone());
+                }
+            }
+            EventBody::WaitEstimated {
+                position,
+                estimate_secs,
+            } => {
+                self.handoff_mut().wait = Some(super::handoff::WaitEstimate {
+                    position: *position,
+                    estimate_secs: *estimate_secs,
+                });
+            }
+            EventBody::HandedBack { .. } => {
+                self.status = ConversationStatus::Ai;
+                self.handoff = None;
+            }
+            EventBody::ConversationResolved { .. } => {
+                self.status = ConversationStatus::Resolved;
+                if let Some(h) = &mut self.handoff {
+                    h.offered_to = None;
+                    h.offer_expires_at = None;
+                    h.invited.clear();
+                    h.wait = None;
+                }
+            }
+            EventBody::Redacted => {}
         }
     }
 }
@@ -244,6 +367,17 @@ pub struct Conversation {
     pub header: ConversationHeader,
     #[serde(default)]
     pub messages: Vec<Message>,
+}
+
+impl Conversation {
+    /// The conversation as its customer may see it (see `ConversationHeader::for_customer`).
+    pub fn for_customer(mut self) -> Self {
+        self.header = self.header.for_customer();
+        for m in &mut self.messages {
+            m.handoff_likelihood = None;
+        }
+        self
+    }
 }
 
 /// One row of a conversation list (agent inbox, manager overview).
@@ -265,6 +399,12 @@ pub struct ConversationSummary {
     /// Agents who currently own it.
     #[serde(default)]
     pub agents: Vec<UserId>,
+    /// The escalation's urgency while it is escalated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<Urgency>,
+    /// The latest handoff-likelihood score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_likelihood: Option<f64>,
 }
 
 impl ConversationSummary {
@@ -283,6 +423,12 @@ impl ConversationSummary {
             last_seq: h.last_seq,
             updated_at: h.updated_at,
             agents: h.active_agents().cloned().collect(),
+            urgency: h
+                .handoff
+                .as_ref()
+                .and(h.escalation.as_ref())
+                .map(|e| e.urgency),
+            handoff_likelihood: h.handoff_likelihood,
         }
     }
 

@@ -2,8 +2,9 @@
 //! that starts at 1 and has no gaps; a client that knows its last `seq` can ask for exactly what it
 //! missed. Events are immutable once committed.
 
+use super::briefing::Briefing;
 use super::conversation::{ConversationStatus, Customer, Escalation, Participant};
-use super::ids::{ConversationId, ParticipantId};
+use super::ids::{ConversationId, MessageId, ParticipantId, UserId};
 use super::message::Message;
 use super::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -42,8 +43,127 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Kept for logs written before the handoff protocol; new escalations are `EscalationTriggered`.
     #[serde(rename_all = "camelCase")]
     EscalationUpdated { escalation: Escalation },
+    /// The policy (or a bot) decided a person is needed. Status becomes `queued`.
+    #[serde(rename_all = "camelCase")]
+    EscalationTriggered {
+        escalation: Escalation,
+        /// The messages that caused it, oldest first.
+        #[serde(default)]
+        evidence: Vec<MessageId>,
+        /// The handoff-likelihood score at that moment.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        likelihood: Option<f64>,
+    },
+    /// The briefing is built and stored with the conversation (also when it is refreshed).
+    #[serde(rename_all = "camelCase")]
+    AgentBriefingReady { briefing: Box<Briefing> },
+    /// The conversation is offered to one agent, with the briefing they will read.
+    #[serde(rename_all = "camelCase")]
+    HandoffOffered {
+        agent_id: UserId,
+        #[serde(default)]
+        agent_name: String,
+        expires_at: super::Timestamp,
+        /// An invite to join an assigned conversation as a specialist, not the first handoff.
+        #[serde(default)]
+        specialist: bool,
+        briefing: Box<Briefing>,
+    },
+    #[serde(rename_all = "camelCase")]
+    HandoffAccepted {
+        agent_id: UserId,
+        #[serde(default)]
+        agent_name: String,
+    },
+    /// The offer ended without acceptance: `declined`, `expired`, `agent_offline`,
+    /// `agent_unavailable` or `withdrawn`.
+    #[serde(rename_all = "camelCase")]
+    HandoffDeclined { agent_id: UserId, reason: String },
+    #[serde(rename_all = "camelCase")]
+    BriefingOpened { agent_id: UserId },
+    /// An agent entered the conversation; from here the customer sees them.
+    #[serde(rename_all = "camelCase")]
+    AgentJoined {
+        participant: Participant,
+        #[serde(default)]
+        specialist: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    SpecialistInvited {
+        agent_id: UserId,
+        skill: String,
+        invited_by: UserId,
+    },
+    /// The customer's place in the queue changed.
+    #[serde(rename_all = "camelCase")]
+    WaitEstimated {
+        position: usize,
+        estimate_secs: u64,
+    },
+    /// No agent took it in time (or the last agent left): the assistant has it again.
+    #[serde(rename_all = "camelCase")]
+    HandedBack { reason: String },
+    #[serde(rename_all = "camelCase")]
+    ConversationResolved {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Stands in for a staff-only event in what a customer receives, so their `seq` stays
+    /// gap-free without revealing the event. Never stored.
+    Redacted,
+}
+
+impl ConversationEvent {
+    /// The event as the conversation's customer may see it: an escalation reads as a plain status
+    /// change to `queued`, other staff-only events become `Redacted` (same `seq` and timestamp),
+    /// messages lose staff-only fields.
+    pub fn for_customer(&self) -> std::borrow::Cow<'_, Self> {
+        use std::borrow::Cow;
+        match &self.body {
+            EventBody::Message {
+                message,
+                routing_skill,
+            } if message.handoff_likelihood.is_some() || routing_skill.is_some() => {
+                let mut message = message.clone();
+                message.handoff_likelihood = None;
+                Cow::Owned(Self {
+                    body: EventBody::Message {
+                        message,
+                        routing_skill: None,
+                    },
+                    ..self.clone()
+                })
+            }
+            // The customer learns that a person is coming (the system message says why), not the
+            // assessment behind it.
+            EventBody::EscalationTriggered { .. } => Cow::Owned(Self {
+                conversation_id: self.conversation_id.clone(),
+                seq: self.seq,
+                timestamp: self.timestamp,
+                body: EventBody::StatusChanged {
+                    status: ConversationStatus::Queued,
+                    reason: Some("escalated".into()),
+                },
+            }),
+            body if !body.customer_visible() => Cow::Owned(Self {
+                conversation_id: self.conversation_id.clone(),
+                seq: self.seq,
+                timestamp: self.timestamp,
+                body: EventBody::Redacted,
+            }),
+            _ => Cow::Borrowed(self),
+        }
+    }
+
+    /// True if `for_customer` would change it.
+    pub fn needs_redaction(&self) -> bool {
+        matches!(self.for_customer(), std::borrow::Cow::Owned(_))
+    }
 }
 
 impl EventBody {
@@ -56,6 +176,44 @@ impl EventBody {
             Self::ParticipantLeft { .. } => "participant_left",
             Self::StatusChanged { .. } => "status_changed",
             Self::EscalationUpdated { .. } => "escalation_updated",
+            Self::EscalationTriggered { .. } => "escalation_triggered",
+            Self::AgentBriefingReady { .. } => "agent_briefing_ready",
+            Self::HandoffOffered { .. } => "handoff_offered",
+            Self::HandoffAccepted { .. } => "handoff_accepted",
+            Self::HandoffDeclined { .. } => "handoff_declined",
+            Self::BriefingOpened { .. } => "briefing_opened",
+            Self::AgentJoined { .. } => "agent_joined",
+            Self::SpecialistInvited { .. } => "specialist_invited",
+            Self::WaitEstimated { .. } => "wait_estimated",
+            Self::HandedBack { .. } => "handed_back",
+            Self::ConversationResolved { .. } => "conversation_resolved",
+            Self::Redacted => "redacted",
+        }
+    }
+
+    /// Whether the customer may see this event as it is. Staff-only events carry the briefing,
+    /// the assessment of the customer or internal routing; the customer sees their effects (a
+    /// system message, the agent joining) instead.
+    pub fn customer_visible(&self) -> bool {
+        match self {
+            Self::ConversationCreated { .. }
+            | Self::Message { .. }
+            | Self::ParticipantJoined { .. }
+            | Self::ParticipantLeft { .. }
+            | Self::StatusChanged { .. }
+            | Self::AgentJoined { .. }
+            | Self::WaitEstimated { .. }
+            | Self::HandedBack { .. }
+            | Self::ConversationResolved { .. } => true,
+            Self::EscalationUpdated { .. }
+            | Self::EscalationTriggered { .. }
+            | Self::AgentBriefingReady { .. }
+            | Self::HandoffOffered { .. }
+            | Self::HandoffAccepted { .. }
+            | Self::HandoffDeclined { .. }
+            | Self::BriefingOpened { .. }
+            | Self::SpecialistInvited { .. }
+            | Self::Redacted => false,
         }
     }
 

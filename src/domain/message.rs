@@ -83,6 +83,10 @@ pub struct Message {
     /// Client-chosen idempotency key: resending the same key never stores a second copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<String>,
+    /// On assistant replies: how likely a handoff was becoming after this turn, in [0, 1].
+    /// Staff-only (customers receive messages without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_likelihood: Option<f64>,
 }
 
 impl Message {
@@ -102,6 +106,7 @@ impl Message {
             confidence: None,
             actions_attempted: Vec::new(),
             client_msg_id: None,
+            handoff_likelihood: None,
         }
     }
 

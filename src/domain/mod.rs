@@ -9,6 +9,7 @@ pub mod access;
 pub mod briefing;
 pub mod conversation;
 pub mod events;
+pub mod handoff;
 pub mod ids;
 pub mod message;
 pub mod user;
@@ -23,6 +24,7 @@ pub use conversation::{
     CustomerContext, Escalation, Participant, ParticipantKind, Urgency,
 };
 pub use events::{ConversationEvent, EventBody};
+pub use handoff::{HandoffState, WaitEstimate};
 pub use ids::{ConversationId, MessageId, ParticipantId, UserId};
 pub use message::{Channel, Message, Sentiment, SentimentLabel, Speaker};
 pub use user::{Role, User};

@@ -2,20 +2,37 @@
 //! returned, no IO; imports only `crate::domain` and `crate::analysis`):
 //! - `policy`: when to escalate, with which trigger, evidence and urgency; guards and hand-back;
 //! - `briefing`: the context package the agent reads before joining;
-//! - `routing`: skills-based queues, offers, timeouts, wait estimates and specialist invites.
+//! - `routing`: skills-based queues, offers, timeouts, wait estimates and specialist invites;
+//! - `messages`: what the customer reads at each step (templates from `[handoff.messages]`).
 //!
-//! `app` wires them to the journal and the hub (the wiring lands with the handoff protocol).
+//! `app::handoff` wires them to the journal and the hub.
 
 pub mod briefing;
+pub mod messages;
 pub mod policy;
 pub mod routing;
 
 use serde::{Deserialize, Serialize};
 
 /// The `[handoff]` section of the configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HandoffConfig {
+    /// Evaluate the escalation policy on every customer turn and route escalations to agents.
+    /// Off only for deployments (and load tests) that want plain chat.
+    pub enabled: bool,
     pub policy: policy::PolicyConfig,
     pub routing: routing::RoutingConfig,
+    pub messages: messages::MessagesConfig,
+}
+
+impl Default for HandoffConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            policy: policy::PolicyConfig::default(),
+            routing: routing::RoutingConfig::default(),
+            messages: messages::MessagesConfig::default(),
+        }
+    }
 }

@@ -33,6 +33,31 @@ pub struct Posted {
     pub duplicate: bool,
 }
 
+/// An agent's step in the handoff protocol (WebSocket frame or REST call).
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandoffAction {
+    Accept,
+    Decline { reason: Option<String> },
+    OpenBriefing,
+    Join { introduction: Option<String> },
+    InviteSpecialist { skill: String },
+    Resolve { note: Option<String> },
+}
+
+impl HandoffAction {
+    /// The WebSocket frame type that carries it, also the `action` of the `done` frame.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Accept => "accept_offer",
+            Self::Decline { .. } => "decline_offer",
+            Self::OpenBriefing => "open_briefing",
+            Self::Join { .. } => "join_conversation",
+            Self::InviteSpecialist { .. } => "invite_specialist",
+            Self::Resolve { .. } => "resolve_conversation",
+        }
+    }
+}
+
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// The principal behind a bearer token; `Unauthorized` when unknown, expired or revoked.
@@ -76,6 +101,28 @@ pub trait Backend: Send + Sync + 'static {
         content: String,
         client_msg_id: Option<String>,
     ) -> Result<Posted, ApiError>;
+
+    /// An agent's handoff step; returns once its events are committed.
+    async fn handoff_action(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        action: HandoffAction,
+    ) -> Result<(), ApiError>;
+    /// Agent: `available`, `busy` or `away`.
+    async fn set_agent_status(&self, who: &Principal, status: &str) -> Result<(), ApiError>;
+    /// Staff: the briefing of an escalated conversation, or the current draft before escalation
+    /// (`{"draft": bool, "likelihood": f64?, "briefing": {...}}`).
+    async fn briefing(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+    ) -> Result<serde_json::Value, ApiError>;
+    /// Staff: queues and agents.
+    async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError>;
+    /// A socket of `who` opened / closed (agents count as online for routing while one is open).
+    fn socket_opened(&self, who: &Principal);
+    fn socket_closed(&self, who: &Principal);
 
     fn hub(&self) -> &Hub;
     fn limits(&self) -> &LimitsConfig;

@@ -10,6 +10,9 @@
 //! | 404    | `not_found`           | no such resource, or one the caller may not see          |
 //! | 405    | `method_not_allowed`  | the path exists, the method does not                     |
 //! | 409    | `conflict`            | already exists                                           |
+//! | 409    | handoff step codes    | `not_offered`, `offer_expired`, `not_accepted`,          |
+//! |        |                       | `briefing_not_opened`, `already_joined`, `not_escalated`,|
+//! |        |                       | `not_in_conversation`, `invite_pending`, `no_specialist` |
 //! | 413    | `payload_too_large`   | message or body over the configured limit                |
 //! | 429    | `rate_limited`        | too many requests or frames                              |
 //! | 503    | `unavailable`         | storage not reachable, shutting down                     |
@@ -33,6 +36,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// A handoff step out of order (409 with a specific code, e.g. `briefing_not_opened`).
+    #[error("{1}")]
+    HandoffConflict(&'static str, String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -51,7 +57,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::HandoffConflict(..) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -67,6 +73,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::HandoffConflict(code, _) => code,
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::RateLimited(_) => "rate_limited",
             Self::Unavailable(_) => "unavailable",

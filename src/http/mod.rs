@@ -6,6 +6,7 @@ pub mod assets;
 pub mod backend;
 pub mod error;
 pub mod extract;
+pub mod handoff_rest;
 pub mod ratelimit;
 pub mod rest;
 pub mod ws;
@@ -40,6 +41,16 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
             post(rest::post_message::<B>),
         )
         .route("/api/conversations/{id}/events", get(rest::events::<B>))
+        .route(
+            "/api/conversations/{id}/briefing",
+            get(handoff_rest::briefing::<B>),
+        )
+        .route(
+            "/api/conversations/{id}/handoff/{step}",
+            post(handoff_rest::step::<B>),
+        )
+        .route("/api/queue", get(handoff_rest::queue::<B>))
+        .route("/api/me/status", axum::routing::put(handoff_rest::set_status::<B>))
         .route("/api/auth/login", post(rest::login::<B>))
         .route("/api/auth/logout", post(rest::logout::<B>))
         .route("/api/me", get(rest::me))

@@ -5,7 +5,7 @@
 //! event it missed exactly once, in order. A send is acknowledged only after the journal commits it.
 //! Frames are rate-limited per connection; a client that keeps flooding is disconnected.
 
-use super::backend::Backend;
+use super::backend::{Backend, HandoffAction};
 use super::error::ApiError;
 use crate::chat::{ClientFrame, HubItem, PeerInfo, ServerFrame};
 use crate::domain::{ConversationId, Principal};
@@ -132,6 +132,7 @@ async fn run<B: Backend>(b: Arc<B>, socket: WebSocket, pre_auth: Option<Principa
         let mut session = Session::new(b.clone(), who, me, conn, out.clone());
         async {
             session.send(&session.ready_frame()).await;
+            session.open_personal_feed();
             session.serve(&mut stream).await;
             session.close();
         }
@@ -227,6 +228,9 @@ struct Session<B: Backend> {
     out: mpsc::Sender<Outbound>,
     subs: HashMap<ConversationId, AbortHandle>,
     inbox: Option<AbortHandle>,
+    queue: Option<AbortHandle>,
+    /// Offers and status for a staff member, while the socket is open.
+    personal: Option<AbortHandle>,
     limiter: DefaultDirectRateLimiter,
     strikes: u32,
 }
@@ -252,6 +256,8 @@ impl<B: Backend> Session<B> {
             out,
             subs: HashMap::new(),
             inbox: None,
+            queue: None,
+            personal: None,
             limiter,
             strikes: 0,
         }
@@ -400,6 +406,54 @@ impl<B: Backend> Session<B> {
                     }
                     Err(e) => self.reject("send_message", &e, reference).await,
                 }
+            }
+            ClientFrame::SetStatus { status } => {
+                match self.b.set_agent_status(&self.who, &status).await {
+                    Ok(()) => {
+                        self.send(&ServerFrame::Done {
+                            action: "set_status".into(),
+                            conversation_id: None,
+                        })
+                        .await
+                    }
+                    Err(e) => self.reject("set_status", &e, None).await,
+                }
+            }
+            ClientFrame::SubscribeQueue => self.subscribe_queue().await,
+            ClientFrame::AcceptOffer { conversation_id } => {
+                self.handoff(conversation_id, HandoffAction::Accept).await
+            }
+            ClientFrame::DeclineOffer {
+                conversation_id,
+                reason,
+            } => {
+                self.handoff(conversation_id, HandoffAction::Decline { reason })
+                    .await
+            }
+            ClientFrame::OpenBriefing { conversation_id } => {
+                self.handoff(conversation_id, HandoffAction::OpenBriefing)
+                    .await
+            }
+            ClientFrame::JoinConversation {
+                conversation_id,
+                introduction,
+            } => {
+                self.handoff(conversation_id, HandoffAction::Join { introduction })
+                    .await
+            }
+            ClientFrame::InviteSpecialist {
+                conversation_id,
+                skill,
+            } => {
+                self.handoff(conversation_id, HandoffAction::InviteSpecialist { skill })
+                    .await
+            }
+            ClientFrame::ResolveConversation {
+                conversation_id,
+                note,
+            } => {
+                self.handoff(conversation_id, HandoffAction::Resolve { note })
+                    .await
             }
             ClientFrame::Typing {
                 conversation_id,
@@ -554,8 +608,89 @@ impl<B: Backend> Session<B> {
         for id in ids {
             self.unsubscribe(&id);
         }
-        if let Some(inbox) = self.inbox.take() {
-            inbox.abort();
+        for task in [self.inbox.take(), self.queue.take()].into_iter().flatten() {
+            task.abort();
+        }
+        if let Some(personal) = self.personal.take() {
+            personal.abort();
+            self.b.socket_closed(&self.who);
+        }
+    }
+
+    /// Staff receive frames addressed to them (offers, withdrawals, their status) on every open
+    /// socket; an agent counts as online for routing while one is open. Subscribed before the
+    /// agent is announced, so the first offer cannot be missed.
+    fn open_personal_feed(&mut self) {
+        let Principal::Staff(user) = &self.who else {
+            return;
+        };
+        let mut rx = self.b.hub().subscribe_user(&user.id);
+        let out = self.out.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(frame) => {
+                        if out.send(Outbound::Frame(frame)).await.is_err() {
+                            break;
+                        }
+                    }
+                    // Offers are also in the log and the queue view; a lagging socket skips ahead.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        self.personal = Some(task.abort_handle());
+        self.b.socket_opened(&self.who);
+    }
+
+    async fn subscribe_queue(&mut self) {
+        // Subscribe before the first snapshot so no change between the two is missed.
+        let mut rx = self.b.hub().subscribe_queue();
+        let queue = match self.b.queue(&self.who).await {
+            Ok(q) => q,
+            Err(e) => return self.reject("subscribe_queue", &e, None).await,
+        };
+        self.send(&ServerFrame::Queue { queue }).await;
+        if let Some(old) = self.queue.take() {
+            old.abort();
+        }
+        let out = self.out.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(frame) => {
+                        if out.send(Outbound::Frame(frame)).await.is_err() {
+                            break;
+                        }
+                    }
+                    // Each frame is a whole snapshot: missing some loses nothing.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        self.queue = Some(task.abort_handle());
+    }
+
+    async fn handoff(&mut self, conversation_id: ConversationId, action: HandoffAction) {
+        let name = action.name();
+        match self
+            .b
+            .handoff_action(&self.who, &conversation_id, action)
+            .await
+        {
+            Ok(()) => {
+                self.send(&ServerFrame::Done {
+                    action: name.into(),
+                    conversation_id: Some(conversation_id),
+                })
+                .await
+            }
+            Err(e) => {
+                self.reject(name, &e, Some(conversation_id.to_string()))
+                    .await
+            }
         }
     }
 }
@@ -585,7 +720,17 @@ async fn forward<B: Backend>(
     }
     loop {
         match rx.recv().await {
-            Ok(HubItem::Event { seq, frame, header }) => {
+            Ok(HubItem::Event {
+                seq,
+                frame,
+                customer_frame,
+                header,
+            }) => {
+                let frame = if matches!(who, Principal::Customer { .. }) {
+                    customer_frame
+                } else {
+                    frame
+                };
                 if !who.access(&header).can_read() {
                     // Ownership moved away from this caller: stop here, say why, send nothing more.
                     let e = ApiError::Forbidden(

@@ -48,6 +48,18 @@ impl Journal {
         (Self { tx }, task)
     }
 
+    /// Queues one write behind every write queued before it and returns at once; the receiver
+    /// answers when it is durable (or failed). Writes submitted one after another by the same
+    /// task commit in that order, so a caller can queue a whole sequence without waiting.
+    pub async fn submit(&self, op: WriteOp) -> Result<Pending> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((op, reply))
+            .await
+            .map_err(|_| StorageError::WriterGone)?;
+        Ok(Pending(answer))
+    }
+
     /// Commits one write; returns once it is durable (or failed).
     pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome> {
         let (reply, answer) = oneshot::channel();
@@ -56,6 +68,15 @@ impl Journal {
             .await
             .map_err(|_| StorageError::WriterGone)?;
         answer.await.map_err(|_| StorageError::WriterGone)?
+    }
+}
+
+/// A submitted write; await `outcome` for its commit.
+pub struct Pending(oneshot::Receiver<Result<WriteOutcome>>);
+
+impl Pending {
+    pub async fn outcome(self) -> Result<WriteOutcome> {
+        self.0.await.map_err(|_| StorageError::WriterGone)?
     }
 }
 

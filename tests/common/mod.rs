@@ -182,7 +182,8 @@ pub async fn subscribe(ws: &mut Socket, conversation: &str, after: u64) -> Vec<V
         match f["type"].as_str() {
             Some("event") => events.push(f["event"].clone()),
             Some("subscribed") => return events,
-            Some("presence") | Some("typing") => {}
+            // Ephemeral, or addressed to the staff member rather than the conversation.
+            Some("presence" | "typing" | "agent_status" | "offer" | "offer_withdrawn" | "queue") => {}
             _ => panic!("unexpected frame while subscribing: {f}"),
         }
     }

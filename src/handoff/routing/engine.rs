@@ -274,6 +274,36 @@ impl Router {
         self.settled(out, now)
     }
 
+    /// Assigns the conversation to `agent` without an offer: an agent took it over directly, or
+    /// the gateway restores assignments after a restart. It leaves the queue, a live offer for it
+    /// (to anyone) is withdrawn, and it counts towards the agent's load. Unknown (signed-out)
+    /// agents are ignored; the caller repeats it when they sign in.
+    pub fn assign(
+        &mut self,
+        conversation: &ConversationId,
+        agent: &UserId,
+        skill: &str,
+        now: Timestamp,
+    ) -> Vec<RoutingAction> {
+        let mut out = Vec::new();
+        if self.roster.get_mut(agent).is_none() {
+            return out;
+        }
+        if let Some(offer) = self.offers.remove(conversation) {
+            out.push(RoutingAction::OfferWithdrawn {
+                conversation_id: conversation.clone(),
+                agent_id: offer.agent,
+            });
+        }
+        self.queue.remove(conversation);
+        self.specialists.remove(conversation);
+        if let Some(a) = self.roster.get_mut(agent) {
+            a.assigned.insert(conversation.clone(), skill.to_owned());
+            a.idle_since = now;
+        }
+        self.settled(out, now)
+    }
+
     /// The conversation no longer wants an agent (e.g. handed back to the assistant): it leaves
     /// the queue, and a live offer or specialist invite for it is withdrawn. Agents already
     /// assigned are released separately with `released`.

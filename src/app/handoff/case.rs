@@ -1,0 +1,89 @@
+//! One live handoff as the coordinator tracks it, from escalation until resolution or hand-back.
+
+use crate::domain::{Briefing, Conversation, Escalation, Timestamp, Urgency, UserId};
+use crate::handoff::briefing::{build_briefing, BriefingInput};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub(super) struct Case {
+    pub escalation: Escalation,
+    pub queued_at: Timestamp,
+    /// The latest conversation seen, for briefings built per offered agent.
+    pub conversation: Arc<Conversation>,
+    pub hints: Vec<String>,
+    /// Agents in order of acceptance (the first owns the handoff; later ones are specialists).
+    pub accepted: Vec<UserId>,
+    pub opened: Vec<UserId>,
+    /// Joined agents and when, for handle times.
+    pub joined: HashMap<UserId, Timestamp>,
+    /// The briefing each agent was offered (personalised introduction).
+    pub offered: HashMap<UserId, Arc<Briefing>>,
+    /// The pending specialist request: skill and who asked.
+    pub invite: Option<(String, UserId)>,
+}
+
+impl Case {
+    pub fn new(
+        escalation: Escalation,
+        queued_at: Timestamp,
+        conversation: Arc<Conversation>,
+        hints: Vec<String>,
+    ) -> Self {
+        Self {
+            escalation,
+            queued_at,
+            conversation,
+            hints,
+            accepted: Vec::new(),
+            opened: Vec::new(),
+            joined: HashMap::new(),
+            offered: HashMap::new(),
+            invite: None,
+        }
+    }
+
+    pub fn skill(&self) -> &str {
+        &self.escalation.recommended_agent
+    }
+
+    pub fn urgency(&self) -> Urgency {
+        self.escalation.urgency
+    }
+
+    /// No agent has accepted yet: it waits in the queue.
+    pub fn waiting(&self) -> bool {
+        self.accepted.is_empty()
+    }
+
+    /// The briefing for `agent` (or for nobody in particular), as of `now`.
+    pub fn briefing(
+        &self,
+        agent: Option<(&str, &str)>,
+        now: Timestamp,
+    ) -> Briefing {
+        build_briefing(&BriefingInput {
+            conversation: &self.conversation,
+            escalation: &self.escalation,
+            agent_name: agent.map(|a| a.0),
+            agent_skill_label: agent.map(|a| a.1),
+            kb_suggestions: &self.hints,
+            now,
+        })
+    }
+
+    /// The customer's preferred language from `customer.context` (`language` or `locale`).
+    pub fn language(&self) -> Option<String> {
+        let attrs = &self.conversation.header.customer.context.attributes;
+        ["language", "locale"]
+            .iter()
+            .filter_map(|k| attrs.get(*k).and_then(|v| v.as_str()))
+            .map(|l| l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase())
+            .find(|l| !l.is_empty() && l.len() <= 8)
+    }
+}
+
+/// The first word of a display name ("Maria" for "Maria Lopez"), for the introduction.
+pub(super) fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
+}

@@ -1,0 +1,35 @@
+//! What can go wrong with a handoff command. The gateway maps these to API errors.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandoffError {
+    #[error("this conversation is not offered to you")]
+    NotOffered,
+    #[error("the offer expired and moved on to another agent")]
+    OfferExpired,
+    #[error("accept the conversation before joining it")]
+    NotAccepted,
+    #[error("open the briefing before joining, so the customer never has to repeat themselves")]
+    BriefingNotOpened,
+    #[error("you already joined this conversation")]
+    AlreadyJoined,
+    #[error("only an agent in the conversation can do that")]
+    NotInConversation,
+    #[error("this conversation is not waiting for an agent")]
+    NotEscalated,
+    #[error("this conversation is resolved")]
+    Resolved,
+    #[error("a specialist invite for this conversation is already pending")]
+    InvitePending,
+    #[error("nobody with skill {0:?} can join right now")]
+    NoSpecialist(String),
+    #[error("skill must be 1-64 characters of letters, digits, '-' or '_'")]
+    BadSkill,
+    #[error("status must be available, busy or away, not {0:?}")]
+    BadStatus(String),
+    #[error("the introduction must be 1-{0} bytes")]
+    BadIntroduction(usize),
+    #[error("storing the handoff failed: {0}")]
+    Storage(String),
+    #[error("the handoff service is not running")]
+    Unavailable,
+}

@@ -1,0 +1,237 @@
+//! The warm handoff, wired: one coordinator task owns the router (queues, offers, presence) and
+//! every live handoff case, and turns decisions into committed events in a fixed order:
+//!
+//! `escalation_triggered` -> `agent_briefing_ready` -> (customer: escalation message with the wait
+//! estimate) -> `handoff_offered` (with the briefing, pushed to the agent's sockets once committed)
+//! -> `handoff_accepted` -> `briefing_opened` -> `agent_joined` -> the agent's warm introduction.
+//!
+//! Contract:
+//! - Decisions stay in `crate::handoff` (policy, briefing, routing, messages); this module only
+//!   feeds them inputs and time and writes what they return.
+//! - The coordinator never waits for a commit inside its loop: writes are queued on the journal in
+//!   order (`Journal::submit`), so one conversation's events commit in the order written, and an
+//!   agent's command is answered only after its events are durable.
+//! - Offers reach agents from the commit sink (`frames_for_commit`), so an agent never sees an
+//!   offer the log does not hold, and sees offers and withdrawals in commit order.
+//! - The agent has the briefing (in the offer) before the customer sees the agent: joining needs
+//!   an accepted offer and an opened briefing.
+//! - State is rebuilt from the log at start (`recover`): queued conversations are queued again,
+//!   assignments come back when their agents sign in.
+
+mod case;
+mod coordinator;
+mod error;
+mod recover;
+
+pub use error::HandoffError;
+
+use crate::chat::{Hub, ServerFrame};
+use crate::domain::{
+    Conversation, ConversationEvent, ConversationHeader, ConversationId, EventBody, User, UserId,
+};
+use crate::handoff::policy::Decision;
+use tokio::sync::{mpsc, oneshot};
+
+/// Commands queued before senders wait.
+const COMMANDS: usize = 4096;
+
+pub type Reply = oneshot::Sender<Result<(), HandoffError>>;
+
+pub use crate::http::backend::HandoffAction as AgentAction;
+
+pub(crate) enum Command {
+    /// The policy decided: queue the conversation, brief and offer.
+    Escalate {
+        conversation: Box<Conversation>,
+        decision: Decision,
+        likelihood: f64,
+        hints: Vec<String>,
+    },
+    /// The customer wrote while waiting: the briefing the next agent reads is rebuilt from this.
+    Refresh {
+        conversation: Box<Conversation>,
+        hints: Vec<String>,
+    },
+    Act {
+        conversation_id: ConversationId,
+        agent: User,
+        action: AgentAction,
+        reply: Reply,
+    },
+    /// An agent writes into a conversation they were not in: they take it over directly.
+    TakeOver {
+        header: Box<ConversationHeader>,
+        agent: User,
+        reply: Reply,
+    },
+    SetStatus {
+        agent: UserId,
+        status: crate::handoff::routing::AgentStatus,
+        reply: Reply,
+    },
+    Connected {
+        agent: User,
+    },
+    Disconnected {
+        agent: UserId,
+    },
+    Snapshot {
+        reply: oneshot::Sender<serde_json::Value>,
+    },
+}
+
+/// Handle to the coordinator; cheap to clone.
+#[derive(Clone)]
+pub struct Handoff {
+    tx: mpsc::Sender<Command>,
+}
+
+impl Handoff {
+    async fn ask(&self, make: impl FnOnce(Reply) -> Command) -> Result<(), HandoffError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| HandoffError::Unavailable)?;
+        answer.await.map_err(|_| HandoffError::Unavailable)?
+    }
+
+    /// Hands a decision over; returns once queued (the escalation's events follow in order).
+    pub(crate) async fn escalate(
+        &self,
+        conversation: Conversation,
+        decision: Decision,
+        likelihood: f64,
+        hints: Vec<String>,
+    ) -> Result<(), HandoffError> {
+        self.tx
+            .send(Command::Escalate {
+                conversation: Box::new(conversation),
+                decision,
+                likelihood,
+                hints,
+            })
+            .await
+            .map_err(|_| HandoffError::Unavailable)
+    }
+
+    pub(crate) async fn refresh(&self, conversation: Conversation, hints: Vec<String>) {
+        let _ = self
+            .tx
+            .send(Command::Refresh {
+                conversation: Box::new(conversation),
+                hints,
+            })
+            .await;
+    }
+
+    pub async fn act(
+        &self,
+        conversation_id: ConversationId,
+        agent: User,
+        action: AgentAction,
+    ) -> Result<(), HandoffError> {
+        self.ask(|reply| Command::Act {
+            conversation_id,
+            agent,
+            action,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn take_over(
+        &self,
+        header: &ConversationHeader,
+        agent: User,
+    ) -> Result<(), HandoffError> {
+        self.ask(|reply| Command::TakeOver {
+            header: Box::new(header.clone()),
+            agent,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn set_status(&self, agent: UserId, status: &str) -> Result<(), HandoffError> {
+        let status = parse_status(status)?;
+        self.ask(|reply| Command::SetStatus {
+            agent,
+            status,
+            reply,
+        })
+        .await
+    }
+
+    /// An agent's socket opened (each socket counts; the agent is online while one is open).
+    pub fn connected(&self, agent: User) {
+        let _ = self.tx.try_send(Command::Connected { agent });
+    }
+
+    /// Must follow every `connected`, also when the socket died.
+    pub fn disconnected(&self, agent: UserId) {
+        let tx = self.tx.clone();
+        // A full queue must not lose a sign-out, or the agent would keep receiving offers.
+        tokio::spawn(async move {
+            let _ = tx.send(Command::Disconnected { agent }).await;
+        });
+    }
+
+    pub async fn snapshot(&self) -> Result<serde_json::Value, HandoffError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Command::Snapshot { reply })
+            .await
+            .map_err(|_| HandoffError::Unavailable)?;
+        answer.await.map_err(|_| HandoffError::Unavailable)
+    }
+}
+
+fn parse_status(s: &str) -> Result<crate::handoff::routing::AgentStatus, HandoffError> {
+    use crate::handoff::routing::AgentStatus;
+    match s {
+        "available" => Ok(AgentStatus::Available),
+        "busy" => Ok(AgentStatus::Busy),
+        "away" => Ok(AgentStatus::Away),
+        other => Err(HandoffError::BadStatus(other.chars().take(32).collect())),
+    }
+}
+
+pub use coordinator::{spawn, Deps};
+
+/// Frames for agents that a committed event causes: an offer with its briefing, or its
+/// withdrawal. Called by the commit sink, in commit order.
+pub fn frames_for_commit(event: &ConversationEvent, header: &ConversationHeader, hub: &Hub) {
+    match &event.body {
+        EventBody::HandoffOffered {
+            agent_id,
+            expires_at,
+            specialist,
+            briefing,
+            ..
+        } => {
+            hub.publish_user(
+                agent_id,
+                &ServerFrame::Offer {
+                    conversation_id: event.conversation_id.clone(),
+                    expires_at: *expires_at,
+                    specialist: *specialist,
+                    skill: briefing.escalation.recommended_agent.clone(),
+                    urgency: briefing.escalation.urgency,
+                    customer_name: header.customer.name.clone(),
+                    briefing: briefing.clone(),
+                },
+            );
+        }
+        EventBody::HandoffDeclined { agent_id, reason } => {
+            hub.publish_user(
+                agent_id,
+                &ServerFrame::OfferWithdrawn {
+                    conversation_id: event.conversation_id.clone(),
+                    reason: reason.clone(),
+                },
+            );
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,265 @@
+//! Customer turns, beside the request path: each committed customer message arrives here over a
+//! bounded channel. While the assistant owns the conversation it answers (with a time limit), the
+//! escalation policy looks at the conversation including that answer, the likelihood score and a
+//! draft briefing are refreshed, the answer is committed as an `ai` message, and a decision to
+//! escalate goes to the handoff coordinator. While the conversation waits for an agent the assistant
+//! stays quiet and the coordinator gets the new messages for the briefing. Several conversations
+//! are handled at once; a slow external bot never blocks the chat.
+
+use super::handoff::Handoff;
+use super::preparation::{Draft, Preparation};
+use crate::assistant::{Assistant, AssistantReply};
+use crate::domain::{
+    Conversation, ConversationId, Escalation, EventBody, Message, Speaker, Urgency,
+};
+use crate::handoff::briefing::{build_briefing, BriefingInput};
+use crate::handoff::policy::{Decision, EscalationPolicy, Guard, PolicyInput, Trigger};
+use crate::metrics::Metrics;
+use crate::storage::{journal::Journal, Store, WriteOp};
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Semaphore};
+use tracing::{warn, Instrument};
+
+/// A committed customer message waiting for its turn.
+#[derive(Debug)]
+pub struct TurnJob {
+    pub conversation_id: ConversationId,
+    pub message: Message,
+}
+
+/// Turns handled at once.
+const CONCURRENT_TURNS: usize = 16;
+/// Jobs queued before new ones are skipped (and counted).
+pub const QUEUE: usize = 4096;
+/// Longest wait for one reply.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+/// What the customer sees when the assistant fails.
+const FALLBACK: &str =
+    "Sorry, I couldn't process that just now. Could you try again, or ask for a person?";
+
+pub struct TurnDeps {
+    pub assistant: Option<Arc<dyn Assistant>>,
+    pub store: Arc<dyn Store>,
+    pub journal: Journal,
+    pub metrics: Arc<Metrics>,
+    pub policy: Arc<EscalationPolicy>,
+    /// `None` when `[handoff] enabled = false`: the assistant answers, nothing escalates.
+    pub handoff: Option<Handoff>,
+    pub preparation: Arc<Preparation>,
+}
+
+pub fn spawn(deps: TurnDeps) -> (mpsc::Sender<TurnJob>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<TurnJob>(QUEUE);
+    let permits = Arc::new(Semaphore::new(CONCURRENT_TURNS));
+    let deps = Arc::new(deps);
+    let task = tokio::spawn(async move {
+        while let Some(job) = rx.recv().await {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            let deps = deps.clone();
+            let span = tracing::info_span!("turn", conversation_id = %job.conversation_id);
+            tokio::spawn(
+                async move {
+                    turn(&deps, job).await;
+                    drop(permit);
+                }
+                .instrument(span),
+            );
+        }
+    });
+    (tx, task)
+}
+
+async fn turn(deps: &TurnDeps, job: TurnJob) {
+    let mut conversation = match deps.store.conversation(&job.conversation_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return,
+        Err(e) => {
+            warn!(error = %e, "turn could not load the conversation");
+            deps.metrics.assistant_failures.inc();
+            return;
+        }
+    };
+    match deps.policy.guard(&conversation.header) {
+        Guard::Allowed => {}
+        // Waiting for a person: keep the briefing the agent will read current.
+        Guard::AlreadyQueued => {
+            if let Some(handoff) = &deps.handoff {
+                let hints = hints(deps, &conversation);
+                handoff.refresh(conversation, hints).await;
+            }
+            return;
+        }
+        Guard::HumanOwns | Guard::Resolved => return,
+    }
+    let reply = match &deps.assistant {
+        Some(a) => Some(ask(&**a, deps, &conversation, &job.message).await),
+        None => None,
+    };
+    let now = Utc::now();
+    let reply_message = reply.as_ref().map(|r| {
+        let mut m = Message::new(Speaker::Ai, r.content.clone(), now);
+        m.confidence = Some(r.confidence.clamp(0.0, 1.0));
+        m.actions_attempted = r.actions_attempted.clone();
+        m
+    });
+    if let Some(m) = &reply_message {
+        conversation.messages.push(m.clone());
+    }
+    let likelihood = deps.policy.likelihood(&conversation);
+    let decision = deps
+        .handoff
+        .as_ref()
+        .and_then(|_| {
+            deps.policy.evaluate(&PolicyInput {
+            conversation: &conversation,
+            assistant_out_of_scope: reply.as_ref().is_some_and(|r| r.out_of_scope),
+            bot_handoff_reason: reply
+                .as_ref()
+                .and_then(|r| r.handoff.as_ref())
+                .map(|h| h.reason.as_str()),
+            now,
+            })
+        })
+        .map(|d| with_bot_request(d, reply.as_ref()));
+    // When the customer's side demands a person, another knowledge-base answer is tone-deaf: the
+    // reply is kept only if it asked for the handoff itself or is part of the evidence.
+    let post_reply = match (&decision, &reply_message, &reply) {
+        (Some(d), Some(m), Some(r)) => r.handoff.is_some() || d.evidence.contains(&m.id),
+        (_, Some(_), _) => true,
+        _ => false,
+    };
+    if !post_reply && reply_message.is_some() {
+        conversation.messages.pop();
+    }
+    let hints = hints(deps, &conversation);
+    if deps.handoff.is_some() {
+        prepare(deps, &conversation, decision.as_ref(), likelihood, &hints, now);
+    }
+    if let (true, Some(mut message)) = (post_reply, reply_message) {
+        message.handoff_likelihood = Some(likelihood);
+        let op = WriteOp::Append {
+            conversation_id: job.conversation_id.clone(),
+            body: EventBody::Message {
+                message,
+                routing_skill: None,
+            },
+            client_id: Some(format!("ai-reply-{}", job.message.id)),
+            at: now,
+        };
+        if let Err(e) = deps.journal.write(op).await {
+            warn!(error = %e, "assistant reply not stored");
+            deps.metrics.assistant_failures.inc();
+            return;
+        }
+        deps.metrics.assistant_replies.inc();
+    }
+    if let (Some(decision), Some(handoff)) = (decision, &deps.handoff) {
+        if let Err(e) = handoff
+            .escalate(conversation, decision, likelihood, hints)
+            .await
+        {
+            warn!(error = %e, "escalation not handed to the coordinator");
+        }
+    }
+}
+
+async fn ask(
+    assistant: &dyn Assistant,
+    deps: &TurnDeps,
+    conversation: &Conversation,
+    message: &Message,
+) -> AssistantReply {
+    let started = Instant::now();
+    let reply =
+        match tokio::time::timeout(REPLY_TIMEOUT, assistant.reply(conversation, message)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                warn!(error = %e, assistant = assistant.name(), "assistant failed");
+                deps.metrics.assistant_failures.inc();
+                fallback()
+            }
+            Err(_) => {
+                warn!(assistant = assistant.name(), "assistant timed out");
+                deps.metrics.assistant_failures.inc();
+                fallback()
+            }
+        };
+    deps.metrics
+        .assistant_seconds
+        .observe(started.elapsed().as_secs_f64());
+    reply
+}
+
+/// A bot that asked for a person may name the skill and urgency; they refine the decision.
+fn with_bot_request(mut d: Decision, reply: Option<&AssistantReply>) -> Decision {
+    let Some(h) = reply.and_then(|r| r.handoff.as_ref()) else {
+        return d;
+    };
+    if d.trigger == Trigger::BotRequest {
+        if let Some(skill) = h.skill.as_ref().filter(|s| !s.trim().is_empty()) {
+            d.recommended_skill = skill.clone();
+        }
+    }
+    if let Some(u) = h.urgency {
+        d.urgency = d.urgency.max(u);
+    }
+    d
+}
+
+fn hints(deps: &TurnDeps, conversation: &Conversation) -> Vec<String> {
+    deps.assistant
+        .as_ref()
+        .map(|a| a.next_step_hints(conversation))
+        .unwrap_or_default()
+}
+
+/// Keeps the likelihood and a draft briefing current for staff (see `preparation`).
+fn prepare(
+    deps: &TurnDeps,
+    conversation: &Conversation,
+    decision: Option<&Decision>,
+    likelihood: f64,
+    hints: &[String],
+    now: chrono::DateTime<Utc>,
+) {
+    let escalation = decision.map(Decision::to_escalation).unwrap_or_else(|| Escalation {
+        trigger: "not_escalated".into(),
+        ai_assessment: format!(
+            "Not escalated; handoff likelihood {:.0}%.",
+            likelihood * 100.0
+        ),
+        recommended_agent: conversation.header.skill.clone(),
+        urgency: Urgency::Low,
+        customer_expectation: String::new(),
+    });
+    let briefing = build_briefing(&BriefingInput {
+        conversation,
+        escalation: &escalation,
+        agent_name: None,
+        agent_skill_label: None,
+        kb_suggestions: hints,
+        now,
+    });
+    deps.preparation.put(
+        conversation.header.conversation_id.clone(),
+        Draft {
+            likelihood,
+            briefing: Arc::new(briefing),
+        },
+    );
+}
+
+fn fallback() -> AssistantReply {
+    AssistantReply {
+        content: FALLBACK.into(),
+        confidence: 0.0,
+        actions_attempted: Vec::new(),
+        handoff: None,
+        out_of_scope: false,
+        sources: Vec::new(),
+    }
+}

@@ -1,0 +1,363 @@
+//! What the customer reads during a handoff (the article's patterns): the transparent escalation
+//! (why a person is needed, who is coming and their speciality), expectation setting (the wait
+//! estimate and what the agent can do), the context-preservation announcement, the agent picking
+//! the conversation up, a specialist joining, the hand-back when nobody came, and the resolution.
+//!
+//! Contract: pure rendering. Templates come from `[handoff.messages]` with `{placeholder}` fields;
+//! unknown placeholders are left as written, so a typo shows up in review instead of vanishing.
+//! Every template has a default written for customers, so an empty section is valid.
+
+use super::policy::Trigger;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How a skill is described to customers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkillProfile {
+    /// One person with the skill: "billing specialist".
+    pub label: String,
+    /// The group: "billing team".
+    pub team: String,
+    /// What they can do that the assistant cannot, after "who can": "look into charges, refunds
+    /// and invoices on your account".
+    pub can: String,
+}
+
+fn profile(label: &str, team: &str, can: &str) -> SkillProfile {
+    SkillProfile {
+        label: label.into(),
+        team: team.into(),
+        can: can.into(),
+    }
+}
+
+/// The `[handoff.messages]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessagesConfig {
+    /// Sent when the conversation is escalated. Placeholders: `{reason}`, `{who}`, `{can}`,
+    /// `{wait}`, `{customer}`.
+    pub escalation: String,
+    /// The `{wait}` sentence when an agent is being asked right now.
+    pub wait_now: String,
+    /// The `{wait}` sentence otherwise. Placeholders: `{position}`, `{estimate}`.
+    pub wait_queued: String,
+    /// When an agent accepts. Placeholders: `{agent}`, `{label}`.
+    pub accepted: String,
+    /// When an invited specialist joins. Placeholders: `{agent}`, `{label}`.
+    pub specialist_joined: String,
+    /// When nobody accepted in time. Placeholders: `{team}`.
+    pub handed_back: String,
+    /// When the agent resolves the conversation. Placeholders: `{agent}`.
+    pub resolved: String,
+    /// The `{reason}` sentence per trigger (`explicit_request`, `frustration`, ...).
+    pub reasons: BTreeMap<String, String>,
+    /// How each skill is described; unknown skills read as "support specialist".
+    pub skills: BTreeMap<String, SkillProfile>,
+}
+
+impl Default for MessagesConfig {
+    fn default() -> Self {
+        let reasons = [
+            ("explicit_request", "Of course, I'll get a person for you."),
+            (
+                "call_request",
+                "Sure, a person will take this from here, and you can talk to them on a call.",
+            ),
+            (
+                "frustration",
+                "I'm sorry this has been so frustrating, and I don't want to keep you going in circles.",
+            ),
+            (
+                "repeated_failure",
+                "The steps I suggested haven't fixed this, so it needs a closer look from a person.",
+            ),
+            (
+                "always_human_intent",
+                "This is something a person on our team should handle directly.",
+            ),
+            (
+                "out_of_scope",
+                "This is outside what I can answer reliably, so I'm handing it to a person.",
+            ),
+            (
+                "low_confidence",
+                "I'm not confident I can solve this for you, so I'm handing it to a person.",
+            ),
+            ("bot_request", "This needs a person on our team."),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let skills = [
+            (
+                "billing",
+                profile(
+                    "billing specialist",
+                    "billing team",
+                    "look into charges, refunds and invoices on your account",
+                ),
+            ),
+            (
+                "technical",
+                profile(
+                    "technical support engineer",
+                    "technical support team",
+                    "look at your setup and our logs directly",
+                ),
+            ),
+            (
+                "integrations",
+                profile(
+                    "integration specialist",
+                    "integrations team",
+                    "check deliveries, API keys and logs on our side",
+                ),
+            ),
+            (
+                "account",
+                profile(
+                    "account specialist",
+                    "accounts team",
+                    "verify your identity and unlock or change your account",
+                ),
+            ),
+            (
+                "security",
+                profile(
+                    "security specialist",
+                    "security team",
+                    "secure your account and investigate what happened",
+                ),
+            ),
+            (
+                "legal",
+                profile(
+                    "legal and compliance specialist",
+                    "legal and compliance team",
+                    "answer contract, privacy and compliance questions",
+                ),
+            ),
+            (
+                "general",
+                profile(
+                    "support specialist",
+                    "support team",
+                    "look into your account and take action on it",
+                ),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Self {
+            escalation: "{reason} I'm bringing in {who}, who can {can}. {wait} They'll see \
+                         everything we've talked about, so you won't need to repeat yourself."
+                .into(),
+            wait_now: "I'm asking them right now, so it should only be a moment.".into(),
+            wait_queued: "You're number {position} in line; the estimated wait is about \
+                          {estimate}."
+                .into(),
+            accepted: "{agent}, {label}, has picked up your conversation and is reading \
+                       through it now."
+                .into(),
+            specialist_joined: "{agent}, {label}, has joined to help.".into(),
+            handed_back: "I'm sorry, nobody from our {team} could pick this up in time. I'm \
+                          back with you in the meantime: keep asking me, or ask for a person \
+                          again whenever you like and I'll try again."
+                .into(),
+            resolved: "{agent} marked this conversation as resolved. If anything else comes up, \
+                       just write here."
+                .into(),
+            reasons,
+            skills,
+        }
+    }
+}
+
+/// Where the customer stands when the escalation message is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// An agent has the offer right now.
+    Offered,
+    /// Queued at `position` (1-based) with about `estimate_secs` to wait.
+    Queued { position: usize, estimate_secs: u64 },
+}
+
+impl MessagesConfig {
+    /// The profile of `skill`, or the general one.
+    pub fn skill(&self, skill: &str) -> SkillProfile {
+        self.skills
+            .get(skill)
+            .or_else(|| self.skills.get("general"))
+            .cloned()
+            .unwrap_or_else(|| {
+                profile(
+                    "support specialist",
+                    "support team",
+                    "look into your account and take action on it",
+                )
+            })
+    }
+
+    /// The transparent escalation: why, who, what they can do, the wait, context preserved.
+    pub fn escalation(
+        &self,
+        trigger: Trigger,
+        skill: &str,
+        waiting: Waiting,
+        customer: Option<&str>,
+    ) -> String {
+        let p = self.skill(skill);
+        let reason = self
+            .reasons
+            .get(trigger.as_str())
+            .cloned()
+            .unwrap_or_else(|| "This needs a person on our team.".into());
+        let wait = match waiting {
+            Waiting::Offered => self.wait_now.clone(),
+            Waiting::Queued {
+                position,
+                estimate_secs,
+            } => fill(
+                &self.wait_queued,
+                &[
+                    ("position", &position.to_string()),
+                    ("estimate", &duration_words(estimate_secs)),
+                ],
+            ),
+        };
+        let who = format!("{} from our {}", with_article(&p.label), p.team);
+        tidy(&fill(
+            &self.escalation,
+            &[
+                ("reason", &reason),
+                ("who", &who),
+                ("can", &p.can),
+                ("wait", &wait),
+                ("customer", customer.unwrap_or("")),
+            ],
+        ))
+    }
+
+    pub fn accepted(&self, agent: &str, skill: &str) -> String {
+        let label = with_article(&self.skill(skill).label);
+        tidy(&fill(&self.accepted, &[("agent", agent), ("label", &label)]))
+    }
+
+    pub fn specialist_joined(&self, agent: &str, skill: &str) -> String {
+        let label = with_article(&self.skill(skill).label);
+        tidy(&fill(
+            &self.specialist_joined,
+            &[("agent", agent), ("label", &label)],
+        ))
+    }
+
+    pub fn handed_back(&self, skill: &str) -> String {
+        tidy(&fill(&self.handed_back, &[("team", &self.skill(skill).team)]))
+    }
+
+    pub fn resolved(&self, agent: &str) -> String {
+        tidy(&fill(&self.resolved, &[("agent", agent)]))
+    }
+}
+
+/// Replaces each `{name}` by its value; other braces stay as written.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// Collapses the double spaces an empty placeholder leaves behind.
+fn tidy(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn with_article(label: &str) -> String {
+    let vowel = label
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {label}", if vowel { "an" } else { "a" })
+}
+
+/// "under a minute", "1 minute", "9 minutes", "about 2 hours".
+pub fn duration_words(secs: u64) -> String {
+    let minutes = secs.div_ceil(60);
+    match minutes {
+        0 => "under a minute".into(),
+        1 => "1 minute".into(),
+        2..=90 => format!("{minutes} minutes"),
+        _ => {
+            let hours = (minutes + 30) / 60;
+            if hours == 1 {
+                "1 hour".into()
+            } else {
+                format!("{hours} hours")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escalation_says_why_who_what_wait_and_that_context_is_kept() {
+        let m = MessagesConfig::default();
+        let text = m.escalation(
+            Trigger::Frustration,
+            "billing",
+            Waiting::Queued {
+                position: 3,
+                estimate_secs: 540,
+            },
+            Some("Dana"),
+        );
+        assert_eq!(
+            text,
+            "I'm sorry this has been so frustrating, and I don't want to keep you going in \
+             circles. I'm bringing in a billing specialist from our billing team, who can look \
+             into charges, refunds and invoices on your account. You're number 3 in line; the \
+             estimated wait is about 9 minutes. They'll see everything we've talked about, so \
+             you won't need to repeat yourself."
+        );
+        let now = m.escalation(Trigger::ExplicitRequest, "integrations", Waiting::Offered, None);
+        assert!(now.contains("an integration specialist from our integrations team"), "{now}");
+        assert!(now.contains("only be a moment"), "{now}");
+    }
+
+    #[test]
+    fn unknown_skills_read_as_general_support() {
+        let m = MessagesConfig::default();
+        assert!(m
+            .escalation(Trigger::LowConfidence, "quantum", Waiting::Offered, None)
+            .contains("a support specialist from our support team"));
+        assert_eq!(
+            m.accepted("Sam Carter", "billing"),
+            "Sam Carter, a billing specialist, has picked up your conversation and is reading through it now."
+        );
+    }
+
+    #[test]
+    fn custom_templates_fill_known_placeholders_and_keep_unknown_ones() {
+        let m = MessagesConfig {
+            resolved: "{agent} closed this. {oops}".into(),
+            ..MessagesConfig::default()
+        };
+        assert_eq!(m.resolved("Maria"), "Maria closed this. {oops}");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_words(0), "under a minute");
+        assert_eq!(duration_words(45), "1 minute");
+        assert_eq!(duration_words(540), "9 minutes");
+        assert_eq!(duration_words(3 * 3600), "3 hours");
+    }
+}
