@@ -12,6 +12,7 @@ use crate::assistant::{Assistant, AssistantReply};
 use crate::domain::{
     Conversation, ConversationId, Escalation, EventBody, Message, Speaker, Urgency,
 };
+use crate::analysis::intent::FALLBACK_SKILL;
 use crate::handoff::briefing::{build_briefing, BriefingInput};
 use crate::handoff::policy::{Decision, EscalationPolicy, Guard, PolicyInput, Trigger};
 use crate::metrics::Metrics;
@@ -125,10 +126,11 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
             })
         })
         .map(|d| with_bot_request(d, reply.as_ref()));
-    // When the customer's side demands a person, another knowledge-base answer is tone-deaf: the
-    // reply is kept only if it asked for the handoff itself or is part of the evidence.
+    // On escalation the gateway's own message explains the handoff, so the assistant's reply is
+    // kept only when it is part of the evidence (a low-confidence or out-of-scope answer) and is
+    // not itself a handoff announcement, which would say the same thing twice.
     let post_reply = match (&decision, &reply_message, &reply) {
-        (Some(d), Some(m), Some(r)) => r.handoff.is_some() || d.evidence.contains(&m.id),
+        (Some(d), Some(m), Some(r)) => r.handoff.is_none() && d.evidence.contains(&m.id),
         (_, Some(_), _) => true,
         _ => false,
     };
@@ -199,7 +201,9 @@ fn with_bot_request(mut d: Decision, reply: Option<&AssistantReply>) -> Decision
     let Some(h) = reply.and_then(|r| r.handoff.as_ref()) else {
         return d;
     };
-    if d.trigger == Trigger::BotRequest {
+    // The bot's skill wins for its own request, and whenever the policy only knows "general"
+    // ("a person please" says nothing about the topic; the bot may know it).
+    if d.trigger == Trigger::BotRequest || d.recommended_skill == FALLBACK_SKILL {
         if let Some(skill) = h.skill.as_ref().filter(|s| !s.trim().is_empty()) {
             d.recommended_skill = skill.clone();
         }

@@ -39,7 +39,7 @@ pub struct MessagesConfig {
     /// Sent when the conversation is escalated. Placeholders: `{reason}`, `{who}`, `{can}`,
     /// `{wait}`, `{customer}`.
     pub escalation: String,
-    /// The `{wait}` sentence when an agent is being asked right now.
+    /// The `{wait}` sentence when an agent is being asked right now. Placeholder: `{estimate}`.
     pub wait_now: String,
     /// The `{wait}` sentence otherwise. Placeholders: `{position}`, `{estimate}`.
     pub wait_queued: String,
@@ -155,7 +155,7 @@ impl Default for MessagesConfig {
             escalation: "{reason} I'm bringing in {who}, who can {can}. {wait} They'll see \
                          everything we've talked about, so you won't need to repeat yourself."
                 .into(),
-            wait_now: "I'm asking them right now, so it should only be a moment.".into(),
+            wait_now: "I'm asking them right now, so the wait should be about {estimate}.".into(),
             wait_queued: "You're number {position} in line; the estimated wait is about \
                           {estimate}."
                 .into(),
@@ -179,8 +179,8 @@ impl Default for MessagesConfig {
 /// Where the customer stands when the escalation message is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Waiting {
-    /// An agent has the offer right now.
-    Offered,
+    /// An agent has the offer right now; they have `estimate_secs` to answer it.
+    Offered { estimate_secs: u64 },
     /// Queued at `position` (1-based) with about `estimate_secs` to wait.
     Queued { position: usize, estimate_secs: u64 },
 }
@@ -216,7 +216,10 @@ impl MessagesConfig {
             .cloned()
             .unwrap_or_else(|| "This needs a person on our team.".into());
         let wait = match waiting {
-            Waiting::Offered => self.wait_now.clone(),
+            Waiting::Offered { estimate_secs } => fill(
+                &self.wait_now,
+                &[("estimate", &duration_words(estimate_secs))],
+            ),
             Waiting::Queued {
                 position,
                 estimate_secs,
@@ -327,16 +330,26 @@ mod tests {
              estimated wait is about 9 minutes. They'll see everything we've talked about, so \
              you won't need to repeat yourself."
         );
-        let now = m.escalation(Trigger::ExplicitRequest, "integrations", Waiting::Offered, None);
+        let now = m.escalation(
+            Trigger::ExplicitRequest,
+            "integrations",
+            Waiting::Offered { estimate_secs: 30 },
+            None,
+        );
         assert!(now.contains("an integration specialist from our integrations team"), "{now}");
-        assert!(now.contains("only be a moment"), "{now}");
+        assert!(now.contains("the wait should be about 1 minute"), "{now}");
     }
 
     #[test]
     fn unknown_skills_read_as_general_support() {
         let m = MessagesConfig::default();
         assert!(m
-            .escalation(Trigger::LowConfidence, "quantum", Waiting::Offered, None)
+            .escalation(
+                Trigger::LowConfidence,
+                "quantum",
+                Waiting::Offered { estimate_secs: 30 },
+                None
+            )
             .contains("a support specialist from our support team"));
         assert_eq!(
             m.accepted("Sam Carter", "billing"),

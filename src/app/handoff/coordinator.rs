@@ -322,7 +322,9 @@ impl Coordinator {
                 position,
                 estimate_secs,
             },
-            _ => Waiting::Offered,
+            _ => Waiting::Offered {
+                estimate_secs: self.deps.config.routing.offer_timeout_secs,
+            },
         };
         let text = self.deps.config.messages.escalation(
             decision.trigger,
