@@ -123,4 +123,7 @@ pub enum BenchCommand {
     Chat(warmline::bench::chat::ChatBenchArgs),
     /// Briefing build time for a long conversation (the work done when a conversation escalates).
     Briefing(warmline::bench::briefing::BriefingBenchArgs),
+    /// Escalation to briefing on the agent's socket: N customers in open conversations ask for a
+    /// person; agents accept, read and join. Reports latency percentiles.
+    Handoff(warmline::bench::handoff::HandoffBenchArgs),
 }

@@ -57,6 +57,9 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Bench(BenchCommand::Briefing(args)) => {
             warmline::bench::briefing::run(args).map_err(|e| AppError::Admin(e.to_string()))
         }
+        Command::Bench(BenchCommand::Handoff(args)) => warmline::bench::handoff::run(args)
+            .await
+            .map_err(|e| AppError::Admin(e.to_string())),
         Command::Bench(BenchCommand::Chat(args)) => warmline::bench::chat::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),

@@ -99,7 +99,7 @@ const SKILLS: &[&str] = &[
     "security",
 ];
 
-fn bench_config(dir: &std::path::Path, with_assistant: bool) -> Config {
+pub(crate) fn bench_config(dir: &std::path::Path, with_assistant: bool) -> Config {
     let mut c = Config::default();
     c.listen = "127.0.0.1:0".parse().unwrap_or(c.listen);
     c.data_dir = dir.to_owned();
@@ -113,7 +113,10 @@ fn bench_config(dir: &std::path::Path, with_assistant: bool) -> Config {
     c.auth.argon2_memory_kib = 256;
     c.auth.argon2_iterations = 1;
     if !with_assistant {
+        // Plain chat: no assistant and no policy look at each message (`bench handoff` measures
+        // the handoff path).
         c.assistant = AssistantConfig::None;
+        c.handoff.enabled = false;
     }
     c
 }

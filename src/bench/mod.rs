@@ -5,4 +5,5 @@
 pub mod briefing;
 pub mod chat;
 pub mod client;
+pub mod handoff;
 pub mod machine;

@@ -169,6 +169,9 @@ pub enum ServerFrame {
         specialist: bool,
         skill: String,
         urgency: Urgency,
+        /// When the conversation was escalated (how long the customer has been waiting).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalated_at: Option<Timestamp>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         customer_name: Option<String>,
         briefing: Box<Briefing>,
