@@ -7,6 +7,14 @@
 //! after the message is committed; resending the same `clientMsgId` returns the original `ack` with
 //! `duplicate: true` and stores nothing new. Any problem with one frame is answered by an `error`
 //! frame and the connection stays open; only authentication failures and floods close it.
+//!
+//! Handoff (agents): a staff socket receives `agent_status`, and for agents `offer` (carrying the
+//! briefing) and `offer_withdrawn`, without subscribing. `accept_offer` -> `open_briefing` ->
+//! `join_conversation` is the order the gateway enforces (so the agent is briefed before the
+//! customer sees them); each step, and `decline_offer`, `invite_specialist`,
+//! `resolve_conversation` and `set_status`, is answered by `done` once committed, or by `error`
+//! with a specific code (`briefing_not_opened`, `offer_expired`, ...). Customers receive staff-only
+//! events as `redacted` with the same `seq`, so their log stays gap-free.
 
 use crate::domain::{
     Briefing, ConversationEvent, ConversationId, ConversationSummary, MessageId, Timestamp, Urgency,
