@@ -196,7 +196,7 @@ async fn a_declined_offer_moves_on_and_nobody_accepting_hands_back() {
     })
     .await;
     let (_sam, mut sam) = online_agent(&app, "sam", &["billing", "general"]).await;
-    let (_alex, mut alex) = online_agent(&app, "alex", &["general", "security"]).await;
+    let (_alex, mut alex) = online_agent(&app, "alex", &["billing", "security"]).await;
     let (id, customer) = app.new_conversation(json!({ "name": "Lee" })).await;
     let mut c = app.socket(&customer).await;
     subscribe(&mut c, &id, 0).await;
@@ -339,4 +339,16 @@ async fn handoff_steps_check_who_is_asking() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
+async fn a_request_for_a_person_is_routed_by_its_topic() {
+    let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
+    let (_sam, mut sam) = online_agent(&app, "sam", &["billing"]).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ola" })).await;
+    app.post_message(&customer, &id, "I need to talk to a human about my invoice").await;
+    let offer = next(&mut sam, "offer").await;
+    assert_eq!(offer["conversationId"], id);
+    assert_eq!(offer["skill"], "billing");
+    assert_eq!(offer["briefing"]["escalation"]["trigger"], "explicit_request");
 }

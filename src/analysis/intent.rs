@@ -51,6 +51,10 @@ pub struct IntentMatch {
     /// Strength of the evidence in [0, 1); 0 for the fallback.
     pub score: f64,
     pub always_human: bool,
+    /// The skill of the strongest matched intent that names a topic (not `general`), when the
+    /// winner does not: "a person please, about my invoice" wins as `human_request` (general)
+    /// but is about billing.
+    pub topic_skill: Option<String>,
 }
 
 impl IntentMatch {
@@ -60,6 +64,7 @@ impl IntentMatch {
             name: FALLBACK_INTENT.to_owned(),
             skill: FALLBACK_SKILL.to_owned(),
             score: 0.0,
+            topic_skill: None,
             always_human: false,
         }
     }
@@ -217,11 +222,27 @@ impl IntentClassifier {
         };
         let sum: f64 = totals.iter().map(|t| t.0).sum();
         let def = &self.intents[b];
+        let skill = def.skill.trim().to_owned();
+        let topic_skill = if skill == FALLBACK_SKILL {
+            totals
+                .iter()
+                .enumerate()
+                .filter(|(i, t)| t.0 > 0.0 && self.intents[*i].skill.trim() != FALLBACK_SKILL)
+                // Earlier intents win ties, as for the winner.
+                .fold(None::<(usize, f64)>, |best, (i, t)| match best {
+                    Some((_, bs)) if bs >= t.0 => best,
+                    _ => Some((i, t.0)),
+                })
+                .map(|(i, _)| self.intents[i].skill.trim().to_owned())
+        } else {
+            None
+        };
         IntentMatch {
             name: def.name.trim().to_owned(),
-            skill: def.skill.trim().to_owned(),
+            skill,
             score: totals[b].0 / (sum + 1.0),
             always_human: def.always_human,
+            topic_skill,
         }
     }
 }
@@ -229,6 +250,17 @@ impl IntentClassifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_for_a_person_keeps_its_topic() {
+        let m = defaults().classify("I need to talk to a human about my invoice");
+        assert_eq!(m.name, "human_request");
+        assert_eq!(m.topic_skill.as_deref(), Some("billing"));
+        let plain = defaults().classify("can I talk to a human please");
+        assert_eq!(plain.topic_skill, None);
+        let topical = defaults().classify("my invoice is wrong");
+        assert_eq!(topical.topic_skill, None, "only set when the winner is general");
+    }
 
     fn defaults() -> IntentClassifier {
         match IntentClassifier::new(default_intents()) {

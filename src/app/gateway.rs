@@ -6,6 +6,7 @@ use super::credentials::{self, PasswordPolicy};
 use super::handoff::{Handoff, HandoffError};
 use super::preparation::Preparation;
 use super::turns::TurnJob;
+use crate::analysis::intent::FALLBACK_SKILL;
 use crate::analysis::Analyzer;
 use crate::chat::Hub;
 use crate::config::{AuthConfig, LimitsConfig};
@@ -424,9 +425,16 @@ impl Backend for Gateway {
                 let analysis = self.analyzer.analyze(&message.content);
                 message.set_sentiment(analysis.sentiment);
                 message.intent = Some(analysis.intent.name.clone());
-                // Route by topic only while nobody owns the conversation and the intent is real.
+                // Route by topic only while nobody owns the conversation and the message names one:
+                // "a person please" (general) must not erase the billing problem before it.
                 if header.status == ConversationStatus::Ai && analysis.intent.score > 0.0 {
-                    routing_skill = Some(analysis.intent.skill);
+                    let topic = match analysis.intent.topic_skill {
+                        Some(t) => Some(t),
+                        None if analysis.intent.skill != FALLBACK_SKILL => Some(analysis.intent.skill),
+                        None if header.skill == FALLBACK_SKILL => Some(FALLBACK_SKILL.to_owned()),
+                        None => None,
+                    };
+                    routing_skill = topic;
                 }
             }
             Principal::Staff(user) => {

@@ -305,11 +305,16 @@ impl EscalationPolicy {
         base.fold(floor, Urgency::max)
     }
 
-    /// The always-human intent's own skill; else the conversation's routing skill; else the skill
+    /// The triggering intent's own skill unless it is `general`; else the conversation's routing skill; else the skill
     /// of the customer's latest topical intent (a "human please" message is skill `general`, the
     /// problem before it is not); else `general`.
     fn recommended_skill(&self, top: &Fired, conv: &Conversation) -> String {
-        if let Some(skill) = top.intent.as_ref().and_then(|i| self.skills.get(i)) {
+        if let Some(skill) = top
+            .intent
+            .as_ref()
+            .and_then(|i| self.skills.get(i))
+            .filter(|s| s.as_str() != FALLBACK_SKILL)
+        {
             return skill.clone();
         }
         let header = conv.header.skill.trim();
