@@ -352,3 +352,22 @@ async fn a_request_for_a_person_is_routed_by_its_topic() {
     assert_eq!(offer["skill"], "billing");
     assert_eq!(offer["briefing"]["escalation"]["trigger"], "explicit_request");
 }
+
+#[tokio::test]
+async fn a_waiting_customer_survives_a_restart_and_reaches_the_next_agent() {
+    let mut app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Noor" })).await;
+    let mut c = app.socket(&customer).await;
+    subscribe(&mut c, &id, 0).await;
+    app.post_message(&customer, &id, "I want to speak to a person about my invoice").await;
+    let notice = next_from(&mut c, "system").await;
+    let text = notice["content"].as_str().unwrap();
+    assert!(text.contains("Nobody from our billing team is online"), "honest when nobody is there: {text}");
+    drop(c);
+
+    app.restart().await;
+    let (_sam, mut sam) = online_agent(&app, "sam", &["billing"]).await;
+    let offer = next(&mut sam, "offer").await;
+    assert_eq!(offer["conversationId"], id, "the queue was restored from the log");
+    assert!(offer["briefing"]["summary"].as_str().unwrap().contains("Noor"));
+}

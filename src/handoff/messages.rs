@@ -43,6 +43,9 @@ pub struct MessagesConfig {
     pub wait_now: String,
     /// The `{wait}` sentence otherwise. Placeholders: `{position}`, `{estimate}`.
     pub wait_queued: String,
+    /// The `{wait}` sentence when nobody who could take it is signed in. Placeholders:
+    /// `{position}`, `{team}`.
+    pub wait_nobody: String,
     /// When an agent accepts. Placeholders: `{agent}`, `{label}`.
     pub accepted: String,
     /// When an invited specialist joins. Placeholders: `{agent}`, `{label}`.
@@ -159,6 +162,10 @@ impl Default for MessagesConfig {
             wait_queued: "You're number {position} in line; the estimated wait is about \
                           {estimate}."
                 .into(),
+            wait_nobody: "Nobody from our {team} is online right now, so I can't promise a \
+                          time; you're number {position} in line and will be first to know \
+                          when someone picks this up."
+                .into(),
             accepted: "{agent}, {label}, has picked up your conversation and is reading \
                        through it now."
                 .into(),
@@ -183,6 +190,8 @@ pub enum Waiting {
     Offered { estimate_secs: u64 },
     /// Queued at `position` (1-based) with about `estimate_secs` to wait.
     Queued { position: usize, estimate_secs: u64 },
+    /// Queued at `position`, and nobody who serves the skill is signed in.
+    NobodyOnline { position: usize },
 }
 
 impl MessagesConfig {
@@ -216,6 +225,10 @@ impl MessagesConfig {
             .cloned()
             .unwrap_or_else(|| "This needs a person on our team.".into());
         let wait = match waiting {
+            Waiting::NobodyOnline { position } => fill(
+                &self.wait_nobody,
+                &[("position", &position.to_string()), ("team", &p.team)],
+            ),
             Waiting::Offered { estimate_secs } => fill(
                 &self.wait_now,
                 &[("estimate", &duration_words(estimate_secs))],
@@ -338,6 +351,19 @@ mod tests {
         );
         assert!(now.contains("an integration specialist from our integrations team"), "{now}");
         assert!(now.contains("the wait should be about 1 minute"), "{now}");
+    }
+
+    #[test]
+    fn nobody_online_is_said_honestly() {
+        let m = MessagesConfig::default();
+        let text = m.escalation(
+            Trigger::ExplicitRequest,
+            "security",
+            Waiting::NobodyOnline { position: 1 },
+            None,
+        );
+        assert!(text.contains("Nobody from our security team is online right now"), "{text}");
+        assert!(!text.contains("minutes"), "no made-up estimate: {text}");
     }
 
     #[test]

@@ -317,7 +317,9 @@ impl Coordinator {
         let offered = actions
             .iter()
             .any(|a| matches!(a, RoutingAction::Offer { conversation_id, .. } if conversation_id == &id));
+        let nobody = self.router.agents_serving(&skill) == 0;
         let waiting = match self.router.wait_estimate(&id, now) {
+            Some((position, _)) if nobody => Waiting::NobodyOnline { position },
             Some((position, estimate_secs)) if !offered => Waiting::Queued {
                 position,
                 estimate_secs,

@@ -342,6 +342,11 @@ impl Router {
         ))
     }
 
+    /// Signed-in agents who serve `skill` and are not away, for honest customer messages.
+    pub fn agents_serving(&self, skill: &str) -> usize {
+        self.roster.iter().filter(|a| a.serves(skill)).count()
+    }
+
     /// Queues with positions and agents with load and status, for the agent page.
     pub fn snapshot(&self) -> RoutingSnapshot {
         let queues = self

@@ -823,3 +823,15 @@ fn a_direct_assignment_withdraws_the_offer_and_counts_as_load() {
         "unknown agents are ignored"
     );
 }
+
+#[test]
+fn agents_serving_counts_signed_in_agents_with_the_skill() {
+    let mut clock = Clock::new();
+    let mut r = router();
+    assert_eq!(r.agents_serving("billing"), 0, "nobody is signed in");
+    r.agent_online(&user("sam", &["billing"], &["en"], 2), clock.now());
+    r.agent_online(&user("maria", &["technical"], &["en"], 2), clock.now());
+    assert_eq!(r.agents_serving("billing"), 1);
+    r.agent_offline(&uid("sam"), clock.advance(5));
+    assert_eq!(r.agents_serving("billing"), 0);
+}
