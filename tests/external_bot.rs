@@ -8,11 +8,11 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use warmline::domain::Role;
 use common::*;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use warmline::assistant::{signature_header, AssistantConfig, SIGNATURE_HEADER};
+use warmline::domain::Role;
 
 const SECRET: &str = "shared-bot-secret";
 
@@ -125,7 +125,10 @@ async fn a_webhook_bot_answers_and_can_hand_off() {
     assert_eq!(conv["escalation"]["trigger"], "explicit_request");
     assert_eq!(conv["escalation"]["recommendedAgent"], "billing");
     assert_eq!(conv["status"], "queued");
-    assert!(conv["briefing"]["summary"].is_string(), "staff see the briefing");
+    assert!(
+        conv["briefing"]["summary"].is_string(),
+        "staff see the briefing"
+    );
 }
 
 #[tokio::test]

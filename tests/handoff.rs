@@ -42,7 +42,11 @@ async fn step(ws: &mut warmline::bench::client::Socket, frame: Value) -> Value {
 }
 
 /// Waits for `agent_status` so the agent is known to routing before anything is escalated.
-async fn online_agent(app: &TestApp, username: &str, skills: &[&str]) -> (String, warmline::bench::client::Socket) {
+async fn online_agent(
+    app: &TestApp,
+    username: &str,
+    skills: &[&str],
+) -> (String, warmline::bench::client::Socket) {
     let token = app.add_user(username, Role::Agent, skills).await;
     let mut ws = app.socket(&token).await;
     let status = next(&mut ws, "agent_status").await;
@@ -84,7 +88,10 @@ async fn a_frustrated_customer_reaches_a_briefed_billing_agent() {
         next_from(&mut c, "customer").await;
         if text == BILLING_TROUBLE[0] {
             let answer = next_from(&mut c, "ai").await;
-            assert!(!answer["actionsAttempted"].as_array().unwrap().is_empty(), "the assistant tries first: {answer}");
+            assert!(
+                !answer["actionsAttempted"].as_array().unwrap().is_empty(),
+                "the assistant tries first: {answer}"
+            );
         }
     }
 
@@ -93,18 +100,31 @@ async fn a_frustrated_customer_reaches_a_briefed_billing_agent() {
     assert_eq!(status["status"], "queued");
     let notice = next_from(&mut c, "system").await;
     let text = notice["content"].as_str().unwrap();
-    assert!(text.contains("billing specialist"), "says who is coming: {text}");
+    assert!(
+        text.contains("billing specialist"),
+        "says who is coming: {text}"
+    );
     assert!(text.contains("wait"), "sets expectations: {text}");
-    assert!(text.contains("won't need to repeat"), "context preserved: {text}");
+    assert!(
+        text.contains("won't need to repeat"),
+        "context preserved: {text}"
+    );
 
     // The right-skilled agent gets the offer with the briefing; the other agent does not.
     let offer = next(&mut sam, "offer").await;
     assert_eq!(offer["conversationId"], id);
     assert_eq!(offer["skill"], "billing");
     let briefing = &offer["briefing"];
-    assert!(["frustration", "repeated_failure"].contains(&briefing["escalation"]["trigger"].as_str().unwrap()), "{briefing}");
+    assert!(
+        ["frustration", "repeated_failure"]
+            .contains(&briefing["escalation"]["trigger"].as_str().unwrap()),
+        "{briefing}"
+    );
     let summary = briefing["summary"].as_str().unwrap();
-    assert!(!summary.is_empty() && summary.chars().count() <= 280, "{summary}");
+    assert!(
+        !summary.is_empty() && summary.chars().count() <= 280,
+        "{summary}"
+    );
     assert!(summary.contains("Dana"), "who: {summary}");
     assert!(
         briefing["knownFacts"]
@@ -114,26 +134,47 @@ async fn a_frustrated_customer_reaches_a_briefed_billing_agent() {
             .any(|f| f["value"] == "INV-20931"),
         "the invoice is a do-not-ask-again fact: {briefing}"
     );
-    assert!(briefing["warmIntroduction"].as_str().unwrap().contains("I'm sam,"), "personalised for the offered agent: {briefing}");
+    assert!(
+        briefing["warmIntroduction"]
+            .as_str()
+            .unwrap()
+            .contains("I'm sam,"),
+        "personalised for the offered agent: {briefing}"
+    );
     let quiet = tokio::time::timeout(Duration::from_millis(300), next(&mut maria, "offer")).await;
     assert!(quiet.is_err(), "no offer for the technical agent");
 
     // Joining before reading the briefing is refused; accept -> open -> join works.
     let join = json!({ "type": "join_conversation", "conversationId": id });
-    let err = step(&mut sam, json!({ "type": "join_conversation", "conversationId": id })).await;
+    let err = step(
+        &mut sam,
+        json!({ "type": "join_conversation", "conversationId": id }),
+    )
+    .await;
     assert_eq!(err["code"], "not_accepted");
-    let done = step(&mut sam, json!({ "type": "accept_offer", "conversationId": id })).await;
+    let done = step(
+        &mut sam,
+        json!({ "type": "accept_offer", "conversationId": id }),
+    )
+    .await;
     assert_eq!(done["type"], "done", "{done}");
     let err = step(&mut sam, join.clone()).await;
     assert_eq!(err["code"], "briefing_not_opened");
-    let done = step(&mut sam, json!({ "type": "open_briefing", "conversationId": id })).await;
+    let done = step(
+        &mut sam,
+        json!({ "type": "open_briefing", "conversationId": id }),
+    )
+    .await;
     assert_eq!(done["type"], "done", "{done}");
     let done = step(&mut sam, join).await;
     assert_eq!(done["type"], "done", "{done}");
 
     // The customer: picked up, the agent joins, the warm introduction.
     let picked = next_from(&mut c, "system").await;
-    assert!(picked["content"].as_str().unwrap().contains("sam (test)"), "{picked}");
+    assert!(
+        picked["content"].as_str().unwrap().contains("sam (test)"),
+        "{picked}"
+    );
     let joined = next_event(&mut c, "agent_joined").await;
     assert_eq!(joined["participant"]["name"], "sam (test)");
     let intro = next_from(&mut c, "agent").await;
@@ -143,7 +184,10 @@ async fn a_frustrated_customer_reaches_a_briefed_billing_agent() {
 
     // The persisted timeline holds every step in order, the briefing before the agent appears.
     let timeline = events_as(&app, &manager, &id).await;
-    let kinds: Vec<&str> = timeline.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     let order = [
         "escalation_triggered",
         "agent_briefing_ready",
@@ -154,38 +198,98 @@ async fn a_frustrated_customer_reaches_a_briefed_billing_agent() {
     ];
     let positions: Vec<usize> = order
         .iter()
-        .map(|k| kinds.iter().position(|x| x == k).unwrap_or_else(|| panic!("{k} missing: {kinds:?}")))
+        .map(|k| {
+            kinds
+                .iter()
+                .position(|x| x == k)
+                .unwrap_or_else(|| panic!("{k} missing: {kinds:?}"))
+        })
         .collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "in order: {kinds:?}");
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "in order: {kinds:?}"
+    );
     let escalation = &timeline[positions[0]];
-    assert!(!escalation["evidence"].as_array().unwrap().is_empty(), "evidence recorded");
-    assert!(timeline[positions[2]]["briefing"]["summary"].is_string(), "offer carries the briefing");
-    let seqs: Vec<u64> = timeline.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "gap-free: {seqs:?}");
+    assert!(
+        !escalation["evidence"].as_array().unwrap().is_empty(),
+        "evidence recorded"
+    );
+    assert!(
+        timeline[positions[2]]["briefing"]["summary"].is_string(),
+        "offer carries the briefing"
+    );
+    let seqs: Vec<u64> = timeline
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "gap-free: {seqs:?}"
+    );
 
     // The customer's view of the same log: same seqs, nothing staff-only.
     let theirs = events_as(&app, &customer, &id).await;
     assert_eq!(theirs.len(), timeline.len());
     let leaked: Vec<&Value> = theirs
         .iter()
-        .filter(|e| e.get("briefing").is_some() || e.get("escalation").is_some() || e["type"] == "handoff_offered")
+        .filter(|e| {
+            e.get("briefing").is_some()
+                || e.get("escalation").is_some()
+                || e["type"] == "handoff_offered"
+        })
         .collect();
     assert!(leaked.is_empty(), "customer sees no briefing: {leaked:?}");
-    let conv: Value = app.get(Some(&customer), &format!("/api/conversations/{id}")).await.json().await.unwrap();
+    let conv: Value = app
+        .get(Some(&customer), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(conv.get("briefing").is_none() && conv.get("handoffLikelihood").is_none());
 
     // Staff see the stored briefing and the likelihood on the conversation.
-    let staff: Value = app.get(Some(&manager), &format!("/api/conversations/{id}")).await.json().await.unwrap();
+    let staff: Value = app
+        .get(Some(&manager), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(staff["status"], "with_agent");
     assert!(staff["briefing"]["detail"]["course"].is_array());
-    assert!(staff["handoffLikelihood"].as_f64().unwrap() > 0.5, "{}", staff["handoffLikelihood"]);
+    assert!(
+        staff["handoffLikelihood"].as_f64().unwrap() > 0.5,
+        "{}",
+        staff["handoffLikelihood"]
+    );
 
     // Resolve: the customer is told, the conversation is closed.
-    let done = step(&mut sam, json!({ "type": "resolve_conversation", "conversationId": id })).await;
+    let done = step(
+        &mut sam,
+        json!({ "type": "resolve_conversation", "conversationId": id }),
+    )
+    .await;
     assert_eq!(done["type"], "done", "{done}");
     next_event(&mut c, "conversation_resolved").await;
     let bye = next_from(&mut c, "system").await;
-    assert!(bye["content"].as_str().unwrap().contains("resolved"), "{bye}");
+    assert!(
+        bye["content"].as_str().unwrap().contains("resolved"),
+        "{bye}"
+    );
+
+    // Writing again reopens it with the assistant, who answers.
+    app.post_message(
+        &customer,
+        &id,
+        "One more thing: where do I download invoices?",
+    )
+    .await;
+    let reopened = next_from(&mut c, "system").await;
+    assert!(
+        reopened["content"].as_str().unwrap().contains("reopened"),
+        "{reopened}"
+    );
+    next_from(&mut c, "customer").await;
+    next_from(&mut c, "ai").await;
 }
 
 #[tokio::test]
@@ -200,7 +304,8 @@ async fn a_declined_offer_moves_on_and_nobody_accepting_hands_back() {
     let (id, customer) = app.new_conversation(json!({ "name": "Lee" })).await;
     let mut c = app.socket(&customer).await;
     subscribe(&mut c, &id, 0).await;
-    app.post_message(&customer, &id, "I need to talk to a human about my invoice").await;
+    app.post_message(&customer, &id, "I need to talk to a human about my invoice")
+        .await;
 
     // Whoever is offered first declines; it moves to the other, who declines too.
     let mut declined = Vec::new();
@@ -215,7 +320,11 @@ async fn a_declined_offer_moves_on_and_nobody_accepting_hands_back() {
     }
     declined.sort();
     assert_eq!(declined, ["alex", "sam"], "each agent was offered once");
-    let err = step(&mut sam, json!({ "type": "accept_offer", "conversationId": id })).await;
+    let err = step(
+        &mut sam,
+        json!({ "type": "accept_offer", "conversationId": id }),
+    )
+    .await;
     assert_eq!(err["code"], "not_offered");
 
     // Nobody accepts within the timeout: back to the assistant, and the customer is told.
@@ -224,8 +333,19 @@ async fn a_declined_offer_moves_on_and_nobody_accepting_hands_back() {
         .expect("handed back within the timeout");
     assert_eq!(back["reason"], "no_agent_accepted");
     let notice = next_from(&mut c, "system").await;
-    assert!(notice["content"].as_str().unwrap().contains("ask for a person again"), "{notice}");
-    let conv: Value = app.get(Some(&customer), &format!("/api/conversations/{id}")).await.json().await.unwrap();
+    assert!(
+        notice["content"]
+            .as_str()
+            .unwrap()
+            .contains("ask for a person again"),
+        "{notice}"
+    );
+    let conv: Value = app
+        .get(Some(&customer), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(conv["status"], "ai");
 
     // No loop: the old request does not escalate again by itself; a new one does.
@@ -234,7 +354,10 @@ async fn a_declined_offer_moves_on_and_nobody_accepting_hands_back() {
     assert!(reply["content"].is_string());
     let staff = app.add_user("morgan", Role::Manager, &[]).await;
     let timeline = events_as(&app, &staff, &id).await;
-    let escalations = timeline.iter().filter(|e| e["type"] == "escalation_triggered").count();
+    let escalations = timeline
+        .iter()
+        .filter(|e| e["type"] == "escalation_triggered")
+        .count();
     assert_eq!(escalations, 1, "no second escalation from old evidence");
     let reasons: Vec<&str> = timeline
         .iter()
@@ -242,7 +365,8 @@ async fn a_declined_offer_moves_on_and_nobody_accepting_hands_back() {
         .map(|e| e["reason"].as_str().unwrap())
         .collect();
     assert_eq!(reasons, ["declined", "declined"]);
-    app.post_message(&customer, &id, "Please get me a real person").await;
+    app.post_message(&customer, &id, "Please get me a real person")
+        .await;
     let status = next_event(&mut c, "status_changed").await;
     assert_eq!(status["status"], "queued");
 }
@@ -255,17 +379,30 @@ async fn an_agent_invites_a_specialist_who_joins_briefed() {
     let (id, customer) = app.new_conversation(json!({ "name": "Priya" })).await;
     let mut c = app.socket(&customer).await;
     subscribe(&mut c, &id, 0).await;
-    app.post_message(&customer, &id, "Can I speak to a person about a refund please?").await;
+    app.post_message(
+        &customer,
+        &id,
+        "Can I speak to a person about a refund please?",
+    )
+    .await;
     next(&mut sam, "offer").await;
     for frame in ["accept_offer", "open_briefing", "join_conversation"] {
         let done = step(&mut sam, json!({ "type": frame, "conversationId": id })).await;
         assert_eq!(done["type"], "done", "{frame}: {done}");
     }
     // Alex could not act on a conversation not offered to them.
-    let err = step(&mut alex, json!({ "type": "accept_offer", "conversationId": id })).await;
+    let err = step(
+        &mut alex,
+        json!({ "type": "accept_offer", "conversationId": id }),
+    )
+    .await;
     assert_eq!(err["type"], "error");
 
-    let done = step(&mut sam, json!({ "type": "invite_specialist", "conversationId": id, "skill": "security" })).await;
+    let done = step(
+        &mut sam,
+        json!({ "type": "invite_specialist", "conversationId": id, "skill": "security" }),
+    )
+    .await;
     assert_eq!(done["type"], "done", "{done}");
     let offer = next(&mut alex, "offer").await;
     assert_eq!(offer["specialist"], true);
@@ -289,12 +426,22 @@ async fn an_agent_invites_a_specialist_who_joins_briefed() {
             break m;
         }
     };
-    assert!(notice["content"].as_str().unwrap().contains("security specialist"), "{notice}");
+    assert!(
+        notice["content"]
+            .as_str()
+            .unwrap()
+            .contains("security specialist"),
+        "{notice}"
+    );
     let hello = next_from(&mut c, "agent").await;
     assert_eq!(hello["content"], "Hi Priya, Alex from security here.");
 
     // Nobody with the skill: the inviter hears it at once.
-    let err = step(&mut sam, json!({ "type": "invite_specialist", "conversationId": id, "skill": "legal" })).await;
+    let err = step(
+        &mut sam,
+        json!({ "type": "invite_specialist", "conversationId": id, "skill": "legal" }),
+    )
+    .await;
     assert_eq!(err["code"], "no_specialist");
 }
 
@@ -310,21 +457,42 @@ async fn handoff_steps_check_who_is_asking() {
         async move { http.post(url).bearer_auth(token).send().await.unwrap() }
     };
     for token in [&customer, &manager] {
-        let res = post(token.clone(), format!("/api/conversations/{id}/handoff/accept")).await;
+        let res = post(
+            token.clone(),
+            format!("/api/conversations/{id}/handoff/accept"),
+        )
+        .await;
         assert_eq!(res.status(), 403, "only agents take part");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "forbidden");
     }
-    let res = post(stranger.clone(), format!("/api/conversations/{id}/handoff/accept")).await;
-    assert_eq!(res.status(), 404, "an agent who cannot see it learns nothing");
+    let res = post(
+        stranger.clone(),
+        format!("/api/conversations/{id}/handoff/accept"),
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        404,
+        "an agent who cannot see it learns nothing"
+    );
     let colleague = app.add_user("sam", Role::Agent, &["general"]).await;
     let res = post(colleague, format!("/api/conversations/{id}/handoff/accept")).await;
     assert_eq!(res.status(), 409, "an agent without the offer");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_offered");
-    let res = post(stranger.clone(), format!("/api/conversations/{id}/handoff/teleport")).await;
+    let res = post(
+        stranger.clone(),
+        format!("/api/conversations/{id}/handoff/teleport"),
+    )
+    .await;
     assert_eq!(res.status(), 404);
-    let res = app.get(Some(&customer), &format!("/api/conversations/{id}/briefing")).await;
+    let res = app
+        .get(
+            Some(&customer),
+            &format!("/api/conversations/{id}/briefing"),
+        )
+        .await;
     assert_eq!(res.status(), 403, "customers never read the briefing");
     let res = app.get(Some(&customer), "/api/queue").await;
     assert_eq!(res.status(), 403);
@@ -346,11 +514,15 @@ async fn a_request_for_a_person_is_routed_by_its_topic() {
     let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
     let (_sam, mut sam) = online_agent(&app, "sam", &["billing"]).await;
     let (id, customer) = app.new_conversation(json!({ "name": "Ola" })).await;
-    app.post_message(&customer, &id, "I need to talk to a human about my invoice").await;
+    app.post_message(&customer, &id, "I need to talk to a human about my invoice")
+        .await;
     let offer = next(&mut sam, "offer").await;
     assert_eq!(offer["conversationId"], id);
     assert_eq!(offer["skill"], "billing");
-    assert_eq!(offer["briefing"]["escalation"]["trigger"], "explicit_request");
+    assert_eq!(
+        offer["briefing"]["escalation"]["trigger"],
+        "explicit_request"
+    );
 }
 
 #[tokio::test]
@@ -359,15 +531,29 @@ async fn a_waiting_customer_survives_a_restart_and_reaches_the_next_agent() {
     let (id, customer) = app.new_conversation(json!({ "name": "Noor" })).await;
     let mut c = app.socket(&customer).await;
     subscribe(&mut c, &id, 0).await;
-    app.post_message(&customer, &id, "I want to speak to a person about my invoice").await;
+    app.post_message(
+        &customer,
+        &id,
+        "I want to speak to a person about my invoice",
+    )
+    .await;
     let notice = next_from(&mut c, "system").await;
     let text = notice["content"].as_str().unwrap();
-    assert!(text.contains("Nobody from our billing team is online"), "honest when nobody is there: {text}");
+    assert!(
+        text.contains("Nobody from our billing team is online"),
+        "honest when nobody is there: {text}"
+    );
     drop(c);
 
     app.restart().await;
     let (_sam, mut sam) = online_agent(&app, "sam", &["billing"]).await;
     let offer = next(&mut sam, "offer").await;
-    assert_eq!(offer["conversationId"], id, "the queue was restored from the log");
-    assert!(offer["briefing"]["summary"].as_str().unwrap().contains("Noor"));
+    assert_eq!(
+        offer["conversationId"], id,
+        "the queue was restored from the log"
+    );
+    assert!(offer["briefing"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("Noor"));
 }

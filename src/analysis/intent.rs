@@ -259,7 +259,10 @@ mod tests {
         let plain = defaults().classify("can I talk to a human please");
         assert_eq!(plain.topic_skill, None);
         let topical = defaults().classify("my invoice is wrong");
-        assert_eq!(topical.topic_skill, None, "only set when the winner is general");
+        assert_eq!(
+            topical.topic_skill, None,
+            "only set when the winner is general"
+        );
     }
 
     fn defaults() -> IntentClassifier {

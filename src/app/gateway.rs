@@ -82,7 +82,9 @@ impl From<HandoffError> for ApiError {
 fn agent_of(who: &Principal) -> Result<&User, ApiError> {
     match who {
         Principal::Staff(u) if u.role == Role::Agent && !u.disabled => Ok(u),
-        _ => Err(ApiError::Forbidden("only agents take part in handoffs".into())),
+        _ => Err(ApiError::Forbidden(
+            "only agents take part in handoffs".into(),
+        )),
     }
 }
 
@@ -96,7 +98,9 @@ fn is_staff(who: &Principal) -> Result<(), ApiError> {
 impl Gateway {
     fn handoff_service(&self) -> Result<&Handoff, ApiError> {
         self.handoff.as_ref().ok_or_else(|| {
-            ApiError::Forbidden("handoffs are turned off on this gateway ([handoff] enabled)".into())
+            ApiError::Forbidden(
+                "handoffs are turned off on this gateway ([handoff] enabled)".into(),
+            )
         })
     }
 
@@ -163,6 +167,40 @@ impl Gateway {
             }
             Principal::Bot { .. } => Speaker::Ai,
         })
+    }
+
+    /// A customer writing into a resolved conversation reopens it with the assistant. The system
+    /// notice also starts a new evidence window for the escalation policy.
+    async fn reopen(&self, id: &ConversationId) -> Result<Arc<ConversationHeader>, ApiError> {
+        let now = Utc::now();
+        let notice = Message::new(
+            Speaker::System,
+            "Conversation reopened. Our assistant is here again, and you can ask for a person at any time.",
+            now,
+        );
+        for body in [
+            EventBody::StatusChanged {
+                status: ConversationStatus::Ai,
+                reason: Some("reopened_by_customer".into()),
+            },
+            EventBody::Message {
+                message: notice,
+                routing_skill: None,
+            },
+        ] {
+            let op = WriteOp::Append {
+                conversation_id: id.clone(),
+                body,
+                client_id: None,
+                at: now,
+            };
+            if let WriteOutcome::UnknownConversation = self.write(op).await? {
+                return Err(ApiError::conversation_not_found());
+            }
+        }
+        self.header(id)
+            .await?
+            .ok_or_else(ApiError::conversation_not_found)
     }
 
     /// An agent who writes into a conversation they are not in joins it first.
@@ -414,8 +452,11 @@ impl Backend for Gateway {
                 )));
             }
         }
-        let (header, access) = self.authorize(who, id).await?;
+        let (mut header, access) = self.authorize(who, id).await?;
         let speaker = Self::speaker_for(who, access)?;
+        if speaker == Speaker::Customer && header.status == ConversationStatus::Resolved {
+            header = self.reopen(id).await?;
+        }
         let now = Utc::now();
         let mut message = Message::new(speaker, content, now);
         message.client_msg_id = client_msg_id.clone();
@@ -430,7 +471,9 @@ impl Backend for Gateway {
                 if header.status == ConversationStatus::Ai && analysis.intent.score > 0.0 {
                     let topic = match analysis.intent.topic_skill {
                         Some(t) => Some(t),
-                        None if analysis.intent.skill != FALLBACK_SKILL => Some(analysis.intent.skill),
+                        None if analysis.intent.skill != FALLBACK_SKILL => {
+                            Some(analysis.intent.skill)
+                        }
                         None if header.skill == FALLBACK_SKILL => Some(FALLBACK_SKILL.to_owned()),
                         None => None,
                     };

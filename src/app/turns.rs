@@ -8,11 +8,11 @@
 
 use super::handoff::Handoff;
 use super::preparation::{Draft, Preparation};
+use crate::analysis::intent::FALLBACK_SKILL;
 use crate::assistant::{Assistant, AssistantReply};
 use crate::domain::{
     Conversation, ConversationId, Escalation, EventBody, Message, Speaker, Urgency,
 };
-use crate::analysis::intent::FALLBACK_SKILL;
 use crate::handoff::briefing::{build_briefing, BriefingInput};
 use crate::handoff::policy::{Decision, EscalationPolicy, Guard, PolicyInput, Trigger};
 use crate::metrics::Metrics;
@@ -116,13 +116,13 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
         .as_ref()
         .and_then(|_| {
             deps.policy.evaluate(&PolicyInput {
-            conversation: &conversation,
-            assistant_out_of_scope: reply.as_ref().is_some_and(|r| r.out_of_scope),
-            bot_handoff_reason: reply
-                .as_ref()
-                .and_then(|r| r.handoff.as_ref())
-                .map(|h| h.reason.as_str()),
-            now,
+                conversation: &conversation,
+                assistant_out_of_scope: reply.as_ref().is_some_and(|r| r.out_of_scope),
+                bot_handoff_reason: reply
+                    .as_ref()
+                    .and_then(|r| r.handoff.as_ref())
+                    .map(|h| h.reason.as_str()),
+                now,
             })
         })
         .map(|d| with_bot_request(d, reply.as_ref()));
@@ -139,7 +139,14 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
     }
     let hints = hints(deps, &conversation);
     if deps.handoff.is_some() {
-        prepare(deps, &conversation, decision.as_ref(), likelihood, &hints, now);
+        prepare(
+            deps,
+            &conversation,
+            decision.as_ref(),
+            likelihood,
+            &hints,
+            now,
+        );
     }
     if let (true, Some(mut message)) = (post_reply, reply_message) {
         message.handoff_likelihood = Some(likelihood);
@@ -230,16 +237,18 @@ fn prepare(
     hints: &[String],
     now: chrono::DateTime<Utc>,
 ) {
-    let escalation = decision.map(Decision::to_escalation).unwrap_or_else(|| Escalation {
-        trigger: "not_escalated".into(),
-        ai_assessment: format!(
-            "Not escalated; handoff likelihood {:.0}%.",
-            likelihood * 100.0
-        ),
-        recommended_agent: conversation.header.skill.clone(),
-        urgency: Urgency::Low,
-        customer_expectation: String::new(),
-    });
+    let escalation = decision
+        .map(Decision::to_escalation)
+        .unwrap_or_else(|| Escalation {
+            trigger: "not_escalated".into(),
+            ai_assessment: format!(
+                "Not escalated; handoff likelihood {:.0}%.",
+                likelihood * 100.0
+            ),
+            recommended_agent: conversation.header.skill.clone(),
+            urgency: Urgency::Low,
+            customer_expectation: String::new(),
+        });
     let briefing = build_briefing(&BriefingInput {
         conversation,
         escalation: &escalation,

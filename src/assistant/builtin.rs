@@ -336,7 +336,10 @@ impl BuiltinAssistant {
             .filter_map(|h| self.kb.passage(h.doc))
             .filter(|p| {
                 !p.section.actions.is_empty()
-                    && p.section.actions.iter().all(|a| !tried.contains(a.as_str()))
+                    && p.section
+                        .actions
+                        .iter()
+                        .all(|a| !tried.contains(a.as_str()))
             })
             .take(MAX_HINTS)
             .map(|p| {

@@ -59,7 +59,8 @@ pub struct HandoffBenchResult {
 }
 
 fn hist() -> Result<Histogram<u64>, BenchError> {
-    Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).map_err(|e| BenchError::Failed(e.to_string()))
+    Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)
+        .map_err(|e| BenchError::Failed(e.to_string()))
 }
 
 fn ms(h: &Histogram<u64>, q: f64) -> f64 {
@@ -69,7 +70,10 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
 pub async fn run(args: HandoffBenchArgs) -> Result<(), BenchError> {
     let r = measure(&args).await?;
     if args.json {
-        println!("{}", serde_json::to_string(&r).map_err(|e| BenchError::Failed(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string(&r).map_err(|e| BenchError::Failed(e.to_string()))?
+        );
     } else {
         println!("machine: {}", r.machine);
         println!(
@@ -116,15 +120,25 @@ pub async fn measure(args: &HandoffBenchArgs) -> Result<HandoffBenchResult, Benc
             name: format!("Bench Agent {i}"),
             role: Role::Agent,
             password: Some("bench-password".into()),
-            skills: ["general", "billing", "technical", "account", "integrations", "security", "legal"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            skills: [
+                "general",
+                "billing",
+                "technical",
+                "account",
+                "integrations",
+                "security",
+                "legal",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             languages: vec!["en".into()],
             max_concurrent: u32::try_from(n).unwrap_or(u32::MAX),
         };
         admin::add_user(&*running.store, &policy, spec).await?;
-        let token = api.login(&format!("bench-agent-{i}"), "bench-password").await?;
+        let token = api
+            .login(&format!("bench-agent-{i}"), "bench-password")
+            .await?;
         let mut ws = api.socket(&token).await?;
         // Online for routing once the status arrives.
         loop {
@@ -160,9 +174,16 @@ pub async fn measure(args: &HandoffBenchArgs) -> Result<HandoffBenchResult, Benc
                                 .num_microseconds()
                                 .unwrap_or(0)
                                 .max(1) as u64;
-                            let _ = escalation.lock().unwrap_or_else(|p| p.into_inner()).record(us);
+                            let _ = escalation
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .record(us);
                         }
-                        let sent = sent_at.lock().unwrap_or_else(|p| p.into_inner()).get(&id).copied();
+                        let sent = sent_at
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get(&id)
+                            .copied();
                         if let Some(sent) = sent {
                             let _ = request
                                 .lock()
@@ -192,7 +213,11 @@ pub async fn measure(args: &HandoffBenchArgs) -> Result<HandoffBenchResult, Benc
     for i in 0..n {
         let (id, token) = api.create_conversation(&format!("Customer {i}")).await?;
         let mut ws = api.socket(&token).await?;
-        client::send_json(&mut ws, &json!({ "type": "subscribe", "conversationId": id })).await?;
+        client::send_json(
+            &mut ws,
+            &json!({ "type": "subscribe", "conversationId": id }),
+        )
+        .await?;
         client::send_json(
             &mut ws,
             &json!({ "type": "send_message", "conversationId": id, "content": "My dashboard stays blank after I log in", "clientMsgId": "first" }),

@@ -4,7 +4,9 @@
 //! knows who is online in each conversation, so a new subscriber learns it at once.
 
 use super::protocol::{PeerInfo, ServerFrame};
-use crate::domain::{ConversationEvent, ConversationHeader, ConversationId, ConversationSummary, UserId};
+use crate::domain::{
+    ConversationEvent, ConversationHeader, ConversationId, ConversationSummary, UserId,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -123,9 +125,7 @@ impl Hub {
         let frame: Arc<str> = Arc::from(format!(r#"{{"type":"event","event":{event_json}}}"#));
         let customer_frame = match event.for_customer() {
             std::borrow::Cow::Borrowed(_) => frame.clone(),
-            std::borrow::Cow::Owned(e) => Arc::from(
-                ServerFrame::Event { event: e }.to_json(),
-            ),
+            std::borrow::Cow::Owned(e) => Arc::from(ServerFrame::Event { event: e }.to_json()),
         };
         let _ = tx.send(HubItem::Event {
             seq: event.seq,

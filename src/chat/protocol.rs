@@ -56,12 +56,16 @@ pub enum ClientFrame {
     Ping,
     /// Agent: `available`, `busy` or `away`. Only available agents receive offers.
     #[serde(rename_all = "camelCase")]
-    SetStatus { status: String },
+    SetStatus {
+        status: String,
+    },
     /// Staff: the queues and agents now, then again whenever they change.
     SubscribeQueue,
     /// Agent: take the conversation offered to you.
     #[serde(rename_all = "camelCase")]
-    AcceptOffer { conversation_id: ConversationId },
+    AcceptOffer {
+        conversation_id: ConversationId,
+    },
     /// Agent: pass on the offer; it moves to the next agent and does not come back to you.
     #[serde(rename_all = "camelCase")]
     DeclineOffer {
@@ -71,7 +75,9 @@ pub enum ClientFrame {
     },
     /// Agent: you are reading the briefing (recorded as `briefing_opened`).
     #[serde(rename_all = "camelCase")]
-    OpenBriefing { conversation_id: ConversationId },
+    OpenBriefing {
+        conversation_id: ConversationId,
+    },
     /// Agent: enter the accepted conversation; `introduction` (default: the briefing's suggested
     /// warm introduction) is your first message to the customer.
     #[serde(rename_all = "camelCase")]
@@ -192,10 +198,14 @@ pub enum ServerFrame {
     },
     /// Queues and agents (the routing snapshot), for staff who sent `subscribe_queue`.
     #[serde(rename_all = "camelCase")]
-    Queue { queue: serde_json::Value },
+    Queue {
+        queue: serde_json::Value,
+    },
     /// This agent's routing status, on connect and after every change.
     #[serde(rename_all = "camelCase")]
-    AgentStatus { status: String },
+    AgentStatus {
+        status: String,
+    },
     /// A handoff action (`accept_offer`, `join_conversation`, ...) is committed.
     #[serde(rename_all = "camelCase")]
     Done {

@@ -99,10 +99,7 @@ pub enum EventBody {
     },
     /// The customer's place in the queue changed.
     #[serde(rename_all = "camelCase")]
-    WaitEstimated {
-        position: usize,
-        estimate_secs: u64,
-    },
+    WaitEstimated { position: usize, estimate_secs: u64 },
     /// No agent took it in time (or the last agent left): the assistant has it again.
     #[serde(rename_all = "camelCase")]
     HandedBack { reason: String },

@@ -259,7 +259,10 @@ impl MessagesConfig {
 
     pub fn accepted(&self, agent: &str, skill: &str) -> String {
         let label = with_article(&self.skill(skill).label);
-        tidy(&fill(&self.accepted, &[("agent", agent), ("label", &label)]))
+        tidy(&fill(
+            &self.accepted,
+            &[("agent", agent), ("label", &label)],
+        ))
     }
 
     pub fn specialist_joined(&self, agent: &str, skill: &str) -> String {
@@ -271,7 +274,10 @@ impl MessagesConfig {
     }
 
     pub fn handed_back(&self, skill: &str) -> String {
-        tidy(&fill(&self.handed_back, &[("team", &self.skill(skill).team)]))
+        tidy(&fill(
+            &self.handed_back,
+            &[("team", &self.skill(skill).team)],
+        ))
     }
 
     pub fn resolved(&self, agent: &str) -> String {
@@ -349,7 +355,10 @@ mod tests {
             Waiting::Offered { estimate_secs: 30 },
             None,
         );
-        assert!(now.contains("an integration specialist from our integrations team"), "{now}");
+        assert!(
+            now.contains("an integration specialist from our integrations team"),
+            "{now}"
+        );
         assert!(now.contains("the wait should be about 1 minute"), "{now}");
     }
 
@@ -362,7 +371,10 @@ mod tests {
             Waiting::NobodyOnline { position: 1 },
             None,
         );
-        assert!(text.contains("Nobody from our security team is online right now"), "{text}");
+        assert!(
+            text.contains("Nobody from our security team is online right now"),
+            "{text}"
+        );
         assert!(!text.contains("minutes"), "no made-up estimate: {text}");
     }
 

@@ -87,28 +87,27 @@ pub async fn step<B: Backend>(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
-    let action = match step.as_str() {
-        "accept" => HandoffAction::Accept,
-        "decline" => HandoffAction::Decline {
-            reason: body.reason,
-        },
-        "open-briefing" => HandoffAction::OpenBriefing,
-        "join" => HandoffAction::Join {
-            introduction: body.introduction,
-        },
-        "invite" => HandoffAction::InviteSpecialist {
-            skill: body
-                .skill
-                .ok_or_else(|| ApiError::BadRequest("invite needs a skill".into()))?,
-        },
-        "resolve" => HandoffAction::Resolve { note: body.note },
-        _ => {
-            return Err(ApiError::NotFound(
+    let action =
+        match step.as_str() {
+            "accept" => HandoffAction::Accept,
+            "decline" => HandoffAction::Decline {
+                reason: body.reason,
+            },
+            "open-briefing" => HandoffAction::OpenBriefing,
+            "join" => HandoffAction::Join {
+                introduction: body.introduction,
+            },
+            "invite" => HandoffAction::InviteSpecialist {
+                skill: body
+                    .skill
+                    .ok_or_else(|| ApiError::BadRequest("invite needs a skill".into()))?,
+            },
+            "resolve" => HandoffAction::Resolve { note: body.note },
+            _ => return Err(ApiError::NotFound(
                 "no such handoff step; use accept, decline, open-briefing, join, invite or resolve"
                     .into(),
-            ))
-        }
-    };
+            )),
+        };
     let name = action.name();
     b.handoff_action(&caller.principal, &id, action).await?;
     Ok(Json(json!({ "action": name, "conversationId": id })))

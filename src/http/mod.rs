@@ -50,7 +50,10 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
             post(handoff_rest::step::<B>),
         )
         .route("/api/queue", get(handoff_rest::queue::<B>))
-        .route("/api/me/status", axum::routing::put(handoff_rest::set_status::<B>))
+        .route(
+            "/api/me/status",
+            axum::routing::put(handoff_rest::set_status::<B>),
+        )
         .route("/api/auth/login", post(rest::login::<B>))
         .route("/api/auth/logout", post(rest::logout::<B>))
         .route("/api/me", get(rest::me))

@@ -183,7 +183,9 @@ pub async fn subscribe(ws: &mut Socket, conversation: &str, after: u64) -> Vec<V
             Some("event") => events.push(f["event"].clone()),
             Some("subscribed") => return events,
             // Ephemeral, or addressed to the staff member rather than the conversation.
-            Some("presence" | "typing" | "agent_status" | "offer" | "offer_withdrawn" | "queue") => {}
+            Some(
+                "presence" | "typing" | "agent_status" | "offer" | "offer_withdrawn" | "queue",
+            ) => {}
             _ => panic!("unexpected frame while subscribing: {f}"),
         }
     }

@@ -1,6 +1,8 @@
 //! One live handoff as the coordinator tracks it, from escalation until resolution or hand-back.
 
-use crate::domain::{Briefing, Conversation, Escalation, Timestamp, Urgency, UserId};
+use crate::domain::{
+    Briefing, Conversation, Escalation, ParticipantId, Timestamp, Urgency, UserId,
+};
 use crate::handoff::briefing::{build_briefing, BriefingInput};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,8 +17,8 @@ pub(super) struct Case {
     /// Agents in order of acceptance (the first owns the handoff; later ones are specialists).
     pub accepted: Vec<UserId>,
     pub opened: Vec<UserId>,
-    /// Joined agents and when, for handle times.
-    pub joined: HashMap<UserId, Timestamp>,
+    /// Joined agents: when (for handle times) and as which participant (to leave on resolve).
+    pub joined: HashMap<UserId, (Timestamp, ParticipantId)>,
     /// The briefing each agent was offered (personalised introduction).
     pub offered: HashMap<UserId, Arc<Briefing>>,
     /// The pending specialist request: skill and who asked.
@@ -57,11 +59,7 @@ impl Case {
     }
 
     /// The briefing for `agent` (or for nobody in particular), as of `now`.
-    pub fn briefing(
-        &self,
-        agent: Option<(&str, &str)>,
-        now: Timestamp,
-    ) -> Briefing {
+    pub fn briefing(&self, agent: Option<(&str, &str)>, now: Timestamp) -> Briefing {
         build_briefing(&BriefingInput {
             conversation: &self.conversation,
             escalation: &self.escalation,

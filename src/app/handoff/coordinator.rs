@@ -155,7 +155,9 @@ impl Coordinator {
         };
         match self.deps.journal.submit(op).await {
             Ok(p) => batch.push(p),
-            Err(e) => warn!(conversation_id = %conversation, error = %e, "handoff write not queued"),
+            Err(e) => {
+                warn!(conversation_id = %conversation, error = %e, "handoff write not queued")
+            }
         }
     }
 
@@ -192,7 +194,10 @@ impl Coordinator {
                 decision,
                 likelihood,
                 hints,
-            } => self.escalate(*conversation, decision, likelihood, hints, now).await,
+            } => {
+                self.escalate(*conversation, decision, likelihood, hints, now)
+                    .await
+            }
             Command::Refresh {
                 conversation,
                 hints,
@@ -314,9 +319,9 @@ impl Coordinator {
         let actions = self
             .router
             .enqueue(id.clone(), &skill, language.as_deref(), urgency, now);
-        let offered = actions
-            .iter()
-            .any(|a| matches!(a, RoutingAction::Offer { conversation_id, .. } if conversation_id == &id));
+        let offered = actions.iter().any(
+            |a| matches!(a, RoutingAction::Offer { conversation_id, .. } if conversation_id == &id),
+        );
         let nobody = self.router.agents_serving(&skill) == 0;
         let waiting = match self.router.wait_estimate(&id, now) {
             Some((position, _)) if nobody => Waiting::NobodyOnline { position },
@@ -576,7 +581,10 @@ impl Coordinator {
                 if !plausible_skill(&skill) {
                     return Err(HandoffError::BadSkill);
                 }
-                let case = self.cases.get_mut(id).ok_or(HandoffError::NotInConversation)?;
+                let case = self
+                    .cases
+                    .get_mut(id)
+                    .ok_or(HandoffError::NotInConversation)?;
                 if !case.joined.contains_key(&agent.id) {
                     return Err(HandoffError::NotInConversation);
                 }
@@ -635,7 +643,9 @@ impl Coordinator {
             return Err(HandoffError::BriefingNotOpened);
         }
         let specialist = case.accepted.first() != Some(&agent.id);
-        case.joined.insert(agent.id.clone(), now);
+        let participant_id = ParticipantId::generate();
+        case.joined
+            .insert(agent.id.clone(), (now, participant_id.clone()));
         let suggested = case
             .offered
             .get(&agent.id)
@@ -646,7 +656,7 @@ impl Coordinator {
             .map(|(skill, _)| skill)
             .unwrap_or_else(|| case.skill().to_owned());
         let participant = Participant {
-            id: ParticipantId::generate(),
+            id: participant_id,
             kind: ParticipantKind::Agent,
             user_id: Some(agent.id.clone()),
             name: agent.name.clone(),
@@ -715,8 +725,15 @@ impl Coordinator {
         .await;
         let text = self.deps.config.messages.resolved(&agent.name);
         self.say(id, Speaker::System, None, text, now, batch).await;
+        // The agents leave, so a customer who writes again meets the assistant, not silence.
+        for (_, participant) in case.joined.values() {
+            let body = EventBody::ParticipantLeft {
+                participant_id: participant.clone(),
+            };
+            self.write(id, body, now, batch).await;
+        }
         let mut actions = self.router.withdraw(id, now);
-        for (who, joined_at) in &case.joined {
+        for (who, (joined_at, _)) in &case.joined {
             let secs = u64::try_from((now - *joined_at).num_seconds()).unwrap_or(0);
             actions.extend(self.router.released(id, who, secs, now));
         }
@@ -794,9 +811,11 @@ impl Coordinator {
         if case.joined.contains_key(&agent.id) {
             return;
         }
-        case.joined.insert(agent.id.clone(), now);
+        let participant_id = ParticipantId::generate();
+        case.joined
+            .insert(agent.id.clone(), (now, participant_id.clone()));
         let participant = Participant {
-            id: ParticipantId::generate(),
+            id: participant_id,
             kind: ParticipantKind::Agent,
             user_id: Some(agent.id.clone()),
             name: agent.name.clone(),
@@ -826,7 +845,10 @@ impl Coordinator {
         if entry.sockets > 1 {
             return;
         }
-        self.deps.metrics.agents_online.set(self.online.len() as i64);
+        self.deps
+            .metrics
+            .agents_online
+            .set(self.online.len() as i64);
         let mut actions = self.router.agent_online(&agent, now);
         for (conversation, skill) in self.pending_assign.remove(&id).unwrap_or_default() {
             actions.extend(self.router.assign(&conversation, &id, &skill, now));
@@ -853,7 +875,10 @@ impl Coordinator {
         let mut batch = Vec::new();
         self.apply(actions, now, &mut batch).await;
         self.online.remove(agent);
-        self.deps.metrics.agents_online.set(self.online.len() as i64);
+        self.deps
+            .metrics
+            .agents_online
+            .set(self.online.len() as i64);
     }
 
     /// Expires offers, hands back conversations nobody accepted in time, publishes the queue view.

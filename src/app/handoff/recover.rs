@@ -45,10 +45,7 @@ impl Coordinator {
                     customer_expectation: String::new(),
                 });
                 let state = header.handoff.clone().unwrap_or_default();
-                let queued_at = state
-                    .escalated_at
-                    .or(header.updated_at)
-                    .unwrap_or(now);
+                let queued_at = state.escalated_at.or(header.updated_at).unwrap_or(now);
                 let hints = self
                     .deps
                     .assistant
@@ -62,7 +59,8 @@ impl Coordinator {
                     p.kind == crate::domain::ParticipantKind::Agent && p.left_at.is_none()
                 }) {
                     if let Some(user) = &p.user_id {
-                        case.joined.insert(user.clone(), p.joined_at);
+                        case.joined
+                            .insert(user.clone(), (p.joined_at, p.id.clone()));
                         if !case.accepted.contains(user) {
                             case.accepted.push(user.clone());
                         }

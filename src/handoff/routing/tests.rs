@@ -810,16 +810,24 @@ fn a_direct_assignment_withdraws_the_offer_and_counts_as_load() {
     r.agent_online(&user("sam", &["billing"], &["en"], 2), clock.now());
     let out = r.enqueue(cid("c1"), "billing", None, Urgency::High, clock.now());
     let offered_to = offers(&out)[0].1.clone();
-    let taker = if offered_to == "maria" { "sam" } else { "maria" };
+    let taker = if offered_to == "maria" {
+        "sam"
+    } else {
+        "maria"
+    };
     let out = r.assign(&cid("c1"), &uid(taker), "billing", clock.now());
     assert!(
         out.iter().any(|a| matches!(a, RoutingAction::OfferWithdrawn { agent_id, .. } if agent_id.0 == offered_to)),
         "the other agent's offer is withdrawn: {out:?}"
     );
     assert_eq!(load_of(&r, taker), 1);
-    assert!(r.wait_estimate(&cid("c1"), clock.now()).is_none(), "left the queue");
     assert!(
-        r.assign(&cid("c2"), &uid("nobody"), "billing", clock.now()).is_empty(),
+        r.wait_estimate(&cid("c1"), clock.now()).is_none(),
+        "left the queue"
+    );
+    assert!(
+        r.assign(&cid("c2"), &uid("nobody"), "billing", clock.now())
+            .is_empty(),
         "unknown agents are ignored"
     );
 }
