@@ -6,15 +6,19 @@ import { formatDateTime, humanize, initials, relativeTimeLong, statusLabel } fro
 
 const KNOWN_CONTEXT_KEYS = new Set(["previousInteractions", "satisfactionHistory", "productUsage", "accountStatus"]);
 
-/** Re-renders the whole panel from the conversation model. */
-export function renderDetails(container, model, { presence = null } = {}) {
+/**
+ * Re-renders the whole panel from the conversation model. `extra` panels (the handoff briefing,
+ * likelihood) go right after the customer; `hideEscalation` when they already show it.
+ */
+export function renderDetails(container, model, { presence = null, extra = [], hideEscalation = false } = {}) {
   if (!model) {
     container.replaceChildren(h("p", { class: "details-empty", text: "Customer details appear here." }));
     return;
   }
   const panels = [
     customerPanel(model, presence),
-    model.escalation ? escalationPanel(model.escalation) : null,
+    ...extra,
+    model.escalation && !hideEscalation ? escalationPanel(model.escalation) : null,
     contextPanel(model.customer?.context ?? {}),
     conversationPanel(model),
     participantsPanel(model),
@@ -69,7 +73,7 @@ function escalationPanel(e) {
   const rows = [
     ["Trigger", e.trigger ? humanize(e.trigger) : null],
     ["Assistant's assessment", e.aiAssessment],
-    ["Customer expects", e.customerExpectation],
+    ["Customer expects", e.customerExpectation ? humanize(e.customerExpectation) : e.customerExpectation],
     ["Recommended", e.recommendedAgent ? humanize(e.recommendedAgent) : null],
   ].filter(([, v]) => v);
   return panel(

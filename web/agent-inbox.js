@@ -3,7 +3,10 @@
 // keyboard navigation work as usual.
 
 import { h } from "./dom.js";
-import { formatDateTime, humanize, relativeTime, sentimentLabel, statusLabel } from "./format.js";
+import { formatDateTime, humanize, percent, relativeTime, sentimentLabel, statusLabel, urgencyLabel } from "./format.js";
+
+/** Below this, the assistant's handoff likelihood is not worth a tag in the list. */
+const LIKELIHOOD_TAG_MIN = 0.3;
 
 const FILTERS = [
   { id: "all", label: "All", test: () => true },
@@ -220,6 +223,12 @@ export class Inbox {
         "span",
         { class: "conv-item__tags" },
         h("span", { class: `status-chip status--${c.status}`, text: statusLabel(c.status) }),
+        c.urgency && (c.status === "queued" || c.status === "with_agent")
+          ? h("span", { class: `urgency urgency--${c.urgency}`, title: "Urgency", text: urgencyLabel(c.urgency) })
+          : null,
+        c.status === "ai" && typeof c.handoffLikelihood === "number" && c.handoffLikelihood >= LIKELIHOOD_TAG_MIN
+          ? h("span", { class: `tag tag--likelihood${c.handoffLikelihood >= 0.6 ? " is-high" : ""}`, title: "How likely a handoff to a person is becoming", text: `Handoff ${percent(c.handoffLikelihood)}` })
+          : null,
         c.skill ? h("span", { class: "tag", title: "Skill", text: humanize(c.skill) }) : null,
         mine ? h("span", { class: "conv-item__owner", text: "· You" }) : agents.length ? h("span", { class: "conv-item__owner", text: "· Assigned" }) : null,
       ),

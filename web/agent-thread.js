@@ -7,12 +7,27 @@ import { autoGrow } from "./dom.js";
 import { ConversationModel } from "./conversation-model.js";
 import { Timeline } from "./timeline.js";
 import { TypingIndicator, TypingNotifier } from "./typing.js";
-import { humanize, initials, statusLabel } from "./format.js";
+import { formatDuration, humanize, initials, percent, statusLabel, urgencyLabel } from "./format.js";
+
+/** Why an offer ended, as a timeline line (given the agent as subject and as object). */
+const DECLINE_TEXT = {
+  declined: (subject) => `${subject} declined`,
+  expired: (_, object) => `Offer to ${object} expired`,
+  withdrawn: (_, object) => `Offer to ${object} withdrawn`,
+  agent_unavailable: (_, object) => `Offer to ${object} withdrawn · status changed`,
+  agent_offline: (_, object) => `Offer to ${object} withdrawn · went offline`,
+  taken: (_, object) => `Offer to ${object} withdrawn · taken by another agent`,
+};
+
+function capitalize(s) {
+  return s ? s.charAt(0).toUpperCase() + s.slice(1) : s;
+}
 
 export class ThreadView {
   /**
    * @param els  DOM elements (see agent.js)
-   * @param opts { socket, user, token, onChange(model), onSeen(id, seq), onUnauthorized() }
+   * @param opts { socket, user, token, onChange(model), onSeen(id, seq), onUnauthorized(),
+   *               composerOverride(model) → { enabled, note } | null }
    */
   constructor(els, opts) {
     this.els = els;
@@ -23,6 +38,7 @@ export class ThreadView {
     this.onSeen = opts.onSeen ?? (() => {});
     this.onUnauthorized = opts.onUnauthorized ?? (() => {});
     this.onGone = opts.onGone ?? (() => {});
+    this.composerOverride = opts.composerOverride ?? (() => null);
     this.model = null;
     this.conversationId = null;
     this.synced = false;
@@ -136,7 +152,7 @@ export class ThreadView {
         const p = change.participant;
         if (p?.kind === "agent") {
           const who = p.userId === this.user.id ? "You" : p.name || "An agent";
-          this.timeline.addNotice(`${who} joined the conversation`, { ...at, tone: "join" });
+          this.timeline.addNotice(`${who} joined${change.specialist ? " as specialist" : " the conversation"}`, { ...at, tone: "join" });
         }
         break;
       }
@@ -160,10 +176,73 @@ export class ThreadView {
         break;
       }
       default:
+        this.#handoffLine(change, at);
         break;
     }
     this.onSeen(this.conversationId, event.seq);
     if (this.synced) this.#refresh();
+  }
+
+  /** The warm handoff's events, as compact timeline lines. */
+  #handoffLine(change, at) {
+    const me = this.user.id;
+    const name = (id, given) => given || this.model.agentName(id) || "an agent";
+    // "You accepted" at the start of a line, "Offered to you" elsewhere.
+    const subject = (id, given) => (id && id === me ? "You" : capitalize(name(id, given)));
+    const object = (id, given) => (id && id === me ? "you" : name(id, given));
+    const e = change.event;
+    switch (change.kind) {
+      case "escalated": {
+        const x = change.escalation;
+        const details = [
+          x.urgency ? urgencyLabel(x.urgency).toLowerCase() : null,
+          typeof change.likelihood === "number" ? `likelihood ${percent(change.likelihood)}` : null,
+        ].filter(Boolean);
+        const why = humanize(x.trigger || "needs a person").toLowerCase();
+        this.timeline.addNotice(`Escalated: ${why}${details.length ? ` (${details.join(", ")})` : ""}`, { ...at, tone: "escalation" });
+        break;
+      }
+      case "briefing": {
+        const score = change.briefing?.completeness?.score;
+        this.timeline.addNotice(`Briefing ready${typeof score === "number" ? ` · ${percent(score)} complete` : ""}`, at);
+        break;
+      }
+      case "offered":
+        this.timeline.addNotice(`${change.specialist ? "Specialist request offered" : "Offered"} to ${object(change.agentId, e.agentName)}`, { ...at, tone: "handoff" });
+        break;
+      case "accepted":
+        this.timeline.addNotice(`${subject(change.agentId, e.agentName)} accepted`, { ...at, tone: "handoff" });
+        break;
+      case "declined": {
+        const text = DECLINE_TEXT[change.reason];
+        this.timeline.addNotice(
+          text ? text(subject(change.agentId), object(change.agentId)) : `${subject(change.agentId)} declined · ${humanize(change.reason).toLowerCase()}`,
+          at,
+        );
+        break;
+      }
+      case "briefing_opened":
+        this.timeline.addNotice(`Briefing opened by ${object(change.agentId)}`, at);
+        break;
+      case "invited": {
+        const by = change.invitedBy ? ` (asked by ${object(change.invitedBy)})` : "";
+        this.timeline.addNotice(`Specialist invited: ${humanize(change.skill)} · ${object(change.agentId)}${by}`, { ...at, tone: "handoff" });
+        break;
+      }
+      case "wait":
+        this.timeline.addNotice(`Queue position ${change.position} · about ${formatDuration(change.estimateSecs)}`, { ...at, tone: "queued" });
+        break;
+      case "handed_back":
+        this.timeline.addNotice(`Handed back to the assistant${change.reason ? ` · ${humanize(change.reason).toLowerCase()}` : ""}`, at);
+        break;
+      case "resolved": {
+        const by = change.by ? ` by ${object(change.by)}` : "";
+        this.timeline.addNotice(`Resolved${by}${change.note ? ` · “${change.note}”` : ""}`, { ...at, tone: "resolved" });
+        break;
+      }
+      default:
+        break;
+    }
   }
 
   handleSubscribed(detail) {
@@ -228,11 +307,25 @@ export class ThreadView {
     this.els.status.textContent = statusLabel(m.status);
     this.els.skill.textContent = humanize(m.skill || "general");
     this.els.skill.title = "Routing skill";
+    if (this.els.urgency) {
+      const u = m.escalation?.urgency;
+      const show = !!u && !!m.handoff && m.status !== "resolved" && m.status !== "ai";
+      this.els.urgency.hidden = !show;
+      if (show) {
+        this.els.urgency.className = `urgency urgency--${u}`;
+        this.els.urgency.textContent = `${urgencyLabel(u)} urgency`;
+      }
+    }
     const online = this.presence.get(m.conversationId);
     this.els.presence.hidden = online === undefined;
     this.els.presence.dataset.online = String(!!online);
     this.els.presence.textContent = online ? "Online" : "Offline";
     document.title = `${name} · Warmline`;
+  }
+
+  /** Re-renders header, composer and details (after something outside the model changed). */
+  refresh() {
+    if (this.model) this.#refresh();
   }
 
   presenceOf(conversationId) {
@@ -252,6 +345,8 @@ export class ThreadView {
     const m = this.model;
     if (this.user.role === "manager") return { enabled: false, note: "Managers can read conversations but not reply." };
     if (!m) return { enabled: false, note: "" };
+    const override = this.composerOverride(m);
+    if (override) return override;
     const agents = m.activeAgents();
     const mine = agents.some((p) => p.userId === this.user.id);
     if (mine) return { enabled: true, note: "" };
@@ -259,6 +354,7 @@ export class ThreadView {
       return { enabled: false, note: `${agents.map((p) => p.name || "Another agent").join(", ")} is handling this conversation.` };
     }
     if (m.status === "resolved") return { enabled: true, note: "This conversation is resolved. Replying takes it over and reopens it for the customer." };
+    if (m.status === "queued") return { enabled: true, note: "This customer is waiting for an agent. Replying takes the conversation over directly, without the offer and briefing." };
     return { enabled: true, note: "Replying assigns this conversation to you and pauses the assistant." };
   }
 

@@ -1,15 +1,24 @@
-// Agent console entry point: sign-in, then the three-column console (inbox, conversation, customer
-// details) wired to one live WebSocket. Each column lives in its own module; this file only routes
-// socket frames and URL changes between them.
+// Agent console entry point: sign-in, then the three-column console (inbox and queue, conversation,
+// customer details) wired to one live WebSocket, plus the warm handoff: the agent's status, offers
+// with their briefing, and the join / invite / resolve steps. Each part lives in its own module;
+// this file only routes socket frames and URL changes between them.
 
 import { $ } from "./dom.js";
-import { ApiError } from "./api.js";
+import { ApiError, api } from "./api.js";
 import { WarmlineSocket } from "./wsclient.js";
 import { currentSession, forgetSession, login, logout, msUntilExpiry } from "./agent-session.js";
-import { Inbox } from "./agent-inbox.js";
+import { Inbox, conversationHref } from "./agent-inbox.js";
 import { ThreadView } from "./agent-thread.js";
 import { renderDetails } from "./agent-details.js";
 import { bindConnectionBanner } from "./connection-banner.js";
+import { HandoffActions, describeError } from "./agent-handoff-actions.js";
+import { HandoffControls } from "./agent-handoff-controls.js";
+import { BriefingPanels } from "./agent-briefing-panels.js";
+import { OfferDock } from "./agent-offers.js";
+import { QueuePanel } from "./agent-queue.js";
+import { StatusControl } from "./agent-status.js";
+import { bindTabs } from "./tabs.js";
+import { toast } from "./toast.js";
 import { humanize, initials } from "./format.js";
 
 const ui = {
@@ -29,7 +38,11 @@ const ui = {
   detailsBody: $("#details-body"),
   detailsClose: $("#details-close"),
   detailsToggle: $("#details-toggle"),
+  statusControl: $("#status-control"),
+  statusSelect: $("#status-select"),
 };
+
+const sideTabs = bindTabs($("#side-tabs"));
 
 /** The running console; null while signed out. */
 let app = null;
@@ -79,6 +92,7 @@ ui.loginForm.addEventListener("submit", async (e) => {
 ui.logout.addEventListener("click", async () => {
   const session = app?.session;
   stopConsole();
+  StatusControl.forget();
   await logout(session);
   showLogin();
 });
@@ -95,10 +109,45 @@ function startConsole(session) {
   ui.meAvatar.textContent = initials(user.name || user.username);
 
   const socket = new WarmlineSocket({ token });
+  const actions = new HandoffActions(socket, {
+    // e.g. no_specialist, reported when a specialist search runs dry after the invite was sent.
+    onStray: (err) => toast(describeError(err), { tone: "error" }),
+  });
   const inbox = new Inbox(
     { list: $("#inbox-list"), filters: $("#inbox-filters"), empty: $("#inbox-empty"), count: $("#inbox-count") },
     { meUserId: user.id },
   );
+  const queue = new QueuePanel({ root: $("#queue-panel"), count: $("#queue-count") }, { user });
+  const controls = new HandoffControls(
+    {
+      joinForm: $("#join-form"),
+      joinIntro: $("#join-intro"),
+      joinHint: $("#join-hint"),
+      joinReset: $("#join-reset"),
+      joinSubmit: $("#join-submit"),
+      joinError: $("#join-error"),
+      inviteToggle: $("#invite-toggle"),
+      resolveToggle: $("#resolve-toggle"),
+      tray: $("#handoff-tray"),
+      trayError: $("#tray-error"),
+      inviteForm: $("#invite-form"),
+      inviteSkill: $("#invite-skill"),
+      inviteSubmit: $("#invite-submit"),
+      inviteCancel: $("#invite-cancel"),
+      resolveForm: $("#resolve-form"),
+      resolveNote: $("#resolve-note"),
+      resolveSubmit: $("#resolve-submit"),
+      resolveCancel: $("#resolve-cancel"),
+    },
+    { actions, user },
+  );
+  const briefings = new BriefingPanels({
+    token,
+    user,
+    briefingFor: (model) => controls.briefingFor(model),
+    onUpdate: () => refreshDetails(),
+    onUnauthorized: () => expire(),
+  });
   const thread = new ThreadView(
     {
       empty: $("#thread-empty"),
@@ -107,6 +156,7 @@ function startConsole(session) {
       avatar: $("#thread-avatar"),
       presence: $("#thread-presence"),
       status: $("#thread-status"),
+      urgency: $("#thread-urgency"),
       skill: $("#thread-skill"),
       scroller: $("#thread-scroll"),
       loading: $("#thread-loading"),
@@ -124,16 +174,56 @@ function startConsole(session) {
       socket,
       user,
       token,
-      onChange: (model) => renderDetails(ui.detailsBody, model, { presence: model ? thread.presenceOf(model.conversationId) : null }),
+      onChange: (model) => {
+        controls.render(model);
+        refreshDetails();
+      },
       onSeen: (id, seq) => inbox.markSeen(id, seq),
       onUnauthorized: () => expire(),
       onGone: (id) => inbox.remove(id),
+      composerOverride: (model) => controls.composerOverride(model),
     },
   );
+  function refreshDetails() {
+    const model = thread.model;
+    renderDetails(ui.detailsBody, model, {
+      presence: model ? thread.presenceOf(model.conversationId) : null,
+      extra: briefings.panels(model),
+      hideEscalation: briefings.showsBriefing(model),
+    });
+  }
+
+  const offers = new OfferDock($("#offers"), {
+    actions,
+    onAccepted: (id, offer) => {
+      controls.noteAccepted(id, offer.briefing);
+      thread.refresh();
+      openAccepted(id);
+    },
+  });
+  /** Accepted: open it with the briefing beside the thread, and tell the gateway it is being read. */
+  async function openAccepted(id) {
+    app.openDetailsOnRoute = true;
+    if (selectedFromHash() === id) route();
+    else location.hash = conversationHref(id);
+    try {
+      await actions.openBriefing(id);
+      controls.noteOpened(id);
+    } catch (err) {
+      // Joining asks again; only say something if it is not just a dropped connection.
+      if (err.code !== "connection_lost" && err.code !== "offline") toast(describeError(err), { tone: "error" });
+    }
+  }
+
+  const status = user.role === "agent" ? new StatusControl({ wrapper: ui.statusControl, select: ui.statusSelect }, { actions, meUserId: user.id }) : null;
+  if (!status) ui.statusControl.hidden = true;
 
   const unbindBanner = bindConnectionBanner(socket, $("#thread-banner"), { onStateChange: renderConnPill });
 
-  socket.addEventListener("ready", () => socket.subscribeInbox());
+  socket.addEventListener("ready", () => {
+    socket.subscribeInbox();
+    status?.reassert();
+  });
   socket.addEventListener("inbox", (e) => inbox.setAll(e.detail.conversations));
   socket.addEventListener("inbox_update", (e) => inbox.update(e.detail.conversation));
   // Another agent took it (or it was re-routed away from our skills).
@@ -145,6 +235,15 @@ function startConsole(session) {
   socket.addEventListener("pending", (e) => thread.handlePending(e.detail.record));
   socket.addEventListener("typing", (e) => thread.handleTyping(e.detail));
   socket.addEventListener("presence", (e) => thread.handlePresence(e.detail));
+  socket.addEventListener("agent_status", (e) => status?.set(e.detail.status));
+  socket.addEventListener("offer", (e) => offers.add(e.detail));
+  socket.addEventListener("offer_withdrawn", (e) => offers.withdraw(e.detail.conversationId, e.detail.reason));
+  socket.addEventListener("queue", (e) => {
+    const q = e.detail.queue;
+    queue.set(q);
+    status?.fromQueue(q);
+    recoverOffer(q);
+  });
   socket.addEventListener("servererror", (e) => {
     const { code, ref } = e.detail;
     // A conversation we may no longer see (another agent took it): drop it from the inbox too.
@@ -152,22 +251,61 @@ function startConsole(session) {
     thread.handleServerError(e.detail);
   });
   socket.addEventListener("authfailed", () => expire());
+  socket.subscribeQueue();
   socket.connect();
 
+  /**
+   * After a reload the offer frame is gone, but the queue still says the offer is ours: rebuild the
+   * card from the conversation (its briefing and the offer's expiry).
+   */
+  const recovering = new Set();
+  async function recoverOffer(q) {
+    if (user.role !== "agent") return;
+    const id = (q?.agents ?? []).find((a) => a.agentId === user.id)?.offer;
+    if (!id || offers.has(id) || offers.recentlyDone(id) || recovering.has(id) || controls.accepted.has(id)) return;
+    recovering.add(id);
+    try {
+      const snap = await api(`/api/conversations/${encodeURIComponent(id)}`, { token });
+      const h = snap.handoff ?? {};
+      const expires = Date.parse(h.offerExpiresAt ?? "");
+      if (app?.offers !== offers || h.offeredTo !== user.id || !(expires > Date.now()) || offers.has(id) || offers.recentlyDone(id)) return;
+      const briefing = snap.briefing ?? null;
+      offers.add({
+        conversationId: id,
+        expiresAt: h.offerExpiresAt,
+        specialist: (h.accepted ?? []).length > 0,
+        skill: briefing?.escalation?.recommendedAgent || snap.skill,
+        urgency: snap.escalation?.urgency ?? briefing?.escalation?.urgency ?? "medium",
+        customerName: snap.customer?.name ?? null,
+        briefing,
+      });
+    } catch {
+      /* the live offer frame or the next snapshot will do */
+    } finally {
+      recovering.delete(id);
+    }
+  }
+
   const ticker = setInterval(() => inbox.tick(), 30_000);
+  const queueTicker = setInterval(() => queue.tick(), 5_000);
   const expiry = msUntilExpiry(session);
   const expiryTimer = Number.isFinite(expiry) ? setTimeout(expire, Math.min(Math.max(expiry, 0), 2 ** 31 - 1)) : null;
 
-  app = { session, socket, inbox, thread, unbindBanner, ticker, expiryTimer };
+  app = { session, socket, actions, inbox, queue, thread, controls, offers, status, unbindBanner, ticker, queueTicker, expiryTimer, openDetailsOnRoute: false };
   route();
 }
 
 function stopConsole() {
   if (!app) return;
   app.thread.close();
+  app.offers.clear();
+  app.controls.dispose();
+  app.status?.dispose();
+  app.actions.dispose();
   app.socket.close();
   app.unbindBanner();
   clearInterval(app.ticker);
+  clearInterval(app.queueTicker);
   clearTimeout(app.expiryTimer);
   app = null;
   ui.console.classList.remove("has-selection", "show-details");
@@ -177,6 +315,7 @@ function stopConsole() {
 function expire() {
   stopConsole();
   forgetSession();
+  StatusControl.forget();
   showLogin("Your session has ended. Sign in again to continue.");
 }
 
@@ -210,7 +349,10 @@ function route() {
     app.thread.close();
     document.title = "Inbox · Warmline";
   }
-  setDetailsOpen(false);
+  // Just accepted an offer: the briefing (in the details column) is what to read first.
+  const showBriefing = !!id && app.openDetailsOnRoute;
+  app.openDetailsOnRoute = false;
+  setDetailsOpen(showBriefing && matchMedia("(max-width: 1180px)").matches);
 }
 
 window.addEventListener("hashchange", () => {

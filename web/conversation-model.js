@@ -3,6 +3,9 @@
 //
 // A REST snapshot (`GET /api/conversations/{id}`) may seed the header; events up to its `lastSeq`
 // then only feed the timeline and never roll the header back.
+//
+// The warm handoff lives in `handoff` (offeredTo, offerExpiresAt, accepted, briefingOpened,
+// invited, wait), `briefing` and `handoffLikelihood`; customers only ever get `handoff.wait`.
 
 export class ConversationModel {
   constructor(conversationId) {
@@ -18,6 +21,13 @@ export class ConversationModel {
     this.lastSeq = 0;
     this.headerSeq = 0;
     this.messages = new Map();
+    this.briefing = null;
+    this.handoff = null;
+    this.handoffLikelihood = null;
+    /** agentId → the briefing offered to that agent (from `handoff_offered`). */
+    this.offerBriefings = new Map();
+    /** userId → display name, learned from handoff events (participants are asked first). */
+    this.agentNames = new Map();
   }
 
   /** Seeds the header from the unified conversation object. */
@@ -30,6 +40,9 @@ export class ConversationModel {
     this.calls = Array.isArray(snap.calls) ? snap.calls : [];
     this.createdAt = snap.createdAt ?? null;
     this.updatedAt = snap.updatedAt ?? null;
+    this.briefing = snap.briefing ?? null;
+    this.handoff = snap.handoff ? { ...snap.handoff } : null;
+    this.handoffLikelihood = typeof snap.handoffLikelihood === "number" ? snap.handoffLikelihood : null;
     this.headerSeq = snap.lastSeq ?? 0;
     this.lastSeq = Math.max(this.lastSeq, this.headerSeq);
     this.extra = snap;
@@ -59,15 +72,21 @@ export class ConversationModel {
         if (!message.seq) message.seq = event.seq;
         this.messages.set(message.id, message);
         if (fresh && message.speaker === "customer" && event.routingSkill) this.skill = event.routingSkill;
+        if (fresh && typeof message.handoffLikelihood === "number") this.handoffLikelihood = message.handoffLikelihood;
         return { kind: "message", event, message };
       }
-      case "participant_joined": {
+      case "participant_joined":
+      case "agent_joined": {
         const p = event.participant;
         if (fresh && p) {
-          if (p.kind === "agent") this.status = "with_agent";
+          if (p.kind === "agent") {
+            this.status = "with_agent";
+            if (this.handoff) this.handoff.wait = null;
+          }
           this.participants = this.participants.filter((x) => x.id !== p.id).concat(p);
         }
-        return { kind: "joined", event, participant: p };
+        if (p?.userId && p.name) this.agentNames.set(p.userId, p.name);
+        return { kind: "joined", event, participant: p, specialist: !!event.specialist };
       }
       case "participant_left": {
         const p = this.participants.find((x) => x.id === event.participantId);
@@ -80,9 +99,98 @@ export class ConversationModel {
       case "escalation_updated":
         if (fresh) this.escalation = event.escalation ?? null;
         return { kind: "escalation", event, escalation: event.escalation };
+      case "escalation_triggered":
+        if (fresh) {
+          this.escalation = event.escalation ?? null;
+          this.status = "queued";
+          this.briefing = null;
+          if (typeof event.likelihood === "number") this.handoffLikelihood = event.likelihood;
+          this.handoff = { escalatedAt: event.timestamp, evidence: event.evidence ?? [] };
+        }
+        return { kind: "escalated", event, escalation: event.escalation ?? {}, likelihood: event.likelihood ?? null };
+      case "agent_briefing_ready":
+        if (fresh) this.briefing = event.briefing ?? null;
+        return { kind: "briefing", event, briefing: event.briefing };
+      case "handoff_offered": {
+        this.#learnName(event.agentId, event.agentName);
+        if (event.briefing) this.offerBriefings.set(event.agentId, event.briefing);
+        if (fresh) {
+          const h = this.#handoff();
+          h.offeredTo = event.agentId;
+          h.offerExpiresAt = event.expiresAt;
+        }
+        return { kind: "offered", event, agentId: event.agentId, specialist: !!event.specialist };
+      }
+      case "handoff_accepted": {
+        this.#learnName(event.agentId, event.agentName);
+        if (fresh) {
+          const h = this.#handoff();
+          if (h.offeredTo === event.agentId) {
+            h.offeredTo = null;
+            h.offerExpiresAt = null;
+          }
+          h.invited = (h.invited ?? []).filter((a) => a !== event.agentId);
+          if (!(h.accepted ?? []).includes(event.agentId)) h.accepted = [...(h.accepted ?? []), event.agentId];
+        }
+        return { kind: "accepted", event, agentId: event.agentId };
+      }
+      case "handoff_declined":
+        if (fresh) {
+          const h = this.#handoff();
+          if (h.offeredTo === event.agentId) {
+            h.offeredTo = null;
+            h.offerExpiresAt = null;
+          }
+          h.invited = (h.invited ?? []).filter((a) => a !== event.agentId);
+        }
+        return { kind: "declined", event, agentId: event.agentId, reason: event.reason ?? "" };
+      case "briefing_opened":
+        if (fresh) {
+          const h = this.#handoff();
+          if (!(h.briefingOpened ?? []).includes(event.agentId)) h.briefingOpened = [...(h.briefingOpened ?? []), event.agentId];
+        }
+        return { kind: "briefing_opened", event, agentId: event.agentId };
+      case "specialist_invited":
+        if (fresh) {
+          const h = this.#handoff();
+          if (!(h.invited ?? []).includes(event.agentId)) h.invited = [...(h.invited ?? []), event.agentId];
+        }
+        return { kind: "invited", event, agentId: event.agentId, skill: event.skill, invitedBy: event.invitedBy };
+      case "wait_estimated":
+        if (fresh) this.#handoff().wait = { position: event.position, estimateSecs: event.estimateSecs };
+        return { kind: "wait", event, position: event.position, estimateSecs: event.estimateSecs };
+      case "handed_back":
+        if (fresh) {
+          this.status = "ai";
+          this.handoff = null;
+        }
+        return { kind: "handed_back", event, reason: event.reason ?? "" };
+      case "conversation_resolved":
+        if (fresh) {
+          this.status = "resolved";
+          if (this.handoff) Object.assign(this.handoff, { offeredTo: null, offerExpiresAt: null, invited: [], wait: null });
+        }
+        return { kind: "resolved", event, by: event.by ?? null, note: event.note ?? null };
+      case "redacted":
+        // A staff-only event, as the customer receives it.
+        return { kind: "ignored", event };
       default:
         return { kind: "unknown", event };
     }
+  }
+
+  #handoff() {
+    if (!this.handoff) this.handoff = {};
+    return this.handoff;
+  }
+
+  #learnName(userId, name) {
+    if (userId && name) this.agentNames.set(userId, name);
+  }
+
+  /** The handoff lists, never undefined: accepted, briefingOpened, invited. */
+  handoffList(key) {
+    return this.handoff?.[key] ?? [];
   }
 
   /** Agents in the conversation now. */
@@ -94,7 +202,7 @@ export class ConversationModel {
   agentName(userId) {
     if (!userId) return null;
     const p = [...this.participants].reverse().find((x) => x.userId === userId);
-    return p?.name || null;
+    return p?.name || this.agentNames.get(userId) || null;
   }
 
   customerName() {

@@ -8,6 +8,7 @@ import { ConversationModel } from "./conversation-model.js";
 import { ASSISTANT_NAME, Timeline } from "./timeline.js";
 import { TypingIndicator, TypingNotifier } from "./typing.js";
 import { bindConnectionBanner } from "./connection-banner.js";
+import { WaitBanner } from "./wait-banner.js";
 import { initials } from "./format.js";
 
 const STORAGE_KEY = "warmline.brightboard.conversation";
@@ -30,6 +31,7 @@ const ui = {
   agentAvatar: $("#agent-avatar"),
   newConversation: $("#new-conversation"),
   banner: $("#conn-banner"),
+  waitBanner: $("#wait-banner"),
   scroller: $("#timeline-scroll"),
   loading: $("#timeline-loading"),
   empty: $("#chat-empty"),
@@ -44,6 +46,9 @@ const ui = {
 
 /** Everything about the conversation on screen; replaced when a new one starts. */
 let session = null;
+
+/** Place in the queue while waiting for a person; who joined, briefly. */
+const waitBanner = new WaitBanner(ui.waitBanner);
 
 // ---- storage ------------------------------------------------------------------------------
 
@@ -107,6 +112,7 @@ function showIntro(notice = "") {
   ui.introError.hidden = true;
   setSubtitle("We usually reply in seconds");
   ui.agentAvatar.hidden = true;
+  waitBanner.reset();
   // Don't pop up the on-screen keyboard on phones before the visitor decides what to do.
   if (matchMedia("(pointer: fine)").matches) ui.introName.focus();
 }
@@ -202,7 +208,7 @@ function openChat(saved, { fresh = false } = {}) {
     unbindBanner: bindConnectionBanner(socket, ui.banner),
   };
 
-  socket.addEventListener("event", (e) => onEvent(e.detail.event));
+  socket.addEventListener("event", (e) => onEvent(e.detail.event, { replay: e.detail.replay }));
   socket.addEventListener("subscribed", onSubscribed);
   socket.addEventListener("pending", (e) => onPending(e.detail.record));
   socket.addEventListener("ack", (e) => onAck(e.detail.ack));
@@ -233,6 +239,7 @@ function closeChat() {
   session.unbindBanner();
   session.typing.clearAll();
   clearTimeout(session.replyTimer);
+  waitBanner.reset();
   session = null;
 }
 
@@ -248,7 +255,7 @@ function onSubscribed() {
   renderHeader();
 }
 
-function onEvent(event) {
+function onEvent(event, { replay = false } = {}) {
   if (!session) return;
   const { model, timeline } = session;
   const before = { status: model.status };
@@ -257,22 +264,31 @@ function onEvent(event) {
     case "message": {
       const m = change.message;
       timeline.addMessage(m);
-      if (m.speaker === "ai" || m.speaker === "agent") {
+      if (m.speaker === "ai" || m.speaker === "agent" || m.speaker === "system") {
+        // A gateway notice (e.g. the escalation) answers the message in the assistant's place.
         session.lastReplySeq = Math.max(session.lastReplySeq, m.seq);
         stopExpectingReply();
-        session.typing.clearKind(m.speaker === "ai" ? ["bot", "ai"] : ["agent"]);
+        if (m.speaker !== "system") session.typing.clearKind(m.speaker === "ai" ? ["bot", "ai"] : ["agent"]);
       }
       break;
     }
     case "joined":
       if (change.participant?.kind === "agent") {
-        timeline.addNotice(`${change.participant.name || "A support specialist"} joined the conversation`, {
-          seq: event.seq,
-          timestamp: event.timestamp,
-          tone: "join",
-        });
+        // A specialist's arrival is already announced by the gateway's own notice.
+        if (!change.specialist) {
+          timeline.addNotice(`${change.participant.name || "A support specialist"} joined the conversation`, {
+            seq: event.seq,
+            timestamp: event.timestamp,
+            tone: "join",
+          });
+        }
+        if (!replay) waitBanner.joined(change.participant.name);
         stopExpectingReply();
       }
+      break;
+    case "resolved":
+      timeline.addNotice("Conversation resolved", { seq: event.seq, timestamp: event.timestamp, tone: "resolved" });
+      stopExpectingReply();
       break;
     case "left":
       if (change.participant?.kind === "agent") {
@@ -283,7 +299,8 @@ function onEvent(event) {
       }
       break;
     case "status":
-      if (change.status !== before.status) {
+      // An escalation comes with the gateway's own notice (why, who is coming, the wait).
+      if (change.status !== before.status && change.reason !== "escalated") {
         const text = statusNotice(change.status, before.status);
         if (text) timeline.addNotice(text, { seq: event.seq, timestamp: event.timestamp, tone: change.status });
       }
@@ -355,6 +372,8 @@ function renderHeader() {
   if (!session) return;
   renderEmptyState();
   const { model } = session;
+  if (model.status === "queued") waitBanner.waiting(model.handoff?.wait ?? null);
+  else waitBanner.hide();
   const agent = model.activeAgents().at(-1);
   ui.agentAvatar.hidden = !agent;
   if (agent) ui.agentAvatar.textContent = initials(agent.name);

@@ -106,3 +106,43 @@ export function signed(x) {
   if (typeof x !== "number" || !Number.isFinite(x)) return "";
   return `${x > 0 ? "+" : x < 0 ? "−" : ""}${Math.abs(x).toFixed(2)}`;
 }
+
+export const URGENCY_LABELS = {
+  low: "Low",
+  medium: "Medium",
+  high: "High",
+  critical: "Critical",
+};
+
+export function urgencyLabel(u) {
+  return URGENCY_LABELS[u] ?? humanize(u);
+}
+
+/** Compact duration: 42 → "42s", 185 → "3m", 3900 → "1h 5m". */
+export function formatDuration(secs) {
+  if (typeof secs !== "number" || !Number.isFinite(secs)) return "";
+  const s = Math.max(0, Math.round(secs));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const hours = Math.floor(m / 60);
+  return m % 60 ? `${hours}h ${m % 60}m` : `${hours}h`;
+}
+
+/** Seconds since `ts` (0 when unknown or in the future). */
+export function secondsSince(ts, now = Date.now()) {
+  const t = Date.parse(ts ?? "");
+  return Number.isFinite(t) ? Math.max(0, (now - t) / 1000) : 0;
+}
+
+/** A countdown: 24_300 ms → "0:24", 65_000 → "1:05". */
+export function formatCountdown(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** A wait estimate for customers: 200 → "about 3 minutes" (never "0 minutes"). */
+export function aboutMinutes(secs) {
+  const m = Math.max(1, Math.round((Number(secs) || 0) / 60));
+  return `about ${m} minute${m === 1 ? "" : "s"}`;
+}

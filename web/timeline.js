@@ -194,12 +194,14 @@ export class Timeline {
     );
   }
 
+  /** The gateway's notices to the customer (escalation, pick-up, hand-back, resolution). */
   #systemBody(message) {
     const body = h("div", { class: "notice__text" });
     setRichText(body, message.content);
     return h(
       "div",
-      { class: "notice" },
+      { class: "notice notice--system" },
+      this.view === "agent" ? h("span", { class: "notice__label", text: "Told the customer" }) : null,
       body,
       h("time", { class: "notice__time", datetime: message.timestamp, title: formatDateTime(message.timestamp), text: formatTime(message.timestamp) }),
     );
@@ -269,6 +271,17 @@ export class Timeline {
             h("span", { class: "chip__key", text: "Confidence" }),
             percent(message.confidence),
             h("span", { class: "meter", "aria-hidden": "true" }, h("span", { class: "meter__fill", style: `width:${Math.round(Math.max(0, Math.min(1, message.confidence)) * 100)}%` })),
+          ),
+        );
+      }
+      if (typeof message.handoffLikelihood === "number") {
+        const high = message.handoffLikelihood >= 0.6;
+        chips.push(
+          h(
+            "span",
+            { class: `chip chip--likelihood${high ? " is-high" : ""}`, title: "How likely a handoff to a person is becoming, after this reply" },
+            h("span", { class: "chip__key", text: "Handoff" }),
+            percent(message.handoffLikelihood),
           ),
         );
       }

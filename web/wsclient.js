@@ -17,6 +17,8 @@
 //   pending      { record }                     an outgoing message changed status
 //   ack          { record, ack }
 //   typing       frame;  presence  frame;  inbox  frame;  inbox_update  frame
+//   queue        frame (after subscribeQueue);  agent_status  frame;  offer  frame;  offer_withdrawn  frame
+//   done         frame                         a command sent with `command()` is committed
 //   servererror  { code, message, ref }
 //   authfailed   { code, message }
 
@@ -86,6 +88,7 @@ export class WarmlineSocket extends EventTarget {
   #ready = false;
   #stopped = false;
   #inbox = false;
+  #queue = false;
   /** conversationId → { tracker, replaying } */
   #subs = new Map();
   /** clientMsgId → record { clientMsgId, conversationId, content, status, createdAt, error? } */
@@ -143,6 +146,20 @@ export class WarmlineSocket extends EventTarget {
   subscribeInbox() {
     this.#inbox = true;
     this.#send({ type: "subscribe_inbox" });
+  }
+
+  /** Staff: the routing queues and agents now, then whenever they change (kept across reconnects). */
+  subscribeQueue() {
+    this.#queue = true;
+    this.#send({ type: "subscribe_queue" });
+  }
+
+  /**
+   * Sends a command frame (`set_status`, `accept_offer`, …) once, now. Commands are not queued or
+   * repeated: the gateway answers each with `done` or `error`. False when not connected.
+   */
+  command(frame) {
+    return this.#send(frame);
   }
 
   /** Queues a message; it is (re)sent until the server acknowledges it. Returns its record. */
@@ -303,6 +320,7 @@ export class WarmlineSocket extends EventTarget {
       this.#send({ type: "subscribe", conversationId, afterSeq: sub.tracker.contiguous });
     }
     if (this.#inbox) this.#send({ type: "subscribe_inbox" });
+    if (this.#queue) this.#send({ type: "subscribe_queue" });
     for (const record of this.#pending.values()) {
       if (record.status === "queued" || record.status === "sending") this.#transmit(record);
     }
@@ -336,7 +354,8 @@ export class WarmlineSocket extends EventTarget {
       case "unsubscribed":
         break;
       default:
-        // typing, presence, inbox, inbox_update, and anything added later.
+        // typing, presence, inbox, inbox_update, queue, offer, offer_withdrawn, agent_status, done,
+        // and anything added later.
         this.#emit(frame.type, frame);
     }
   }
