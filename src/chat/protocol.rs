@@ -190,7 +190,8 @@ pub enum ServerFrame {
         customer_name: Option<String>,
         briefing: Box<Briefing>,
     },
-    /// The offer is gone: `expired`, `withdrawn`, `agent_unavailable`, `agent_offline`, `taken`.
+    /// The offer is gone: `declined`, `expired`, `withdrawn` (taken over, handed back, resolved),
+    /// `agent_unavailable` or `agent_offline`.
     #[serde(rename_all = "camelCase")]
     OfferWithdrawn {
         conversation_id: ConversationId,

@@ -23,6 +23,10 @@ pub(super) struct Case {
     pub offered: HashMap<UserId, Arc<Briefing>>,
     /// The pending specialist request: skill and who asked.
     pub invite: Option<(String, UserId)>,
+    /// An agent holds a live offer for it right now.
+    pub offer_live: bool,
+    /// The `(position, estimate_secs)` last told to the customer.
+    pub told_wait: Option<(usize, u64)>,
 }
 
 impl Case {
@@ -42,6 +46,8 @@ impl Case {
             joined: HashMap::new(),
             offered: HashMap::new(),
             invite: None,
+            offer_live: false,
+            told_wait: None,
         }
     }
 

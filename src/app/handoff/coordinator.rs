@@ -376,7 +376,14 @@ impl Coordinator {
         now: Timestamp,
         batch: &mut Vec<Pending>,
     ) {
+        // Conversations whose wait the customer may need to hear again after this batch.
+        let mut touched: Vec<ConversationId> = Vec::new();
         for (i, action) in actions.iter().enumerate() {
+            if let Some(id) = action_conversation(action) {
+                if !touched.contains(id) {
+                    touched.push(id.clone());
+                }
+            }
             match action {
                 RoutingAction::Offer {
                     conversation_id,
@@ -402,6 +409,9 @@ impl Coordinator {
                     } else {
                         "withdrawn"
                     });
+                    if let Some(case) = self.cases.get_mut(conversation_id) {
+                        case.offer_live = false;
+                    }
                     let body = EventBody::HandoffDeclined {
                         agent_id: agent_id.clone(),
                         reason: reason.to_owned(),
@@ -413,19 +423,8 @@ impl Coordinator {
                     agent_id,
                 } => self.assigned(conversation_id, agent_id, now, batch).await,
                 RoutingAction::Requeued { .. } => {}
-                RoutingAction::WaitEstimate {
-                    conversation_id,
-                    position,
-                    estimate_secs,
-                } => {
-                    if self.cases.get(conversation_id).is_some_and(Case::waiting) {
-                        let body = EventBody::WaitEstimated {
-                            position: *position,
-                            estimate_secs: *estimate_secs,
-                        };
-                        self.write(conversation_id, body, now, batch).await;
-                    }
-                }
+                // Told below, adjusted for a live offer.
+                RoutingAction::WaitEstimate { .. } => {}
                 RoutingAction::SpecialistInvited {
                     conversation_id,
                     agent_id,
@@ -469,6 +468,43 @@ impl Coordinator {
                 }
             }
         }
+        for id in touched {
+            self.tell_wait(&id, now, batch).await;
+        }
+    }
+
+    /// Tells a waiting customer their place and wait when it changed. While an agent holds the
+    /// offer the wait is at most the offer's answer time, not the queue's handle-time estimate.
+    pub(super) async fn tell_wait(
+        &mut self,
+        id: &ConversationId,
+        now: Timestamp,
+        batch: &mut Vec<Pending>,
+    ) {
+        let Some((position, queue_estimate)) = self.router.wait_estimate(id, now) else {
+            return;
+        };
+        let offer_secs = self.deps.config.routing.offer_timeout_secs;
+        let Some(case) = self.cases.get_mut(id) else {
+            return;
+        };
+        if !case.waiting() {
+            return;
+        }
+        let estimate_secs = if case.offer_live {
+            queue_estimate.min(offer_secs)
+        } else {
+            queue_estimate
+        };
+        if case.told_wait == Some((position, estimate_secs)) {
+            return;
+        }
+        case.told_wait = Some((position, estimate_secs));
+        let body = EventBody::WaitEstimated {
+            position,
+            estimate_secs,
+        };
+        self.write(id, body, now, batch).await;
     }
 
     async fn offer(
@@ -492,6 +528,7 @@ impl Coordinator {
         let label = messages.skill(&skill).label;
         let briefing = Arc::new(case.briefing(Some((first_name(&name), &label)), now));
         case.offered.insert(agent.clone(), briefing.clone());
+        case.offer_live = true;
         self.count("offer");
         let body = EventBody::HandoffOffered {
             agent_id: agent.clone(),
@@ -515,6 +552,7 @@ impl Coordinator {
             return;
         };
         let first = case.accepted.is_empty();
+        case.offer_live = false;
         if !case.accepted.contains(agent) {
             case.accepted.push(agent.clone());
         }
@@ -553,6 +591,9 @@ impl Coordinator {
                     .decline(id, &agent.id, now)
                     .map_err(routing_error)?;
                 self.count("decline");
+                if let Some(case) = self.cases.get_mut(id) {
+                    case.offer_live = false;
+                }
                 let body = EventBody::HandoffDeclined {
                     agent_id: agent.id.clone(),
                     reason: "declined".into(),
@@ -843,6 +884,17 @@ impl Coordinator {
         entry.sockets += 1;
         entry.user = agent.clone();
         if entry.sockets > 1 {
+            // Another tab: it learns the status the agent already has.
+            let status = self
+                .router
+                .agent_status(&id)
+                .unwrap_or(AgentStatus::Available);
+            self.deps.hub.publish_user(
+                &id,
+                &ServerFrame::AgentStatus {
+                    status: status_name(status).into(),
+                },
+            );
             return;
         }
         self.deps
@@ -965,6 +1017,32 @@ impl Coordinator {
             }
         }
         v
+    }
+}
+
+fn action_conversation(a: &RoutingAction) -> Option<&ConversationId> {
+    match a {
+        RoutingAction::Offer {
+            conversation_id, ..
+        }
+        | RoutingAction::OfferWithdrawn {
+            conversation_id, ..
+        }
+        | RoutingAction::Assigned {
+            conversation_id, ..
+        }
+        | RoutingAction::Requeued {
+            conversation_id, ..
+        }
+        | RoutingAction::WaitEstimate {
+            conversation_id, ..
+        }
+        | RoutingAction::SpecialistInvited {
+            conversation_id, ..
+        }
+        | RoutingAction::NoSpecialist {
+            conversation_id, ..
+        } => Some(conversation_id),
     }
 }
 

@@ -342,6 +342,14 @@ impl Router {
         ))
     }
 
+    /// The routing status of a signed-in agent.
+    pub fn agent_status(&self, agent: &UserId) -> Option<AgentStatus> {
+        self.roster
+            .iter()
+            .find(|a| &a.id == agent && a.online)
+            .map(|a| a.status)
+    }
+
     /// Signed-in agents who serve `skill` and are not away, for honest customer messages.
     pub fn agents_serving(&self, skill: &str) -> usize {
         self.roster.iter().filter(|a| a.serves(skill)).count()
