@@ -557,3 +557,57 @@ async fn a_waiting_customer_survives_a_restart_and_reaches_the_next_agent() {
         .unwrap()
         .contains("Noor"));
 }
+
+#[tokio::test]
+async fn an_agent_who_replies_directly_takes_over_with_the_prepared_briefing() {
+    let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
+    let maria = app
+        .add_user("maria", Role::Agent, &["technical", "general"])
+        .await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ines" })).await;
+    let mut c = app.socket(&customer).await;
+    subscribe(&mut c, &id, 0).await;
+    app.post_message(
+        &customer,
+        &id,
+        "My dashboard won't load, it's just a blank page",
+    )
+    .await;
+    next_from(&mut c, "ai").await;
+    let res = app
+        .post_message(&maria, &id, "Hi Ines, Maria here. Let me look.")
+        .await;
+    assert_eq!(res.status(), 201);
+    let timeline = events_as(&app, &maria, &id).await;
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    let tail: Vec<&str> = kinds.iter().rev().take(5).rev().cloned().collect();
+    assert_eq!(
+        tail,
+        [
+            "escalation_triggered",
+            "agent_briefing_ready",
+            "handoff_accepted",
+            "agent_joined",
+            "message"
+        ],
+        "{kinds:?}"
+    );
+    let conv: Value = app
+        .get(Some(&maria), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(conv["escalation"]["trigger"], "agent_takeover");
+    assert!(
+        conv["briefing"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Ines"),
+        "{}",
+        conv["briefing"]
+    );
+}

@@ -213,7 +213,11 @@ impl Gateway {
             return Ok(());
         }
         if let Some(handoff) = &self.handoff {
-            return Ok(handoff.take_over(header, user.clone()).await?);
+            let draft = self
+                .preparation
+                .get(&header.conversation_id)
+                .map(|d| d.briefing);
+            return Ok(handoff.take_over(header, user.clone(), draft).await?);
         }
         let now = Utc::now();
         let participant = Participant {

@@ -224,10 +224,12 @@ impl Coordinator {
             Command::TakeOver {
                 header,
                 agent,
+                draft,
                 reply,
             } => {
                 let mut batch = Vec::new();
-                self.take_over(&header, &agent, now, &mut batch).await;
+                self.take_over(&header, &agent, draft, now, &mut batch)
+                    .await;
                 reply_after(batch, reply);
             }
             Command::SetStatus {
@@ -789,6 +791,7 @@ impl Coordinator {
         &mut self,
         header: &ConversationHeader,
         agent: &User,
+        draft: Option<Arc<Briefing>>,
         now: Timestamp,
         batch: &mut Vec<Pending>,
     ) {
@@ -816,6 +819,20 @@ impl Coordinator {
                 batch,
             )
             .await;
+            // The draft kept current every turn becomes the takeover's briefing.
+            if let Some(draft) = draft {
+                let mut briefing = Briefing::clone(&draft);
+                briefing.escalation = escalation.clone();
+                self.write(
+                    &id,
+                    EventBody::AgentBriefingReady {
+                        briefing: Box::new(briefing),
+                    },
+                    now,
+                    batch,
+                )
+                .await;
+            }
             self.cases.insert(
                 id.clone(),
                 Case::new(escalation, now, Arc::new(conversation), Vec::new()),

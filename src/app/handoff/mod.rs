@@ -62,6 +62,8 @@ pub(crate) enum Command {
     TakeOver {
         header: Box<ConversationHeader>,
         agent: User,
+        /// The prepared draft, stored as the briefing of the takeover.
+        draft: Option<std::sync::Arc<crate::domain::Briefing>>,
         reply: Reply,
     },
     SetStatus {
@@ -144,10 +146,12 @@ impl Handoff {
         &self,
         header: &ConversationHeader,
         agent: User,
+        draft: Option<std::sync::Arc<crate::domain::Briefing>>,
     ) -> Result<(), HandoffError> {
         self.ask(|reply| Command::TakeOver {
             header: Box::new(header.clone()),
             agent,
+            draft,
             reply,
         })
         .await
