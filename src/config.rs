@@ -6,6 +6,7 @@
 use crate::analysis::AnalysisConfig;
 use crate::assistant::AssistantConfig;
 use crate::handoff::HandoffConfig;
+use crate::media::MediaConfig;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,7 @@ pub struct Config {
     pub analysis: AnalysisConfig,
     pub assistant: AssistantConfig,
     pub handoff: HandoffConfig,
+    pub media: MediaConfig,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             analysis: AnalysisConfig::default(),
             assistant: AssistantConfig::default(),
             handoff: HandoffConfig::default(),
+            media: MediaConfig::default(),
         }
     }
 }
@@ -299,6 +302,12 @@ impl Config {
         if let Err(e) = self.handoff.routing.validate() {
             return Err(ConfigError::Invalid {
                 key: "handoff.routing",
+                problem: e.to_string(),
+            });
+        }
+        if let Err(e) = self.media.validate() {
+            return Err(ConfigError::Invalid {
+                key: "media",
                 problem: e.to_string(),
             });
         }

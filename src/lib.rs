@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod handoff;
 pub mod http;
+pub mod media;
 pub mod metrics;
 pub mod storage;
 pub mod telemetry;

@@ -1,30 +1,18 @@
-//! HMAC-SHA256 (RFC 2104) on top of `sha2`, for signing webhook bodies. Written out here because
-//! the crate has no `hmac` dependency; checked against the RFC 4231 test vectors.
+//! HMAC-SHA256 (RFC 2104) for signing webhook bodies, from the `hmac` crate.
 
-use sha2::{Digest, Sha256};
-
-/// SHA-256 processes 64-byte blocks; RFC 2104 pads the key to this size.
-const BLOCK: usize = 64;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    // Keys longer than a block are hashed first; shorter ones are zero-padded.
-    let mut block_key = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block_key[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block_key[..key.len()].copy_from_slice(key);
+    // HMAC accepts keys of any length, so construction cannot fail; the fallback keeps the
+    // signature deterministic (and wrong) rather than panicking if that ever changed.
+    match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(message);
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => [0; 32],
     }
-    let pad = |byte: u8| block_key.map(|k| k ^ byte);
-
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
 }
 
 /// The `X-Warmline-Signature` value for `body`: `sha256=<lowercase hex>`.

@@ -64,6 +64,18 @@ impl Principal {
         }
     }
 
+    /// May this caller take part in the conversation's call? The customer of the conversation and
+    /// the agents in it; managers review recordings afterwards, bots have no media.
+    pub fn may_join_call(&self, conv: &ConversationHeader) -> bool {
+        match self {
+            Principal::Customer { conversation_id } => *conversation_id == conv.conversation_id,
+            Principal::Staff(user) => {
+                !user.disabled && user.role == Role::Agent && conv.has_active_agent(&user.id)
+            }
+            Principal::Bot { .. } => false,
+        }
+    }
+
     pub fn is_staff_role(&self, role: Role) -> bool {
         matches!(self, Principal::Staff(u) if u.role == role && !u.disabled)
     }
@@ -165,6 +177,34 @@ mod tests {
             Principal::Staff(user("m", Role::Manager, &[])).access(&c),
             Access::Read
         );
+    }
+
+    #[test]
+    fn calls_are_for_the_customer_and_the_agents_in_the_conversation() {
+        let mut c = conv("billing");
+        let maria = user("a", Role::Agent, &["billing"]);
+        let customer = Principal::Customer {
+            conversation_id: ConversationId::from("c1"),
+        };
+        assert!(customer.may_join_call(&c));
+        assert!(
+            !Principal::Staff(maria.clone()).may_join_call(&c),
+            "seeing a conversation is not being in it"
+        );
+        c.participants.push(Participant {
+            id: ParticipantId::from("p"),
+            kind: ParticipantKind::Agent,
+            user_id: Some(UserId::from("a")),
+            name: "A".into(),
+            joined_at: now(),
+            left_at: None,
+        });
+        assert!(Principal::Staff(maria).may_join_call(&c));
+        assert!(!Principal::Staff(user("m", Role::Manager, &[])).may_join_call(&c));
+        let other = Principal::Customer {
+            conversation_id: ConversationId::from("c2"),
+        };
+        assert!(!other.may_join_call(&c));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! next to the log. `Conversation` is the public shape: the header flattened together with messages.
 
 use super::briefing::Briefing;
+use super::call::{Call, CallMember, MediaChange};
 use super::events::{ConversationEvent, EventBody};
 use super::handoff::HandoffState;
 use super::ids::{ConversationId, ParticipantId, UserId};
@@ -128,16 +129,6 @@ pub struct Participant {
     pub left_at: Option<Timestamp>,
 }
 
-/// A voice/video call held inside the conversation (filled in by the calls capability).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Call {
-    pub call_id: String,
-    pub started_at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<Timestamp>,
-}
-
 /// The conversation without its messages: what the event log projects to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -223,6 +214,15 @@ impl ConversationHeader {
             }),
             ..self.clone()
         }
+    }
+
+    /// The call in progress, if any.
+    pub fn live_call(&self) -> Option<&Call> {
+        self.calls.iter().rev().find(|c| c.is_live())
+    }
+
+    fn call_mut(&mut self, call_id: &str) -> Option<&mut Call> {
+        self.calls.iter_mut().rev().find(|c| c.call_id == call_id)
     }
 
     fn handoff_mut(&mut self) -> &mut HandoffState {
@@ -352,6 +352,75 @@ impl ConversationHeader {
                     h.offer_expires_at = None;
                     h.invited.clear();
                     h.wait = None;
+                }
+            }
+            EventBody::CallStarted {
+                call_id,
+                origin,
+                recorded,
+            } => self.calls.push(Call {
+                call_id: call_id.clone(),
+                started_at: event.timestamp,
+                ended_at: None,
+                origin: Some(*origin),
+                recorded: *recorded,
+                members: Vec::new(),
+            }),
+            EventBody::CallJoined {
+                call_id,
+                participant_id,
+                name,
+            } => {
+                if let Some(call) = self.call_mut(call_id) {
+                    call.members.push(CallMember {
+                        participant_id: participant_id.clone(),
+                        name: name.clone(),
+                        joined_at: event.timestamp,
+                        left_at: None,
+                        media: Vec::new(),
+                    });
+                }
+            }
+            EventBody::CallLeft {
+                call_id,
+                participant_id,
+                ..
+            } => {
+                if let Some(m) = self
+                    .call_mut(call_id)
+                    .and_then(|c| c.member_mut(participant_id))
+                {
+                    m.left_at = Some(event.timestamp);
+                    m.media.clear();
+                }
+            }
+            EventBody::CallMedia {
+                call_id,
+                participant_id,
+                source,
+                change,
+            } => {
+                if let Some(m) = self
+                    .call_mut(call_id)
+                    .and_then(|c| c.member_mut(participant_id))
+                {
+                    m.media.retain(|(s, _)| s != source);
+                    match change {
+                        MediaChange::Started | MediaChange::Unmuted => {
+                            m.media.push((*source, false))
+                        }
+                        MediaChange::Muted => m.media.push((*source, true)),
+                        MediaChange::Stopped => {}
+                    }
+                }
+            }
+            EventBody::CallEnded { call_id, .. } => {
+                if let Some(call) = self.call_mut(call_id) {
+                    call.ended_at = Some(event.timestamp);
+                    for m in call.members.iter_mut().filter(|m| m.left_at.is_none()) {
+                        m.left_at = Some(event.timestamp);
+                        m.media.clear();
+                    }
                 }
             }
             EventBody::Redacted => {}

@@ -3,6 +3,7 @@
 //! missed. Events are immutable once committed.
 
 use super::briefing::Briefing;
+use super::call::{CallOrigin, MediaChange, MediaSource};
 use super::conversation::{ConversationStatus, Customer, Escalation, Participant};
 use super::ids::{ConversationId, MessageId, ParticipantId, UserId};
 use super::message::Message;
@@ -110,6 +111,38 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// A call started in the conversation (chat continues beside it).
+    #[serde(rename_all = "camelCase")]
+    CallStarted {
+        call_id: String,
+        origin: CallOrigin,
+        #[serde(default)]
+        recorded: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    CallJoined {
+        call_id: String,
+        participant_id: ParticipantId,
+        #[serde(default)]
+        name: String,
+    },
+    /// `reason`: `hangup`, `dropped` (connection lost) or `ended`.
+    #[serde(rename_all = "camelCase")]
+    CallLeft {
+        call_id: String,
+        participant_id: ParticipantId,
+        reason: String,
+    },
+    /// A member started, stopped, muted or unmuted their microphone, camera or screen share.
+    #[serde(rename_all = "camelCase")]
+    CallMedia {
+        call_id: String,
+        participant_id: ParticipantId,
+        source: MediaSource,
+        change: MediaChange,
+    },
+    #[serde(rename_all = "camelCase")]
+    CallEnded { call_id: String, reason: String },
     /// Stands in for a staff-only event in what a customer receives, so their `seq` stays
     /// gap-free without revealing the event. Never stored.
     Redacted,
@@ -184,6 +217,11 @@ impl EventBody {
             Self::WaitEstimated { .. } => "wait_estimated",
             Self::HandedBack { .. } => "handed_back",
             Self::ConversationResolved { .. } => "conversation_resolved",
+            Self::CallStarted { .. } => "call_started",
+            Self::CallJoined { .. } => "call_joined",
+            Self::CallLeft { .. } => "call_left",
+            Self::CallMedia { .. } => "call_media",
+            Self::CallEnded { .. } => "call_ended",
             Self::Redacted => "redacted",
         }
     }
@@ -201,7 +239,12 @@ impl EventBody {
             | Self::AgentJoined { .. }
             | Self::WaitEstimated { .. }
             | Self::HandedBack { .. }
-            | Self::ConversationResolved { .. } => true,
+            | Self::ConversationResolved { .. }
+            | Self::CallStarted { .. }
+            | Self::CallJoined { .. }
+            | Self::CallLeft { .. }
+            | Self::CallMedia { .. }
+            | Self::CallEnded { .. } => true,
             Self::EscalationUpdated { .. }
             | Self::EscalationTriggered { .. }
             | Self::AgentBriefingReady { .. }

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod briefing;
+pub mod call;
 pub mod conversation;
 pub mod events;
 pub mod handoff;
@@ -19,8 +20,9 @@ pub use briefing::{
     Attempt, AttemptOutcome, Briefing, BriefingDetail, Completeness, EmotionalState, KnownFact,
     TechnicalDetail,
 };
+pub use call::{Call, CallMember, CallOrigin, MediaChange, MediaSource};
 pub use conversation::{
-    Call, Conversation, ConversationHeader, ConversationStatus, ConversationSummary, Customer,
+    Conversation, ConversationHeader, ConversationStatus, ConversationSummary, Customer,
     CustomerContext, Escalation, Participant, ParticipantKind, Urgency,
 };
 pub use events::{ConversationEvent, EventBody};

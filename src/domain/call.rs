@@ -1,0 +1,111 @@
+//! Calls inside a conversation: who is in the call, what they send, and when it started and
+//! ended, as projected from the conversation's call events. Plain data; the media server lives in
+//! `media`, which reports what happens as these events.
+
+use super::ids::ParticipantId;
+use super::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// What a published track carries. A screen share is its own video track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaSource {
+    Microphone,
+    Camera,
+    Screen,
+}
+
+impl MediaSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Microphone => "microphone",
+            Self::Camera => "camera",
+            Self::Screen => "screen",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "microphone" => Self::Microphone,
+            "camera" => Self::Camera,
+            "screen" => Self::Screen,
+            _ => return None,
+        })
+    }
+
+    pub fn is_video(self) -> bool {
+        self != Self::Microphone
+    }
+}
+
+/// Why someone asked for a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOrigin {
+    /// The customer pressed "switch to video call".
+    Customer,
+    /// An agent offered the call.
+    Agent,
+    /// The handoff proposed it (the customer asked for a call).
+    Handoff,
+}
+
+/// A change to what one call member sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaChange {
+    Started,
+    Stopped,
+    Muted,
+    Unmuted,
+}
+
+/// Someone in a call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallMember {
+    pub participant_id: ParticipantId,
+    #[serde(default)]
+    pub name: String,
+    pub joined_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_at: Option<Timestamp>,
+    /// What they send now, and whether it is muted.
+    #[serde(default)]
+    pub media: Vec<(MediaSource, bool)>,
+}
+
+/// A voice/video call held inside the conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Call {
+    pub call_id: String,
+    pub started_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<CallOrigin>,
+    /// Whether the call is recorded (the customer page says so).
+    #[serde(default)]
+    pub recorded: bool,
+    #[serde(default)]
+    pub members: Vec<CallMember>,
+}
+
+impl Call {
+    pub fn is_live(&self) -> bool {
+        self.ended_at.is_none()
+    }
+
+    pub fn member_mut(&mut self, id: &ParticipantId) -> Option<&mut CallMember> {
+        self.members
+            .iter_mut()
+            .rev()
+            .find(|m| &m.participant_id == id && m.left_at.is_none())
+    }
+
+    /// Members in the call now.
+    pub fn present(&self) -> impl Iterator<Item = &CallMember> {
+        self.members.iter().filter(|m| m.left_at.is_none())
+    }
+}

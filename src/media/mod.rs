@@ -1,0 +1,15 @@
+//! Calls: the gateway is the media server (an SFU). Every call member has one WebRTC connection
+//! to the gateway, which forwards each member's audio, camera and screen to the others.
+//!
+//! Contract:
+//! - Decisions are sans-IO and tested without sockets: `room` (who forwards what to whom, with
+//!   which SSRC; keyframe routing; clean-up on leave), `negotiation` (when the gateway may offer;
+//!   glare), `ice` (ICE servers and TURN credentials for browsers).
+//! - Imports only `crate::domain` and its own `[media]` configuration.
+
+pub mod config;
+pub mod ice;
+pub mod negotiation;
+pub mod room;
+
+pub use config::{MediaConfig, MediaConfigError};
