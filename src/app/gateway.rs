@@ -8,7 +8,7 @@ use super::preparation::Preparation;
 use super::turns::TurnJob;
 use crate::analysis::intent::FALLBACK_SKILL;
 use crate::analysis::Analyzer;
-use crate::chat::Hub;
+use crate::chat::{ClientFrame, Hub, ServerFrame};
 use crate::config::{AuthConfig, LimitsConfig};
 use crate::domain::ids::{is_plausible_id, MAX_ID_LEN};
 use crate::domain::{
@@ -44,6 +44,7 @@ pub struct Gateway {
     /// The handoff coordinator; `None` when `[handoff] enabled = false`.
     pub(crate) handoff: Option<Handoff>,
     pub(crate) preparation: Arc<Preparation>,
+    pub(crate) calls: Arc<super::calls::Calls>,
     pub(crate) passwords: PasswordPolicy,
     /// A real hash of a random password, verified against when the username is unknown.
     pub(crate) decoy_hash: String,
@@ -591,10 +592,39 @@ impl Backend for Gateway {
         }
     }
 
-    fn socket_closed(&self, who: &Principal) {
+    async fn socket_closed(&self, who: &Principal, conn: u64) {
         if let (Ok(agent), Some(h)) = (agent_of(who), &self.handoff) {
             h.disconnected(agent.id.clone());
         }
+        self.calls.socket_closed(conn).await;
+    }
+
+    async fn call_frame(
+        &self,
+        who: &Principal,
+        conn: u64,
+        frame: ClientFrame,
+        out: mpsc::Sender<ServerFrame>,
+    ) -> Result<Option<ServerFrame>, ApiError> {
+        if let ClientFrame::CallStart { conversation_id } = &frame {
+            let (header, _) = self.authorize(who, conversation_id).await?;
+            return Ok(Some(self.calls.start(who, &header).await?));
+        }
+        let call_id = match &frame {
+            ClientFrame::CallOffer { call_id, .. }
+            | ClientFrame::CallAnswer { call_id, .. }
+            | ClientFrame::CallIce { call_id, .. }
+            | ClientFrame::CallMedia { call_id, .. }
+            | ClientFrame::CallHangup { call_id } => call_id.clone(),
+            _ => return Err(ApiError::BadRequest("not a call frame".into())),
+        };
+        let conversation = self
+            .calls
+            .conversation_of(&call_id)
+            .ok_or_else(|| ApiError::NotFound("no such live call".into()))?;
+        let (header, _) = self.authorize(who, &conversation).await?;
+        self.calls.signal(who, conn, &header, frame, out).await?;
+        Ok(None)
     }
 
     fn hub(&self) -> &Hub {

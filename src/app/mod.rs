@@ -3,6 +3,7 @@
 //! module that names concrete types.
 
 pub mod admin;
+pub mod calls;
 pub mod credentials;
 pub mod gateway;
 pub mod handoff;
@@ -163,6 +164,13 @@ impl App {
             .0
         });
 
+        let calls = Arc::new(calls::Calls::new(
+            None,
+            config.media.clone(),
+            journal.clone(),
+        ));
+        calls.end_orphans(&*store).await;
+
         let passwords = password_policy(&config)?;
         let decoy_policy = passwords.clone();
         let decoy_hash = tokio::task::spawn_blocking(move || {
@@ -182,6 +190,7 @@ impl App {
             assistant_name,
             handoff,
             preparation,
+            calls,
             passwords,
             decoy_hash,
             limits: config.limits.clone(),

@@ -99,6 +99,58 @@ pub enum ClientFrame {
         #[serde(default)]
         note: Option<String>,
     },
+    /// Customer or agent in the conversation: start the conversation's call, or get the one in
+    /// progress. Answered by `call_ready`.
+    #[serde(rename_all = "camelCase")]
+    CallStart {
+        conversation_id: ConversationId,
+    },
+    /// The browser's SDP offer (the first one joins the call). `tracks` names the source of each
+    /// local track by its id (`{"<track id>": "microphone" | "camera" | "screen"}`).
+    #[serde(rename_all = "camelCase")]
+    CallOffer {
+        call_id: String,
+        sdp: String,
+        #[serde(default)]
+        tracks: std::collections::BTreeMap<String, String>,
+    },
+    /// The browser's answer to a `call_offer` from the gateway.
+    #[serde(rename_all = "camelCase")]
+    CallAnswer {
+        call_id: String,
+        sdp: String,
+    },
+    /// A trickled ICE candidate from the browser (`candidate` as in `RTCIceCandidateInit`).
+    #[serde(rename_all = "camelCase")]
+    CallIce {
+        call_id: String,
+        candidate: IceCandidate,
+    },
+    /// The browser muted or unmuted a source, or stopped its screen share.
+    #[serde(rename_all = "camelCase")]
+    CallMedia {
+        call_id: String,
+        source: String,
+        /// `muted`, `unmuted` or `stopped`.
+        change: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    CallHangup {
+        call_id: String,
+    },
+}
+
+/// `RTCIceCandidateInit`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IceCandidate {
+    pub candidate: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdp_m_line_index: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username_fragment: Option<String>,
 }
 
 /// Who is on the other end of a typing or presence frame.
@@ -206,6 +258,35 @@ pub enum ServerFrame {
     #[serde(rename_all = "camelCase")]
     AgentStatus {
         status: String,
+    },
+    /// The call to connect to: make an `RTCPeerConnection` with `iceServers`, add local tracks,
+    /// send `call_offer`. `recorded` says whether the call is recorded (the page must say so).
+    #[serde(rename_all = "camelCase")]
+    CallReady {
+        conversation_id: ConversationId,
+        call_id: String,
+        ice_servers: serde_json::Value,
+        recorded: bool,
+    },
+    /// The gateway's answer to the browser's offer.
+    #[serde(rename_all = "camelCase")]
+    CallAnswer {
+        call_id: String,
+        sdp: String,
+    },
+    /// The gateway's offer (tracks of others were added or removed); answer with `call_answer`.
+    /// Remote tracks arrive with stream id `wl-<participantId>` and track id
+    /// `wl-<participantId>-<microphone|camera|screen>`.
+    #[serde(rename_all = "camelCase")]
+    CallOffer {
+        call_id: String,
+        sdp: String,
+    },
+    /// A trickled ICE candidate from the gateway.
+    #[serde(rename_all = "camelCase")]
+    CallIce {
+        call_id: String,
+        candidate: IceCandidate,
     },
     /// A handoff action (`accept_offer`, `join_conversation`, ...) is committed.
     #[serde(rename_all = "camelCase")]

@@ -120,9 +120,21 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<serde_json::Value, ApiError>;
     /// Staff: queues and agents.
     async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError>;
-    /// A socket of `who` opened / closed (agents count as online for routing while one is open).
+    /// A socket of `who` opened / closed (agents count as online for routing while one is open;
+    /// call members signalling on a closed socket leave their calls).
     fn socket_opened(&self, who: &Principal);
-    fn socket_closed(&self, who: &Principal);
+    async fn socket_closed(&self, who: &Principal, conn: u64);
+
+    /// A call frame (`call_start`, `call_offer`, `call_answer`, `call_ice`, `call_media`,
+    /// `call_hangup`) from socket `conn`. The direct answer (e.g. `call_ready`) is returned;
+    /// later signals for the browser (answers, gateway offers, candidates) go to `out`.
+    async fn call_frame(
+        &self,
+        who: &Principal,
+        conn: u64,
+        frame: crate::chat::ClientFrame,
+        out: tokio::sync::mpsc::Sender<crate::chat::ServerFrame>,
+    ) -> Result<Option<crate::chat::ServerFrame>, ApiError>;
 
     fn hub(&self) -> &Hub;
     fn limits(&self) -> &LimitsConfig;

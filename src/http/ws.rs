@@ -231,6 +231,9 @@ struct Session<B: Backend> {
     queue: Option<AbortHandle>,
     /// Offers and status for a staff member, while the socket is open.
     personal: Option<AbortHandle>,
+    /// Call signals for this browser, and the task that writes them to the socket.
+    call_tx: Option<mpsc::Sender<ServerFrame>>,
+    call_out: Option<AbortHandle>,
     limiter: DefaultDirectRateLimiter,
     strikes: u32,
 }
@@ -258,6 +261,8 @@ impl<B: Backend> Session<B> {
             inbox: None,
             queue: None,
             personal: None,
+            call_tx: None,
+            call_out: None,
             limiter,
             strikes: 0,
         }
@@ -420,6 +425,12 @@ impl<B: Backend> Session<B> {
                 }
             }
             ClientFrame::SubscribeQueue => self.subscribe_queue().await,
+            frame @ (ClientFrame::CallStart { .. }
+            | ClientFrame::CallOffer { .. }
+            | ClientFrame::CallAnswer { .. }
+            | ClientFrame::CallIce { .. }
+            | ClientFrame::CallMedia { .. }
+            | ClientFrame::CallHangup { .. }) => self.call(frame).await,
             ClientFrame::AcceptOffer { conversation_id } => {
                 self.handoff(conversation_id, HandoffAction::Accept).await
             }
@@ -613,7 +624,52 @@ impl<B: Backend> Session<B> {
         }
         if let Some(personal) = self.personal.take() {
             personal.abort();
-            self.b.socket_closed(&self.who);
+        }
+        if let Some(calls) = self.call_out.take() {
+            calls.abort();
+        }
+        let (b, who, conn) = (self.b.clone(), self.who.clone(), self.conn);
+        tokio::spawn(async move { b.socket_closed(&who, conn).await });
+    }
+
+    /// The channel call signals for this socket's browser arrive on (made on first use).
+    fn call_sender(&mut self) -> mpsc::Sender<ServerFrame> {
+        if let Some(tx) = &self.call_tx {
+            return tx.clone();
+        }
+        let (tx, mut rx) = mpsc::channel::<ServerFrame>(256);
+        let out = self.out.clone();
+        let task = tokio::spawn(async move {
+            while let Some(frame) = rx.recv().await {
+                if out
+                    .send(Outbound::Frame(Arc::from(frame.to_json())))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        self.call_out = Some(task.abort_handle());
+        self.call_tx = Some(tx.clone());
+        tx
+    }
+
+    async fn call(&mut self, frame: ClientFrame) {
+        let reference = match &frame {
+            ClientFrame::CallStart { conversation_id } => Some(conversation_id.to_string()),
+            ClientFrame::CallOffer { call_id, .. }
+            | ClientFrame::CallAnswer { call_id, .. }
+            | ClientFrame::CallIce { call_id, .. }
+            | ClientFrame::CallMedia { call_id, .. }
+            | ClientFrame::CallHangup { call_id } => Some(call_id.clone()),
+            _ => None,
+        };
+        let out = self.call_sender();
+        match self.b.call_frame(&self.who, self.conn, frame, out).await {
+            Ok(Some(reply)) => self.send(&reply).await,
+            Ok(None) => {}
+            Err(e) => self.reject("call", &e, reference).await,
         }
     }
 

@@ -5,11 +5,16 @@
 //! - Decisions are sans-IO and tested without sockets: `room` (who forwards what to whom, with
 //!   which SSRC; keyframe routing; clean-up on leave), `negotiation` (when the gateway may offer;
 //!   glare), `ice` (ICE servers and TURN credentials for browsers).
+//! - `server::MediaServer` is the boundary the app talks to: `signal::Signal`s in from browsers,
+//!   `signal::Outgoing` back to them, `signal::CallEvent`s out for the conversation's timeline.
 //! - Imports only `crate::domain` and its own `[media]` configuration.
 
 pub mod config;
 pub mod ice;
 pub mod negotiation;
 pub mod room;
+pub mod server;
+pub mod signal;
 
 pub use config::{MediaConfig, MediaConfigError};
+pub use server::{MediaError, MediaServer};

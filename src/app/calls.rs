@@ -1,0 +1,431 @@
+//! Calls in conversations, wired: starting a call (an event in the conversation), carrying each
+//! member's WebRTC signalling between their socket and the media server, and writing what the
+//! media server reports (joins, leaves, mutes, screen shares, the end) into the timeline.
+//!
+//! Contract:
+//! - Only the conversation's customer and the agents in it take part (`Principal::may_join_call`);
+//!   a member is the caller's participant in the conversation.
+//! - One live call per conversation; `call_start` returns the live one if there is one.
+//! - A member's signalling rides on one socket: when it closes, they leave the call (`dropped`).
+//! - Live calls do not survive a restart: they are ended with reason `gateway_restart` at start.
+
+use crate::chat::protocol::IceCandidate;
+use crate::chat::{ClientFrame, ServerFrame};
+use crate::domain::{
+    CallOrigin, ConversationHeader, ConversationId, ConversationStatus, EventBody, MediaChange,
+    MediaSource, ParticipantId, ParticipantKind, Principal,
+};
+use crate::http::ApiError;
+use crate::media::signal::{CallEvent, Candidate, Outgoing, Signal};
+use crate::media::{ice, MediaConfig, MediaServer};
+use crate::storage::journal::Journal;
+use crate::storage::{Store, WriteOp};
+use chrono::Utc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+/// Signals queued towards one browser before the media server waits.
+const OUT_QUEUE: usize = 256;
+/// Longest SDP accepted from a browser, in bytes.
+const MAX_SDP: usize = 64 * 1024;
+
+pub struct Calls {
+    media: Option<Arc<dyn MediaServer>>,
+    config: MediaConfig,
+    journal: Journal,
+    /// call id -> conversation.
+    index: Mutex<HashMap<String, ConversationId>>,
+    /// connection -> the calls it signals for, as which member.
+    sockets: Mutex<HashMap<u64, Vec<(String, ParticipantId)>>>,
+    /// Serialises call starts so two presses make one call.
+    starting: tokio::sync::Mutex<()>,
+}
+
+/// The caller's participant in the conversation.
+fn member_of(who: &Principal, header: &ConversationHeader) -> Option<ParticipantId> {
+    match who {
+        Principal::Customer { .. } => header
+            .participants
+            .iter()
+            .find(|p| p.kind == ParticipantKind::Customer)
+            .map(|p| p.id.clone()),
+        Principal::Staff(user) => header
+            .participants
+            .iter()
+            .rev()
+            .find(|p| p.user_id.as_ref() == Some(&user.id) && p.left_at.is_none())
+            .map(|p| p.id.clone()),
+        Principal::Bot { .. } => None,
+    }
+}
+
+fn to_candidate(c: IceCandidate) -> Candidate {
+    Candidate {
+        candidate: c.candidate,
+        sdp_mid: c.sdp_mid,
+        sdp_m_line_index: c.sdp_m_line_index,
+        username_fragment: c.username_fragment,
+    }
+}
+
+fn from_candidate(c: Candidate) -> IceCandidate {
+    IceCandidate {
+        candidate: c.candidate,
+        sdp_mid: c.sdp_mid,
+        sdp_m_line_index: c.sdp_m_line_index,
+        username_fragment: c.username_fragment,
+    }
+}
+
+fn check_sdp(sdp: &str) -> Result<(), ApiError> {
+    if sdp.is_empty() || sdp.len() > MAX_SDP {
+        return Err(ApiError::BadRequest(format!(
+            "sdp must be 1-{MAX_SDP} bytes"
+        )));
+    }
+    Ok(())
+}
+
+impl Calls {
+    pub fn new(media: Option<Arc<dyn MediaServer>>, config: MediaConfig, journal: Journal) -> Self {
+        Self {
+            media,
+            config,
+            journal,
+            index: Mutex::new(HashMap::new()),
+            sockets: Mutex::new(HashMap::new()),
+            starting: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn media(&self) -> Result<&Arc<dyn MediaServer>, ApiError> {
+        self.media.as_ref().ok_or_else(|| {
+            ApiError::Forbidden("calls are turned off on this gateway ([media] enabled)".into())
+        })
+    }
+
+    async fn write(&self, id: &ConversationId, body: EventBody) -> Result<(), ApiError> {
+        let op = WriteOp::Append {
+            conversation_id: id.clone(),
+            body,
+            client_id: None,
+            at: Utc::now(),
+        };
+        self.journal.write(op).await?;
+        Ok(())
+    }
+
+    /// `call_start`: the live call of the conversation, started now if there is none.
+    pub async fn start(
+        &self,
+        who: &Principal,
+        header: &ConversationHeader,
+    ) -> Result<ServerFrame, ApiError> {
+        self.media()?;
+        if !who.may_join_call(header) {
+            return Err(ApiError::Forbidden(
+                "only the customer and the agents in the conversation take part in its call".into(),
+            ));
+        }
+        if header.status == ConversationStatus::Resolved {
+            return Err(ApiError::Conflict("the conversation is resolved".into()));
+        }
+        let _one_at_a_time = self.starting.lock().await;
+        let conversation = header.conversation_id.clone();
+        let live = {
+            let index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+            index
+                .iter()
+                .find(|(_, c)| **c == conversation)
+                .map(|(call, _)| call.clone())
+        };
+        let call_id = match live.or_else(|| header.live_call().map(|c| c.call_id.clone())) {
+            Some(call_id) => call_id,
+            None => {
+                let call_id = format!("call-{}", uuid::Uuid::now_v7());
+                let origin = match who {
+                    Principal::Customer { .. }
+                        if header
+                            .escalation
+                            .as_ref()
+                            .is_some_and(|e| e.trigger == "call_request") =>
+                    {
+                        CallOrigin::Handoff
+                    }
+                    Principal::Customer { .. } => CallOrigin::Customer,
+                    _ => CallOrigin::Agent,
+                };
+                self.write(
+                    &conversation,
+                    EventBody::CallStarted {
+                        call_id: call_id.clone(),
+                        origin,
+                        recorded: self.config.recording.enabled,
+                    },
+                )
+                .await?;
+                info!(conversation_id = %conversation, call_id, "call started");
+                call_id
+            }
+        };
+        self.index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(call_id.clone(), conversation.clone());
+        let user = match who {
+            Principal::Staff(u) => u.id.to_string(),
+            _ => conversation.to_string(),
+        };
+        let ice_servers = serde_json::to_value(ice::ice_servers(
+            &self.config,
+            &user,
+            Utc::now().timestamp(),
+        ))
+        .unwrap_or_default();
+        Ok(ServerFrame::CallReady {
+            conversation_id: conversation,
+            call_id,
+            ice_servers,
+            recorded: self.config.recording.enabled,
+        })
+    }
+
+    /// The conversation a call belongs to.
+    pub fn conversation_of(&self, call_id: &str) -> Option<ConversationId> {
+        self.index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(call_id)
+            .cloned()
+    }
+
+    /// A `call_offer` / `call_answer` / `call_ice` / `call_media` / `call_hangup` from socket
+    /// `conn`. `header` is the conversation the call belongs to (already authorised for `who`);
+    /// answers and server offers go to `out`.
+    pub async fn signal(
+        &self,
+        who: &Principal,
+        conn: u64,
+        header: &ConversationHeader,
+        frame: ClientFrame,
+        out: mpsc::Sender<ServerFrame>,
+    ) -> Result<(), ApiError> {
+        let media = self.media()?.clone();
+        if !who.may_join_call(header) {
+            return Err(ApiError::Forbidden(
+                "only the customer and the agents in the conversation take part in its call".into(),
+            ));
+        }
+        let member = member_of(who, header)
+            .ok_or_else(|| ApiError::Forbidden("you are not in this conversation".into()))?;
+        let (call_id, signal) = match frame {
+            ClientFrame::CallOffer {
+                call_id,
+                sdp,
+                tracks,
+            } => {
+                check_sdp(&sdp)?;
+                let mut sources = BTreeMap::new();
+                for (track, source) in tracks.into_iter().take(16) {
+                    let source = MediaSource::parse(&source).ok_or_else(|| {
+                        ApiError::BadRequest(format!(
+                            "track source must be microphone, camera or screen, not {:?}",
+                            source.chars().take(32).collect::<String>()
+                        ))
+                    })?;
+                    sources.insert(track, source);
+                }
+                (
+                    call_id,
+                    Signal::Offer {
+                        sdp,
+                        tracks: sources,
+                    },
+                )
+            }
+            ClientFrame::CallAnswer { call_id, sdp } => {
+                check_sdp(&sdp)?;
+                (call_id, Signal::Answer { sdp })
+            }
+            ClientFrame::CallIce { call_id, candidate } => {
+                if candidate.candidate.len() > 1024 {
+                    return Err(ApiError::BadRequest("ICE candidate too long".into()));
+                }
+                (call_id, Signal::Ice(to_candidate(candidate)))
+            }
+            ClientFrame::CallMedia {
+                call_id,
+                source,
+                change,
+            } => {
+                let source = MediaSource::parse(&source).ok_or_else(|| {
+                    ApiError::BadRequest("source must be microphone, camera or screen".into())
+                })?;
+                let change = match change.as_str() {
+                    "muted" => MediaChange::Muted,
+                    "unmuted" => MediaChange::Unmuted,
+                    "stopped" => MediaChange::Stopped,
+                    _ => {
+                        return Err(ApiError::BadRequest(
+                            "change must be muted, unmuted or stopped".into(),
+                        ))
+                    }
+                };
+                (call_id, Signal::Media { source, change })
+            }
+            ClientFrame::CallHangup { call_id } => (call_id, Signal::Hangup),
+            _ => return Err(ApiError::BadRequest("not a call frame".into())),
+        };
+        if header.live_call().map(|c| c.call_id.as_str()) != Some(call_id.as_str()) {
+            return Err(ApiError::NotFound(
+                "no such live call in this conversation".into(),
+            ));
+        }
+        let first_offer = matches!(signal, Signal::Offer { .. });
+        let hangup = matches!(signal, Signal::Hangup);
+        // Outgoing signals for this member ride on the socket that joined them.
+        let (tx, mut rx) = mpsc::channel::<Outgoing>(OUT_QUEUE);
+        let id = call_id.clone();
+        tokio::spawn(async move {
+            while let Some(o) = rx.recv().await {
+                let frame = match o {
+                    Outgoing::Answer { sdp } => ServerFrame::CallAnswer {
+                        call_id: id.clone(),
+                        sdp,
+                    },
+                    Outgoing::Offer { sdp } => ServerFrame::CallOffer {
+                        call_id: id.clone(),
+                        sdp,
+                    },
+                    Outgoing::Ice(c) => ServerFrame::CallIce {
+                        call_id: id.clone(),
+                        candidate: from_candidate(c),
+                    },
+                    Outgoing::Error { code, message } => {
+                        ServerFrame::error(code, message, Some(id.clone()))
+                    }
+                };
+                if out.send(frame).await.is_err() {
+                    break;
+                }
+            }
+        });
+        media
+            .signal(&call_id, &member, signal, tx)
+            .await
+            .map_err(|e| match e {
+                crate::media::MediaError::CallFull(_) | crate::media::MediaError::NotInCall => {
+                    ApiError::Conflict(e.to_string())
+                }
+                crate::media::MediaError::Closed => ApiError::Unavailable(e.to_string()),
+                crate::media::MediaError::Setup(_) => ApiError::BadRequest(e.to_string()),
+            })?;
+        let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        let list = sockets.entry(conn).or_default();
+        if first_offer && !list.iter().any(|(c, m)| *c == call_id && *m == member) {
+            list.push((call_id, member));
+        } else if hangup {
+            list.retain(|(c, m)| !(*c == call_id && *m == member));
+        }
+        Ok(())
+    }
+
+    /// Socket `conn` closed: its members leave their calls.
+    pub async fn socket_closed(&self, conn: u64) {
+        let Some(media) = &self.media else { return };
+        let gone = self
+            .sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&conn)
+            .unwrap_or_default();
+        for (call_id, member) in gone {
+            media.leave(&call_id, &member, "dropped").await;
+        }
+    }
+
+    /// Writes what the media server reports into the conversations' timelines.
+    pub async fn record(&self, store: &dyn Store, event: CallEvent) {
+        let call_id = match &event {
+            CallEvent::Joined { call_id, .. }
+            | CallEvent::Left { call_id, .. }
+            | CallEvent::Media { call_id, .. }
+            | CallEvent::Ended { call_id, .. } => call_id.clone(),
+        };
+        let Some(conversation) = self.conversation_of(&call_id) else {
+            return;
+        };
+        let body = match event {
+            CallEvent::Joined { call_id, member } => {
+                let name = match store.header(&conversation).await {
+                    Ok(Some(h)) => h
+                        .participants
+                        .iter()
+                        .find(|p| p.id == member)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                EventBody::CallJoined {
+                    call_id,
+                    participant_id: member,
+                    name,
+                }
+            }
+            CallEvent::Left {
+                call_id,
+                member,
+                reason,
+            } => EventBody::CallLeft {
+                call_id,
+                participant_id: member,
+                reason: reason.into(),
+            },
+            CallEvent::Media {
+                call_id,
+                member,
+                source,
+                change,
+            } => EventBody::CallMedia {
+                call_id,
+                participant_id: member,
+                source,
+                change,
+            },
+            CallEvent::Ended { call_id, reason } => {
+                self.index
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&call_id);
+                info!(conversation_id = %conversation, call_id, reason, "call ended");
+                EventBody::CallEnded {
+                    call_id,
+                    reason: reason.into(),
+                }
+            }
+        };
+        if let Err(e) = self.write(&conversation, body).await {
+            warn!(conversation_id = %conversation, error = %e, "call event not stored");
+        }
+    }
+
+    /// Ends calls a previous run left live (their connections died with it).
+    pub async fn end_orphans(&self, store: &dyn Store) {
+        let Ok(rows) = store.list_conversations(None, 100_000).await else {
+            return;
+        };
+        for (header, _) in rows {
+            if let Some(call) = header.live_call() {
+                let body = EventBody::CallEnded {
+                    call_id: call.call_id.clone(),
+                    reason: "gateway_restart".into(),
+                };
+                if let Err(e) = self.write(&header.conversation_id, body).await {
+                    warn!(error = %e, "could not end an orphaned call");
+                }
+            }
+        }
+    }
+}

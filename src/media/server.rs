@@ -1,0 +1,47 @@
+//! The media server as the rest of the gateway sees it: signals in, signals and call events out.
+
+use super::signal::{Outgoing, Signal};
+use crate::domain::ParticipantId;
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+
+/// What can go wrong handing a signal to the media server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    #[error("the call is full ({0} people at most)")]
+    CallFull(usize),
+    #[error("join the call with an offer first")]
+    NotInCall,
+    #[error("the media server is shutting down")]
+    Closed,
+    #[error("media setup failed: {0}")]
+    Setup(String),
+}
+
+impl MediaError {
+    /// The error code sent to the browser.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::CallFull(_) => "call_full",
+            Self::NotInCall => "not_in_call",
+            Self::Closed => "unavailable",
+            Self::Setup(_) => "media",
+        }
+    }
+}
+
+#[async_trait]
+pub trait MediaServer: Send + Sync + 'static {
+    /// A signal from `member` of `call_id`. A first offer joins the member (with `out` as the way
+    /// back to their browser); answers, offers, candidates and errors go to `out`.
+    async fn signal(
+        &self,
+        call_id: &str,
+        member: &ParticipantId,
+        signal: Signal,
+        out: mpsc::Sender<Outgoing>,
+    ) -> Result<(), MediaError>;
+
+    /// The member's signalling channel is gone (socket closed): they leave with `reason`.
+    async fn leave(&self, call_id: &str, member: &ParticipantId, reason: &'static str);
+}
