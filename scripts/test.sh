@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Sets up and runs every test: unit tests of the pure engines and integration tests that start the
-# real gateway on port 0 with a temporary SQLite database. Ends with one totals line.
+# Sets up and runs every test: unit tests of the pure engines, integration tests that start the
+# real gateway on port 0 with a temporary SQLite database, and browser tests that drive Debian's
+# Chromium against it. Ends with one totals line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+source scripts/browser-deps.sh
 
+# Browser tests must run here, not skip; screenshots land next to the build.
+export WARMLINE_REQUIRE_BROWSER=1
+export WARMLINE_SCREENSHOTS="${WARMLINE_SCREENSHOTS:-$CARGO_TARGET_DIR/browser-screenshots}"
 echo "==> cargo test (target dir: $CARGO_TARGET_DIR)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

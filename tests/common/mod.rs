@@ -11,6 +11,8 @@ use warmline::bench::client::{self, Socket};
 use warmline::config::Config;
 use warmline::domain::Role;
 
+pub mod browser;
+
 pub use warmline::bench::client::{next_json, send_json};
 
 pub struct TestApp {

@@ -1,0 +1,52 @@
+// Shared by the browser tests: Debian's Chromium through playwright-core (never a downloaded
+// browser), with fake camera and microphone, and small helpers. Each test script prints one JSON
+// line per step and exits non-zero on failure; the Rust side runs it and checks both.
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const modules = process.env.WARMLINE_BROWSER_MODULES;
+if (!modules) {
+  console.error("WARMLINE_BROWSER_MODULES is not set (scripts/browser-deps.sh sets it)");
+  process.exit(2);
+}
+const require = createRequire(path.join(modules, "noop.js"));
+const { chromium } = require("playwright-core");
+
+export const BASE = process.env.WARMLINE_BASE;
+export const SHOTS = process.env.WARMLINE_SCREENSHOTS || "";
+
+/** Launches headless Chromium with fake media devices; `wav` becomes the microphone. */
+export async function launch({ wav } = {}) {
+  const args = [
+    "--no-sandbox",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+  ];
+  if (wav) args.push(`--use-file-for-fake-audio-capture=${wav}`);
+  return chromium.launch({ executablePath: process.env.WARMLINE_CHROMIUM || "/usr/bin/chromium", headless: true, args });
+}
+
+export function step(name, detail = {}) {
+  console.log(JSON.stringify({ step: name, ...detail }));
+}
+
+export async function shot(page, name) {
+  if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+/** Runs `body`, turning any failure into a JSON line and exit code 1. */
+export async function run(body) {
+  let browser;
+  try {
+    browser = await launch();
+    await body(browser);
+    step("done", { ok: true });
+    await browser.close();
+    process.exit(0);
+  } catch (e) {
+    step("failed", { error: String(e?.stack || e) });
+    if (browser) await browser.close().catch(() => {});
+    process.exit(1);
+  }
+}

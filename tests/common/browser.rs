@@ -1,0 +1,50 @@
+//! Runs a browser test script (tests/browser/*.mjs) with Node against a gateway started here.
+//! The scripts drive Debian's Chromium through playwright-core; `scripts/browser-deps.sh`
+//! installs both and exports where they are. Without them the test is skipped with a message,
+//! unless `WARMLINE_REQUIRE_BROWSER` is set (the README's test command sets it), then it fails.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The script's JSON lines, or `None` when browser tests cannot run here (skipped).
+pub async fn run_script(script: &str, env: &[(&str, String)]) -> Option<Vec<Value>> {
+    let modules = std::env::var("WARMLINE_BROWSER_MODULES").ok();
+    let Some(modules) = modules.filter(|m| std::path::Path::new(m).is_dir()) else {
+        if std::env::var_os("WARMLINE_REQUIRE_BROWSER").is_some() {
+            panic!("browser tests are required but WARMLINE_BROWSER_MODULES is not set up");
+        }
+        eprintln!("SKIPPED {script}: run scripts/test.sh (it installs Chromium and playwright-core)");
+        return None;
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shots = std::env::var("WARMLINE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("warmline-screenshots"));
+    let _ = std::fs::create_dir_all(&shots);
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(root.join("tests/browser").join(script))
+        .env("WARMLINE_BROWSER_MODULES", modules)
+        .env("WARMLINE_SCREENSHOTS", &shots)
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("{script} took more than 240 s"))
+        .unwrap_or_else(|e| panic!("cannot run node for {script}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{script}: screenshots in {}", shots.display());
+    Some(lines)
+}
