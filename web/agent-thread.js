@@ -8,6 +8,7 @@ import { ConversationModel } from "./conversation-model.js";
 import { Timeline } from "./timeline.js";
 import { TypingIndicator, TypingNotifier } from "./typing.js";
 import { formatDuration, humanize, initials, percent, statusLabel, urgencyLabel } from "./format.js";
+import { callNotice } from "./call-events.js";
 
 /** Why an offer ended, as a timeline line (given the agent as subject and as object). */
 const DECLINE_TEXT = {
@@ -167,6 +168,12 @@ export class ThreadView {
       case "status": {
         const reason = change.reason ? ` · ${humanize(change.reason)}` : "";
         this.timeline.addNotice(`Status: ${statusLabel(change.status)}${reason}`, { ...at, tone: change.status });
+        break;
+      }
+      case "call": {
+        const me = this.user.id;
+        const line = callNotice(change, { view: "agent", model: this.model, isSelf: (pid) => this.model.participant(pid)?.userId === me });
+        if (line) this.timeline.addNotice(line.text, { ...at, tone: line.tone });
         break;
       }
       case "escalation": {

@@ -17,6 +17,7 @@ import { BriefingPanels } from "./agent-briefing-panels.js";
 import { OfferDock } from "./agent-offers.js";
 import { QueuePanel } from "./agent-queue.js";
 import { StatusControl } from "./agent-status.js";
+import { AgentCall } from "./agent-call.js";
 import { bindTabs } from "./tabs.js";
 import { toast } from "./toast.js";
 import { humanize, initials } from "./format.js";
@@ -141,6 +142,7 @@ function startConsole(session) {
     },
     { actions, user },
   );
+  const calls = new AgentCall({ button: $("#call-toggle"), area: $("#call-area") }, { socket, user });
   const briefings = new BriefingPanels({
     token,
     user,
@@ -176,6 +178,7 @@ function startConsole(session) {
       token,
       onChange: (model) => {
         controls.render(model);
+        calls.render(model);
         refreshDetails();
       },
       onSeen: (id, seq) => inbox.markSeen(id, seq),
@@ -231,6 +234,8 @@ function startConsole(session) {
     if (inbox.get(e.detail.conversationId)) inbox.remove(e.detail.conversationId);
   });
   socket.addEventListener("event", (e) => thread.handleEvent(e.detail.event));
+  // After the thread applied it to the conversation model.
+  socket.addEventListener("event", (e) => calls.handleEvent(e.detail.event));
   socket.addEventListener("subscribed", (e) => thread.handleSubscribed(e.detail));
   socket.addEventListener("pending", (e) => thread.handlePending(e.detail.record));
   socket.addEventListener("typing", (e) => thread.handleTyping(e.detail));
@@ -291,12 +296,13 @@ function startConsole(session) {
   const expiry = msUntilExpiry(session);
   const expiryTimer = Number.isFinite(expiry) ? setTimeout(expire, Math.min(Math.max(expiry, 0), 2 ** 31 - 1)) : null;
 
-  app = { session, socket, actions, inbox, queue, thread, controls, offers, status, unbindBanner, ticker, queueTicker, expiryTimer, openDetailsOnRoute: false };
+  app = { session, socket, actions, inbox, queue, thread, controls, calls, offers, status, unbindBanner, ticker, queueTicker, expiryTimer, openDetailsOnRoute: false };
   route();
 }
 
 function stopConsole() {
   if (!app) return;
+  app.calls.dispose();
   app.thread.close();
   app.offers.clear();
   app.controls.dispose();
@@ -379,6 +385,8 @@ document.addEventListener("keydown", (e) => {
     ui.detailsToggle.focus();
   }
 });
+
+window.addEventListener("pagehide", () => app?.calls.hangup());
 
 // ---- start ----------------------------------------------------------------------------------
 

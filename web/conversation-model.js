@@ -6,6 +6,9 @@
 //
 // The warm handoff lives in `handoff` (offeredTo, offerExpiresAt, accepted, briefingOpened,
 // invited, wait), `briefing` and `handoffLikelihood`; customers only ever get `handoff.wait`.
+//
+// Calls live in `calls` ({ callId, startedAt, endedAt?, origin, recorded, members: [{ participantId,
+// name, joinedAt, leftAt?, media: [[source, muted]] }] }), folded from the call_* events.
 
 export class ConversationModel {
   constructor(conversationId) {
@@ -171,6 +174,13 @@ export class ConversationModel {
           if (this.handoff) Object.assign(this.handoff, { offeredTo: null, offerExpiresAt: null, invited: [], wait: null });
         }
         return { kind: "resolved", event, by: event.by ?? null, note: event.note ?? null };
+      case "call_started":
+      case "call_joined":
+      case "call_left":
+      case "call_media":
+      case "call_ended":
+        if (fresh) this.#foldCall(event);
+        return { kind: "call", event, call: this.call(event.callId) };
       case "redacted":
         // A staff-only event, as the customer receives it.
         return { kind: "ignored", event };
@@ -182,6 +192,93 @@ export class ConversationModel {
   #handoff() {
     if (!this.handoff) this.handoff = {};
     return this.handoff;
+  }
+
+  /** The call events, folded exactly like the gateway folds them into the header. */
+  #foldCall(event) {
+    if (event.type === "call_started") {
+      this.calls = this.calls.concat({
+        callId: event.callId,
+        startedAt: event.timestamp,
+        origin: event.origin ?? null,
+        recorded: !!event.recorded,
+        members: [],
+      });
+      return;
+    }
+    const call = this.call(event.callId);
+    if (!call) return;
+    const member = () => this.callMember(call, event.participantId);
+    switch (event.type) {
+      case "call_joined":
+        call.members = (call.members ?? []).concat({
+          participantId: event.participantId,
+          name: event.name ?? "",
+          joinedAt: event.timestamp,
+          media: [],
+        });
+        break;
+      case "call_left": {
+        const m = member();
+        if (m) {
+          m.leftAt = event.timestamp;
+          m.media = [];
+        }
+        break;
+      }
+      case "call_media": {
+        const m = member();
+        if (!m) break;
+        m.media = (m.media ?? []).filter(([source]) => source !== event.source);
+        if (event.change === "started" || event.change === "unmuted") m.media.push([event.source, false]);
+        else if (event.change === "muted") m.media.push([event.source, true]);
+        break;
+      }
+      case "call_ended":
+        call.endedAt = event.timestamp;
+        for (const m of call.members ?? []) {
+          if (!m.leftAt) {
+            m.leftAt = event.timestamp;
+            m.media = [];
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A call by id (the latest with that id). */
+  call(callId) {
+    return [...this.calls].reverse().find((c) => c.callId === callId) ?? null;
+  }
+
+  /** The call in progress, if any. */
+  liveCall() {
+    return [...this.calls].reverse().find((c) => !c.endedAt) ?? null;
+  }
+
+  /** Someone in a call now (or their latest membership when `present` is false). */
+  callMember(call, participantId, { present = true } = {}) {
+    const members = [...(call?.members ?? [])].reverse();
+    return members.find((m) => m.participantId === participantId && !(present && m.leftAt)) ?? null;
+  }
+
+  /** The conversation participant by id. */
+  participant(participantId) {
+    return [...this.participants].reverse().find((p) => p.id === participantId) ?? null;
+  }
+
+  /** Display name of a call member or participant, or null. */
+  participantName(participantId, callId = null) {
+    const calls = callId ? [this.call(callId)] : [...this.calls].reverse();
+    for (const call of calls) {
+      const m = this.callMember(call, participantId, { present: false });
+      if (m?.name) return m.name;
+    }
+    const p = this.participant(participantId);
+    if (p?.kind === "customer") return this.customerName();
+    return p?.name || null;
   }
 
   #learnName(userId, name) {

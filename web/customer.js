@@ -10,6 +10,8 @@ import { TypingIndicator, TypingNotifier } from "./typing.js";
 import { bindConnectionBanner } from "./connection-banner.js";
 import { WaitBanner } from "./wait-banner.js";
 import { initials } from "./format.js";
+import { callNotice } from "./call-events.js";
+import { CustomerCall } from "./customer-call.js";
 
 const STORAGE_KEY = "warmline.brightboard.conversation";
 const PENDING_KEY = "warmline.brightboard.unsent";
@@ -26,7 +28,11 @@ const ui = {
   introSkip: $("#intro-skip"),
   introError: $("#intro-error"),
   introNotice: $("#intro-notice"),
+  card: $("#chat-card"),
+  chatBody: $("#chat-body"),
   chat: $("#chat"),
+  callButton: $("#call-button"),
+  callArea: $("#call-area"),
   subtitle: $("#chat-subtitle"),
   agentAvatar: $("#agent-avatar"),
   newConversation: $("#new-conversation"),
@@ -104,7 +110,8 @@ function savePending(conversationId, records) {
 // ---- intro --------------------------------------------------------------------------------
 
 function showIntro(notice = "") {
-  ui.chat.hidden = true;
+  ui.chatBody.hidden = true;
+  ui.callButton.hidden = true;
   ui.newConversation.hidden = true;
   ui.intro.hidden = false;
   ui.introNotice.hidden = !notice;
@@ -168,7 +175,7 @@ ui.introEmail.addEventListener("input", () => {
 function openChat(saved, { fresh = false } = {}) {
   closeChat();
   ui.intro.hidden = true;
-  ui.chat.hidden = false;
+  ui.chatBody.hidden = false;
   ui.newConversation.hidden = false;
   ui.chatError.hidden = true;
   ui.loading.hidden = false;
@@ -206,6 +213,7 @@ function openChat(saved, { fresh = false } = {}) {
     lastReplySeq: 0,
     replyTimer: null,
     unbindBanner: bindConnectionBanner(socket, ui.banner),
+    call: new CustomerCall({ button: ui.callButton, area: ui.callArea, card: ui.card }, { socket, conversationId: saved.conversationId }),
   };
 
   socket.addEventListener("event", (e) => onEvent(e.detail.event, { replay: e.detail.replay }));
@@ -235,6 +243,7 @@ function openChat(saved, { fresh = false } = {}) {
 function closeChat() {
   if (!session) return;
   session.notifier.stop();
+  session.call.close();
   session.socket.close();
   session.unbindBanner();
   session.typing.clearAll();
@@ -290,6 +299,12 @@ function onEvent(event, { replay = false } = {}) {
       timeline.addNotice("Conversation resolved", { seq: event.seq, timestamp: event.timestamp, tone: "resolved" });
       stopExpectingReply();
       break;
+    case "call": {
+      const line = callNotice(change, { view: "customer", model, isSelf: (pid) => model.participant(pid)?.kind !== "agent" });
+      if (line) timeline.addNotice(line.text, { seq: event.seq, timestamp: event.timestamp, tone: line.tone });
+      session.call.handleEvent(change, { replay });
+      break;
+    }
     case "left":
       if (change.participant?.kind === "agent") {
         timeline.addNotice(`${change.participant.name || "The specialist"} left the conversation`, {
@@ -374,6 +389,7 @@ function renderHeader() {
   const { model } = session;
   if (model.status === "queued") waitBanner.waiting(model.handoff?.wait ?? null);
   else waitBanner.hide();
+  session.call.render(model);
   const agent = model.activeAgents().at(-1);
   ui.agentAvatar.hidden = !agent;
   if (agent) ui.agentAvatar.textContent = initials(agent.name);
@@ -440,7 +456,10 @@ ui.newConversation.addEventListener("click", () => {
   showIntro();
 });
 
-window.addEventListener("pagehide", () => session?.notifier.stop());
+window.addEventListener("pagehide", () => {
+  session?.notifier.stop();
+  session?.call.hangup();
+});
 
 // ---- start --------------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@
 //   typing       frame;  presence  frame;  inbox  frame;  inbox_update  frame
 //   queue        frame (after subscribeQueue);  agent_status  frame;  offer  frame;  offer_withdrawn  frame
 //   done         frame                         a command sent with `command()` is committed
+//   call_ready   frame  { conversationId, callId, iceServers, recorded }   answer to `call_start`
+//   call_answer  frame  { callId, sdp };  call_offer  frame  { callId, sdp };  call_ice  frame  { callId, candidate }
 //   servererror  { code, message, ref }
 //   authfailed   { code, message }
 
@@ -159,6 +161,15 @@ export class WarmlineSocket extends EventTarget {
    * repeated: the gateway answers each with `done` or `error`. False when not connected.
    */
   command(frame) {
+    return this.#send(frame);
+  }
+
+  /**
+   * Sends any frame once, now (call signalling: `call_start`, `call_offer`, `call_ice`, …). Like
+   * `command()`, nothing is queued: false when not connected, and the caller decides what to redo
+   * after the next `ready`.
+   */
+  send(frame) {
     return this.#send(frame);
   }
 
@@ -355,7 +366,7 @@ export class WarmlineSocket extends EventTarget {
         break;
       default:
         // typing, presence, inbox, inbox_update, queue, offer, offer_withdrawn, agent_status, done,
-        // and anything added later.
+        // call_ready, call_answer, call_offer, call_ice, and anything added later.
         this.#emit(frame.type, frame);
     }
   }
