@@ -11,7 +11,8 @@ use warmline::domain::Role;
 #[tokio::test]
 async fn the_handoff_works_in_the_browser() {
     let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
-    app.add_user("sam", Role::Agent, &["billing", "general"]).await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
     let Some(steps) = browser::run_script(
         "handoff.mjs",
         &[
@@ -25,7 +26,9 @@ async fn the_handoff_works_in_the_browser() {
         return;
     };
     assert!(
-        steps.iter().any(|s| s["step"] == "customer sees the warm introduction"),
+        steps
+            .iter()
+            .any(|s| s["step"] == "customer sees the warm introduction"),
         "{steps:?}"
     );
 }

@@ -228,7 +228,10 @@ export class CallSession extends EventTarget {
     this.#sources.set(track.id, source);
     if (source !== "screen") stream.addTrack(track);
     if (source === "camera") this.#preview.addTrack(track);
-    this.#senders.set(source, this.#pc.addTrack(track, stream));
+    // A new m-line of its own: with addTrack, Chromium may reuse an m-line the gateway sends
+    // someone else's video on, and the gateway would never see this track.
+    const transceiver = this.#pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    this.#senders.set(source, transceiver.sender);
   }
 
   /** { "<track id>": source } for every track we send now (goes with every offer). */

@@ -164,12 +164,28 @@ impl App {
             .0
         });
 
+        let (media, call_events) = if config.media.enabled {
+            let (sfu, events) = crate::media::sfu::Sfu::new(config.media.clone());
+            let sfu: Arc<dyn crate::media::MediaServer> = Arc::new(sfu);
+            (Some(sfu), Some(events))
+        } else {
+            (None, None)
+        };
         let calls = Arc::new(calls::Calls::new(
-            None,
+            media,
             config.media.clone(),
             journal.clone(),
         ));
         calls.end_orphans(&*store).await;
+        if let Some(mut events) = call_events {
+            // Call events into the timeline, in the order the media server reports them.
+            let (calls, store) = (calls.clone(), store.clone());
+            tokio::spawn(async move {
+                while let Some(event) = events.recv().await {
+                    calls.record(&*store, event).await;
+                }
+            });
+        }
 
         let passwords = password_policy(&config)?;
         let decoy_policy = passwords.clone();

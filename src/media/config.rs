@@ -1,9 +1,8 @@
 //! The `[media]` configuration: where the media server binds, which UDP ports it may use, what
-//! address browsers should reach it at, the ICE servers browsers are given, and recording.
+//! address browsers should reach it at, and the ICE servers browsers are given.
 
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 /// A `[media]` value that cannot work.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -40,24 +39,6 @@ fn default_turn_ttl() -> u64 {
     3600
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RecordingConfig {
-    /// Record every call (the customer page says so).
-    pub enabled: bool,
-    /// Where recordings go; default `<data_dir>/recordings`.
-    pub dir: Option<PathBuf>,
-}
-
-impl Default for RecordingConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            dir: None,
-        }
-    }
-}
-
 /// The `[media]` section.
 ///
 /// ```toml
@@ -89,7 +70,6 @@ pub struct MediaConfig {
     pub turn: Option<TurnConfig>,
     /// Most people in one call.
     pub max_call_members: usize,
-    pub recording: RecordingConfig,
 }
 
 impl Default for MediaConfig {
@@ -103,7 +83,6 @@ impl Default for MediaConfig {
             ice_servers: Vec::new(),
             turn: None,
             max_call_members: 6,
-            recording: RecordingConfig::default(),
         }
     }
 }

@@ -11,9 +11,11 @@
 
 pub mod config;
 pub mod ice;
+pub mod nat;
 pub mod negotiation;
 pub mod room;
 pub mod server;
+pub mod sfu;
 pub mod signal;
 
 pub use config::{MediaConfig, MediaConfigError};

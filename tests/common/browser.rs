@@ -14,7 +14,9 @@ pub async fn run_script(script: &str, env: &[(&str, String)]) -> Option<Vec<Valu
         if std::env::var_os("WARMLINE_REQUIRE_BROWSER").is_some() {
             panic!("browser tests are required but WARMLINE_BROWSER_MODULES is not set up");
         }
-        eprintln!("SKIPPED {script}: run scripts/test.sh (it installs Chromium and playwright-core)");
+        eprintln!(
+            "SKIPPED {script}: run scripts/test.sh (it installs Chromium and playwright-core)"
+        );
         return None;
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

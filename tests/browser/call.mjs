@@ -1,0 +1,103 @@
+// A call through the gateway's media server between two real Chromium pages with fake devices:
+// the customer escalates to a person, the agent accepts and joins, the customer switches to a
+// video call, the agent joins it, both receive and decode each other's audio and video, the
+// customer shares a screen (a canvas stands in for the display capture) and the agent decodes it,
+// a third participant is not needed for this script (the late-joiner case is in call-late.mjs).
+import { BASE, run, shot, step } from "./lib.mjs";
+
+const USER = process.env.WARMLINE_AGENT_USER;
+const PASS = process.env.WARMLINE_AGENT_PASS;
+
+/** Polls the page's call stats until `check(stats)` is true. */
+async function until(page, label, check, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await page.evaluate(async () => (window.__warmlineCall ? await window.__warmlineCall.stats() : null));
+    if (last && check(last)) return last;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`${label}: not reached in ${timeout} ms; last stats ${JSON.stringify(last)}`);
+}
+
+const decodes = (s, source) => s.inbound.some((i) => i.kind === "video" && i.source === source && i.framesDecoded > 0);
+const hears = (s) => s.inbound.some((i) => i.kind === "audio" && i.packetsReceived > 0);
+
+// A canvas stream instead of a real display capture (headless Chromium has no screen to pick).
+const FAKE_SCREEN = () => {
+  navigator.mediaDevices.getDisplayMedia = async () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 640;
+    canvas.height = 360;
+    const ctx = canvas.getContext("2d");
+    let n = 0;
+    setInterval(() => {
+      ctx.fillStyle = `hsl(${(n += 7) % 360} 60% 50%)`;
+      ctx.fillRect(0, 0, 640, 360);
+      ctx.fillStyle = "#fff";
+      ctx.font = "48px sans-serif";
+      ctx.fillText(`screen ${n}`, 40, 180);
+    }, 66);
+    return canvas.captureStream(15);
+  };
+};
+
+await run(async (browser) => {
+  const agentCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const agent = await agentCtx.newPage();
+  await agent.goto(`${BASE}/agent`);
+  await agent.fill("#login-username", USER);
+  await agent.fill("#login-password", PASS);
+  await agent.click("#login-submit");
+  await agent.waitForSelector("#status-control:not([hidden])");
+
+  const custCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await custCtx.addInitScript(FAKE_SCREEN);
+  const cust = await custCtx.newPage();
+  await cust.goto(`${BASE}/chat`);
+  await cust.fill("#intro-name", "Dana Whitfield");
+  await cust.click("#intro-start");
+  await cust.waitForSelector("#chat:not([hidden])");
+  await cust.fill("#composer-input", "Can I talk to a person on a video call about my invoice please?");
+  await cust.press("#composer-input", "Enter");
+
+  await agent.waitForSelector(".offer-card", { timeout: 20000 });
+  await agent.click(".offer-card__accept");
+  await agent.waitForSelector("#join-form:not([hidden])", { timeout: 15000 });
+  await agent.click("#join-submit");
+  await agent.waitForSelector("#join-form", { state: "hidden", timeout: 15000 });
+  step("agent joined the conversation");
+
+  // The customer switches to a video call.
+  await cust.waitForSelector("#call-button:not([hidden])", { timeout: 15000 });
+  await cust.click("#call-button");
+  await cust.click("#call-area button[type=submit]:has-text('Join call')", { timeout: 15000 });
+  await cust.waitForSelector(".call-stage", { timeout: 15000 });
+  step("customer in the call");
+
+  // The agent joins it.
+  await agent.waitForSelector("#call-toggle:not([hidden])", { timeout: 15000 });
+  await agent.click("#call-toggle");
+  await agent.click("#call-area button[type=submit]:has-text('Join call')", { timeout: 15000 });
+
+  const c1 = await until(cust, "customer decodes the agent", (s) => decodes(s, "camera") && hears(s));
+  const a1 = await until(agent, "agent decodes the customer", (s) => decodes(s, "camera") && hears(s));
+  step("media both ways", {
+    customer: c1.inbound.map((i) => [i.kind, i.source, i.packetsReceived, i.framesDecoded]),
+    agent: a1.inbound.map((i) => [i.kind, i.source, i.packetsReceived, i.framesDecoded]),
+  });
+  await shot(cust, "call-customer");
+  await shot(agent, "call-agent");
+
+  // The customer shares a screen; the agent decodes it as a screen.
+  await cust.click(".call-control[data-source=screen]");
+  const a2 = await until(agent, "agent decodes the customer's screen", (s) => decodes(s, "screen"));
+  step("screen share decoded", { agent: a2.inbound.filter((i) => i.source === "screen") });
+  await agent.waitForTimeout(500);
+  await shot(agent, "call-agent-screen");
+
+  // Hang up: both sides leave, the timeline says so.
+  await cust.click(".call-control--hangup");
+  await agent.waitForFunction(() => document.body.innerText.includes("left the call"), null, { timeout: 15000 });
+  step("hung up");
+});
