@@ -323,7 +323,8 @@ impl Calls {
                     ApiError::Conflict(e.to_string())
                 }
                 crate::media::MediaError::Closed => ApiError::Unavailable(e.to_string()),
-                crate::media::MediaError::Setup(_) => ApiError::BadRequest(e.to_string()),
+                crate::media::MediaError::Setup(_) => ApiError::Unavailable(e.to_string()),
+                crate::media::MediaError::BadSdp(_) => ApiError::BadRequest(e.to_string()),
             })?;
         let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
         let list = sockets.entry(conn).or_default();

@@ -16,6 +16,8 @@ pub enum MediaError {
     Closed,
     #[error("media setup failed: {0}")]
     Setup(String),
+    #[error("invalid SDP offer: {0}")]
+    BadSdp(String),
 }
 
 impl MediaError {
@@ -26,6 +28,7 @@ impl MediaError {
             Self::NotInCall => "not_in_call",
             Self::Closed => "unavailable",
             Self::Setup(_) => "media",
+            Self::BadSdp(_) => "bad_sdp",
         }
     }
 }

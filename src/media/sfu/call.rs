@@ -151,6 +151,12 @@ impl Call {
                     self.room.is_empty(),
                 );
             }
+            // A broken first offer must not leave a half-joined member behind.
+            if let Signal::Offer { sdp, .. } = &signal {
+                if let Err(e) = webrtc::peer_connection::RTCSessionDescription::offer(sdp.clone()) {
+                    return (Err(MediaError::BadSdp(e.to_string())), self.room.is_empty());
+                }
+            }
             if let Err(e) = self.admit(&member, out.clone()).await {
                 return (Err(e), self.room.is_empty());
             }

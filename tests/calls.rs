@@ -1,0 +1,201 @@
+//! Calls over the WebSocket without a browser: who may start and join a call, and bad input —
+//! malformed SDP, a call frame for someone else's call, an ICE candidate flood, a member who
+//! vanishes — each answered clearly while the gateway and the call carry on. A synthetic peer
+//! built with the same `webrtc` crate stands in for a browser where a real offer is needed.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use warmline::domain::Role;
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder,
+};
+
+struct Quiet;
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Quiet {}
+
+/// A real SDP offer (audio, send and receive) from an in-process peer.
+async fn real_offer() -> (Arc<dyn PeerConnection>, String) {
+    let mut me = MediaEngine::default();
+    me.register_default_codecs().unwrap();
+    let pc: Arc<dyn PeerConnection> = Arc::new(
+        PeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_media_engine(me)
+            .with_handler(Arc::new(Quiet))
+            .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
+            .build()
+            .await
+            .unwrap(),
+    );
+    pc.add_transceiver_from_kind(rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio, None)
+        .await
+        .unwrap();
+    let offer = pc.create_offer(None).await.unwrap();
+    pc.set_local_description(offer).await.unwrap();
+    let sdp = pc.local_description().await.unwrap().sdp;
+    (pc, sdp)
+}
+
+async fn start_call(ws: &mut warmline::bench::client::Socket, conversation: &str) -> Value {
+    send_json(ws, &json!({ "type": "call_start", "conversationId": conversation }))
+        .await
+        .unwrap();
+    recv_type(ws, &["call_ready", "error"]).await
+}
+
+async fn events(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
+    let v: Value = app
+        .get(Some(token), &format!("/api/conversations/{id}/events"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["events"].as_array().cloned().unwrap_or_default()
+}
+
+fn lenient(c: &mut warmline::config::Config) {
+    c.limits.ws_frames_per_second = 10_000;
+    c.limits.ws_frame_burst = 10_000;
+    c.media.udp_port_min = 43000;
+    c.media.udp_port_max = 43099;
+}
+
+#[tokio::test]
+async fn only_the_customer_and_the_agents_in_the_conversation_take_part() {
+    let app = spawn_app_with(lenient).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
+    let (_other_id, stranger) = app.new_conversation(json!({ "name": "Eve" })).await;
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    let watcher = app.add_user("tess", Role::Agent, &["general"]).await;
+
+    let mut c = app.socket(&customer).await;
+    let ready = start_call(&mut c, &id).await;
+    assert_eq!(ready["type"], "call_ready", "{ready}");
+    let call_id = ready["callId"].as_str().unwrap().to_owned();
+    assert_eq!(ready["recorded"], false);
+    assert!(ready["iceServers"].is_array());
+    let again = start_call(&mut c, &id).await;
+    assert_eq!(again["callId"], call_id, "one live call per conversation");
+
+    let mut m = app.socket(&manager).await;
+    let refused = start_call(&mut m, &id).await;
+    assert_eq!(refused["code"], "forbidden", "managers review; they do not join: {refused}");
+    let mut w = app.socket(&watcher).await;
+    let refused = start_call(&mut w, &id).await;
+    assert_eq!(refused["code"], "forbidden", "seeing a conversation is not being in it");
+
+    // Another conversation's customer cannot reach this call, not even by its id.
+    let mut s = app.socket(&stranger).await;
+    send_json(&mut s, &json!({ "type": "call_offer", "callId": call_id, "sdp": "v=0" }))
+        .await
+        .unwrap();
+    let err = recv_type(&mut s, &["error"]).await;
+    assert_eq!(err["code"], "not_found", "{err}");
+    let refused = start_call(&mut s, &id).await;
+    assert_eq!(refused["code"], "not_found");
+}
+
+#[tokio::test]
+async fn bad_offers_and_candidate_floods_get_clear_errors_and_the_call_carries_on() {
+    let app = spawn_app_with(lenient).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
+    let mut c = app.socket(&customer).await;
+    let call_id = start_call(&mut c, &id).await["callId"].as_str().unwrap().to_owned();
+
+    for sdp in ["", "not an sdp at all", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"] {
+        send_json(&mut c, &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp, "tracks": {} }))
+            .await
+            .unwrap();
+        let err = recv_type(&mut c, &["error"]).await;
+        assert_eq!(err["code"], "bad_request", "{err}");
+        assert_eq!(err["ref"], call_id);
+    }
+    send_json(&mut c, &json!({ "type": "call_offer", "callId": call_id, "sdp": "v=0", "tracks": { "t": "hologram" } }))
+        .await
+        .unwrap();
+    assert_eq!(recv_type(&mut c, &["error"]).await["code"], "bad_request");
+    send_json(&mut c, &json!({ "type": "call_ice", "callId": call_id, "candidate": { "candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host" } }))
+        .await
+        .unwrap();
+    assert_eq!(recv_type(&mut c, &["error"]).await["code"], "conflict", "not in the call yet");
+
+    // A real offer joins and is answered.
+    let (_peer, sdp) = real_offer().await;
+    send_json(&mut c, &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp, "tracks": {} }))
+        .await
+        .unwrap();
+    let answer = recv_type(&mut c, &["call_answer", "error"]).await;
+    assert_eq!(answer["type"], "call_answer", "{answer}");
+    assert!(answer["sdp"].as_str().unwrap().starts_with("v=0"));
+
+    // A flood of candidates: the first 64 are taken, then one clear error, then silence.
+    for i in 0..200 {
+        let cand = format!("candidate:{i} 1 udp 2130706431 127.0.0.1 {} typ host", 50000 + i);
+        send_json(&mut c, &json!({ "type": "call_ice", "callId": call_id, "candidate": { "candidate": cand, "sdpMLineIndex": 0 } }))
+            .await
+            .unwrap();
+    }
+    let err = recv_type(&mut c, &["error"]).await;
+    assert_eq!(err["code"], "too_many_candidates", "{err}");
+    send_json(&mut c, &json!({ "type": "ping" })).await.unwrap();
+    recv_type(&mut c, &["pong"]).await;
+    // A renegotiation answer nobody asked for is refused without harm.
+    send_json(&mut c, &json!({ "type": "call_answer", "callId": call_id, "sdp": "v=0" }))
+        .await
+        .unwrap();
+    assert_eq!(recv_type(&mut c, &["error"]).await["code"], "bad_sdp");
+
+    // Everything is in the timeline: started, joined, and (microphone) nothing else yet.
+    let staff = app.add_user("morgan", Role::Manager, &[]).await;
+    let kinds: Vec<String> = events(&app, &staff, &id)
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .filter(|k| k.starts_with("call_"))
+        .collect();
+    assert_eq!(kinds, ["call_started", "call_joined"]);
+}
+
+#[tokio::test]
+async fn a_member_who_vanishes_leaves_and_the_empty_call_ends() {
+    let app = spawn_app_with(lenient).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
+    let staff = app.add_user("morgan", Role::Manager, &[]).await;
+    {
+        let mut c = app.socket(&customer).await;
+        let call_id = start_call(&mut c, &id).await["callId"].as_str().unwrap().to_owned();
+        let (_peer, sdp) = real_offer().await;
+        send_json(&mut c, &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp }))
+            .await
+            .unwrap();
+        recv_type(&mut c, &["call_answer"]).await;
+        // The socket drops without a hang-up.
+    }
+    let mut kinds = Vec::new();
+    for _ in 0..50 {
+        kinds = events(&app, &staff, &id)
+            .await
+            .iter()
+            .filter(|e| e["type"].as_str().unwrap().starts_with("call_"))
+            .map(|e| format!("{}{}", e["type"].as_str().unwrap(), e["reason"].as_str().map(|r| format!(":{r}")).unwrap_or_default()))
+            .collect();
+        if kinds.iter().any(|k| k.starts_with("call_ended")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        kinds,
+        ["call_started", "call_joined", "call_left:dropped", "call_ended:everyone_left"]
+    );
+    // A new call can start afterwards.
+    let mut c = app.socket(&customer).await;
+    let ready = start_call(&mut c, &id).await;
+    assert_eq!(ready["type"], "call_ready");
+}
