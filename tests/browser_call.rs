@@ -20,12 +20,15 @@ async fn customer_and_agent_see_and_hear_each_other_and_the_screen_share() {
     let manager = app.add_user("morgan", Role::Manager, &[]).await;
     app.add_user("sam", Role::Agent, &["billing", "general"])
         .await;
+    app.add_user("alex", Role::Agent, &["security"]).await;
     let Some(steps) = browser::run_script(
         "call.mjs",
         &[
             ("WARMLINE_BASE", app.base.clone()),
             ("WARMLINE_AGENT_USER", "sam".into()),
             ("WARMLINE_AGENT_PASS", "sam-password".into()),
+            ("WARMLINE_SPECIALIST_USER", "alex".into()),
+            ("WARMLINE_SPECIALIST_PASS", "alex-password".into()),
         ],
     )
     .await
@@ -36,6 +39,11 @@ async fn customer_and_agent_see_and_hear_each_other_and_the_screen_share() {
         steps.iter().any(|s| s["step"] == "screen share decoded"),
         "{steps:?}"
     );
+    let late = steps
+        .iter()
+        .find(|s| s["step"] == "late joiner decodes video")
+        .unwrap_or_else(|| panic!("{steps:?}"));
+    eprintln!("late joiner: first picture after {} ms", late["ms"]);
     // The call's course is in the conversation's timeline.
     let list: Value = app
         .get(Some(&manager), "/api/conversations")

@@ -43,9 +43,12 @@ async fn real_offer() -> (Arc<dyn PeerConnection>, String) {
 }
 
 async fn start_call(ws: &mut warmline::bench::client::Socket, conversation: &str) -> Value {
-    send_json(ws, &json!({ "type": "call_start", "conversationId": conversation }))
-        .await
-        .unwrap();
+    send_json(
+        ws,
+        &json!({ "type": "call_start", "conversationId": conversation }),
+    )
+    .await
+    .unwrap();
     recv_type(ws, &["call_ready", "error"]).await
 }
 
@@ -85,16 +88,25 @@ async fn only_the_customer_and_the_agents_in_the_conversation_take_part() {
 
     let mut m = app.socket(&manager).await;
     let refused = start_call(&mut m, &id).await;
-    assert_eq!(refused["code"], "forbidden", "managers review; they do not join: {refused}");
+    assert_eq!(
+        refused["code"], "forbidden",
+        "managers review; they do not join: {refused}"
+    );
     let mut w = app.socket(&watcher).await;
     let refused = start_call(&mut w, &id).await;
-    assert_eq!(refused["code"], "forbidden", "seeing a conversation is not being in it");
+    assert_eq!(
+        refused["code"], "forbidden",
+        "seeing a conversation is not being in it"
+    );
 
     // Another conversation's customer cannot reach this call, not even by its id.
     let mut s = app.socket(&stranger).await;
-    send_json(&mut s, &json!({ "type": "call_offer", "callId": call_id, "sdp": "v=0" }))
-        .await
-        .unwrap();
+    send_json(
+        &mut s,
+        &json!({ "type": "call_offer", "callId": call_id, "sdp": "v=0" }),
+    )
+    .await
+    .unwrap();
     let err = recv_type(&mut s, &["error"]).await;
     assert_eq!(err["code"], "not_found", "{err}");
     let refused = start_call(&mut s, &id).await;
@@ -106,12 +118,22 @@ async fn bad_offers_and_candidate_floods_get_clear_errors_and_the_call_carries_o
     let app = spawn_app_with(lenient).await;
     let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
     let mut c = app.socket(&customer).await;
-    let call_id = start_call(&mut c, &id).await["callId"].as_str().unwrap().to_owned();
+    let call_id = start_call(&mut c, &id).await["callId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    for sdp in ["", "not an sdp at all", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"] {
-        send_json(&mut c, &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp, "tracks": {} }))
-            .await
-            .unwrap();
+    for sdp in [
+        "",
+        "not an sdp at all",
+        "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+    ] {
+        send_json(
+            &mut c,
+            &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp, "tracks": {} }),
+        )
+        .await
+        .unwrap();
         let err = recv_type(&mut c, &["error"]).await;
         assert_eq!(err["code"], "bad_request", "{err}");
         assert_eq!(err["ref"], call_id);
@@ -123,20 +145,30 @@ async fn bad_offers_and_candidate_floods_get_clear_errors_and_the_call_carries_o
     send_json(&mut c, &json!({ "type": "call_ice", "callId": call_id, "candidate": { "candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host" } }))
         .await
         .unwrap();
-    assert_eq!(recv_type(&mut c, &["error"]).await["code"], "conflict", "not in the call yet");
+    assert_eq!(
+        recv_type(&mut c, &["error"]).await["code"],
+        "conflict",
+        "not in the call yet"
+    );
 
     // A real offer joins and is answered.
     let (_peer, sdp) = real_offer().await;
-    send_json(&mut c, &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp, "tracks": {} }))
-        .await
-        .unwrap();
+    send_json(
+        &mut c,
+        &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp, "tracks": {} }),
+    )
+    .await
+    .unwrap();
     let answer = recv_type(&mut c, &["call_answer", "error"]).await;
     assert_eq!(answer["type"], "call_answer", "{answer}");
     assert!(answer["sdp"].as_str().unwrap().starts_with("v=0"));
 
     // A flood of candidates: the first 64 are taken, then one clear error, then silence.
     for i in 0..200 {
-        let cand = format!("candidate:{i} 1 udp 2130706431 127.0.0.1 {} typ host", 50000 + i);
+        let cand = format!(
+            "candidate:{i} 1 udp 2130706431 127.0.0.1 {} typ host",
+            50000 + i
+        );
         send_json(&mut c, &json!({ "type": "call_ice", "callId": call_id, "candidate": { "candidate": cand, "sdpMLineIndex": 0 } }))
             .await
             .unwrap();
@@ -146,9 +178,12 @@ async fn bad_offers_and_candidate_floods_get_clear_errors_and_the_call_carries_o
     send_json(&mut c, &json!({ "type": "ping" })).await.unwrap();
     recv_type(&mut c, &["pong"]).await;
     // A renegotiation answer nobody asked for is refused without harm.
-    send_json(&mut c, &json!({ "type": "call_answer", "callId": call_id, "sdp": "v=0" }))
-        .await
-        .unwrap();
+    send_json(
+        &mut c,
+        &json!({ "type": "call_answer", "callId": call_id, "sdp": "v=0" }),
+    )
+    .await
+    .unwrap();
     assert_eq!(recv_type(&mut c, &["error"]).await["code"], "bad_sdp");
 
     // Everything is in the timeline: started, joined, and (microphone) nothing else yet.
@@ -169,11 +204,17 @@ async fn a_member_who_vanishes_leaves_and_the_empty_call_ends() {
     let staff = app.add_user("morgan", Role::Manager, &[]).await;
     {
         let mut c = app.socket(&customer).await;
-        let call_id = start_call(&mut c, &id).await["callId"].as_str().unwrap().to_owned();
+        let call_id = start_call(&mut c, &id).await["callId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let (_peer, sdp) = real_offer().await;
-        send_json(&mut c, &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp }))
-            .await
-            .unwrap();
+        send_json(
+            &mut c,
+            &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp }),
+        )
+        .await
+        .unwrap();
         recv_type(&mut c, &["call_answer"]).await;
         // The socket drops without a hang-up.
     }
@@ -183,7 +224,16 @@ async fn a_member_who_vanishes_leaves_and_the_empty_call_ends() {
             .await
             .iter()
             .filter(|e| e["type"].as_str().unwrap().starts_with("call_"))
-            .map(|e| format!("{}{}", e["type"].as_str().unwrap(), e["reason"].as_str().map(|r| format!(":{r}")).unwrap_or_default()))
+            .map(|e| {
+                format!(
+                    "{}{}",
+                    e["type"].as_str().unwrap(),
+                    e["reason"]
+                        .as_str()
+                        .map(|r| format!(":{r}"))
+                        .unwrap_or_default()
+                )
+            })
             .collect();
         if kinds.iter().any(|k| k.starts_with("call_ended")) {
             break;
@@ -192,7 +242,12 @@ async fn a_member_who_vanishes_leaves_and_the_empty_call_ends() {
     }
     assert_eq!(
         kinds,
-        ["call_started", "call_joined", "call_left:dropped", "call_ended:everyone_left"]
+        [
+            "call_started",
+            "call_joined",
+            "call_left:dropped",
+            "call_ended:everyone_left"
+        ]
     );
     // A new call can start afterwards.
     let mut c = app.socket(&customer).await;

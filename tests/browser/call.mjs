@@ -2,11 +2,24 @@
 // the customer escalates to a person, the agent accepts and joins, the customer switches to a
 // video call, the agent joins it, both receive and decode each other's audio and video, the
 // customer shares a screen (a canvas stands in for the display capture) and the agent decodes it,
-// a third participant is not needed for this script (the late-joiner case is in call-late.mjs).
+// and a specialist invited mid-call joins late and decodes the customer's video within 2 s.
 import { BASE, run, shot, step } from "./lib.mjs";
 
 const USER = process.env.WARMLINE_AGENT_USER;
 const PASS = process.env.WARMLINE_AGENT_PASS;
+const SPECIALIST = process.env.WARMLINE_SPECIALIST_USER;
+const SPECIALIST_PASS = process.env.WARMLINE_SPECIALIST_PASS;
+
+async function login(browser, user, pass) {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/agent`);
+  await page.fill("#login-username", user);
+  await page.fill("#login-password", pass);
+  await page.click("#login-submit");
+  await page.waitForSelector("#status-control:not([hidden])");
+  return page;
+}
 
 /** Polls the page's call stats until `check(stats)` is true. */
 async function until(page, label, check, timeout = 20000) {
@@ -43,13 +56,8 @@ const FAKE_SCREEN = () => {
 };
 
 await run(async (browser) => {
-  const agentCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  const agent = await agentCtx.newPage();
-  await agent.goto(`${BASE}/agent`);
-  await agent.fill("#login-username", USER);
-  await agent.fill("#login-password", PASS);
-  await agent.click("#login-submit");
-  await agent.waitForSelector("#status-control:not([hidden])");
+  const agent = await login(browser, USER, PASS);
+  const specialist = await login(browser, SPECIALIST, SPECIALIST_PASS);
 
   const custCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await custCtx.addInitScript(FAKE_SCREEN);
@@ -95,6 +103,29 @@ await run(async (browser) => {
   step("screen share decoded", { agent: a2.inbound.filter((i) => i.source === "screen") });
   await agent.waitForTimeout(500);
   await shot(agent, "call-agent-screen");
+
+  // A specialist is invited, accepts, joins the conversation and then the call: late, and still
+  // decoding the customer's camera within 2 s of joining the call.
+  await agent.click("#invite-toggle");
+  await agent.selectOption("#invite-skill", "security");
+  await agent.click("#invite-submit");
+  await specialist.waitForSelector(".offer-card", { timeout: 15000 });
+  await specialist.click(".offer-card__accept");
+  await specialist.waitForSelector("#join-form:not([hidden])", { timeout: 15000 });
+  await specialist.click("#join-submit");
+  await specialist.waitForSelector("#join-form", { state: "hidden", timeout: 15000 });
+  await specialist.waitForSelector("#call-toggle:not([hidden])", { timeout: 15000 });
+  await specialist.click("#call-toggle");
+  const joinButton = specialist.locator("#call-area button[type=submit]:has-text('Join call')");
+  await joinButton.waitFor({ timeout: 15000 });
+  await specialist.waitForFunction(() => !document.querySelector("#call-area button[type=submit]")?.disabled, null, { timeout: 15000 });
+  const t0 = Date.now();
+  await joinButton.click();
+  const s1 = await until(specialist, "the late joiner decodes the customer's camera", (s) => decodes(s, "camera") && decodes(s, "screen"), 2000 + 2000);
+  const lateMs = Date.now() - t0;
+  if (lateMs > 2000) throw new Error(`late joiner needed ${lateMs} ms for a picture`);
+  step("late joiner decodes video", { ms: lateMs, inbound: s1.inbound.map((i) => [i.kind, i.source, i.framesDecoded]) });
+  await shot(specialist, "call-specialist");
 
   // Hang up: both sides leave, the timeline says so.
   await cust.click(".call-control--hangup");
