@@ -42,6 +42,8 @@ pub struct Calls {
     index: Mutex<HashMap<String, ConversationId>>,
     /// connection -> the calls it signals for, as which member.
     sockets: Mutex<HashMap<u64, Vec<(String, ParticipantId)>>>,
+    /// (connection, call) -> the ordered channel of signals back to that browser.
+    outs: Mutex<HashMap<(u64, String), mpsc::Sender<Outgoing>>>,
     /// Serialises call starts so two presses make one call.
     starting: tokio::sync::Mutex<()>,
 }
@@ -99,6 +101,7 @@ impl Calls {
             journal,
             index: Mutex::new(HashMap::new()),
             sockets: Mutex::new(HashMap::new()),
+            outs: Mutex::new(HashMap::new()),
             starting: tokio::sync::Mutex::new(()),
         }
     }
@@ -288,9 +291,44 @@ impl Calls {
         }
         let first_offer = matches!(signal, Signal::Offer { .. });
         let hangup = matches!(signal, Signal::Hangup);
-        // Outgoing signals for this member ride on the socket that joined them.
+        // One channel per socket and call, so the browser gets answers, offers and candidates
+        // in the order the media server sent them.
+        let tx = self.outgoing(conn, &call_id, out);
+        media
+            .signal(&call_id, &member, signal, tx)
+            .await
+            .map_err(|e| match e {
+                crate::media::MediaError::CallFull(_) | crate::media::MediaError::NotInCall => {
+                    ApiError::Conflict(e.to_string())
+                }
+                crate::media::MediaError::Closed => ApiError::Unavailable(e.to_string()),
+                crate::media::MediaError::Setup(_) => ApiError::Unavailable(e.to_string()),
+                crate::media::MediaError::BadSdp(_) => ApiError::BadRequest(e.to_string()),
+            })?;
+        let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        let list = sockets.entry(conn).or_default();
+        if first_offer && !list.iter().any(|(c, m)| *c == call_id && *m == member) {
+            list.push((call_id, member));
+        } else if hangup {
+            list.retain(|(c, m)| !(*c == call_id && *m == member));
+        }
+        Ok(())
+    }
+
+    /// The channel carrying the media server's signals to socket `conn` for `call_id`.
+    fn outgoing(
+        &self,
+        conn: u64,
+        call_id: &str,
+        out: mpsc::Sender<ServerFrame>,
+    ) -> mpsc::Sender<Outgoing> {
+        let mut outs = self.outs.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (conn, call_id.to_owned());
+        if let Some(tx) = outs.get(&key).filter(|tx| !tx.is_closed()) {
+            return tx.clone();
+        }
         let (tx, mut rx) = mpsc::channel::<Outgoing>(OUT_QUEUE);
-        let id = call_id.clone();
+        let id = call_id.to_owned();
         tokio::spawn(async move {
             while let Some(o) = rx.recv().await {
                 let frame = match o {
@@ -315,29 +353,16 @@ impl Calls {
                 }
             }
         });
-        media
-            .signal(&call_id, &member, signal, tx)
-            .await
-            .map_err(|e| match e {
-                crate::media::MediaError::CallFull(_) | crate::media::MediaError::NotInCall => {
-                    ApiError::Conflict(e.to_string())
-                }
-                crate::media::MediaError::Closed => ApiError::Unavailable(e.to_string()),
-                crate::media::MediaError::Setup(_) => ApiError::Unavailable(e.to_string()),
-                crate::media::MediaError::BadSdp(_) => ApiError::BadRequest(e.to_string()),
-            })?;
-        let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
-        let list = sockets.entry(conn).or_default();
-        if first_offer && !list.iter().any(|(c, m)| *c == call_id && *m == member) {
-            list.push((call_id, member));
-        } else if hangup {
-            list.retain(|(c, m)| !(*c == call_id && *m == member));
-        }
-        Ok(())
+        outs.insert(key, tx.clone());
+        tx
     }
 
     /// Socket `conn` closed: its members leave their calls.
     pub async fn socket_closed(&self, conn: u64) {
+        self.outs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(c, _), _| *c != conn);
         let Some(media) = &self.media else { return };
         let gone = self
             .sockets
@@ -403,6 +428,10 @@ impl Calls {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(&call_id);
+                self.outs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .retain(|(_, c), _| *c != call_id);
                 info!(conversation_id = %conversation, call_id, reason, "call ended");
                 EventBody::CallEnded {
                     call_id,
