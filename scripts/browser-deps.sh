@@ -2,8 +2,8 @@
 # Shared by test.sh: what the browser tests need. Debian's Chromium (never a downloaded browser),
 # Node.js with npm, and playwright-core from npm, installed with `npm ci` from the committed lock
 # (integrity-checked) into a cache directory named after the lock's checksum, so repeated runs
-# reuse it. Exports WARMLINE_BROWSER_MODULES (the node_modules directory) and
-# WARMLINE_CHROMIUM. Source it after setup.sh; do not run it.
+# reuse it. Exports WLTEST_BROWSER_MODULES (the node_modules directory) and
+# WLTEST_CHROMIUM. Source it after setup.sh; do not run it.
 
 need_pkgs=()
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
@@ -25,6 +25,6 @@ if [ ! -f "$dir/.complete" ]; then
   (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   touch "$dir/.complete"
 fi
-export WARMLINE_BROWSER_MODULES="$dir/node_modules"
-WARMLINE_CHROMIUM="$(command -v chromium)"
-export WARMLINE_CHROMIUM
+export WLTEST_BROWSER_MODULES="$dir/node_modules"
+WLTEST_CHROMIUM="$(command -v chromium)"
+export WLTEST_CHROMIUM

@@ -8,8 +8,8 @@ source scripts/setup.sh
 source scripts/browser-deps.sh
 
 # Browser tests must run here, not skip; screenshots land next to the build.
-export WARMLINE_REQUIRE_BROWSER=1
-export WARMLINE_SCREENSHOTS="${WARMLINE_SCREENSHOTS:-$CARGO_TARGET_DIR/browser-screenshots}"
+export WLTEST_REQUIRE_BROWSER=1
+export WLTEST_SCREENSHOTS="${WLTEST_SCREENSHOTS:-$CARGO_TARGET_DIR/browser-screenshots}"
 echo "==> cargo test (target dir: $CARGO_TARGET_DIR)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

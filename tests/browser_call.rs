@@ -24,11 +24,11 @@ async fn customer_and_agent_see_and_hear_each_other_and_the_screen_share() {
     let Some(steps) = browser::run_script(
         "call.mjs",
         &[
-            ("WARMLINE_BASE", app.base.clone()),
-            ("WARMLINE_AGENT_USER", "sam".into()),
-            ("WARMLINE_AGENT_PASS", "sam-password".into()),
-            ("WARMLINE_SPECIALIST_USER", "alex".into()),
-            ("WARMLINE_SPECIALIST_PASS", "alex-password".into()),
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+            ("WLTEST_SPECIALIST_USER", "alex".into()),
+            ("WLTEST_SPECIALIST_PASS", "alex-password".into()),
         ],
     )
     .await

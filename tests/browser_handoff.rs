@@ -16,9 +16,9 @@ async fn the_handoff_works_in_the_browser() {
     let Some(steps) = browser::run_script(
         "handoff.mjs",
         &[
-            ("WARMLINE_BASE", app.base.clone()),
-            ("WARMLINE_AGENT_USER", "sam".into()),
-            ("WARMLINE_AGENT_PASS", "sam-password".into()),
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
         ],
     )
     .await

@@ -5,10 +5,10 @@
 // and a specialist invited mid-call joins late and decodes the customer's video within 2 s.
 import { BASE, run, shot, step } from "./lib.mjs";
 
-const USER = process.env.WARMLINE_AGENT_USER;
-const PASS = process.env.WARMLINE_AGENT_PASS;
-const SPECIALIST = process.env.WARMLINE_SPECIALIST_USER;
-const SPECIALIST_PASS = process.env.WARMLINE_SPECIALIST_PASS;
+const USER = process.env.WLTEST_AGENT_USER;
+const PASS = process.env.WLTEST_AGENT_PASS;
+const SPECIALIST = process.env.WLTEST_SPECIALIST_USER;
+const SPECIALIST_PASS = process.env.WLTEST_SPECIALIST_PASS;
 
 async function login(browser, user, pass) {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });

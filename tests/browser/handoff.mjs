@@ -3,8 +3,8 @@
 // sees it, and nothing staff-only reaches the customer page.
 import { BASE, run, shot, step } from "./lib.mjs";
 
-const USER = process.env.WARMLINE_AGENT_USER;
-const PASS = process.env.WARMLINE_AGENT_PASS;
+const USER = process.env.WLTEST_AGENT_USER;
+const PASS = process.env.WLTEST_AGENT_PASS;
 
 await run(async (browser) => {
   const agentCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } });

@@ -4,16 +4,16 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 
-const modules = process.env.WARMLINE_BROWSER_MODULES;
+const modules = process.env.WLTEST_BROWSER_MODULES;
 if (!modules) {
-  console.error("WARMLINE_BROWSER_MODULES is not set (scripts/browser-deps.sh sets it)");
+  console.error("WLTEST_BROWSER_MODULES is not set (scripts/browser-deps.sh sets it)");
   process.exit(2);
 }
 const require = createRequire(path.join(modules, "noop.js"));
 const { chromium } = require("playwright-core");
 
-export const BASE = process.env.WARMLINE_BASE;
-export const SHOTS = process.env.WARMLINE_SCREENSHOTS || "";
+export const BASE = process.env.WLTEST_BASE;
+export const SHOTS = process.env.WLTEST_SCREENSHOTS || "";
 
 /** Launches headless Chromium with fake media devices; `wav` becomes the microphone. */
 export async function launch({ wav } = {}) {
@@ -24,7 +24,7 @@ export async function launch({ wav } = {}) {
     "--autoplay-policy=no-user-gesture-required",
   ];
   if (wav) args.push(`--use-file-for-fake-audio-capture=${wav}`);
-  return chromium.launch({ executablePath: process.env.WARMLINE_CHROMIUM || "/usr/bin/chromium", headless: true, args });
+  return chromium.launch({ executablePath: process.env.WLTEST_CHROMIUM || "/usr/bin/chromium", headless: true, args });
 }
 
 export function step(name, detail = {}) {

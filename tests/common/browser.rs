@@ -1,7 +1,7 @@
 //! Runs a browser test script (tests/browser/*.mjs) with Node against a gateway started here.
 //! The scripts drive Debian's Chromium through playwright-core; `scripts/browser-deps.sh`
 //! installs both and exports where they are. Without them the test is skipped with a message,
-//! unless `WARMLINE_REQUIRE_BROWSER` is set (the README's test command sets it), then it fails.
+//! unless `WLTEST_REQUIRE_BROWSER` is set (the README's test command sets it), then it fails.
 
 use serde_json::Value;
 use std::path::PathBuf;
@@ -9,10 +9,10 @@ use std::time::Duration;
 
 /// The script's JSON lines, or `None` when browser tests cannot run here (skipped).
 pub async fn run_script(script: &str, env: &[(&str, String)]) -> Option<Vec<Value>> {
-    let modules = std::env::var("WARMLINE_BROWSER_MODULES").ok();
+    let modules = std::env::var("WLTEST_BROWSER_MODULES").ok();
     let Some(modules) = modules.filter(|m| std::path::Path::new(m).is_dir()) else {
-        if std::env::var_os("WARMLINE_REQUIRE_BROWSER").is_some() {
-            panic!("browser tests are required but WARMLINE_BROWSER_MODULES is not set up");
+        if std::env::var_os("WLTEST_REQUIRE_BROWSER").is_some() {
+            panic!("browser tests are required but WLTEST_BROWSER_MODULES is not set up");
         }
         eprintln!(
             "SKIPPED {script}: run scripts/test.sh (it installs Chromium and playwright-core)"
@@ -20,14 +20,14 @@ pub async fn run_script(script: &str, env: &[(&str, String)]) -> Option<Vec<Valu
         return None;
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let shots = std::env::var("WARMLINE_SCREENSHOTS")
+    let shots = std::env::var("WLTEST_SCREENSHOTS")
         .map(PathBuf::from)
         .unwrap_or_else(|_| std::env::temp_dir().join("warmline-screenshots"));
     let _ = std::fs::create_dir_all(&shots);
     let mut cmd = tokio::process::Command::new("node");
     cmd.arg(root.join("tests/browser").join(script))
-        .env("WARMLINE_BROWSER_MODULES", modules)
-        .env("WARMLINE_SCREENSHOTS", &shots)
+        .env("WLTEST_BROWSER_MODULES", modules)
+        .env("WLTEST_SCREENSHOTS", &shots)
         .kill_on_drop(true);
     for (k, v) in env {
         cmd.env(k, v);
