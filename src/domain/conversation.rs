@@ -212,6 +212,14 @@ impl ConversationHeader {
                 wait: h.wait,
                 ..HandoffState::default()
             }),
+            calls: self
+                .calls
+                .iter()
+                .map(|c| Call {
+                    recordings: Vec::new(),
+                    ..c.clone()
+                })
+                .collect(),
             ..self.clone()
         }
     }
@@ -365,6 +373,7 @@ impl ConversationHeader {
                 origin: Some(*origin),
                 recorded: *recorded,
                 members: Vec::new(),
+                recordings: Vec::new(),
             }),
             EventBody::CallJoined {
                 call_id,
@@ -421,6 +430,11 @@ impl ConversationHeader {
                         m.left_at = Some(event.timestamp);
                         m.media.clear();
                     }
+                }
+            }
+            EventBody::RecordingReady { call_id, files } => {
+                if let Some(call) = self.call_mut(call_id) {
+                    call.recordings.extend(files.iter().cloned());
                 }
             }
             EventBody::Redacted => {}
