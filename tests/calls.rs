@@ -81,7 +81,10 @@ async fn only_the_customer_and_the_agents_in_the_conversation_take_part() {
     let ready = start_call(&mut c, &id).await;
     assert_eq!(ready["type"], "call_ready", "{ready}");
     let call_id = ready["callId"].as_str().unwrap().to_owned();
-    assert_eq!(ready["recorded"], false);
+    assert_eq!(
+        ready["recorded"], true,
+        "recorded unless [media] recording = false"
+    );
     assert!(ready["iceServers"].is_array());
     let again = start_call(&mut c, &id).await;
     assert_eq!(again["callId"], call_id, "one live call per conversation");
