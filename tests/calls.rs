@@ -257,3 +257,35 @@ async fn a_member_who_vanishes_leaves_and_the_empty_call_ends() {
     let ready = start_call(&mut c, &id).await;
     assert_eq!(ready["type"], "call_ready");
 }
+
+#[tokio::test]
+async fn recording_can_be_turned_off_and_only_managers_fetch_recordings() {
+    let app = spawn_app_with(|c| {
+        lenient(c);
+        c.media.recording = false;
+    })
+    .await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
+    let mut c = app.socket(&customer).await;
+    let ready = start_call(&mut c, &id).await;
+    assert_eq!(ready["recorded"], false, "{ready}");
+    let started = events(&app, &customer, &id).await;
+    let started = started
+        .iter()
+        .find(|e| e["type"] == "call_started")
+        .unwrap();
+    assert_eq!(started["recorded"], false);
+    let call_id = ready["callId"].as_str().unwrap();
+
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    let agent = app.add_user("tess", Role::Agent, &["general"]).await;
+    let url = format!("/api/conversations/{id}/recordings/{call_id}/mixed.ogg");
+    assert_eq!(app.get(Some(&customer), &url).await.status(), 403);
+    assert_eq!(app.get(Some(&agent), &url).await.status(), 403);
+    assert_eq!(
+        app.get(Some(&manager), &url).await.status(),
+        404,
+        "nothing recorded, nothing served"
+    );
+    assert_eq!(app.get(None, &url).await.status(), 401);
+}

@@ -534,3 +534,54 @@ impl ConversationSummary {
         };
     }
 }
+
+#[cfg(test)]
+mod recording_tests {
+    use super::*;
+    use crate::domain::{CallOrigin, RecordingFile, RecordingSource};
+
+    #[test]
+    fn recordings_land_in_their_call_and_customers_never_see_them() {
+        let now = chrono::Utc::now();
+        let id = ConversationId::from("c-1");
+        let mut h = ConversationHeader::new(id.clone(), Customer::default(), now);
+        let ev = |seq, body| ConversationEvent {
+            conversation_id: id.clone(),
+            seq,
+            timestamp: now,
+            body,
+        };
+        h.apply(&ev(
+            1,
+            EventBody::CallStarted {
+                call_id: "call-1".into(),
+                origin: CallOrigin::Customer,
+                recorded: true,
+            },
+        ));
+        let file = RecordingFile {
+            participant_id: None,
+            source: RecordingSource::Mixed,
+            path: "c-1/call-1/mixed.ogg".into(),
+            offset_ms: 0,
+            duration_ms: 6_000,
+            mime: "audio/ogg".into(),
+        };
+        let ready = ev(
+            2,
+            EventBody::RecordingReady {
+                call_id: "call-1".into(),
+                files: vec![file.clone()],
+            },
+        );
+        h.apply(&ready);
+        assert_eq!(h.calls[0].recordings, vec![file.clone()]);
+        assert_eq!(file.name(), "mixed.ogg");
+        assert!(h.for_customer().calls[0].recordings.is_empty());
+        assert_eq!(ready.for_customer().body, EventBody::Redacted);
+        let json = serde_json::to_value(&ready.body).unwrap();
+        assert_eq!(json["type"], "recording_ready");
+        assert_eq!(json["files"][0]["offsetMs"], 0);
+        assert_eq!(json["files"][0]["source"], "mixed");
+    }
+}

@@ -233,3 +233,144 @@ impl CallRecorder {
         self.chunks_dropped.load(Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// `n` 20 ms Opus packets of a `hz` tone, as RTP with timestamps from `ts0`.
+    fn tone(hz: f32, n: usize, ts0: u32) -> Vec<rtc::rtp::Packet> {
+        let mut enc =
+            opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Voip).unwrap();
+        let mut out = vec![0u8; 4000];
+        (0..n)
+            .map(|i| {
+                let pcm: Vec<i16> = (0..960)
+                    .map(|k| {
+                        let t = (i * 960 + k) as f32 / 48_000.0;
+                        ((t * hz * std::f32::consts::TAU).sin() * 8_000.0) as i16
+                    })
+                    .collect();
+                let len = enc.encode(&pcm, &mut out).unwrap();
+                let mut p = rtc::rtp::Packet::default();
+                p.header.timestamp = ts0.wrapping_add((i * 960) as u32);
+                p.header.sequence_number = i as u16;
+                p.payload = bytes::Bytes::copy_from_slice(&out[..len]);
+                p
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn microphones_are_recorded_mixed_on_the_call_clock_and_tapped_for_transcription() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tap_tx, mut tap_rx) = mpsc::channel(1000);
+        let rec = CallRecorder::new(
+            "call-1".into(),
+            Some(dir.path().join("c/call-1")),
+            Some(tap_tx),
+        )
+        .unwrap();
+        let (a, b) = (ParticipantId("p-a".into()), ParticipantId("p-b".into()));
+        let ta = rec.tap(&a, MediaSource::Microphone, "audio/opus").unwrap();
+        // Timestamps near the wrap: the clock unwraps them.
+        for p in tone(440.0, 50, u32::MAX - 10_000) {
+            ta.send(p).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let tb = rec.tap(&b, MediaSource::Microphone, "audio/opus").unwrap();
+        let mut packets = tone(880.0, 25, 7);
+        // A duplicate and a reordered packet are skipped.
+        packets.insert(5, packets[4].clone());
+        packets.swap(10, 11);
+        for p in packets {
+            tb.send(p).await.unwrap();
+        }
+        assert!(rec.tap(&b, MediaSource::Camera, "video/H264").is_none());
+        drop((ta, tb));
+        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+        rec.finish(events_tx);
+        let event = tokio::time::timeout(Duration::from_secs(10), events_rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let CallEvent::Recorded { call_id, mut files } = event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(call_id, "call-1");
+        files.sort_by(|x, y| x.path.cmp(&y.path));
+        let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            names,
+            ["mixed.ogg", "p-a-microphone.ogg", "p-b-microphone.ogg"]
+        );
+        let (mixed, fa, fb) = (&files[0], &files[1], &files[2]);
+        // B lost one packet to reordering: a gap, not a shorter file.
+        assert_eq!((fa.duration_ms, fb.duration_ms), (1_000, 500));
+        assert!(fa.offset_ms < 100, "{fa:?}");
+        assert!((280..450).contains(&fb.offset_ms), "{fb:?}");
+        assert_eq!(mixed.offset_ms, 0);
+        assert!(
+            mixed.duration_ms >= fb.offset_ms + fb.duration_ms,
+            "{mixed:?}"
+        );
+        assert_eq!(mixed.mime, "audio/ogg");
+        for f in &files {
+            let bytes = std::fs::read(dir.path().join("c/call-1").join(&f.path)).unwrap();
+            assert_eq!(&bytes[..4], b"OggS", "{}", f.path);
+        }
+
+        // The tap: every decoded packet, per speaker, on the call clock.
+        let mut chunks = Vec::new();
+        while let Ok(c) = tap_rx.try_recv() {
+            chunks.push(c);
+        }
+        let of = |p: &ParticipantId| -> Vec<AudioChunk> {
+            chunks
+                .iter()
+                .filter(|c| &c.participant_id == p)
+                .cloned()
+                .collect()
+        };
+        let (ca, cb) = (of(&a), of(&b));
+        assert_eq!((ca.len(), cb.len()), (50, 24));
+        assert!(ca
+            .iter()
+            .all(|c| c.samples.len() == 960 && c.call_id == "call-1"));
+        assert_eq!(ca[1].start_ms - ca[0].start_ms, 20);
+        assert_eq!(ca[0].start_ms, fa.offset_ms);
+        assert_eq!(cb[0].start_ms, fb.offset_ms);
+        assert_eq!(cb.last().unwrap().end_ms(), fb.offset_ms + fb.duration_ms);
+        assert!(cb.iter().any(|c| c.samples.iter().any(|s| s.abs() > 2_000)));
+        assert_eq!(rec.audio_chunks_dropped(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_audio_tap_drops_and_counts_and_without_a_directory_nothing_is_written() {
+        let (tap_tx, _keep) = mpsc::channel(4);
+        let rec = CallRecorder::new("call-2".into(), None, Some(tap_tx)).unwrap();
+        assert!(!rec.records());
+        let p = ParticipantId("p-a".into());
+        assert!(rec.tap(&p, MediaSource::Camera, "video/VP8").is_none());
+        let t = rec.tap(&p, MediaSource::Microphone, "audio/opus").unwrap();
+        for pkt in tone(300.0, 10, 0) {
+            t.send(pkt).await.unwrap();
+        }
+        drop(t);
+        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+        rec.finish(events_tx);
+        for _ in 0..100 {
+            if rec.audio_chunks_dropped() == 6 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(rec.audio_chunks_dropped(), 6);
+        assert!(
+            events_rx.try_recv().is_err(),
+            "nothing recorded, nothing reported"
+        );
+        assert!(CallRecorder::new("call-3".into(), None, None).is_none());
+    }
+}
