@@ -1,6 +1,7 @@
 //! A video call through the gateway's media server between two real Chromium pages (fake camera
 //! and microphone): both sides decode each other's audio and video, the customer's screen share
-//! reaches the agent as a screen, and hanging up is in the timeline.
+//! reaches the agent as a screen, and hanging up is in the timeline. Afterwards the call's
+//! recordings are checked: decoded here, and played to their end in Chromium.
 
 mod common;
 
@@ -372,6 +373,51 @@ async fn check_recordings(app: &TestApp, manager: &str, agent: &str) {
         (mixed_ms - call_ms).abs() <= call_ms * 0.1 + 300.0,
         "{mixed_ms} vs {call_ms}"
     );
+
+    // Chromium plays every file to its end, for as long as the file says.
+    let listed: Vec<Value> = files
+        .iter()
+        .map(|f| {
+            let name = f["path"].as_str().unwrap().rsplit('/').next().unwrap();
+            serde_json::json!({
+                "url": format!("/api/conversations/{id}/recordings/{call_id}/{name}"),
+                "mime": f["mime"],
+                "durationMs": f["durationMs"],
+            })
+        })
+        .collect();
+    let played = browser::run_script(
+        "playback.mjs",
+        &[
+            ("WARMLINE_BASE", app.base.clone()),
+            ("WARMLINE_TOKEN", manager.to_owned()),
+            (
+                "WARMLINE_RECORDINGS",
+                Value::from(listed.clone()).to_string(),
+            ),
+        ],
+    )
+    .await
+    .unwrap_or_default();
+    for want in &listed {
+        let got = played
+            .iter()
+            .find(|p| p["step"] == "played" && p["url"] == want["url"])
+            .unwrap_or_else(|| panic!("{} not played: {played:?}", want["url"]));
+        eprintln!("played in Chromium: {got}");
+        assert_eq!(got["ended"], true, "{got}");
+        let expected = want["durationMs"].as_f64().unwrap() / 1000.0;
+        let duration = got["duration"].as_f64().unwrap_or(0.0);
+        assert!(
+            (duration - expected).abs() <= expected * 0.1 + 0.1,
+            "{got} vs {expected} s"
+        );
+        if want["mime"] == "video/webm" {
+            // Cameras and the canvas screen run at 15 frames a second.
+            let frames = got["frames"].as_f64().unwrap_or(0.0);
+            assert!(frames >= 1.0 && frames >= expected * 10.0, "{got}");
+        }
+    }
 
     // Managers only; only names the header lists; byte ranges.
     let name = mic["path"].as_str().unwrap().rsplit('/').next().unwrap();
