@@ -200,6 +200,7 @@ impl CallRecorder {
             return;
         }
         let call_id = self.call_id.clone();
+        let chunks_dropped = self.chunks_dropped.clone();
         let spawned = std::thread::Builder::new()
             .name("rec-finish".into())
             .spawn(move || {
@@ -218,7 +219,12 @@ impl CallRecorder {
                     drop(tx);
                     collect(handle.join());
                 }
-                info!(call_id, files = files.len(), "recording finished");
+                info!(
+                    call_id,
+                    files = files.len(),
+                    audio_chunks_dropped = chunks_dropped.load(Ordering::Relaxed),
+                    "recording finished"
+                );
                 if !files.is_empty() {
                     let _ = events.send(CallEvent::Recorded { call_id, files });
                 }

@@ -264,6 +264,14 @@ pub async fn forward_loop(p: Arc<Publication>, tap: Option<mpsc::Sender<rtc::rtp
             _ => {}
         }
     }
+    let dropped = p.tap_dropped.load(Ordering::Relaxed);
+    if dropped > 0 {
+        tracing::warn!(
+            source = p.key.source.as_str(),
+            dropped,
+            "the recorder missed packets of this track (its queue was full)"
+        );
+    }
 }
 
 /// Keyframe requests from a subscriber about the track it receives go to the publisher.

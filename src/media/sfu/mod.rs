@@ -21,6 +21,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
+/// Recording paths kept for calls that have not had their first offer yet.
+const MAX_PENDING_PATHS: usize = 4096;
+
 pub struct Sfu {
     cfg: Arc<MediaConfig>,
     ports: Arc<peer::Ports>,
@@ -146,9 +149,12 @@ impl MediaServer for Sfu {
         if path.as_os_str().is_empty() {
             return;
         }
-        self.paths
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(call_id.to_owned(), path);
+        let mut paths = self.paths.lock().unwrap_or_else(|p| p.into_inner());
+        // Calls started but never joined leave their entry behind; keep that bounded (a call
+        // whose entry is lost records under `<callId>`).
+        if paths.len() >= MAX_PENDING_PATHS {
+            paths.clear();
+        }
+        paths.insert(call_id.to_owned(), path);
     }
 }
