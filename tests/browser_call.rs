@@ -321,6 +321,28 @@ async fn check_recordings(app: &TestApp, manager: &str, agent: &str) {
         "customer microphone: {decoded_ms:.0} ms decoded, durationMs {duration_ms}, sent for {sent_ms} ms, offset {} ms, peak {peak}",
         mic["offsetMs"]
     );
+    // The file sits on the timeline where the microphone started: the call clock's zero plus
+    // the file's offset is when the gateway saw the first packet.
+    let zero = chrono::DateTime::parse_from_rfc3339(ready["clockStartedAt"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis();
+    let started = chrono::DateTime::parse_from_rfc3339(
+        event("call_media", Some("microphone"))["timestamp"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap()
+    .timestamp_millis();
+    let placed = zero + mic["offsetMs"].as_i64().unwrap();
+    eprintln!(
+        "customer microphone placed {} ms from its call_media event",
+        placed - started
+    );
+    assert!((placed - started).abs() <= 250, "{placed} vs {started}");
+    assert_eq!(
+        header["calls"][0]["recordingStartedAt"],
+        ready["clockStartedAt"]
+    );
     assert!(eos, "the Ogg stream is finished");
     assert!(peak > 500, "the fake microphone's beeps are in it");
     assert!(

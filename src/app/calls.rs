@@ -435,7 +435,11 @@ impl Calls {
                     reason: reason.into(),
                 }
             }
-            CallEvent::Recorded { call_id, files } => {
+            CallEvent::Recorded {
+                call_id,
+                clock_started_at,
+                files,
+            } => {
                 let files = files
                     .into_iter()
                     .map(|mut f| {
@@ -444,7 +448,11 @@ impl Calls {
                     })
                     .collect();
                 info!(conversation_id = %conversation, call_id, "recording ready");
-                EventBody::RecordingReady { call_id, files }
+                EventBody::RecordingReady {
+                    call_id,
+                    clock_started_at,
+                    files,
+                }
             }
         };
         if let Err(e) = self.write(&conversation, body).await {

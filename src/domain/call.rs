@@ -93,6 +93,9 @@ pub struct Call {
     /// The call's recording files, once the call ended and they were finalised. Staff only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recordings: Vec<RecordingFile>,
+    /// The zero of the recordings' `offsetMs`. Staff only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_started_at: Option<Timestamp>,
 }
 
 /// What a recording file holds: one member's microphone, camera or screen, or the whole call's

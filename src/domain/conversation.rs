@@ -217,6 +217,7 @@ impl ConversationHeader {
                 .iter()
                 .map(|c| Call {
                     recordings: Vec::new(),
+                    recording_started_at: None,
                     ..c.clone()
                 })
                 .collect(),
@@ -374,6 +375,7 @@ impl ConversationHeader {
                 recorded: *recorded,
                 members: Vec::new(),
                 recordings: Vec::new(),
+                recording_started_at: None,
             }),
             EventBody::CallJoined {
                 call_id,
@@ -432,9 +434,14 @@ impl ConversationHeader {
                     }
                 }
             }
-            EventBody::RecordingReady { call_id, files } => {
+            EventBody::RecordingReady {
+                call_id,
+                clock_started_at,
+                files,
+            } => {
                 if let Some(call) = self.call_mut(call_id) {
                     call.recordings.extend(files.iter().cloned());
+                    call.recording_started_at = Some(*clock_started_at);
                 }
             }
             EventBody::Redacted => {}
@@ -571,13 +578,16 @@ mod recording_tests {
             2,
             EventBody::RecordingReady {
                 call_id: "call-1".into(),
+                clock_started_at: now,
                 files: vec![file.clone()],
             },
         );
         h.apply(&ready);
         assert_eq!(h.calls[0].recordings, vec![file.clone()]);
         assert_eq!(file.name(), "mixed.ogg");
+        assert_eq!(h.calls[0].recording_started_at, Some(now));
         assert!(h.for_customer().calls[0].recordings.is_empty());
+        assert_eq!(h.for_customer().calls[0].recording_started_at, None);
         assert_eq!(ready.for_customer().body, EventBody::Redacted);
         let json = serde_json::to_value(&ready.body).unwrap();
         assert_eq!(json["type"], "recording_ready");

@@ -147,6 +147,9 @@ pub enum EventBody {
     #[serde(rename_all = "camelCase")]
     RecordingReady {
         call_id: String,
+        /// The call clock's zero: every file's `offsetMs` (and the transcription audio's
+        /// timestamps) count from here.
+        clock_started_at: Timestamp,
         files: Vec<RecordingFile>,
     },
     /// Stands in for a staff-only event in what a customer receives, so their `seq` stays

@@ -1,7 +1,7 @@
 //! What flows between a call member's browser and the media server, independent of the WebSocket
 //! frames that carry it (the app maps between the two), and what the media server reports.
 
-use crate::domain::{MediaChange, MediaSource, ParticipantId, RecordingFile};
+use crate::domain::{MediaChange, MediaSource, ParticipantId, RecordingFile, Timestamp};
 use std::collections::BTreeMap;
 
 /// `RTCIceCandidateInit`.
@@ -78,6 +78,8 @@ pub enum CallEvent {
     /// recording directory.
     Recorded {
         call_id: String,
+        /// The call clock's zero (wall clock): offsets count from here.
+        clock_started_at: Timestamp,
         files: Vec<RecordingFile>,
     },
 }

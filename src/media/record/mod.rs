@@ -25,7 +25,7 @@ mod track;
 pub mod webm;
 
 use super::signal::{AudioChunk, CallEvent};
-use crate::domain::{MediaSource, ParticipantId, RecordingFile};
+use crate::domain::{MediaSource, ParticipantId, RecordingFile, Timestamp};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc as sync_mpsc, Arc, Mutex};
@@ -83,6 +83,8 @@ pub struct CallRecorder {
     dir: Option<PathBuf>,
     audio_tap: Option<mpsc::Sender<AudioChunk>>,
     started: Instant,
+    /// `started` on the wall clock.
+    started_at: Timestamp,
     state: Mutex<State>,
     /// Chunks the audio tap dropped because its channel was full.
     pub chunks_dropped: Arc<AtomicU64>,
@@ -104,6 +106,7 @@ impl CallRecorder {
             dir,
             audio_tap,
             started: Instant::now(),
+            started_at: chrono::Utc::now(),
             state: Mutex::new(State::default()),
             chunks_dropped: Arc::new(AtomicU64::new(0)),
         }))
@@ -201,6 +204,7 @@ impl CallRecorder {
         }
         let call_id = self.call_id.clone();
         let chunks_dropped = self.chunks_dropped.clone();
+        let clock_started_at = self.started_at;
         let spawned = std::thread::Builder::new()
             .name("rec-finish".into())
             .spawn(move || {
@@ -226,7 +230,11 @@ impl CallRecorder {
                     "recording finished"
                 );
                 if !files.is_empty() {
-                    let _ = events.send(CallEvent::Recorded { call_id, files });
+                    let _ = events.send(CallEvent::Recorded {
+                        call_id,
+                        clock_started_at,
+                        files,
+                    });
                 }
             });
         if let Err(e) = spawned {
@@ -301,7 +309,10 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        let CallEvent::Recorded { call_id, mut files } = event else {
+        let CallEvent::Recorded {
+            call_id, mut files, ..
+        } = event
+        else {
             panic!("{event:?}")
         };
         assert_eq!(call_id, "call-1");
