@@ -12,9 +12,10 @@ as_root() {
     echo "need root (or sudo) to run: $*" >&2; return 1; fi
 }
 
-# Debian packages: a C toolchain and pkg-config for crates that build C (SQLite is bundled).
+# Debian packages: a C toolchain, pkg-config and cmake for crates that build C (SQLite, libopus
+# and libwebm are bundled).
 need_pkgs=()
-for p in build-essential pkg-config ca-certificates curl; do
+for p in build-essential pkg-config cmake ca-certificates curl; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

@@ -81,7 +81,10 @@ async fn only_the_customer_and_the_agents_in_the_conversation_take_part() {
     let ready = start_call(&mut c, &id).await;
     assert_eq!(ready["type"], "call_ready", "{ready}");
     let call_id = ready["callId"].as_str().unwrap().to_owned();
-    assert_eq!(ready["recorded"], false);
+    assert_eq!(
+        ready["recorded"], true,
+        "recorded unless [media] recording = false"
+    );
     assert!(ready["iceServers"].is_array());
     let again = start_call(&mut c, &id).await;
     assert_eq!(again["callId"], call_id, "one live call per conversation");
@@ -253,4 +256,36 @@ async fn a_member_who_vanishes_leaves_and_the_empty_call_ends() {
     let mut c = app.socket(&customer).await;
     let ready = start_call(&mut c, &id).await;
     assert_eq!(ready["type"], "call_ready");
+}
+
+#[tokio::test]
+async fn recording_can_be_turned_off_and_only_managers_fetch_recordings() {
+    let app = spawn_app_with(|c| {
+        lenient(c);
+        c.media.recording = false;
+    })
+    .await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
+    let mut c = app.socket(&customer).await;
+    let ready = start_call(&mut c, &id).await;
+    assert_eq!(ready["recorded"], false, "{ready}");
+    let started = events(&app, &customer, &id).await;
+    let started = started
+        .iter()
+        .find(|e| e["type"] == "call_started")
+        .unwrap();
+    assert_eq!(started["recorded"], false);
+    let call_id = ready["callId"].as_str().unwrap();
+
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    let agent = app.add_user("tess", Role::Agent, &["general"]).await;
+    let url = format!("/api/conversations/{id}/recordings/{call_id}/mixed.ogg");
+    assert_eq!(app.get(Some(&customer), &url).await.status(), 403);
+    assert_eq!(app.get(Some(&agent), &url).await.status(), 403);
+    assert_eq!(
+        app.get(Some(&manager), &url).await.status(),
+        404,
+        "nothing recorded, nothing served"
+    );
+    assert_eq!(app.get(None, &url).await.status(), 401);
 }

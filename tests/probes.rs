@@ -43,6 +43,10 @@ async fn openapi_documents_every_api_route() {
         ("/api/conversations/{id}/events", &["get"]),
         ("/api/conversations/{id}/briefing", &["get"]),
         ("/api/conversations/{id}/handoff/{step}", &["post"]),
+        (
+            "/api/conversations/{id}/recordings/{callId}/{file}",
+            &["get"],
+        ),
         ("/api/queue", &["get"]),
         ("/api/me/status", &["put"]),
         ("/api/auth/login", &["post"]),

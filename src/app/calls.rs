@@ -28,9 +28,6 @@ use tracing::{info, warn};
 
 /// Signals queued towards one browser before the media server waits.
 const OUT_QUEUE: usize = 256;
-/// Whether calls are recorded. There is no recorder yet, so no call is, and the pages say
-/// nothing about recording; this becomes a setting when the recorder lands.
-const RECORDED: bool = false;
 /// Longest SDP accepted from a browser, in bytes.
 const MAX_SDP: usize = 64 * 1024;
 
@@ -40,6 +37,8 @@ pub struct Calls {
     journal: Journal,
     /// call id -> conversation.
     index: Mutex<HashMap<String, ConversationId>>,
+    /// Ended calls whose recording is still being finalised: call id -> conversation.
+    ended: Mutex<HashMap<String, ConversationId>>,
     /// connection -> the calls it signals for, as which member.
     sockets: Mutex<HashMap<u64, Vec<(String, ParticipantId)>>>,
     /// (connection, call) -> the ordered channel of signals back to that browser.
@@ -100,10 +99,16 @@ impl Calls {
             config,
             journal,
             index: Mutex::new(HashMap::new()),
+            ended: Mutex::new(HashMap::new()),
             sockets: Mutex::new(HashMap::new()),
             outs: Mutex::new(HashMap::new()),
             starting: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Whether calls are recorded (`[media] recording`); members are told.
+    fn recorded(&self) -> bool {
+        self.media.is_some() && self.config.recording
     }
 
     fn media(&self) -> Result<&Arc<dyn MediaServer>, ApiError> {
@@ -168,10 +173,13 @@ impl Calls {
                     EventBody::CallStarted {
                         call_id: call_id.clone(),
                         origin,
-                        recorded: RECORDED,
+                        recorded: self.recorded(),
                     },
                 )
                 .await?;
+                if let Some(media) = &self.media {
+                    media.set_recording_path(&call_id, &format!("{conversation}/{call_id}"));
+                }
                 info!(conversation_id = %conversation, call_id, "call started");
                 call_id
             }
@@ -194,7 +202,7 @@ impl Calls {
             conversation_id: conversation,
             call_id,
             ice_servers,
-            recorded: RECORDED,
+            recorded: self.recorded(),
         })
     }
 
@@ -381,10 +389,20 @@ impl Calls {
             CallEvent::Joined { call_id, .. }
             | CallEvent::Left { call_id, .. }
             | CallEvent::Media { call_id, .. }
-            | CallEvent::Ended { call_id, .. } => call_id.clone(),
+            | CallEvent::Ended { call_id, .. }
+            | CallEvent::Recorded { call_id, .. } => call_id.clone(),
         };
-        let Some(conversation) = self.conversation_of(&call_id) else {
-            return;
+        let conversation = match (&event, self.conversation_of(&call_id)) {
+            (_, Some(c)) => c,
+            // The recording is reported after the call ended (and left the index).
+            (CallEvent::Recorded { .. }, None) => match self.ended.lock() {
+                Ok(mut ended) => match ended.remove(&call_id) {
+                    Some(c) => c,
+                    None => return,
+                },
+                Err(_) => return,
+            },
+            (_, None) => return,
         };
         let body = match event {
             CallEvent::Joined { call_id, member } => {
@@ -432,10 +450,37 @@ impl Calls {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .retain(|(_, c), _| *c != call_id);
+                if self.recorded() {
+                    let mut ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+                    // Calls whose recording never reported must not pile up.
+                    if ended.len() >= 1024 {
+                        ended.clear();
+                    }
+                    ended.insert(call_id.clone(), conversation.clone());
+                }
                 info!(conversation_id = %conversation, call_id, reason, "call ended");
                 EventBody::CallEnded {
                     call_id,
                     reason: reason.into(),
+                }
+            }
+            CallEvent::Recorded {
+                call_id,
+                clock_started_at,
+                files,
+            } => {
+                let files = files
+                    .into_iter()
+                    .map(|mut f| {
+                        f.path = format!("{conversation}/{call_id}/{}", f.path);
+                        f
+                    })
+                    .collect();
+                info!(conversation_id = %conversation, call_id, "recording ready");
+                EventBody::RecordingReady {
+                    call_id,
+                    clock_started_at,
+                    files,
                 }
             }
         };

@@ -51,6 +51,8 @@ pub struct Gateway {
     pub(crate) limits: LimitsConfig,
     pub(crate) auth: AuthConfig,
     pub(crate) metrics: Arc<Metrics>,
+    /// Where call recordings are (`<data_dir>/recordings`).
+    pub(crate) recordings: std::path::PathBuf,
 }
 
 fn hours(h: u32) -> chrono::Duration {
@@ -584,6 +586,39 @@ impl Backend for Gateway {
     async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError> {
         is_staff(who)?;
         Ok(self.handoff_service()?.snapshot().await?)
+    }
+
+    async fn recording(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        call_id: &str,
+        name: &str,
+    ) -> Result<crate::http::backend::RecordingOnDisk, ApiError> {
+        match who {
+            Principal::Staff(u) if !u.disabled && u.role == crate::domain::Role::Manager => {}
+            _ => return Err(ApiError::Forbidden("recordings are for managers".into())),
+        }
+        let (header, _) = self.authorize(who, id).await?;
+        // Only files the header lists are served: the path is ours, never the caller's.
+        let file = header
+            .calls
+            .iter()
+            .filter(|c| c.call_id == call_id)
+            .flat_map(|c| c.recordings.iter())
+            .find(|f| f.name() == name)
+            .ok_or_else(|| ApiError::NotFound("no such recording".into()))?;
+        let mut path = self.recordings.clone();
+        for segment in file.path.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." {
+                return Err(ApiError::NotFound("no such recording".into()));
+            }
+            path.push(segment);
+        }
+        Ok(crate::http::backend::RecordingOnDisk {
+            path,
+            mime: file.mime.clone(),
+        })
     }
 
     fn socket_opened(&self, who: &Principal) {

@@ -26,6 +26,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// Call recordings live in this directory below `data_dir`.
+pub const RECORDINGS_DIR: &str = "recordings";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("cannot create data directory {path}: {source}")]
@@ -166,6 +169,7 @@ impl App {
 
         let (media, call_events) = if config.media.enabled {
             let (sfu, events) = crate::media::sfu::Sfu::new(config.media.clone());
+            let sfu = sfu.with_recordings(config.data_dir.join(RECORDINGS_DIR));
             let sfu: Arc<dyn crate::media::MediaServer> = Arc::new(sfu);
             (Some(sfu), Some(events))
         } else {
@@ -211,6 +215,7 @@ impl App {
             decoy_hash,
             limits: config.limits.clone(),
             auth: config.auth.clone(),
+            recordings: config.data_dir.join(RECORDINGS_DIR),
             metrics,
         });
         Ok(Self {

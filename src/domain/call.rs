@@ -90,6 +90,70 @@ pub struct Call {
     pub recorded: bool,
     #[serde(default)]
     pub members: Vec<CallMember>,
+    /// The call's recording files, once the call ended and they were finalised. Staff only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recordings: Vec<RecordingFile>,
+    /// The zero of the recordings' `offsetMs`. Staff only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_started_at: Option<Timestamp>,
+}
+
+/// What a recording file holds: one member's microphone, camera or screen, or the whole call's
+/// audio mixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingSource {
+    Microphone,
+    Camera,
+    Screen,
+    Mixed,
+}
+
+impl From<MediaSource> for RecordingSource {
+    fn from(s: MediaSource) -> Self {
+        match s {
+            MediaSource::Microphone => Self::Microphone,
+            MediaSource::Camera => Self::Camera,
+            MediaSource::Screen => Self::Screen,
+        }
+    }
+}
+
+impl RecordingSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Microphone => "microphone",
+            Self::Camera => "camera",
+            Self::Screen => "screen",
+            Self::Mixed => "mixed",
+        }
+    }
+}
+
+/// One finished recording file of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingFile {
+    /// Whose track it is; absent for the mixed audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_id: Option<ParticipantId>,
+    pub source: RecordingSource,
+    /// `<conversationId>/<callId>/<name>`, relative to the recordings directory; the file is
+    /// served at `/api/conversations/{id}/recordings/{callId}/{name}`.
+    pub path: String,
+    /// Where the file starts, in milliseconds after the call started (tracks and transcript
+    /// line up on this clock).
+    pub offset_ms: u64,
+    pub duration_ms: u64,
+    /// `audio/ogg` or `video/webm`.
+    pub mime: String,
+}
+
+impl RecordingFile {
+    /// The file name within the call's directory (the last segment of `path`).
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
 }
 
 impl Call {

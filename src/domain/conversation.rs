@@ -212,6 +212,15 @@ impl ConversationHeader {
                 wait: h.wait,
                 ..HandoffState::default()
             }),
+            calls: self
+                .calls
+                .iter()
+                .map(|c| Call {
+                    recordings: Vec::new(),
+                    recording_started_at: None,
+                    ..c.clone()
+                })
+                .collect(),
             ..self.clone()
         }
     }
@@ -365,6 +374,8 @@ impl ConversationHeader {
                 origin: Some(*origin),
                 recorded: *recorded,
                 members: Vec::new(),
+                recordings: Vec::new(),
+                recording_started_at: None,
             }),
             EventBody::CallJoined {
                 call_id,
@@ -421,6 +432,16 @@ impl ConversationHeader {
                         m.left_at = Some(event.timestamp);
                         m.media.clear();
                     }
+                }
+            }
+            EventBody::RecordingReady {
+                call_id,
+                clock_started_at,
+                files,
+            } => {
+                if let Some(call) = self.call_mut(call_id) {
+                    call.recordings.extend(files.iter().cloned());
+                    call.recording_started_at = Some(*clock_started_at);
                 }
             }
             EventBody::Redacted => {}
@@ -518,5 +539,59 @@ impl ConversationSummary {
             last_sentiment,
             ..Self::from_header(h)
         };
+    }
+}
+
+#[cfg(test)]
+mod recording_tests {
+    use super::*;
+    use crate::domain::{CallOrigin, RecordingFile, RecordingSource};
+
+    #[test]
+    fn recordings_land_in_their_call_and_customers_never_see_them() {
+        let now = chrono::Utc::now();
+        let id = ConversationId::from("c-1");
+        let mut h = ConversationHeader::new(id.clone(), Customer::default(), now);
+        let ev = |seq, body| ConversationEvent {
+            conversation_id: id.clone(),
+            seq,
+            timestamp: now,
+            body,
+        };
+        h.apply(&ev(
+            1,
+            EventBody::CallStarted {
+                call_id: "call-1".into(),
+                origin: CallOrigin::Customer,
+                recorded: true,
+            },
+        ));
+        let file = RecordingFile {
+            participant_id: None,
+            source: RecordingSource::Mixed,
+            path: "c-1/call-1/mixed.ogg".into(),
+            offset_ms: 0,
+            duration_ms: 6_000,
+            mime: "audio/ogg".into(),
+        };
+        let ready = ev(
+            2,
+            EventBody::RecordingReady {
+                call_id: "call-1".into(),
+                clock_started_at: now,
+                files: vec![file.clone()],
+            },
+        );
+        h.apply(&ready);
+        assert_eq!(h.calls[0].recordings, vec![file.clone()]);
+        assert_eq!(file.name(), "mixed.ogg");
+        assert_eq!(h.calls[0].recording_started_at, Some(now));
+        assert!(h.for_customer().calls[0].recordings.is_empty());
+        assert_eq!(h.for_customer().calls[0].recording_started_at, None);
+        assert_eq!(ready.for_customer().body, EventBody::Redacted);
+        let json = serde_json::to_value(&ready.body).unwrap();
+        assert_eq!(json["type"], "recording_ready");
+        assert_eq!(json["files"][0]["offsetMs"], 0);
+        assert_eq!(json["files"][0]["source"], "mixed");
     }
 }

@@ -3,7 +3,7 @@
 //! missed. Events are immutable once committed.
 
 use super::briefing::Briefing;
-use super::call::{CallOrigin, MediaChange, MediaSource};
+use super::call::{CallOrigin, MediaChange, MediaSource, RecordingFile};
 use super::conversation::{ConversationStatus, Customer, Escalation, Participant};
 use super::ids::{ConversationId, MessageId, ParticipantId, UserId};
 use super::message::Message;
@@ -143,6 +143,15 @@ pub enum EventBody {
     },
     #[serde(rename_all = "camelCase")]
     CallEnded { call_id: String, reason: String },
+    /// The call's recording files are finalised (after the call ended). Staff only.
+    #[serde(rename_all = "camelCase")]
+    RecordingReady {
+        call_id: String,
+        /// The call clock's zero: every file's `offsetMs` (and the transcription audio's
+        /// timestamps) count from here.
+        clock_started_at: Timestamp,
+        files: Vec<RecordingFile>,
+    },
     /// Stands in for a staff-only event in what a customer receives, so their `seq` stays
     /// gap-free without revealing the event. Never stored.
     Redacted,
@@ -222,6 +231,7 @@ impl EventBody {
             Self::CallLeft { .. } => "call_left",
             Self::CallMedia { .. } => "call_media",
             Self::CallEnded { .. } => "call_ended",
+            Self::RecordingReady { .. } => "recording_ready",
             Self::Redacted => "redacted",
         }
     }
@@ -253,6 +263,7 @@ impl EventBody {
             | Self::HandoffDeclined { .. }
             | Self::BriefingOpened { .. }
             | Self::SpecialistInvited { .. }
+            | Self::RecordingReady { .. }
             | Self::Redacted => false,
         }
     }

@@ -20,7 +20,9 @@ pub use briefing::{
     Attempt, AttemptOutcome, Briefing, BriefingDetail, Completeness, EmotionalState, KnownFact,
     TechnicalDetail,
 };
-pub use call::{Call, CallMember, CallOrigin, MediaChange, MediaSource};
+pub use call::{
+    Call, CallMember, CallOrigin, MediaChange, MediaSource, RecordingFile, RecordingSource,
+};
 pub use conversation::{
     Conversation, ConversationHeader, ConversationStatus, ConversationSummary, Customer,
     CustomerContext, Escalation, Participant, ParticipantKind, Urgency,

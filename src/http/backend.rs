@@ -58,6 +58,13 @@ impl HandoffAction {
     }
 }
 
+/// A recording file to stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingOnDisk {
+    pub path: std::path::PathBuf,
+    pub mime: String,
+}
+
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// The principal behind a bearer token; `Unauthorized` when unknown, expired or revoked.
@@ -120,6 +127,15 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<serde_json::Value, ApiError>;
     /// Staff: queues and agents.
     async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError>;
+    /// Managers: a call's recording file, by the name recorded in the conversation's header
+    /// (`Forbidden` for anyone else, `NotFound` for names the header does not list).
+    async fn recording(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        call_id: &str,
+        name: &str,
+    ) -> Result<RecordingOnDisk, ApiError>;
     /// A socket of `who` opened / closed (agents count as online for routing while one is open;
     /// call members signalling on a closed socket leave their calls).
     fn socket_opened(&self, who: &Principal);

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod handoff_rest;
 pub mod ratelimit;
+pub mod recordings;
 pub mod rest;
 pub mod ws;
 
@@ -48,6 +49,10 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .route(
             "/api/conversations/{id}/handoff/{step}",
             post(handoff_rest::step::<B>),
+        )
+        .route(
+            "/api/conversations/{id}/recordings/{call_id}/{file}",
+            get(recordings::get::<B>),
         )
         .route("/api/queue", get(handoff_rest::queue::<B>))
         .route(

@@ -47,6 +47,7 @@ fn default_turn_ttl() -> u64 {
 /// public_ip = "203.0.113.7"      # behind 1:1 NAT: the address to announce
 /// udp_port_min = 40000
 /// udp_port_max = 40999
+/// recording = true             # per-member Ogg/WebM files and a mixed Ogg per call
 /// [[media.ice_servers]]
 /// urls = ["stun:stun.example.com:3478"]
 /// [media.turn]
@@ -70,6 +71,9 @@ pub struct MediaConfig {
     pub turn: Option<TurnConfig>,
     /// Most people in one call.
     pub max_call_members: usize,
+    /// Record calls (per member and track, plus the mixed audio) under
+    /// `<data_dir>/recordings/`. Members are told whether a call is recorded.
+    pub recording: bool,
 }
 
 impl Default for MediaConfig {
@@ -83,6 +87,7 @@ impl Default for MediaConfig {
             ice_servers: Vec::new(),
             turn: None,
             max_call_members: 6,
+            recording: true,
         }
     }
 }

@@ -7,12 +7,16 @@
 //!   glare), `ice` (ICE servers and TURN credentials for browsers).
 //! - `server::MediaServer` is the boundary the app talks to: `signal::Signal`s in from browsers,
 //!   `signal::Outgoing` back to them, `signal::CallEvent`s out for the conversation's timeline.
+//! - `record` records calls (per member and track, and the mixed audio) and decodes each
+//!   member's audio for transcription (`signal::AudioChunk`), fed by the forward loops' taps
+//!   without ever delaying forwarding.
 //! - Imports only `crate::domain` and its own `[media]` configuration.
 
 pub mod config;
 pub mod ice;
 pub mod nat;
 pub mod negotiation;
+pub mod record;
 pub mod room;
 pub mod server;
 pub mod sfu;

@@ -47,4 +47,9 @@ pub trait MediaServer: Send + Sync + 'static {
 
     /// The member's signalling channel is gone (socket closed): they leave with `reason`.
     async fn leave(&self, call_id: &str, member: &ParticipantId, reason: &'static str);
+
+    /// Where a new call's recording goes, relative to the recordings directory (say
+    /// `<conversationId>/<callId>`); set before the call's first offer. Without it a call is
+    /// recorded under `<callId>`.
+    fn set_recording_path(&self, _call_id: &str, _relative: &str) {}
 }

@@ -1,7 +1,7 @@
 //! What flows between a call member's browser and the media server, independent of the WebSocket
 //! frames that carry it (the app maps between the two), and what the media server reports.
 
-use crate::domain::{MediaChange, MediaSource, ParticipantId};
+use crate::domain::{MediaChange, MediaSource, ParticipantId, RecordingFile, Timestamp};
 use std::collections::BTreeMap;
 
 /// `RTCIceCandidateInit`.
@@ -74,4 +74,30 @@ pub enum CallEvent {
         call_id: String,
         reason: &'static str,
     },
+    /// The call's recording files are finalised. Each file's `path` is its name in the call's
+    /// recording directory.
+    Recorded {
+        call_id: String,
+        /// The call clock's zero (wall clock): offsets count from here.
+        clock_started_at: Timestamp,
+        files: Vec<RecordingFile>,
+    },
+}
+
+/// A piece of one member's decoded audio for transcription: 48 kHz mono, placed on the call's
+/// clock (milliseconds since the media server started the call).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioChunk {
+    pub call_id: String,
+    pub participant_id: ParticipantId,
+    pub start_ms: u64,
+    pub samples: Vec<i16>,
+}
+
+impl AudioChunk {
+    pub const SAMPLE_RATE: u32 = 48_000;
+
+    pub fn end_ms(&self) -> u64 {
+        self.start_ms + self.samples.len() as u64 * 1000 / u64::from(Self::SAMPLE_RATE)
+    }
 }

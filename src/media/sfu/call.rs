@@ -6,6 +6,7 @@ use super::forward::Publication;
 use super::member::{Member, MemberMsg};
 use super::peer::{self, Ports};
 use crate::domain::{MediaChange, MediaSource, ParticipantId};
+use crate::media::record::CallRecorder;
 use crate::media::room::{Room, RoomAction, TrackKey};
 use crate::media::signal::{CallEvent, Outgoing, Signal};
 use crate::media::{MediaConfig, MediaError};
@@ -50,6 +51,7 @@ pub struct Call {
     events: mpsc::UnboundedSender<CallEvent>,
     me: mpsc::UnboundedSender<CallMsg>,
     registry: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<CallMsg>>>>,
+    recorder: Option<Arc<CallRecorder>>,
 }
 
 /// Starts a call task and registers it; returns its inbox.
@@ -59,6 +61,7 @@ pub fn spawn(
     ports: Arc<Ports>,
     events: mpsc::UnboundedSender<CallEvent>,
     registry: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<CallMsg>>>>,
+    recorder: Option<Arc<CallRecorder>>,
 ) -> mpsc::UnboundedSender<CallMsg> {
     let (tx, rx) = mpsc::unbounded_channel();
     let call = Call {
@@ -71,6 +74,7 @@ pub fn spawn(
         events,
         me: tx.clone(),
         registry,
+        recorder,
     };
     let span = tracing::info_span!("call", call_id = %id);
     tokio::spawn(call.run(rx).instrument(span));
@@ -121,6 +125,10 @@ impl Call {
             .remove(&self.id);
         for m in self.members.values() {
             let _ = m.send(MemberMsg::Close);
+        }
+        // The files are final once the members' connections (and so the forward loops) end.
+        if let Some(r) = &self.recorder {
+            r.finish(self.events.clone());
         }
         info!("call closed");
     }
@@ -202,7 +210,14 @@ impl Call {
             .map_err(MediaError::Setup)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let public_ip = self.cfg.public_ip.map(|ip| ip.to_string());
-        let task = Member::new(member.clone(), pc, out, self.me.clone(), public_ip);
+        let task = Member::new(
+            member.clone(),
+            pc,
+            out,
+            self.me.clone(),
+            public_ip,
+            self.recorder.clone(),
+        );
         tokio::spawn(
             task.run(rx, events_rx)
                 .instrument(tracing::info_span!("member", member = %member)),

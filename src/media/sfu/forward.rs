@@ -48,6 +48,8 @@ pub struct Publication {
     pub subs: RwLock<Vec<Arc<Subscription>>>,
     last_pli: Mutex<Option<Instant>>,
     pub packets_in: AtomicU64,
+    /// Packets the recorder's tap had no room for.
+    pub tap_dropped: AtomicU64,
 }
 
 impl Publication {
@@ -69,6 +71,7 @@ impl Publication {
             subs: RwLock::new(Vec::new()),
             last_pli: Mutex::new(None),
             packets_in: AtomicU64::new(0),
+            tap_dropped: AtomicU64::new(0),
         }
     }
 
@@ -252,12 +255,22 @@ pub async fn forward_loop(p: Arc<Publication>, tap: Option<mpsc::Sender<rtc::rtp
                     s.offer(&pkt);
                 }
                 if let Some(tap) = &tap {
-                    let _ = tap.try_send(pkt);
+                    if tap.try_send(pkt).is_err() {
+                        p.tap_dropped.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
             TrackRemoteEvent::OnEnded => break,
             _ => {}
         }
+    }
+    let dropped = p.tap_dropped.load(Ordering::Relaxed);
+    if dropped > 0 {
+        tracing::warn!(
+            source = p.key.source.as_str(),
+            dropped,
+            "the recorder missed packets of this track (its queue was full)"
+        );
     }
 }
 

@@ -8,6 +8,7 @@ use super::peer::PeerEvent;
 use crate::domain::{MediaSource, ParticipantId};
 use crate::media::nat;
 use crate::media::negotiation::{Negotiation, RemoteOffer};
+use crate::media::record::CallRecorder;
 use crate::media::room::TrackKey;
 use crate::media::signal::{Candidate, Outgoing, Signal};
 use rtc::media_stream::MediaStreamTrack;
@@ -62,6 +63,7 @@ pub struct Member {
     /// Browser track id -> what it carries, from the offers.
     sources: BTreeMap<String, MediaSource>,
     published: Vec<MediaSource>,
+    recorder: Option<Arc<CallRecorder>>,
 }
 
 impl Member {
@@ -71,6 +73,7 @@ impl Member {
         out: mpsc::Sender<Outgoing>,
         call: mpsc::UnboundedSender<CallMsg>,
         public_ip: Option<String>,
+        recorder: Option<Arc<CallRecorder>>,
     ) -> Self {
         Self {
             id,
@@ -86,6 +89,7 @@ impl Member {
             subscriptions: HashMap::new(),
             sources: BTreeMap::new(),
             published: Vec::new(),
+            recorder,
         }
     }
 
@@ -358,7 +362,11 @@ impl Member {
         };
         info!(member = %self.id, source = source.as_str(), mime = %codec.mime_type, "publishing");
         let publication = Arc::new(Publication::new(key, kind, codec, ssrc, track, in_ext));
-        tokio::spawn(forward::forward_loop(publication.clone(), None));
+        let tap = self
+            .recorder
+            .as_ref()
+            .and_then(|r| r.tap(&self.id, source, &publication.codec.mime_type));
+        tokio::spawn(forward::forward_loop(publication.clone(), tap));
         self.published.push(source);
         let _ = self.call.send(CallMsg::Published {
             member: self.id.clone(),

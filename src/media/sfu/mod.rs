@@ -9,21 +9,31 @@ mod keyframes;
 mod member;
 mod peer;
 
+use super::record::CallRecorder;
 use super::server::{MediaError, MediaServer};
-use super::signal::{CallEvent, Outgoing, Signal};
+use super::signal::{AudioChunk, CallEvent, Outgoing, Signal};
 use super::MediaConfig;
 use crate::domain::ParticipantId;
 use async_trait::async_trait;
 use call::CallMsg;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
+
+/// Recording paths kept for calls that have not had their first offer yet.
+const MAX_PENDING_PATHS: usize = 4096;
 
 pub struct Sfu {
     cfg: Arc<MediaConfig>,
     ports: Arc<peer::Ports>,
     calls: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<CallMsg>>>>,
     events: mpsc::UnboundedSender<CallEvent>,
+    /// Where calls are recorded (`None`: not recorded).
+    recordings: Option<PathBuf>,
+    /// Call id -> its recording directory below `recordings`.
+    paths: Mutex<HashMap<String, PathBuf>>,
+    audio_tap: Option<mpsc::Sender<AudioChunk>>,
 }
 
 impl Sfu {
@@ -36,9 +46,37 @@ impl Sfu {
                 ports: Arc::new(peer::Ports::default()),
                 calls: Arc::new(Mutex::new(HashMap::new())),
                 events,
+                recordings: None,
+                paths: Mutex::new(HashMap::new()),
+                audio_tap: None,
             },
             rx,
         )
+    }
+
+    /// Records calls under `dir` when `[media] recording` is on.
+    pub fn with_recordings(mut self, dir: PathBuf) -> Self {
+        self.recordings = self.cfg.recording.then_some(dir);
+        self
+    }
+
+    /// Every call member's decoded audio (48 kHz mono), for transcription, on a channel of
+    /// `capacity` chunks (20 ms each); when it is full chunks are dropped and counted.
+    pub fn with_audio_tap(mut self, capacity: usize) -> (Self, mpsc::Receiver<AudioChunk>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        self.audio_tap = Some(tx);
+        (self, rx)
+    }
+
+    fn recorder(&self, call_id: &str) -> Option<Arc<CallRecorder>> {
+        let relative = self
+            .paths
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(call_id)
+            .unwrap_or_else(|| PathBuf::from(call_id));
+        let dir = self.recordings.as_ref().map(|r| r.join(relative));
+        CallRecorder::new(call_id.to_owned(), dir, self.audio_tap.clone())
     }
 
     /// Calls with a task right now.
@@ -67,6 +105,7 @@ impl MediaServer for Sfu {
                         self.ports.clone(),
                         self.events.clone(),
                         self.calls.clone(),
+                        self.recorder(call_id),
                     );
                     calls.insert(call_id.to_owned(), tx.clone());
                     tx
@@ -98,5 +137,24 @@ impl MediaServer for Sfu {
                 reason,
             });
         }
+    }
+
+    fn set_recording_path(&self, call_id: &str, relative: &str) {
+        // Only plain segments: the path comes from ids the gateway made, but stays below the
+        // recordings directory whatever it holds.
+        let path: PathBuf = relative
+            .split('/')
+            .filter(|s| super::record::layout::is_plain_name(s))
+            .collect();
+        if path.as_os_str().is_empty() {
+            return;
+        }
+        let mut paths = self.paths.lock().unwrap_or_else(|p| p.into_inner());
+        // Calls started but never joined leave their entry behind; keep that bounded (a call
+        // whose entry is lost records under `<callId>`).
+        if paths.len() >= MAX_PENDING_PATHS {
+            paths.clear();
+        }
+        paths.insert(call_id.to_owned(), path);
     }
 }
