@@ -126,4 +126,7 @@ pub enum BenchCommand {
     /// Escalation to briefing on the agent's socket: N customers in open conversations ask for a
     /// person; agents accept, read and join. Reports latency percentiles.
     Handoff(warmline::bench::handoff::HandoffBenchArgs),
+    /// Media load: synthetic WebRTC peers hold audio+video calls through the SFU while the
+    /// number of calls ramps up. Reports forwarded packets/s, added latency, loss and CPU.
+    Media(warmline::bench::media::MediaBenchArgs),
 }

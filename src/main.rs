@@ -63,6 +63,9 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Bench(BenchCommand::Chat(args)) => warmline::bench::chat::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
+        Command::Bench(BenchCommand::Media(args)) => warmline::bench::media::run(args)
+            .await
+            .map_err(|e| AppError::Admin(e.to_string())),
         Command::Config => {
             let text =
                 toml::to_string_pretty(&config).map_err(|e| AppError::Admin(e.to_string()))?;

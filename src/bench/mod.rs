@@ -7,3 +7,4 @@ pub mod chat;
 pub mod client;
 pub mod handoff;
 pub mod machine;
+pub mod media;
