@@ -23,9 +23,24 @@ async fn customer_and_agent_see_and_hear_each_other_and_the_screen_share() {
         .add_user("sam", Role::Agent, &["billing", "general"])
         .await;
     app.add_user("alex", Role::Agent, &["security"]).await;
+    // Speech as the fake microphone (espeak-ng, installed by the test command).
+    let wav = app.dir.path().join("customer-speech.wav");
+    let spoke = std::process::Command::new("espeak-ng")
+        .args(["-w"])
+        .arg(&wav)
+        .arg("Hello, I was charged twice for my subscription and I would like a refund please.")
+        .status();
+    let mic = match spoke {
+        Ok(s) if s.success() => wav.display().to_string(),
+        _ if std::env::var_os("WLTEST_REQUIRE_BROWSER").is_some() => {
+            panic!("espeak-ng is needed for the speech microphone (scripts/test.sh installs it)")
+        }
+        _ => String::new(),
+    };
     let Some(steps) = browser::run_script(
         "call.mjs",
         &[
+            ("WLTEST_MIC_WAV", mic),
             ("WLTEST_BASE", app.base.clone()),
             ("WLTEST_AGENT_USER", "sam".into()),
             ("WLTEST_AGENT_PASS", "sam-password".into()),
@@ -413,10 +428,7 @@ async fn check_recordings(app: &TestApp, manager: &str, agent: &str) {
         &[
             ("WLTEST_BASE", app.base.clone()),
             ("WLTEST_TOKEN", manager.to_owned()),
-            (
-                "WLTEST_RECORDINGS",
-                Value::from(listed.clone()).to_string(),
-            ),
+            ("WLTEST_RECORDINGS", Value::from(listed.clone()).to_string()),
         ],
     )
     .await

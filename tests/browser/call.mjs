@@ -104,6 +104,19 @@ await run(async (browser) => {
   await agent.waitForTimeout(500);
   await shot(agent, "call-agent-screen");
 
+  // The customer's network changes: an ICE restart renegotiates and the agent keeps hearing them.
+  const heard = async () =>
+    (await agent.evaluate(async () => (await window.__warmlineCall.stats()).inbound))
+      .filter((i) => i.kind === "audio")
+      .reduce((n, i) => n + i.packetsReceived, 0);
+  await cust.evaluate(() => window.__warmlineCall.pc.restartIce());
+  await cust.waitForTimeout(1500);
+  const before = await heard();
+  await agent.waitForTimeout(1500);
+  const after = await heard();
+  if (!(after > before)) throw new Error(`no audio after the ICE restart (${before} -> ${after})`);
+  step("ice restart keeps media", { audioPackets: [before, after] });
+
   // A specialist is invited, accepts, joins the conversation and then the call: late, and still
   // decoding the customer's camera within 2 s of joining the call.
   await agent.click("#invite-toggle");

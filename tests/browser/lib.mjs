@@ -35,11 +35,12 @@ export async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 
-/** Runs `body`, turning any failure into a JSON line and exit code 1. */
+/** Runs `body` (with `WLTEST_MIC_WAV`, if set, as every page's microphone), turning any failure
+ *  into a JSON line and exit code 1. */
 export async function run(body) {
   let browser;
   try {
-    browser = await launch();
+    browser = await launch({ wav: process.env.WLTEST_MIC_WAV });
     await body(browser);
     step("done", { ok: true });
     await browser.close();
