@@ -289,3 +289,36 @@ async fn recording_can_be_turned_off_and_only_managers_fetch_recordings() {
     );
     assert_eq!(app.get(None, &url).await.status(), 401);
 }
+
+#[tokio::test]
+async fn a_call_nobody_joins_is_ended_and_a_new_one_can_start() {
+    let app = spawn_app_with(|c| {
+        lenient(c);
+        c.media.unjoined_call_secs = 1;
+    })
+    .await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
+    let staff = app.add_user("morgan", Role::Manager, &[]).await;
+    let mut c = app.socket(&customer).await;
+    let first = start_call(&mut c, &id).await["callId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ended = false;
+    for _ in 0..40 {
+        ended = events(&app, &staff, &id)
+            .await
+            .iter()
+            .any(|e| e["type"] == "call_ended" && e["reason"] == "nobody_joined");
+        if ended {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ended, "the unjoined call ends");
+    let second = start_call(&mut c, &id).await["callId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(first, second, "a fresh call, not the ended one");
+}

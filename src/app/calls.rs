@@ -45,6 +45,8 @@ pub struct Calls {
     outs: Mutex<HashMap<(u64, String), mpsc::Sender<Outgoing>>>,
     /// Serialises call starts so two presses make one call.
     starting: tokio::sync::Mutex<()>,
+    /// Calls someone joined (they end when the last one leaves, not by the unjoined timeout).
+    joined: Mutex<std::collections::HashSet<String>>,
 }
 
 /// The caller's participant in the conversation.
@@ -103,6 +105,7 @@ impl Calls {
             sockets: Mutex::new(HashMap::new()),
             outs: Mutex::new(HashMap::new()),
             starting: tokio::sync::Mutex::new(()),
+            joined: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -130,7 +133,7 @@ impl Calls {
 
     /// `call_start`: the live call of the conversation, started now if there is none.
     pub async fn start(
-        &self,
+        self: &Arc<Self>,
         who: &Principal,
         header: &ConversationHeader,
     ) -> Result<ServerFrame, ApiError> {
@@ -181,6 +184,7 @@ impl Calls {
                     media.set_recording_path(&call_id, &format!("{conversation}/{call_id}"));
                 }
                 info!(conversation_id = %conversation, call_id, "call started");
+                self.end_if_nobody_joins(&call_id, &conversation);
                 call_id
             }
         };
@@ -204,6 +208,42 @@ impl Calls {
             ice_servers,
             recorded: self.recorded(),
         })
+    }
+
+    /// Ends `call_id` after `unjoined_call_secs` unless someone joined it by then.
+    fn end_if_nobody_joins(self: &Arc<Self>, call_id: &str, conversation: &ConversationId) {
+        let this = Arc::downgrade(self);
+        let (call_id, conversation) = (call_id.to_owned(), conversation.clone());
+        let wait = std::time::Duration::from_secs(self.config.unjoined_call_secs.max(1));
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let Some(this) = this.upgrade() else { return };
+            if this
+                .joined
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&call_id)
+            {
+                return;
+            }
+            let live = this
+                .index
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&call_id)
+                .is_some();
+            if !live {
+                return;
+            }
+            info!(conversation_id = %conversation, call_id, "nobody joined the call; ended");
+            let body = EventBody::CallEnded {
+                call_id,
+                reason: "nobody_joined".into(),
+            };
+            if let Err(e) = this.write(&conversation, body).await {
+                warn!(error = %e, "could not end an unjoined call");
+            }
+        });
     }
 
     /// The conversation a call belongs to.
@@ -406,6 +446,10 @@ impl Calls {
         };
         let body = match event {
             CallEvent::Joined { call_id, member } => {
+                self.joined
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(call_id.clone());
                 let name = match store.header(&conversation).await {
                     Ok(Some(h)) => h
                         .participants
@@ -443,6 +487,10 @@ impl Calls {
             },
             CallEvent::Ended { call_id, reason } => {
                 self.index
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&call_id);
+                self.joined
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(&call_id);

@@ -71,6 +71,9 @@ pub struct MediaConfig {
     pub turn: Option<TurnConfig>,
     /// Most people in one call.
     pub max_call_members: usize,
+    /// A started call nobody joins within this many seconds is ended (`nobody_joined`), so a
+    /// cancelled start does not leave a live call behind.
+    pub unjoined_call_secs: u64,
     /// Record calls (per member and track, plus the mixed audio) under
     /// `<data_dir>/recordings/`. Members are told whether a call is recorded.
     pub recording: bool,
@@ -87,6 +90,7 @@ impl Default for MediaConfig {
             ice_servers: Vec::new(),
             turn: None,
             max_call_members: 6,
+            unjoined_call_secs: 120,
             recording: true,
         }
     }
