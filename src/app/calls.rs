@@ -7,7 +7,10 @@
 //!   a member is the caller's participant in the conversation.
 //! - One live call per conversation; `call_start` returns the live one if there is one.
 //! - A member's signalling rides on one socket: when it closes, they leave the call (`dropped`).
+//! - A started call nobody joins within `[media] unjoined_call_secs` ends (`nobody_joined`).
 //! - Live calls do not survive a restart: they are ended with reason `gateway_restart` at start.
+//! - When recording is on, the files the media server reports after a call's end are written as
+//!   the staff-only `recording_ready` event of that call's conversation.
 
 use crate::chat::protocol::IceCandidate;
 use crate::chat::{ClientFrame, ServerFrame};
