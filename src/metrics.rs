@@ -168,6 +168,15 @@ impl Metrics {
         Self { registry, ..m }
     }
 
+    /// Adds a collector read at each scrape (counters other modules keep, wired by `app`).
+    pub fn with_collector(
+        mut self,
+        collector: Box<dyn prometheus_client::collector::Collector>,
+    ) -> Self {
+        self.registry.register_collector(collector);
+        self
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {

@@ -61,6 +61,22 @@ async fn customer_and_agent_see_and_hear_each_other_and_the_screen_share() {
         .find(|s| s["step"] == "late joiner decodes video")
         .unwrap_or_else(|| panic!("{steps:?}"));
     eprintln!("late joiner: first picture after {} ms", late["ms"]);
+    // The media server counted what it forwarded.
+    let metrics = app
+        .get(Some(&manager), "/metrics")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let forwarded: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("warmline_media_packets_forwarded_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(
+        forwarded > 100,
+        "forwarded packets in /metrics: {forwarded}"
+    );
     // The call's course is in the conversation's timeline.
     let list: Value = app
         .get(Some(&manager), "/api/conversations")

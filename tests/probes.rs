@@ -23,6 +23,8 @@ async fn health_ready_and_metrics_answer() {
         "{text}"
     );
     assert!(text.contains("warmline_ws_connections"));
+    assert!(text.contains("warmline_media_packets_forwarded_total"));
+    assert!(text.contains("warmline_media_audio_tap_dropped_total"));
 }
 
 #[tokio::test]

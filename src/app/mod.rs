@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod gateway;
 pub mod handoff;
 pub mod headers;
+pub mod media_metrics;
 pub mod preparation;
 pub mod turns;
 
@@ -94,7 +95,8 @@ impl App {
     pub async fn build(config: Config) -> Result<Self, AppError> {
         let config = Arc::new(config);
         let store = open_store(&config).await?;
-        let metrics = Arc::new(Metrics::new());
+        let metrics =
+            Arc::new(Metrics::new().with_collector(Box::new(media_metrics::MediaCollector)));
         let hub = Arc::new(Hub::new());
         let headers = Arc::new(headers::HeaderCache::default());
 

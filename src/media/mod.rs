@@ -21,6 +21,7 @@ pub mod room;
 pub mod server;
 pub mod sfu;
 pub mod signal;
+pub mod stats;
 
 pub use config::{MediaConfig, MediaConfigError};
 pub use server::{MediaError, MediaServer};

@@ -112,6 +112,7 @@ pub fn audio(mut rx: mpsc::Receiver<rtc::rtp::Packet>, t: Track) -> Finished {
             });
             if sent.is_err() {
                 t.chunks_dropped.fetch_add(1, Ordering::Relaxed);
+                crate::media::stats::AUDIO_TAP_DROPPED.fetch_add(1, Ordering::Relaxed);
             }
         }
     }

@@ -234,9 +234,11 @@ impl Subscription {
         match self.queue.try_send(out) {
             Ok(()) => {
                 self.packets_out.fetch_add(1, Ordering::Relaxed);
+                crate::media::stats::FORWARDED.fetch_add(1, Ordering::Relaxed);
             }
             Err(_) => {
                 self.packets_dropped.fetch_add(1, Ordering::Relaxed);
+                crate::media::stats::FORWARD_DROPPED.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -257,6 +259,7 @@ pub async fn forward_loop(p: Arc<Publication>, tap: Option<mpsc::Sender<rtc::rtp
                 if let Some(tap) = &tap {
                     if tap.try_send(pkt).is_err() {
                         p.tap_dropped.fetch_add(1, Ordering::Relaxed);
+                        crate::media::stats::RECORDER_DROPPED.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
