@@ -680,29 +680,15 @@ impl<B: Backend> Session<B> {
         let Principal::Staff(user) = &self.who else {
             return;
         };
-        let mut rx = self.b.hub().subscribe_user(&user.id);
-        let out = self.out.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                match rx.recv().await {
-                    Ok(frame) => {
-                        if out.send(Outbound::Frame(frame)).await.is_err() {
-                            break;
-                        }
-                    }
-                    // Offers are also in the log and the queue view; a lagging socket skips ahead.
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => break,
-                }
-            }
-        });
-        self.personal = Some(task.abort_handle());
+        // Offers are also in the log and the queue view: a lagging socket may skip ahead.
+        let rx = self.b.hub().subscribe_user(&user.id);
+        self.personal = Some(relay_skipping_lag(rx, self.out.clone()));
         self.b.socket_opened(&self.who);
     }
 
     async fn subscribe_queue(&mut self) {
         // Subscribe before the first snapshot so no change between the two is missed.
-        let mut rx = self.b.hub().subscribe_queue();
+        let rx = self.b.hub().subscribe_queue();
         let queue = match self.b.queue(&self.who).await {
             Ok(q) => q,
             Err(e) => return self.reject("subscribe_queue", &e, None).await,
@@ -711,22 +697,8 @@ impl<B: Backend> Session<B> {
         if let Some(old) = self.queue.take() {
             old.abort();
         }
-        let out = self.out.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                match rx.recv().await {
-                    Ok(frame) => {
-                        if out.send(Outbound::Frame(frame)).await.is_err() {
-                            break;
-                        }
-                    }
-                    // Each frame is a whole snapshot: missing some loses nothing.
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => break,
-                }
-            }
-        });
-        self.queue = Some(task.abort_handle());
+        // Each frame is a whole snapshot: missing some loses nothing.
+        self.queue = Some(relay_skipping_lag(rx, self.out.clone()));
     }
 
     async fn handoff(&mut self, conversation_id: ConversationId, action: HandoffAction) {
@@ -749,6 +721,28 @@ impl<B: Backend> Session<B> {
             }
         }
     }
+}
+
+/// Forwards a feed whose frames may be skipped (each supersedes or repeats what came before) to
+/// the socket until either side closes.
+fn relay_skipping_lag(
+    mut rx: broadcast::Receiver<Arc<str>>,
+    out: mpsc::Sender<Outbound>,
+) -> AbortHandle {
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(frame) => {
+                    if out.send(Outbound::Frame(frame)).await.is_err() {
+                        break;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    })
+    .abort_handle()
 }
 
 /// Replays events after `after` from storage, then forwards live ones, each exactly once.

@@ -251,9 +251,9 @@ pub async fn forward_loop(p: Arc<Publication>, tap: Option<mpsc::Sender<rtc::rtp
         match ev {
             TrackRemoteEvent::OnRtpPacket(pkt) => {
                 p.packets_in.fetch_add(1, Ordering::Relaxed);
-                let subs: Vec<Arc<Subscription>> =
-                    p.subs.read().unwrap_or_else(|e| e.into_inner()).clone();
-                for s in &subs {
+                // `offer` never waits (it queues with try_send), so the lock is held only for
+                // the copies, and no list is cloned per packet.
+                for s in p.subs.read().unwrap_or_else(|e| e.into_inner()).iter() {
                     s.offer(&pkt);
                 }
                 if let Some(tap) = &tap {

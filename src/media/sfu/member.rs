@@ -228,14 +228,10 @@ impl Member {
         }
     }
 
-    async fn answer(&self) -> Result<String, String> {
-        let answer = self
-            .pc
-            .create_answer(None)
-            .await
-            .map_err(|e| e.to_string())?;
+    /// Applies `desc` as the local description and returns the SDP to send.
+    async fn apply_local(&self, desc: RTCSessionDescription) -> Result<String, String> {
         self.pc
-            .set_local_description(answer)
+            .set_local_description(desc)
             .await
             .map_err(|e| e.to_string())?;
         self.pc
@@ -245,24 +241,20 @@ impl Member {
             .ok_or_else(|| "no local description".to_owned())
     }
 
+    async fn answer(&self) -> Result<String, String> {
+        let answer = self
+            .pc
+            .create_answer(None)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.apply_local(answer).await
+    }
+
     async fn offer(&mut self) {
-        let made: Result<String, String> = async {
-            let offer = self
-                .pc
-                .create_offer(None)
-                .await
-                .map_err(|e| e.to_string())?;
-            self.pc
-                .set_local_description(offer)
-                .await
-                .map_err(|e| e.to_string())?;
-            self.pc
-                .local_description()
-                .await
-                .map(|d| d.sdp)
-                .ok_or_else(|| "no local description".to_owned())
-        }
-        .await;
+        let made = match self.pc.create_offer(None).await {
+            Ok(offer) => self.apply_local(offer).await,
+            Err(e) => Err(e.to_string()),
+        };
         match made {
             Ok(sdp) => {
                 let sdp = self.public(sdp);
