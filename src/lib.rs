@@ -14,3 +14,4 @@ pub mod media;
 pub mod metrics;
 pub mod storage;
 pub mod telemetry;
+pub mod transcribe;

