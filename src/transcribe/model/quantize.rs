@@ -23,14 +23,18 @@ pub fn f16(values: &[f32]) -> Vec<u8> {
 pub fn q8_0(name: &str, values: &[f32], n_per_row: usize) -> Result<Vec<u8>, ModelError> {
     let ty = GgmlType::Q8_0 as sys::ggml_type;
     // SAFETY: plain lookups in ggml's static type table.
-    let (block, needs_imatrix) =
-        unsafe { (sys::ggml_blck_size(ty), sys::ggml_quantize_requires_imatrix(ty)) };
+    let (block, needs_imatrix) = unsafe {
+        (
+            sys::ggml_blck_size(ty),
+            sys::ggml_quantize_requires_imatrix(ty),
+        )
+    };
     let block = usize::try_from(block).unwrap_or(0);
     if needs_imatrix
         || block == 0
         || n_per_row == 0
-        || n_per_row % block != 0
-        || values.len() % n_per_row != 0
+        || !n_per_row.is_multiple_of(block)
+        || !values.len().is_multiple_of(n_per_row)
     {
         return Err(ModelError::RowNotBlockAligned {
             name: name.to_owned(),

@@ -58,13 +58,7 @@ impl DecodeTable {
     fn decode(&self, token: &str) -> Result<Vec<u8>, char> {
         token
             .chars()
-            .map(|ch| {
-                self.0
-                    .get(ch as usize)
-                    .copied()
-                    .flatten()
-                    .ok_or(ch)
-            })
+            .map(|ch| self.0.get(ch as usize).copied().flatten().ok_or(ch))
             .collect()
     }
 }
@@ -97,7 +91,10 @@ mod tests {
     #[test]
     fn multibyte_utf8_is_split_across_characters() {
         // "é" is C3 A9 in UTF-8; both bytes are printable Latin-1, so the token reads "Ã©".
-        assert_eq!(decode("Ġcaf\u{c3}\u{a9}").as_deref(), Ok("\u{20}café".as_bytes()));
+        assert_eq!(
+            decode("Ġcaf\u{c3}\u{a9}").as_deref(),
+            Ok("\u{20}café".as_bytes())
+        );
     }
 
     #[test]
