@@ -28,9 +28,9 @@ const QNT_VERSION_FACTOR: i32 = 1000;
 /// How the big weight matrices are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum WeightType {
-    /// float16, bit for bit as CTranslate2 stores them (~75 MB for tiny.en).
+    /// float16, bit for bit as CTranslate2 stores them (78 MB for tiny.en).
     F16,
-    /// 8-bit blocks with an f16 scale each, made by ggml (~42 MB for tiny.en; slightly less exact).
+    /// 8-bit blocks with an f16 scale each, made by ggml (44 MB for tiny.en; slightly less exact).
     #[value(name = "q8_0")]
     Q8_0,
 }
