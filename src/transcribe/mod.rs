@@ -11,3 +11,5 @@
 //! - `wer`: word error rate, for the benchmark and the tests.
 //!
 //! Imports only `domain`/`analysis` and its own configuration (DESIGN.md rule 2).
+
+pub mod audio;
