@@ -13,3 +13,4 @@
 //! Imports only `domain`/`analysis` and its own configuration (DESIGN.md rule 2).
 
 pub mod audio;
+pub mod vad;
