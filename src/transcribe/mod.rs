@@ -13,4 +13,5 @@
 //! Imports only `domain`/`analysis` and its own configuration (DESIGN.md rule 2).
 
 pub mod audio;
+pub mod subtitles;
 pub mod vad;
