@@ -15,3 +15,4 @@
 pub mod audio;
 pub mod subtitles;
 pub mod vad;
+pub mod wer;
