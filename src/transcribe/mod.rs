@@ -13,3 +13,7 @@
 //! Imports only `domain`/`analysis` and its own configuration (DESIGN.md rule 2).
 
 pub mod model;
+pub mod audio;
+pub mod subtitles;
+pub mod vad;
+pub mod wer;
