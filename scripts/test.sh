@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 source scripts/browser-deps.sh
 
+# The real Whisper model (tiny.en, converted once and cached by checksum) for the transcription
+# tests, which must run here rather than skip.
+echo "==> Whisper model"
+bash models/fetch.sh q8_0
+export WLTEST_REQUIRE_MODEL=1
+
 # Browser tests must run here, not skip; screenshots land next to the build.
 export WLTEST_REQUIRE_BROWSER=1
 export WLTEST_SCREENSHOTS="${WLTEST_SCREENSHOTS:-$CARGO_TARGET_DIR/browser-screenshots}"

@@ -55,6 +55,9 @@ filter bank computed, the vocabulary decoded to bytes. `fetch` downloads the whe
 and checks its sha256. The result gets a `<file>.sha256` beside it. See models/README.md."
     )]
     Models(ModelsCommand),
+    /// Transcribe an audio file (WAV or Ogg/Opus) with the local Whisper model and print the
+    /// transcript as text, JSON, WebVTT or SRT. Nothing leaves the machine.
+    Transcribe(warmline::app::transcribe_file::TranscribeArgs),
     /// Print the effective configuration (after file and environment) as TOML.
     Config,
 }
@@ -104,12 +107,12 @@ pub struct ModelFetchArgs {
 
 #[derive(Debug, Args)]
 pub struct ModelOutputArgs {
-    /// Model file to write [default: <data_dir>/models/ggml-tiny.en.bin, or ggml-tiny.en-q8_0.bin
-    /// with --quantize q8_0].
+    /// Model file to write [default: <data_dir>/models/ggml-tiny.en-q8_0.bin, the gateway's
+    /// default model, or ggml-tiny.en.bin with --quantize f16].
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// How to store the weight matrices.
-    #[arg(long, value_enum, default_value = "f16", value_name = "TYPE")]
+    /// How to store the weight matrices (q8_0 recognises the same words as f16, faster).
+    #[arg(long, value_enum, default_value = "q8_0", value_name = "TYPE")]
     pub quantize: warmline::transcribe::model::WeightType,
     /// Replace the output file if it exists.
     #[arg(long)]
@@ -197,4 +200,8 @@ pub enum BenchCommand {
     /// Media load: synthetic WebRTC peers hold audio+video calls through the SFU while the
     /// number of calls ramps up. Reports forwarded packets/s, added latency, loss and CPU.
     Media(warmline::bench::media::MediaBenchArgs),
+    /// Transcription: this gateway's Whisper against faster-whisper on the same clips and
+    /// weights (real-time factor, word error rate), then live end-of-utterance latency and how
+    /// many simultaneous speakers the machine keeps up with.
+    Transcribe(warmline::bench::transcribe::TranscribeBenchArgs),
 }

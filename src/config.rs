@@ -7,6 +7,7 @@ use crate::analysis::AnalysisConfig;
 use crate::assistant::AssistantConfig;
 use crate::handoff::HandoffConfig;
 use crate::media::MediaConfig;
+use crate::transcribe::TranscribeConfig;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,7 @@ pub struct Config {
     pub assistant: AssistantConfig,
     pub handoff: HandoffConfig,
     pub media: MediaConfig,
+    pub transcribe: TranscribeConfig,
 }
 
 impl Default for Config {
@@ -59,6 +61,7 @@ impl Default for Config {
             assistant: AssistantConfig::default(),
             handoff: HandoffConfig::default(),
             media: MediaConfig::default(),
+            transcribe: TranscribeConfig::default(),
         }
     }
 }
@@ -309,6 +312,12 @@ impl Config {
         if let Err(e) = self.media.validate() {
             return Err(ConfigError::Invalid {
                 key: "media",
+                problem: e.to_string(),
+            });
+        }
+        if let Err(e) = self.transcribe.validate() {
+            return Err(ConfigError::Invalid {
+                key: "transcribe",
                 problem: e.to_string(),
             });
         }

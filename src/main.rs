@@ -68,6 +68,15 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
         Command::Models(cmd) => models(&config, cmd).map_err(|e| AppError::Admin(e.to_string())),
+        Command::Bench(BenchCommand::Transcribe(args)) => {
+            let model = config.transcribe.model_path(&config.data_dir);
+            warmline::bench::transcribe::run(args, model)
+                .await
+                .map_err(|e| AppError::Admin(e.to_string()))
+        }
+        Command::Transcribe(args) => app::transcribe_file::run(&config, args)
+            .await
+            .map_err(|e| AppError::Admin(e.to_string())),
         Command::Config => {
             let text =
                 toml::to_string_pretty(&config).map_err(|e| AppError::Admin(e.to_string()))?;

@@ -5,6 +5,7 @@
 import { h } from "./dom.js";
 import { CallPanel } from "./call-panel.js";
 import { conversationHref } from "./agent-inbox.js";
+import { CallTranscript } from "./call-transcript.js";
 
 export class AgentCall {
   /**
@@ -32,7 +33,8 @@ export class AgentCall {
       this.stripBack,
       leave,
     );
-    area.replaceChildren(this.strip, this.panelRoot);
+    this.transcript = new CallTranscript();
+    area.replaceChildren(this.strip, this.panelRoot, this.transcript.el);
     area.hidden = true;
 
     this.panel = new CallPanel(this.panelRoot, {
@@ -80,6 +82,10 @@ export class AgentCall {
     // Replays count too (after a reconnect, a drop arrives as one); our own call_left only after our
     // call_joined was seen in this session, so an older membership's departure never ends this one.
     const callId = this.panel.callId;
+    if (event.type === "message" && this.model && event.conversationId === this.model.conversationId) {
+      this.transcript.add(event.message, this.model);
+      return;
+    }
     if (!callId || event.callId !== callId || !this.model || event.conversationId !== this.model.conversationId) return;
     const self = this.#selfIds(this.model).has(event.participantId);
     if (event.type === "call_ended") {
@@ -125,6 +131,7 @@ export class AgentCall {
       this.stripBack.href = conversationHref(callConversation);
     }
 
+    this.transcript.show(here && state !== "setup" ? this.panel.callId : null, model);
     const m = here ? model : this.callModel;
     if (!m) return;
     const call = m.call(this.panel.callId) ?? m.liveCall();

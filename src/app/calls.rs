@@ -50,6 +50,8 @@ pub struct Calls {
     starting: tokio::sync::Mutex<()>,
     /// Calls someone joined (they end when the last one leaves, not by the unjoined timeout).
     joined: Mutex<std::collections::HashSet<String>>,
+    /// Told about calls starting, ending and their recordings, when transcription is on.
+    transcription: std::sync::OnceLock<Arc<super::transcription::Transcription>>,
 }
 
 /// The caller's participant in the conversation.
@@ -109,7 +111,13 @@ impl Calls {
             outs: Mutex::new(HashMap::new()),
             starting: tokio::sync::Mutex::new(()),
             joined: Mutex::new(std::collections::HashSet::new()),
+            transcription: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Calls are transcribed from now on.
+    pub fn set_transcription(&self, t: Arc<super::transcription::Transcription>) {
+        let _ = self.transcription.set(t);
     }
 
     /// Whether calls are recorded (`[media] recording`); members are told.
@@ -195,6 +203,9 @@ impl Calls {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(call_id.clone(), conversation.clone());
+        if let Some(t) = self.transcription.get() {
+            t.call_started(&call_id, header);
+        }
         let user = match who {
             Principal::Staff(u) => u.id.to_string(),
             _ => conversation.to_string(),
@@ -509,6 +520,9 @@ impl Calls {
                     }
                     ended.insert(call_id.clone(), conversation.clone());
                 }
+                if let Some(t) = self.transcription.get() {
+                    t.call_ended(&call_id);
+                }
                 info!(conversation_id = %conversation, call_id, reason, "call ended");
                 EventBody::CallEnded {
                     call_id,
@@ -535,8 +549,16 @@ impl Calls {
                 }
             }
         };
+        let recorded = match &body {
+            EventBody::RecordingReady { call_id, .. } => Some(call_id.clone()),
+            _ => None,
+        };
         if let Err(e) = self.write(&conversation, body).await {
             warn!(conversation_id = %conversation, error = %e, "call event not stored");
+            return;
+        }
+        if let (Some(call_id), Some(t)) = (recorded, self.transcription.get()) {
+            t.recording_ready(&conversation, &call_id);
         }
     }
 

@@ -10,6 +10,9 @@ pub mod handoff;
 pub mod headers;
 pub mod media_metrics;
 pub mod preparation;
+pub mod transcribe_file;
+pub mod transcribe_metrics;
+pub mod transcription;
 pub mod turns;
 
 use crate::analysis::{AnalysisError, Analyzer};
@@ -96,7 +99,11 @@ impl App {
         let config = Arc::new(config);
         let store = open_store(&config).await?;
         let metrics =
-            Arc::new(Metrics::new().with_collector(Box::new(media_metrics::MediaCollector)));
+            Arc::new(
+                Metrics::new()
+                    .with_collector(Box::new(media_metrics::MediaCollector))
+                    .with_collector(Box::new(transcribe_metrics::TranscribeCollector)),
+            );
         let hub = Arc::new(Hub::new());
         let headers = Arc::new(headers::HeaderCache::default());
 
@@ -169,9 +176,15 @@ impl App {
             .0
         });
 
+        let mut audio_tap = None;
         let (media, call_events) = if config.media.enabled {
             let (sfu, events) = crate::media::sfu::Sfu::new(config.media.clone());
-            let sfu = sfu.with_recordings(config.data_dir.join(RECORDINGS_DIR));
+            let mut sfu = sfu.with_recordings(config.data_dir.join(RECORDINGS_DIR));
+            if config.transcribe.enabled {
+                let (tapped, tap) = sfu.with_audio_tap(transcription::TAP_CAPACITY);
+                sfu = tapped;
+                audio_tap = Some(tap);
+            }
             let sfu: Arc<dyn crate::media::MediaServer> = Arc::new(sfu);
             (Some(sfu), Some(events))
         } else {
@@ -183,6 +196,20 @@ impl App {
             journal.clone(),
         ));
         calls.end_orphans(&*store).await;
+        if let Some(tap) = audio_tap {
+            let deps = transcription::Deps {
+                store: store.clone(),
+                journal: journal.clone(),
+                analyzer: analyzer.clone(),
+                recordings: config.data_dir.join(RECORDINGS_DIR),
+            };
+            let model = config.transcribe.model_path(&config.data_dir);
+            match transcription::Transcription::start(&config.transcribe, model, tap, deps).await {
+                Ok(t) => calls.set_transcription(t),
+                // The gateway serves chat and calls without it; the log says how to fix it.
+                Err(e) => tracing::error!(error = %e, "transcription is off"),
+            }
+        }
         if let Some(mut events) = call_events {
             // Call events into the timeline, in the order the media server reports them.
             let (calls, store) = (calls.clone(), store.clone());

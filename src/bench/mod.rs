@@ -8,3 +8,4 @@ pub mod client;
 pub mod handoff;
 pub mod machine;
 pub mod media;
+pub mod transcribe;

@@ -178,7 +178,8 @@ pub enum ServerFrame {
     /// A committed conversation event (replayed or live).
     #[serde(rename_all = "camelCase")]
     Event {
-        event: ConversationEvent,
+        /// Boxed: events are the largest frames and would size every other one.
+        event: Box<ConversationEvent>,
     },
     /// The replay requested by `subscribe` is complete; live events follow.
     #[serde(rename_all = "camelCase")]

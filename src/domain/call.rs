@@ -96,6 +96,9 @@ pub struct Call {
     /// The zero of the recordings' `offsetMs`. Staff only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_started_at: Option<Timestamp>,
+    /// Utterances in the call's complete (after-call) transcript, once it exists. Staff only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript_segments: Option<usize>,
 }
 
 /// What a recording file holds: one member's microphone, camera or screen, or the whole call's

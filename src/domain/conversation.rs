@@ -218,6 +218,7 @@ impl ConversationHeader {
                 .map(|c| Call {
                     recordings: Vec::new(),
                     recording_started_at: None,
+                    transcript_segments: None,
                     ..c.clone()
                 })
                 .collect(),
@@ -376,6 +377,7 @@ impl ConversationHeader {
                 members: Vec::new(),
                 recordings: Vec::new(),
                 recording_started_at: None,
+                transcript_segments: None,
             }),
             EventBody::CallJoined {
                 call_id,
@@ -442,6 +444,13 @@ impl ConversationHeader {
                 if let Some(call) = self.call_mut(call_id) {
                     call.recordings.extend(files.iter().cloned());
                     call.recording_started_at = Some(*clock_started_at);
+                }
+            }
+            EventBody::TranscriptReady {
+                call_id, segments, ..
+            } => {
+                if let Some(call) = self.call_mut(call_id) {
+                    call.transcript_segments = Some(segments.len());
                 }
             }
             EventBody::Redacted => {}

@@ -152,6 +152,15 @@ pub enum EventBody {
         clock_started_at: Timestamp,
         files: Vec<RecordingFile>,
     },
+    /// A call's complete transcript, recognised from its recordings after the call (every
+    /// utterance, including any the live path dropped). Staff only.
+    #[serde(rename_all = "camelCase")]
+    TranscriptReady {
+        call_id: String,
+        segments: Vec<super::transcript::TranscriptSegment>,
+        /// Seconds of audio transcribed, in milliseconds.
+        audio_ms: u64,
+    },
     /// Stands in for a staff-only event in what a customer receives, so their `seq` stays
     /// gap-free without revealing the event. Never stored.
     Redacted,
@@ -232,6 +241,7 @@ impl EventBody {
             Self::CallMedia { .. } => "call_media",
             Self::CallEnded { .. } => "call_ended",
             Self::RecordingReady { .. } => "recording_ready",
+            Self::TranscriptReady { .. } => "transcript_ready",
             Self::Redacted => "redacted",
         }
     }
@@ -264,6 +274,7 @@ impl EventBody {
             | Self::BriefingOpened { .. }
             | Self::SpecialistInvited { .. }
             | Self::RecordingReady { .. }
+            | Self::TranscriptReady { .. }
             | Self::Redacted => false,
         }
     }

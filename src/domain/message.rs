@@ -87,6 +87,9 @@ pub struct Message {
     /// Staff-only (customers receive messages without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff_likelihood: Option<f64>,
+    /// On `voice` messages: the call, the speaker's participant and where in the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<super::transcript::VoiceSegment>,
 }
 
 impl Message {
@@ -107,6 +110,7 @@ impl Message {
             actions_attempted: Vec::new(),
             client_msg_id: None,
             handoff_likelihood: None,
+            voice: None,
         }
     }
 

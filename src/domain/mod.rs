@@ -13,6 +13,7 @@ pub mod events;
 pub mod handoff;
 pub mod ids;
 pub mod message;
+pub mod transcript;
 pub mod user;
 
 pub use access::{Access, Principal};
@@ -31,6 +32,7 @@ pub use events::{ConversationEvent, EventBody};
 pub use handoff::{HandoffState, WaitEstimate};
 pub use ids::{ConversationId, MessageId, ParticipantId, UserId};
 pub use message::{Channel, Message, Sentiment, SentimentLabel, Speaker};
+pub use transcript::{TranscriptSegment, TranscriptSource, VoiceSegment};
 pub use user::{Role, User};
 
 /// Wall-clock instant used across the model (UTC, millisecond precision on the wire).

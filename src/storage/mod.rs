@@ -182,6 +182,10 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes a bot key by its public id; false when there is none.
     async fn revoke_api_key(&self, id: &str, now: Timestamp) -> Result<bool>;
 
+    /// Calls whose recording is ready but which have no after-call transcript yet, as
+    /// (conversation, call id), oldest first.
+    async fn calls_awaiting_transcript(&self) -> Result<Vec<(ConversationId, String)>>;
+
     /// Cheap liveness probe of the database.
     async fn ping(&self) -> Result<()>;
 }

@@ -604,6 +604,24 @@ impl Store for SqliteStore {
         Ok(res.rows_affected() > 0)
     }
 
+    async fn calls_awaiting_transcript(&self) -> Result<Vec<(ConversationId, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.id, json_extract(r.body, '$.callId') FROM events r \
+             JOIN conversations c ON c.key = r.conversation_key \
+             WHERE r.type = 'recording_ready' AND json_extract(r.body, '$.callId') IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM events t WHERE t.type = 'transcript_ready' \
+               AND t.conversation_key = r.conversation_key \
+               AND json_extract(t.body, '$.callId') = json_extract(r.body, '$.callId')) \
+             ORDER BY r.pos",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, call)| (ConversationId(c), call))
+            .collect())
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())

@@ -12,8 +12,16 @@
 //!
 //! Imports only `domain`/`analysis` and its own configuration (DESIGN.md rule 2).
 
-pub mod model;
 pub mod audio;
+pub mod config;
+pub mod engine;
+pub mod file;
+pub mod live;
+pub mod model;
+pub mod pool;
+pub mod stats;
 pub mod subtitles;
 pub mod vad;
 pub mod wer;
+
+pub use config::TranscribeConfig;

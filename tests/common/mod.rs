@@ -33,7 +33,32 @@ pub fn test_config(dir: &Path) -> Config {
     c.auth.argon2_memory_kib = 64;
     c.auth.argon2_iterations = 1;
     c.assistant = AssistantConfig::None;
+    // Transcription loads a model and starts worker threads; only the tests about it turn it on.
+    c.transcribe.enabled = false;
     c
+}
+
+/// The converted Whisper model the transcription tests use: `WLTEST_MODEL`, or the one
+/// `models/fetch.sh` (run by the test command) leaves in the shared cache. `None` (the test
+/// skips) when it is missing, unless `WLTEST_REQUIRE_MODEL` is set, which makes that a failure.
+pub fn whisper_model() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("WLTEST_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").unwrap_or_default();
+            Path::new(&home).join(".cache/warmline/models/ggml-tiny.en-q8_0.bin")
+        });
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var_os("WLTEST_REQUIRE_MODEL").is_some() {
+        panic!(
+            "Whisper model {} is missing: run models/fetch.sh (scripts/test.sh does)",
+            path.display()
+        );
+    }
+    eprintln!("skipped: no Whisper model at {} (models/fetch.sh makes it)", path.display());
+    None
 }
 
 /// Starts a gateway with the test configuration, adjusted by `tweak`.

@@ -1,0 +1,529 @@
+//! `warmline bench transcribe`: this gateway's Whisper against faster-whisper, in one run, on the
+//! same clips and the same tiny.en weights; then the live path's end-of-utterance latency and how
+//! many simultaneous speakers the machine keeps up with.
+//!
+//! Clips: the JFK inaugural clip (`tests/fixtures/jfk.wav`) and support-call sentences spoken by
+//! espeak-ng (generated into a temporary directory; their reference text is the sentence).
+//! Accuracy is the word error rate over all clips against those references.
+//!
+//! - Offline: each clip is recognised whole (greedy, English, no carried context) `--repeats`
+//!   times; the median time over the clip's duration is its real-time factor (RTF). The peer,
+//!   faster-whisper, runs in a Python process (`scripts/bench/faster_whisper_peer.py`) on the
+//!   CTranslate2 files the ggml model was converted from, int8 and float32.
+//! - Live: S speakers each talk in real time (20 ms chunks of 48 kHz audio: a clip, then a
+//!   pause) through the live path — resampling, VAD, the worker pool. The latency of an
+//!   utterance is from the moment its last word was fed to the moment its text came out.
+//!   Storing it adds one journal commit (about a millisecond, see `bench chat`).
+
+use super::machine;
+use crate::transcribe::engine::{Model, Recognizer, RecognizerOptions};
+use crate::transcribe::file::load_16k;
+use crate::transcribe::live::{self, LiveAudio, Prompts, SpeakerKey};
+use crate::transcribe::pool::Pool;
+use crate::transcribe::vad::VadConfig;
+use crate::transcribe::wer;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
+/// Support-call sentences the espeak-ng clips speak.
+pub const SENTENCES: &[&str] = &[
+    "Hello, I cannot log in to my account since this morning, and I already reset my password twice.",
+    "I was charged twice for the same month, so I would like a refund for the second payment.",
+    "Could you please check why the export to a spreadsheet fails with an error every time?",
+    "Thank you for waiting. I can see the duplicate payment and I will refund it today.",
+    "The application crashes every time I open the settings page on my phone.",
+];
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TranscribeBenchArgs {
+    /// ggml model files to measure (default: the configured model).
+    #[arg(long = "model", value_name = "FILE")]
+    pub models: Vec<PathBuf>,
+    /// Threads per recognition, comma separated.
+    #[arg(long, default_value = "1,2", value_delimiter = ',')]
+    pub threads: Vec<usize>,
+    /// Runs per clip; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// The CTranslate2 model directory for the peer (model.bin, config.json, tokenizer.json,
+    /// vocabulary.txt); `models/fetch.sh` unpacks it next to the ggml model.
+    #[arg(long, value_name = "DIR")]
+    pub peer_model: Option<PathBuf>,
+    /// Python with faster-whisper (`scripts/bench/peer-setup.sh` prints one).
+    #[arg(long, value_name = "PYTHON")]
+    pub peer_python: Option<PathBuf>,
+    /// Skip the peer.
+    #[arg(long)]
+    pub no_peer: bool,
+    /// Simultaneous speakers for the live measurement, comma separated (0 skips it).
+    #[arg(long, default_value = "1,2,3,4", value_delimiter = ',')]
+    pub speakers: Vec<usize>,
+    /// Seconds each live step runs.
+    #[arg(long, default_value_t = 40.0)]
+    pub live_seconds: f64,
+    /// Recognisers for the live measurement (the gateway's `[transcribe] workers`).
+    #[arg(long, default_value_t = 1)]
+    pub live_workers: usize,
+    /// Threads per live recogniser (`[transcribe] threads_per_worker`).
+    #[arg(long, default_value_t = 2)]
+    pub live_threads: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TranscribeBenchError {
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Engine(#[from] crate::transcribe::engine::EngineError),
+    #[error(transparent)]
+    File(#[from] crate::transcribe::file::FileError),
+}
+
+fn setup(e: impl std::fmt::Display) -> TranscribeBenchError {
+    TranscribeBenchError::Setup(e.to_string())
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineRow {
+    pub engine: String,
+    pub variant: String,
+    pub threads: usize,
+    /// Sum of median seconds over all clips / seconds of audio.
+    pub rtf: f64,
+    pub jfk_seconds: f64,
+    pub wer: f64,
+    pub jfk_text: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveRow {
+    pub speakers: usize,
+    pub workers: usize,
+    pub threads: usize,
+    pub utterances: usize,
+    pub dropped: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub wer: f64,
+    pub keeps_up: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscribeBenchResult {
+    pub machine: String,
+    pub audio_seconds: f64,
+    pub clips: usize,
+    pub offline: Vec<OfflineRow>,
+    pub live: Vec<LiveRow>,
+}
+
+struct Clip {
+    path: PathBuf,
+    reference: String,
+    samples: Vec<f32>,
+}
+
+/// The clips: JFK plus espeak-ng sentences written into `dir`.
+fn clips(dir: &Path) -> Result<Vec<Clip>, TranscribeBenchError> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    let jfk = root.join("tests/fixtures/jfk.wav");
+    out.push(Clip {
+        samples: load_16k(&jfk)?,
+        path: jfk,
+        reference: JFK.into(),
+    });
+    for (i, text) in SENTENCES.iter().enumerate() {
+        let path = dir.join(format!("sentence-{i}.wav"));
+        let status = std::process::Command::new("espeak-ng")
+            .args(["-v", "en-us", "-s", "150", "-w"])
+            .arg(&path)
+            .arg(text)
+            .status()
+            .map_err(|e| setup(format!("espeak-ng (apt install espeak-ng): {e}")))?;
+        if !status.success() {
+            return Err(setup("espeak-ng failed"));
+        }
+        out.push(Clip {
+            samples: load_16k(&path)?,
+            path,
+            reference: (*text).into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The shared cache the scripts fill (`~/.cache/warmline`).
+fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("warmline")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Word error rate of hypotheses against references, over all words.
+fn corpus_wer(pairs: &[(String, String)]) -> f64 {
+    let refs: Vec<&str> = pairs.iter().map(|(r, _)| r.as_str()).collect();
+    let hyps: Vec<&str> = pairs.iter().map(|(_, h)| h.as_str()).collect();
+    wer::word_errors(&refs.join(" "), &hyps.join(" ")).rate()
+}
+
+fn ours(
+    model: &Arc<Model>,
+    clips: &[Clip],
+    threads: usize,
+    fit_context: bool,
+    repeats: usize,
+) -> Result<(Vec<f64>, Vec<String>), TranscribeBenchError> {
+    let mut r = Recognizer::new(
+        model.clone(),
+        RecognizerOptions {
+            threads,
+            language: "en".into(),
+            fit_context,
+        },
+    )?;
+    r.recognize(&clips[0].samples, None)?;
+    let mut times = Vec::new();
+    let mut texts = Vec::new();
+    for clip in clips {
+        let mut runs = Vec::new();
+        let mut text = String::new();
+        for _ in 0..repeats.max(1) {
+            let t = Instant::now();
+            text = r.recognize(&clip.samples, None)?.text;
+            runs.push(t.elapsed().as_secs_f64());
+        }
+        times.push(median(runs));
+        texts.push(text);
+    }
+    Ok((times, texts))
+}
+
+fn row(
+    engine: &str,
+    variant: &str,
+    threads: usize,
+    clips: &[Clip],
+    times: &[f64],
+    texts: &[String],
+) -> OfflineRow {
+    let audio: f64 = clips.iter().map(|c| c.samples.len() as f64 / 16_000.0).sum();
+    let pairs: Vec<(String, String)> = clips
+        .iter()
+        .zip(texts)
+        .map(|(c, t)| (c.reference.clone(), t.clone()))
+        .collect();
+    OfflineRow {
+        engine: engine.into(),
+        variant: variant.into(),
+        threads,
+        rtf: times.iter().sum::<f64>() / audio,
+        jfk_seconds: times.first().copied().unwrap_or(0.0),
+        wer: corpus_wer(&pairs),
+        jfk_text: texts.first().cloned().unwrap_or_default(),
+    }
+}
+
+fn peer(
+    args: &TranscribeBenchArgs,
+    clips: &[Clip],
+    model_dir: &Path,
+) -> Result<Vec<OfflineRow>, TranscribeBenchError> {
+    let python = args.peer_python.clone().unwrap_or_else(|| {
+        cache_dir().join("venv-faster-whisper/bin/python")
+    });
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/faster_whisper_peer.py");
+    let job = serde_json::json!({
+        "model": model_dir,
+        "clips": clips.iter().map(|c| c.path.clone()).collect::<Vec<_>>(),
+        "compute_types": ["int8", "float32"],
+        "threads": args.threads,
+        "repeats": args.repeats,
+    });
+    let mut child = std::process::Command::new(&python)
+        .arg(&script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            setup(format!(
+                "peer python {} ({e}); run scripts/bench/peer-setup.sh or pass --no-peer",
+                python.display()
+            ))
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(job.to_string().as_bytes()).map_err(setup)?;
+    }
+    let output = child.wait_with_output().map_err(setup)?;
+    if !output.status.success() {
+        return Err(setup("the faster-whisper peer failed (its stderr is above)"));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(setup)?;
+    let mut rows = Vec::new();
+    for r in v["results"].as_array().into_iter().flatten() {
+        let clips_out = r["clips"].as_array().cloned().unwrap_or_default();
+        let times: Vec<f64> = clips_out.iter().map(|c| c["seconds"].as_f64().unwrap_or(0.0)).collect();
+        let texts: Vec<String> = clips_out
+            .iter()
+            .map(|c| c["text"].as_str().unwrap_or("").to_owned())
+            .collect();
+        rows.push(row(
+            "faster-whisper",
+            r["computeType"].as_str().unwrap_or("?"),
+            r["threads"].as_u64().unwrap_or(0) as usize,
+            clips,
+            &times,
+            &texts,
+        ));
+    }
+    Ok(rows)
+}
+
+/// 16 kHz to the call tap's 48 kHz (linear; the live path resamples it back down).
+fn to_48k(samples: &[f32]) -> Vec<i16> {
+    let mut out = Vec::with_capacity(samples.len() * 3);
+    for (i, &s) in samples.iter().enumerate() {
+        let next = samples.get(i + 1).copied().unwrap_or(s);
+        for k in 0..3 {
+            let v = s + (next - s) * k as f32 / 3.0;
+            out.push((v.clamp(-1.0, 1.0) * 32767.0) as i16);
+        }
+    }
+    out
+}
+
+/// Trailing silence off a clip, so "the last word was fed" is when the speech ends.
+fn trim_end(samples: &[f32]) -> &[f32] {
+    let last = samples.iter().rposition(|s| s.abs() > 0.02).unwrap_or(0);
+    &samples[..(last + 160).min(samples.len())]
+}
+
+async fn live_step(
+    model: &Arc<Model>,
+    clips: &[Clip],
+    speakers: usize,
+    args: &TranscribeBenchArgs,
+) -> Result<LiveRow, TranscribeBenchError> {
+    let pool = Pool::start(
+        model.clone(),
+        args.live_workers,
+        RecognizerOptions {
+            threads: args.live_threads,
+            language: "en".into(),
+            fit_context: true,
+        },
+        16,
+    )?;
+    let dropped_before = crate::transcribe::stats::snapshot().live_dropped;
+    let (audio_tx, audio_rx) = mpsc::channel::<LiveAudio>(4096);
+    let (seg_tx, mut seg_rx) = mpsc::channel(1024);
+    let runner = tokio::spawn(live::run(
+        audio_rx,
+        VadConfig::default(),
+        pool,
+        Prompts::default(),
+        seg_tx,
+    ));
+    let feeds: Vec<(Vec<i16>, String)> = clips
+        .iter()
+        .map(|c| (to_48k(trim_end(&c.samples)), c.reference.clone()))
+        .collect();
+    // What each speaker said, when: (speaker, call-clock end ms, fed at, reference).
+    let (spoken_tx, mut spoken_rx) = mpsc::unbounded_channel::<(usize, u64, u64, Instant, String)>();
+    let deadline = Instant::now() + Duration::from_secs_f64(args.live_seconds);
+    let mut talkers = Vec::new();
+    for s in 0..speakers {
+        let (tx, feeds, spoken) = (audio_tx.clone(), feeds.clone(), spoken_tx.clone());
+        talkers.push(tokio::spawn(async move {
+            let key = SpeakerKey {
+                call_id: "bench-call".into(),
+                participant_id: crate::domain::ParticipantId(format!("par-{s}")),
+            };
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut clock_ms = 0u64;
+            let silence = vec![0i16; 960];
+            // Speakers start out of step, as people do.
+            for _ in 0..(s * 37 % 50) {
+                tick.tick().await;
+                let _ = tx.send(LiveAudio { key: key.clone(), start_ms: clock_ms, samples: silence.clone() }).await;
+                clock_ms += 20;
+            }
+            let mut n = s;
+            while Instant::now() < deadline {
+                let (pcm, reference) = &feeds[n % feeds.len()];
+                n += 1;
+                let start = clock_ms;
+                for chunk in pcm.chunks(960) {
+                    tick.tick().await;
+                    let mut samples = chunk.to_vec();
+                    samples.resize(960, 0);
+                    let _ = tx.send(LiveAudio { key: key.clone(), start_ms: clock_ms, samples }).await;
+                    clock_ms += 20;
+                }
+                let _ = spoken.send((s, start, clock_ms, Instant::now(), reference.clone()));
+                for _ in 0..75 {
+                    tick.tick().await;
+                    let _ = tx.send(LiveAudio { key: key.clone(), start_ms: clock_ms, samples: silence.clone() }).await;
+                    clock_ms += 20;
+                }
+            }
+        }));
+    }
+    drop((audio_tx, spoken_tx));
+    for t in talkers {
+        let _ = t.await;
+    }
+    let _ = runner.await;
+    let mut spoken = Vec::new();
+    while let Ok(s) = spoken_rx.try_recv() {
+        spoken.push(s);
+    }
+    let mut heard: Vec<(usize, u64, u64, Instant, String)> = Vec::new();
+    while let Ok(seg) = seg_rx.try_recv() {
+        let s: usize = seg
+            .key
+            .participant_id
+            .0
+            .trim_start_matches("par-")
+            .parse()
+            .unwrap_or(usize::MAX);
+        heard.push((s, seg.start_ms, seg.end_ms, seg_arrival(&seg), seg.text));
+    }
+    let mut latencies = Vec::new();
+    let mut pairs = Vec::new();
+    for (s, start, end, fed_at, reference) in &spoken {
+        let lines: Vec<&(usize, u64, u64, Instant, String)> = heard
+            .iter()
+            .filter(|h| h.0 == *s && h.2 > *start && h.1 < *end + 500)
+            .collect();
+        let text = lines.iter().map(|h| h.4.as_str()).collect::<Vec<_>>().join(" ");
+        pairs.push((reference.clone(), text));
+        if let Some(last) = lines.iter().max_by_key(|h| h.2) {
+            latencies.push(last.3.saturating_duration_since(*fed_at).as_secs_f64() * 1000.0);
+        }
+    }
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let dropped = crate::transcribe::stats::snapshot().live_dropped - dropped_before;
+    let p99 = percentile(&latencies, 0.99);
+    Ok(LiveRow {
+        speakers,
+        workers: args.live_workers,
+        threads: args.live_threads,
+        utterances: spoken.len(),
+        dropped,
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: p99,
+        max_ms: latencies.last().copied().unwrap_or(0.0),
+        wer: corpus_wer(&pairs),
+        keeps_up: dropped == 0 && latencies.len() == spoken.len() && p99 < 3_000.0,
+    })
+}
+
+/// When the live path handed the segment on.
+fn seg_arrival(seg: &live::LiveSegment) -> Instant {
+    seg.produced_at
+}
+
+pub async fn run(args: TranscribeBenchArgs, model_default: PathBuf) -> Result<(), TranscribeBenchError> {
+    let dir = tempfile::tempdir().map_err(setup)?;
+    let clips = clips(dir.path())?;
+    let audio: f64 = clips.iter().map(|c| c.samples.len() as f64 / 16_000.0).sum();
+    let models = if args.models.is_empty() { vec![model_default] } else { args.models.clone() };
+    let mut offline = Vec::new();
+    let mut first_model = None;
+    for path in &models {
+        let model = Model::load(path)?;
+        let variant = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for &threads in &args.threads {
+            let (times, texts) = ours(&model, &clips, threads, true, args.repeats)?;
+            offline.push(row("warmline (whisper.cpp)", &variant, threads, &clips, &times, &texts));
+            eprintln!("{:?}", offline.last());
+        }
+        // The same model with Whisper's fixed 30-second window, to show what fitting saves.
+        let threads = args.threads.iter().copied().max().unwrap_or(1);
+        let (times, texts) = ours(&model, &clips, threads, false, args.repeats)?;
+        offline.push(row("warmline (whisper.cpp)", &format!("{variant}, 30 s window"), threads, &clips, &times, &texts));
+        first_model.get_or_insert(model);
+    }
+    if !args.no_peer {
+        let dir = args
+            .peer_model
+            .clone()
+            .unwrap_or_else(|| cache_dir().join("models/ct2-tiny.en"));
+        offline.extend(peer(&args, &clips, &dir)?);
+    }
+    let mut live_rows = Vec::new();
+    if let Some(model) = &first_model {
+        for &s in args.speakers.iter().filter(|&&s| s > 0) {
+            let r = live_step(model, &clips, s, &args).await?;
+            eprintln!("{r:?}");
+            live_rows.push(r);
+        }
+    }
+    let result = TranscribeBenchResult {
+        machine: machine::describe(),
+        audio_seconds: audio,
+        clips: clips.len(),
+        offline,
+        live: live_rows,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&result).unwrap_or_default());
+    } else {
+        print_table(&result);
+    }
+    Ok(())
+}
+
+fn print_table(r: &TranscribeBenchResult) {
+    println!("machine: {}", r.machine);
+    println!("{} clips, {:.1} s of audio", r.clips, r.audio_seconds);
+    println!("{:<24} {:<34} {:>7} {:>7} {:>9} {:>6}", "engine", "variant", "threads", "RTF", "JFK s", "WER");
+    for o in &r.offline {
+        println!(
+            "{:<24} {:<34} {:>7} {:>7.3} {:>9.3} {:>5.1}%",
+            o.engine, o.variant, o.threads, o.rtf, o.jfk_seconds, o.wer * 100.0
+        );
+    }
+    if !r.live.is_empty() {
+        println!("live: end of utterance -> text");
+        println!("{:>8} {:>7} {:>7} {:>6} {:>7} {:>8} {:>8} {:>8} {:>6} {:>8}", "speakers", "workers", "threads", "utts", "dropped", "p50 ms", "p99 ms", "max ms", "WER", "keeps up");
+        for l in &r.live {
+            println!(
+                "{:>8} {:>7} {:>7} {:>6} {:>7} {:>8.0} {:>8.0} {:>8.0} {:>5.1}% {:>8}",
+                l.speakers, l.workers, l.threads, l.utterances, l.dropped, l.p50_ms, l.p99_ms, l.max_ms, l.wer * 100.0, l.keeps_up
+            );
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Live transcription end to end in real Chromium: the customer's and the agent's fake
+//! microphones play different speech WAVs into a call; the gateway transcribes each member's
+//! audio with the real model and stores `voice` messages, which the agent's call view shows.
+//! The customer's words must come from the customer, the agent's from the agent.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::time::Duration;
+use warmline::assistant::AssistantConfig;
+use warmline::domain::Role;
+
+/// `text` spoken by espeak-ng into `path`, with 1.5 s of silence after it (the fake microphone
+/// loops the file; the pause separates the repetitions into utterances).
+fn speech_wav(path: &std::path::Path, text: &str) {
+    let raw = path.with_extension("raw.wav");
+    let ok = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "espeak-ng is needed (scripts/test.sh installs it)");
+    let mut reader = hound::WavReader::open(&raw).unwrap();
+    let spec = reader.spec();
+    let mut samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 3 / 2));
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for s in samples {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn call_speech_becomes_voice_messages_of_the_right_speaker() {
+    let Some(model) = whisper_model() else { return };
+    let app = spawn_app_with(|c| {
+        c.assistant = AssistantConfig::default();
+        c.media.udp_port_min = 42100;
+        c.media.udp_port_max = 42199;
+        c.transcribe.enabled = true;
+        c.transcribe.model = Some(model);
+        c.transcribe.threads_per_worker = 1;
+    })
+    .await;
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    app.add_user("sam", Role::Agent, &["billing", "general"]).await;
+    let customer_wav = app.dir.path().join("customer.wav");
+    let agent_wav = app.dir.path().join("agent.wav");
+    speech_wav(&customer_wav, "I was charged twice for my subscription and I would like a refund.");
+    speech_wav(&agent_wav, "I can see the duplicate payment on your invoice and I will refund it today.");
+    let Some(steps) = browser::run_script(
+        "transcribe.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+            ("WLTEST_CUSTOMER_WAV", customer_wav.display().to_string()),
+            ("WLTEST_AGENT_WAV", agent_wav.display().to_string()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    assert!(steps.iter().any(|s| s["step"] == "agent line shown"), "{steps:?}");
+
+    let list: Value = app.get(Some(&manager), "/api/conversations").await.json().await.unwrap();
+    let id = list["conversations"][0]["conversationId"].as_str().unwrap().to_owned();
+    let mut voice = Vec::new();
+    for _ in 0..40 {
+        let v: Value = app
+            .get(Some(&manager), &format!("/api/conversations/{id}/events"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        voice = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "message" && e["message"]["channel"] == "voice")
+            .map(|e| e["message"].clone())
+            .collect::<Vec<_>>();
+        if voice.iter().any(|m| m["speaker"] == "agent") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let said = |speaker: &str| {
+        words(
+            &voice
+                .iter()
+                .filter(|m| m["speaker"] == speaker)
+                .map(|m| m["content"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    };
+    let (customer, agent) = (said("customer"), said("agent"));
+    for w in ["charged", "twice", "refund"] {
+        assert!(customer.iter().any(|c| c == w), "customer said {w:?}: {customer:?}");
+    }
+    for w in ["duplicate", "payment", "today"] {
+        assert!(agent.iter().any(|c| c == w), "agent said {w:?}: {agent:?}");
+    }
+    // Attribution: neither side's words show up under the other.
+    assert!(!customer.iter().any(|w| w == "duplicate"), "{customer:?}");
+    assert!(!agent.iter().any(|w| w == "charged"), "{agent:?}");
+    let line = voice.iter().find(|m| m["speaker"] == "agent").unwrap();
+    assert!(line["agentId"].is_string(), "{line}");
+    assert!(line["sentiment"].is_string() && line["intent"].is_string(), "{line}");
+    let v = &line["voice"];
+    assert!(v["callId"].as_str().unwrap().starts_with("call-"));
+    assert!(v["endMs"].as_u64().unwrap() > v["startMs"].as_u64().unwrap());
+    assert_eq!(v["source"], "live");
+}
