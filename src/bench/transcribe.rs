@@ -2,8 +2,9 @@
 //! same clips and the same tiny.en weights; then the live path's end-of-utterance latency and how
 //! many simultaneous speakers the machine keeps up with.
 //!
-//! Clips: the JFK inaugural clip (`tests/fixtures/jfk.wav`) and support-call sentences spoken by
-//! espeak-ng (generated into a temporary directory; their reference text is the sentence).
+//! Clips: the JFK inaugural clip (`tests/fixtures/jfk.wav`) and ten support-call sentences spoken
+//! by espeak-ng in three voices (generated into a temporary directory and resampled to 16 kHz
+//! once, so both engines get identical samples; the reference text is the sentence).
 //! Accuracy is the word error rate over all clips against those references.
 //!
 //! - Offline: each clip is recognised whole (greedy, English, no carried context) `--repeats`
@@ -29,6 +30,10 @@ use tokio::sync::mpsc;
 
 const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
 
+/// espeak-ng voices each sentence is spoken in (American, British, a female variant), so the
+/// word error rate rests on more than a few hundred words of one voice.
+pub const VOICES: &[&str] = &["en-us", "en-gb", "en-us+f3"];
+
 /// Support-call sentences the espeak-ng clips speak.
 pub const SENTENCES: &[&str] = &[
     "Hello, I cannot log in to my account since this morning, and I already reset my password twice.",
@@ -36,6 +41,11 @@ pub const SENTENCES: &[&str] = &[
     "Could you please check why the export to a spreadsheet fails with an error every time?",
     "Thank you for waiting. I can see the duplicate payment and I will refund it today.",
     "The application crashes every time I open the settings page on my phone.",
+    "My order number is four five seven two and it still has not arrived after two weeks.",
+    "Can you send the receipt to my work email address instead of my personal one?",
+    "I already cleared the cache and restarted the router, but the page is still blank.",
+    "We upgraded to the business plan yesterday and now nobody on my team can sign in.",
+    "Please cancel my subscription at the end of this billing period.",
 ];
 
 #[derive(Debug, Clone, clap::Args)]
@@ -101,6 +111,8 @@ pub struct OfflineRow {
     pub jfk_seconds: f64,
     pub wer: f64,
     pub jfk_text: String,
+    /// Every clip's text, in clip order.
+    pub texts: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -144,10 +156,14 @@ fn clips(dir: &Path) -> Result<Vec<Clip>, TranscribeBenchError> {
         path: jfk,
         reference: JFK.into(),
     });
-    for (i, text) in SENTENCES.iter().enumerate() {
+    for (i, (voice, text)) in VOICES
+        .iter()
+        .flat_map(|v| SENTENCES.iter().map(move |t| (*v, *t)))
+        .enumerate()
+    {
         let path = dir.join(format!("sentence-{i}.wav"));
         let status = std::process::Command::new("espeak-ng")
-            .args(["-v", "en-us", "-s", "150", "-w"])
+            .args(["-v", voice, "-s", "150", "-w"])
             .arg(&path)
             .arg(text)
             .status()
@@ -155,10 +171,14 @@ fn clips(dir: &Path) -> Result<Vec<Clip>, TranscribeBenchError> {
         if !status.success() {
             return Err(setup("espeak-ng failed"));
         }
+        // Both engines get the same 16 kHz samples, so only recognition differs (not resampling).
+        let samples = load_16k(&path)?;
+        let path = dir.join(format!("sentence-{i}-16k.wav"));
+        write_wav_16k(&path, &samples)?;
         out.push(Clip {
-            samples: load_16k(&path)?,
+            samples,
             path,
-            reference: (*text).into(),
+            reference: text.into(),
         });
     }
     Ok(out)
@@ -171,6 +191,21 @@ fn cache_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"))
         .join("warmline")
+}
+
+fn write_wav_16k(path: &Path, samples: &[f32]) -> Result<(), TranscribeBenchError> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).map_err(setup)?;
+    for s in samples {
+        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16)
+            .map_err(setup)?;
+    }
+    w.finalize().map_err(setup)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -250,6 +285,7 @@ fn row(
         jfk_seconds: times.first().copied().unwrap_or(0.0),
         wer: corpus_wer(&pairs),
         jfk_text: texts.first().cloned().unwrap_or_default(),
+        texts: texts.to_vec(),
     }
 }
 
@@ -428,6 +464,7 @@ async fn live_step(
             .filter(|h| h.0 == *s && h.2 > *start && h.1 < *end + 500)
             .collect();
         let text = lines.iter().map(|h| h.4.as_str()).collect::<Vec<_>>().join(" ");
+        tracing::debug!(reference = %reference, heard = %text, "live utterance");
         pairs.push((reference.clone(), text));
         if let Some(last) = lines.iter().max_by_key(|h| h.2) {
             latencies.push(last.3.saturating_duration_since(*fed_at).as_secs_f64() * 1000.0);
