@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::transcribe::engine::{Model, RecognizerOptions};
-use crate::transcribe::file::{load_16k, transcribe_samples};
+use crate::transcribe::file::transcribe_file;
 use crate::transcribe::pool::Pool;
 use crate::transcribe::subtitles::{self, Cue};
 use std::io::IsTerminal;
@@ -62,37 +62,44 @@ pub async fn run(config: &Config, args: TranscribeArgs) -> Result<(), Transcribe
         .unwrap_or_else(|| config.transcribe.model_path(&config.data_dir));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = args.threads.unwrap_or(cores).max(1);
-    let file = args.file.clone();
-    let (model, samples) = tokio::task::spawn_blocking(move || {
-        Ok::<_, TranscribeFileError>((Model::load(&model_path)?, load_16k(&file)?))
-    })
-    .await
-    .map_err(|e| TranscribeFileError::Join(e.to_string()))??;
+    let model = tokio::task::spawn_blocking(move || Model::load(&model_path))
+        .await
+        .map_err(|e| TranscribeFileError::Join(e.to_string()))??;
     let options = RecognizerOptions {
         threads,
         language: config.transcribe.language.clone(),
         fit_context: true,
     };
     let pool = Pool::start(model, 1, options, 1)?;
-    let bar = progress_bar(&args, samples.len());
+    let bar = progress_bar(&args);
     let prompt = (!config.transcribe.prompt_terms.is_empty())
         .then(|| format!("{}.", config.transcribe.prompt_terms.join(", ")));
-    let segments = transcribe_samples(
+    let transcript = transcribe_file(
         &pool,
-        &samples,
+        &args.file,
         &config.transcribe.vad,
         prompt,
-        |done, total| {
+        |p| {
             if let Some(b) = &bar {
-                b.set_length(total as u64);
-                b.set_position(done as u64);
+                b.set_length(p.utterances_found as u64);
+                b.set_position(p.utterances_done as u64);
+                let s = p.audio_ms / 1000;
+                b.set_message(format!(
+                    "{}:{:02}:{:02} of audio{}",
+                    s / 3600,
+                    s / 60 % 60,
+                    s % 60,
+                    if p.decoded { "" } else { " so far" }
+                ));
             }
         },
     )
-    .await?;
+    .await;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    let transcript = transcript?;
+    let segments = transcript.segments;
     let cues: Vec<Cue> = segments
         .iter()
         .map(|s| Cue {
@@ -122,7 +129,7 @@ pub async fn run(config: &Config, args: TranscribeArgs) -> Result<(), Transcribe
                 .collect();
             let doc = serde_json::json!({
                 "file": args.file,
-                "durationMs": samples.len() as u64 / 16,
+                "durationMs": transcript.audio_ms,
                 "segments": segments,
             });
             format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
@@ -132,14 +139,17 @@ pub async fn run(config: &Config, args: TranscribeArgs) -> Result<(), Transcribe
     Ok(())
 }
 
-/// A bar over utterances on stderr when it is a terminal and the file is longer than a minute.
-fn progress_bar(args: &TranscribeArgs, samples: usize) -> Option<indicatif::ProgressBar> {
-    if args.quiet || !std::io::stderr().is_terminal() || samples < 60 * 16_000 {
+/// A bar over utterances on stderr when it is a terminal (`--quiet` turns it off).
+fn progress_bar(args: &TranscribeArgs) -> Option<indicatif::ProgressBar> {
+    if args.quiet || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(0);
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(0),
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} transcribing [{bar:30}] {pos}/{len} utterances, {elapsed} (eta {eta})",
+        "{spinner} transcribing [{bar:30}] {pos}/{len} utterances, {msg}, {elapsed}",
     ) {
         bar.set_style(style.progress_chars("=> "));
     }

@@ -19,7 +19,7 @@ use crate::media::signal::AudioChunk;
 use crate::storage::journal::Journal;
 use crate::storage::{Store, WriteOp};
 use crate::transcribe::engine::{Model, RecognizerOptions};
-use crate::transcribe::file::{load_16k, transcribe_samples};
+use crate::transcribe::file::transcribe_file;
 use crate::transcribe::live::{self, LiveAudio, LiveSegment, Prompts, SpeakerKey};
 use crate::transcribe::pool::Pool;
 use crate::transcribe::vad::VadConfig;
@@ -291,15 +291,11 @@ impl Transcription {
                 .map(|p| p.name.clone())
                 .unwrap_or_default();
             let path = self.deps.recordings.join(&file.path);
-            let samples = tokio::task::spawn_blocking(move || load_16k(&path))
+            let transcript = transcribe_file(&self.pool, &path, &self.vad, prompt.clone(), |_| {})
                 .await
-                .map_err(|e| e.to_string())?
                 .map_err(|e| format!("{}: {e}", file.path))?;
-            audio_ms += samples.len() as u64 / 16;
-            let lines = transcribe_samples(&self.pool, &samples, &self.vad, prompt.clone(), |_, _| {})
-                .await
-                .map_err(|e| e.to_string())?;
-            segments.extend(lines.into_iter().map(|l| TranscriptSegment {
+            audio_ms += transcript.audio_ms;
+            segments.extend(transcript.segments.into_iter().map(|l| TranscriptSegment {
                 participant_id: pid.clone(),
                 speaker,
                 name: name.clone(),

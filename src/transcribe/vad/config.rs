@@ -27,7 +27,7 @@ pub enum VadError {
 /// on_threshold = 0.5
 /// off_threshold = 0.35
 /// onset_ms = 48
-/// silence_ms = 480
+/// silence_ms = 400
 /// pre_roll_ms = 200
 /// post_roll_ms = 200
 /// min_speech_ms = 250
@@ -62,7 +62,7 @@ impl Default for VadConfig {
             on_threshold: 0.5,
             off_threshold: 0.35,
             onset_ms: 48,
-            silence_ms: 480,
+            silence_ms: 400,
             pre_roll_ms: 200,
             post_roll_ms: 200,
             min_speech_ms: 250,
