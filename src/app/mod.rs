@@ -180,10 +180,17 @@ impl App {
         let (media, call_events) = if config.media.enabled {
             let (sfu, events) = crate::media::sfu::Sfu::new(config.media.clone());
             let mut sfu = sfu.with_recordings(config.data_dir.join(RECORDINGS_DIR));
-            if config.transcribe.enabled {
+            let model = config.transcribe.model_path(&config.data_dir);
+            if config.transcribe.enabled && model.is_file() {
                 let (tapped, tap) = sfu.with_audio_tap(transcription::TAP_CAPACITY);
                 sfu = tapped;
                 audio_tap = Some(tap);
+            } else if config.transcribe.enabled {
+                // Calls work without it; the log says how to get the model.
+                tracing::error!(
+                    model = %model.display(),
+                    "transcription is off: the model file is missing (`warmline models fetch` imports it)"
+                );
             }
             let sfu: Arc<dyn crate::media::MediaServer> = Arc::new(sfu);
             (Some(sfu), Some(events))
