@@ -54,11 +54,18 @@ async fn call_speech_becomes_voice_messages_of_the_right_speaker() {
     })
     .await;
     let manager = app.add_user("morgan", Role::Manager, &[]).await;
-    app.add_user("sam", Role::Agent, &["billing", "general"]).await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
     let customer_wav = app.dir.path().join("customer.wav");
     let agent_wav = app.dir.path().join("agent.wav");
-    speech_wav(&customer_wav, "I was charged twice for my subscription and I would like a refund.");
-    speech_wav(&agent_wav, "I can see the duplicate payment on your invoice and I will refund it today.");
+    speech_wav(
+        &customer_wav,
+        "I was charged twice for my subscription and I would like a refund.",
+    );
+    speech_wav(
+        &agent_wav,
+        "I can see the duplicate payment on your invoice and I will refund it today.",
+    );
     let Some(steps) = browser::run_script(
         "transcribe.mjs",
         &[
@@ -73,10 +80,21 @@ async fn call_speech_becomes_voice_messages_of_the_right_speaker() {
     else {
         return;
     };
-    assert!(steps.iter().any(|s| s["step"] == "agent line shown"), "{steps:?}");
+    assert!(
+        steps.iter().any(|s| s["step"] == "agent line shown"),
+        "{steps:?}"
+    );
 
-    let list: Value = app.get(Some(&manager), "/api/conversations").await.json().await.unwrap();
-    let id = list["conversations"][0]["conversationId"].as_str().unwrap().to_owned();
+    let list: Value = app
+        .get(Some(&manager), "/api/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = list["conversations"][0]["conversationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut voice = Vec::new();
     for _ in 0..40 {
         let v: Value = app
@@ -108,19 +126,38 @@ async fn call_speech_becomes_voice_messages_of_the_right_speaker() {
         )
     };
     let (customer, agent) = (said("customer"), said("agent"));
-    eprintln!("customer said: {}\nagent said: {}", customer.join(" "), agent.join(" "));
+    eprintln!(
+        "customer said: {}\nagent said: {}",
+        customer.join(" "),
+        agent.join(" ")
+    );
     // Words only one side says: each side's lines carry at least two of its own (tiny.en on
     // synthetic speech through Opus misses a word now and then) and none of the other's.
     let customer_only = ["charged", "twice", "subscription"];
     let agent_only = ["duplicate", "payment", "invoice", "today"];
-    let count = |said: &[String], set: &[&str]| said.iter().filter(|w| set.contains(&w.as_str())).count();
-    assert!(count(&customer, &customer_only) >= 2, "customer: {customer:?}");
+    let count =
+        |said: &[String], set: &[&str]| said.iter().filter(|w| set.contains(&w.as_str())).count();
+    assert!(
+        count(&customer, &customer_only) >= 2,
+        "customer: {customer:?}"
+    );
     assert!(count(&agent, &agent_only) >= 2, "agent: {agent:?}");
-    assert_eq!(count(&customer, &agent_only), 0, "agent's words under the customer: {customer:?}");
-    assert_eq!(count(&agent, &customer_only), 0, "customer's words under the agent: {agent:?}");
+    assert_eq!(
+        count(&customer, &agent_only),
+        0,
+        "agent's words under the customer: {customer:?}"
+    );
+    assert_eq!(
+        count(&agent, &customer_only),
+        0,
+        "customer's words under the agent: {agent:?}"
+    );
     let line = voice.iter().find(|m| m["speaker"] == "agent").unwrap();
     assert!(line["agentId"].is_string(), "{line}");
-    assert!(line["sentiment"].is_string() && line["intent"].is_string(), "{line}");
+    assert!(
+        line["sentiment"].is_string() && line["intent"].is_string(),
+        "{line}"
+    );
     let v = &line["voice"];
     assert!(v["callId"].as_str().unwrap().starts_with("call-"));
     assert!(v["endMs"].as_u64().unwrap() > v["startMs"].as_u64().unwrap());

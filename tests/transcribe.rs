@@ -16,8 +16,10 @@ use warmline::domain::{
 };
 use warmline::storage::WriteOp;
 
-const CUSTOMER_SAYS: &str = "I was charged twice for my subscription and I would like a refund please.";
-const AGENT_SAYS: &str = "Thank you for waiting. I can see the duplicate payment and I will refund it today.";
+const CUSTOMER_SAYS: &str =
+    "I was charged twice for my subscription and I would like a refund please.";
+const AGENT_SAYS: &str =
+    "Thank you for waiting. I can see the duplicate payment and I will refund it today.";
 
 /// `text` spoken by espeak-ng as 16 kHz mono samples, with half a second of silence around it.
 fn speech(dir: &Path, name: &str, text: &str) -> Vec<i16> {
@@ -99,13 +101,25 @@ fn words(text: &str) -> Vec<String> {
 /// a word now and then ("charged wise"), and which word depends on where an utterance was cut.
 fn assert_some_words(text: &str, expected: &[&str], n: usize) {
     let got = words(text);
-    let hits = expected.iter().filter(|w| got.iter().any(|g| g == *w)).count();
+    let hits = expected
+        .iter()
+        .filter(|w| got.iter().any(|g| g == *w))
+        .count();
     assert!(hits >= n, "only {hits} of {expected:?} in {text:?}");
 }
 
 fn transcribe(model: &Path, file: &Path, format: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_warmline"))
-        .args(["transcribe", "--threads", "2", "--format", format, "--speaker", "Customer", "--model"])
+        .args([
+            "transcribe",
+            "--threads",
+            "2",
+            "--format",
+            format,
+            "--speaker",
+            "Customer",
+            "--model",
+        ])
         .arg(model)
         .arg(file)
         .env("WARMLINE_LOG__FILTER", "error")
@@ -151,7 +165,10 @@ fn the_command_transcribes_wav_and_ogg_opus_in_every_format() {
 
     let vtt = transcribe(&model, &wav, "vtt");
     assert!(vtt.starts_with("WEBVTT"), "{vtt}");
-    assert!(vtt.contains(" --> ") && vtt.contains("<v Customer>"), "{vtt}");
+    assert!(
+        vtt.contains(" --> ") && vtt.contains("<v Customer>"),
+        "{vtt}"
+    );
     let srt = transcribe(&model, &wav, "srt");
     assert!(srt.starts_with("1\n00:00:0"), "{srt}");
     assert!(srt.contains(" --> ") && srt.contains(','), "{srt}");
@@ -176,7 +193,10 @@ fn a_file_that_is_not_audio_is_a_clear_error() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warmline:") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("warmline:") && !err.contains("panicked"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -187,7 +207,16 @@ async fn live_lines_carry_the_words_of_each_speaker() {
     let Some(model) = whisper_model() else { return };
     let dir = tempfile::tempdir().unwrap();
     let model = Model::load(&model).unwrap();
-    let pool = Pool::start(model, 1, RecognizerOptions { threads: 2, ..Default::default() }, 16).unwrap();
+    let pool = Pool::start(
+        model,
+        1,
+        RecognizerOptions {
+            threads: 2,
+            ..Default::default()
+        },
+        16,
+    )
+    .unwrap();
     let (audio_tx, audio_rx) = tokio::sync::mpsc::channel(8192);
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel(64);
     let runner = tokio::spawn(live::run(
@@ -197,18 +226,38 @@ async fn live_lines_carry_the_words_of_each_speaker() {
         Prompts::default(),
         out_tx,
     ));
-    let customer = SpeakerKey { call_id: "call-t".into(), participant_id: ParticipantId("par-customer".into()) };
-    let agent = SpeakerKey { call_id: "call-t".into(), participant_id: ParticipantId("par-agent".into()) };
+    let customer = SpeakerKey {
+        call_id: "call-t".into(),
+        participant_id: ParticipantId("par-customer".into()),
+    };
+    let agent = SpeakerKey {
+        call_id: "call-t".into(),
+        participant_id: ParticipantId("par-agent".into()),
+    };
     // Interleaved 20 ms chunks, the agent starting a second later, as the tap delivers them.
     let c = to_48k(&speech(dir.path(), "c", CUSTOMER_SAYS));
     let a = to_48k(&speech(dir.path(), "a", AGENT_SAYS));
     let (cc, ac): (Vec<_>, Vec<_>) = (c.chunks(960).collect(), a.chunks(960).collect());
     for i in 0..cc.len().max(ac.len() + 50) {
         if let Some(chunk) = cc.get(i) {
-            audio_tx.send(LiveAudio { key: customer.clone(), start_ms: i as u64 * 20, samples: chunk.to_vec() }).await.unwrap();
+            audio_tx
+                .send(LiveAudio {
+                    key: customer.clone(),
+                    start_ms: i as u64 * 20,
+                    samples: chunk.to_vec(),
+                })
+                .await
+                .unwrap();
         }
         if let Some(chunk) = i.checked_sub(50).and_then(|j| ac.get(j)) {
-            audio_tx.send(LiveAudio { key: agent.clone(), start_ms: i as u64 * 20, samples: chunk.to_vec() }).await.unwrap();
+            audio_tx
+                .send(LiveAudio {
+                    key: agent.clone(),
+                    start_ms: i as u64 * 20,
+                    samples: chunk.to_vec(),
+                })
+                .await
+                .unwrap();
         }
     }
     drop(audio_tx);
@@ -218,40 +267,84 @@ async fn live_lines_carry_the_words_of_each_speaker() {
     }
     runner.await.unwrap();
     let said = |key: &SpeakerKey| {
-        lines.iter().filter(|l| &l.key == key).map(|l| l.text.clone()).collect::<Vec<_>>().join(" ")
+        lines
+            .iter()
+            .filter(|l| &l.key == key)
+            .map(|l| l.text.clone())
+            .collect::<Vec<_>>()
+            .join(" ")
     };
-    assert_some_words(&said(&customer), &["charged", "twice", "subscription", "refund"], 3);
-    assert_some_words(&said(&agent), &["duplicate", "payment", "refund", "today"], 3);
+    assert_some_words(
+        &said(&customer),
+        &["charged", "twice", "subscription", "refund"],
+        3,
+    );
+    assert_some_words(
+        &said(&agent),
+        &["duplicate", "payment", "refund", "today"],
+        3,
+    );
     // Each speaker's words stay theirs.
-    assert!(!words(&said(&customer)).iter().any(|w| w == "duplicate" || w == "payment"));
-    assert!(!words(&said(&agent)).iter().any(|w| w == "charged" || w == "subscription"));
+    assert!(!words(&said(&customer))
+        .iter()
+        .any(|w| w == "duplicate" || w == "payment"));
+    assert!(!words(&said(&agent))
+        .iter()
+        .any(|w| w == "charged" || w == "subscription"));
     let first_agent = lines.iter().find(|l| l.key == agent).unwrap();
     // The agent's speech starts 1.5 s into the call (1 s offset + 0.5 s of silence).
-    assert!((1_200..=1_700).contains(&first_agent.start_ms), "{}", first_agent.start_ms);
+    assert!(
+        (1_200..=1_700).contains(&first_agent.start_ms),
+        "{}",
+        first_agent.start_ms
+    );
 }
 
 #[tokio::test]
 async fn a_recording_left_untranscribed_is_transcribed_after_a_restart() {
     let Some(model) = whisper_model() else { return };
     let mut app = spawn_app().await;
-    let manager = app.add_user("morgan", warmline::domain::Role::Manager, &[]).await;
+    let manager = app
+        .add_user("morgan", warmline::domain::Role::Manager, &[])
+        .await;
     let (id, customer_token) = app.new_conversation(json!({ "name": "Dana Reyes" })).await;
     let conversation = ConversationId(id.clone());
     let header = app.store().header(&conversation).await.unwrap().unwrap();
-    let customer = header.participants.iter().find(|p| p.kind == warmline::domain::ParticipantKind::Customer).unwrap().id.clone();
+    let customer = header
+        .participants
+        .iter()
+        .find(|p| p.kind == warmline::domain::ParticipantKind::Customer)
+        .unwrap()
+        .id
+        .clone();
     // A call whose microphone recording is on disk and reported, with no transcript yet: what a
     // stop during the after-call job leaves behind.
     let call_id = "call-restart-1".to_owned();
     let rel = format!("{id}/{call_id}");
     let dir = app.config.data_dir.join("recordings").join(&rel);
     std::fs::create_dir_all(&dir).unwrap();
-    write_ogg_opus(&dir.join("customer-mic.ogg"), &speech(app.dir.path(), "c", CUSTOMER_SAYS));
+    write_ogg_opus(
+        &dir.join("customer-mic.ogg"),
+        &speech(app.dir.path(), "c", CUSTOMER_SAYS),
+    );
     let now = chrono::Utc::now();
-    let append = |body| WriteOp::Append { conversation_id: conversation.clone(), body, client_id: None, at: now };
+    let append = |body| WriteOp::Append {
+        conversation_id: conversation.clone(),
+        body,
+        client_id: None,
+        at: now,
+    };
     app.store()
         .apply_batch(vec![
-            append(EventBody::CallStarted { call_id: call_id.clone(), origin: CallOrigin::Customer, recorded: true }),
-            append(EventBody::CallEnded { call_id: call_id.clone(), reason: "hangup".into() }),
+            append(EventBody::CallStarted {
+                call_id: call_id.clone(),
+                origin: CallOrigin::Customer,
+                recorded: true,
+            }),
+            append(EventBody::CallEnded {
+                call_id: call_id.clone(),
+                reason: "hangup".into(),
+            }),
             append(EventBody::RecordingReady {
                 call_id: call_id.clone(),
                 clock_started_at: now,
@@ -272,16 +365,34 @@ async fn a_recording_left_untranscribed_is_transcribed_after_a_restart() {
     app.restart().await;
     let mut transcript = Value::Null;
     for _ in 0..120 {
-        let v: Value = app.get(Some(&manager), &format!("/api/conversations/{id}/events")).await.json().await.unwrap();
-        if let Some(t) = v["events"].as_array().unwrap().iter().find(|e| e["type"] == "transcript_ready") {
+        let v: Value = app
+            .get(Some(&manager), &format!("/api/conversations/{id}/events"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if let Some(t) = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == "transcript_ready")
+        {
             transcript = t.clone();
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert_eq!(transcript["callId"], call_id.as_str(), "no transcript_ready after the restart");
+    assert_eq!(
+        transcript["callId"],
+        call_id.as_str(),
+        "no transcript_ready after the restart"
+    );
     let segments = transcript["segments"].as_array().unwrap();
-    let text: String = segments.iter().map(|s| s["text"].as_str().unwrap()).collect::<Vec<_>>().join(" ");
+    let text: String = segments
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
     assert_some_words(&text, &["charged", "twice", "subscription", "refund"], 3);
     assert_eq!(segments[0]["participantId"], customer.0.as_str());
     assert_eq!(segments[0]["speaker"], "customer");
@@ -292,10 +403,32 @@ async fn a_recording_left_untranscribed_is_transcribed_after_a_restart() {
     // Done once: another restart does not transcribe it again.
     app.restart().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let v: Value = app.get(Some(&manager), &format!("/api/conversations/{id}/events")).await.json().await.unwrap();
-    let n = v["events"].as_array().unwrap().iter().filter(|e| e["type"] == "transcript_ready").count();
+    let v: Value = app
+        .get(Some(&manager), &format!("/api/conversations/{id}/events"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let n = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "transcript_ready")
+        .count();
     assert_eq!(n, 1);
     // The customer's own copy of the timeline does not carry it.
-    let v: Value = app.get(Some(&customer_token), &format!("/api/conversations/{id}/events")).await.json().await.unwrap();
-    assert!(v["events"].as_array().unwrap().iter().all(|e| e["type"] != "transcript_ready"));
+    let v: Value = app
+        .get(
+            Some(&customer_token),
+            &format!("/api/conversations/{id}/events"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["type"] != "transcript_ready"));
 }

@@ -98,12 +98,11 @@ impl App {
     pub async fn build(config: Config) -> Result<Self, AppError> {
         let config = Arc::new(config);
         let store = open_store(&config).await?;
-        let metrics =
-            Arc::new(
-                Metrics::new()
-                    .with_collector(Box::new(media_metrics::MediaCollector))
-                    .with_collector(Box::new(transcribe_metrics::TranscribeCollector)),
-            );
+        let metrics = Arc::new(
+            Metrics::new()
+                .with_collector(Box::new(media_metrics::MediaCollector))
+                .with_collector(Box::new(transcribe_metrics::TranscribeCollector)),
+        );
         let hub = Arc::new(Hub::new());
         let headers = Arc::new(headers::HeaderCache::default());
 

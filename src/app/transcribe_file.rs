@@ -74,26 +74,20 @@ pub async fn run(config: &Config, args: TranscribeArgs) -> Result<(), Transcribe
     let bar = progress_bar(&args);
     let prompt = (!config.transcribe.prompt_terms.is_empty())
         .then(|| format!("{}.", config.transcribe.prompt_terms.join(", ")));
-    let transcript = transcribe_file(
-        &pool,
-        &args.file,
-        &config.transcribe.vad,
-        prompt,
-        |p| {
-            if let Some(b) = &bar {
-                b.set_length(p.utterances_found as u64);
-                b.set_position(p.utterances_done as u64);
-                let s = p.audio_ms / 1000;
-                b.set_message(format!(
-                    "{}:{:02}:{:02} of audio{}",
-                    s / 3600,
-                    s / 60 % 60,
-                    s % 60,
-                    if p.decoded { "" } else { " so far" }
-                ));
-            }
-        },
-    )
+    let transcript = transcribe_file(&pool, &args.file, &config.transcribe.vad, prompt, |p| {
+        if let Some(b) = &bar {
+            b.set_length(p.utterances_found as u64);
+            b.set_position(p.utterances_done as u64);
+            let s = p.audio_ms / 1000;
+            b.set_message(format!(
+                "{}:{:02}:{:02} of audio{}",
+                s / 3600,
+                s / 60 % 60,
+                s % 60,
+                if p.decoded { "" } else { " so far" }
+            ));
+        }
+    })
     .await;
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -132,7 +126,10 @@ pub async fn run(config: &Config, args: TranscribeArgs) -> Result<(), Transcribe
                 "durationMs": transcript.audio_ms,
                 "segments": segments,
             });
-            format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
         }
     };
     print!("{out}");

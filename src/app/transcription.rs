@@ -109,8 +109,14 @@ impl Transcription {
         tokio::spawn(forward_tap(tap, audio_tx));
         let (seg_tx, seg_rx) = mpsc::channel::<LiveSegment>(256);
         tokio::spawn(
-            live::run(audio_rx, config.vad.clone(), pool, this.prompts.clone(), seg_tx)
-                .instrument(tracing::info_span!("live_transcription")),
+            live::run(
+                audio_rx,
+                config.vad.clone(),
+                pool,
+                this.prompts.clone(),
+                seg_tx,
+            )
+            .instrument(tracing::info_span!("live_transcription")),
         );
         tokio::spawn(this.clone().store_live(seg_rx));
         if config.after_call {
@@ -241,7 +247,13 @@ impl Transcription {
                     info!(calls = pending.len(), "resuming after-call transcripts");
                 }
                 for (conversation, call_id) in pending {
-                    if tx.try_send(AfterCall { conversation, call_id }).is_err() {
+                    if tx
+                        .try_send(AfterCall {
+                            conversation,
+                            call_id,
+                        })
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -282,8 +294,12 @@ impl Transcription {
             .iter()
             .filter(|f| f.source == RecordingSource::Microphone)
         {
-            let Some(pid) = &file.participant_id else { continue };
-            let Some((speaker, _)) = speaker_of(&header, pid) else { continue };
+            let Some(pid) = &file.participant_id else {
+                continue;
+            };
+            let Some((speaker, _)) = speaker_of(&header, pid) else {
+                continue;
+            };
             let name = header
                 .participants
                 .iter()
@@ -317,7 +333,11 @@ impl Transcription {
             client_id: Some(format!("transcript-{}", job.call_id)),
             at: Utc::now(),
         };
-        self.deps.journal.write(op).await.map_err(|e| e.to_string())?;
+        self.deps
+            .journal
+            .write(op)
+            .await
+            .map_err(|e| e.to_string())?;
         info!(
             lines,
             audio_ms,

@@ -271,7 +271,10 @@ fn row(
     times: &[f64],
     texts: &[String],
 ) -> OfflineRow {
-    let audio: f64 = clips.iter().map(|c| c.samples.len() as f64 / 16_000.0).sum();
+    let audio: f64 = clips
+        .iter()
+        .map(|c| c.samples.len() as f64 / 16_000.0)
+        .sum();
     let pairs: Vec<(String, String)> = clips
         .iter()
         .zip(texts)
@@ -294,9 +297,10 @@ fn peer(
     clips: &[Clip],
     model_dir: &Path,
 ) -> Result<Vec<OfflineRow>, TranscribeBenchError> {
-    let python = args.peer_python.clone().unwrap_or_else(|| {
-        cache_dir().join("venv-faster-whisper/bin/python")
-    });
+    let python = args
+        .peer_python
+        .clone()
+        .unwrap_or_else(|| cache_dir().join("venv-faster-whisper/bin/python"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/faster_whisper_peer.py");
     let job = serde_json::json!({
         "model": model_dir,
@@ -322,13 +326,18 @@ fn peer(
     }
     let output = child.wait_with_output().map_err(setup)?;
     if !output.status.success() {
-        return Err(setup("the faster-whisper peer failed (its stderr is above)"));
+        return Err(setup(
+            "the faster-whisper peer failed (its stderr is above)",
+        ));
     }
     let v: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(setup)?;
     let mut rows = Vec::new();
     for r in v["results"].as_array().into_iter().flatten() {
         let clips_out = r["clips"].as_array().cloned().unwrap_or_default();
-        let times: Vec<f64> = clips_out.iter().map(|c| c["seconds"].as_f64().unwrap_or(0.0)).collect();
+        let times: Vec<f64> = clips_out
+            .iter()
+            .map(|c| c["seconds"].as_f64().unwrap_or(0.0))
+            .collect();
         let texts: Vec<String> = clips_out
             .iter()
             .map(|c| c["text"].as_str().unwrap_or("").to_owned())
@@ -395,7 +404,8 @@ async fn live_step(
         .map(|c| (to_48k(trim_end(&c.samples)), c.reference.clone()))
         .collect();
     // What each speaker said, when: (speaker, call-clock end ms, fed at, reference).
-    let (spoken_tx, mut spoken_rx) = mpsc::unbounded_channel::<(usize, u64, u64, Instant, String)>();
+    let (spoken_tx, mut spoken_rx) =
+        mpsc::unbounded_channel::<(usize, u64, u64, Instant, String)>();
     let deadline = Instant::now() + Duration::from_secs_f64(args.live_seconds);
     let mut talkers = Vec::new();
     for s in 0..speakers {
@@ -412,7 +422,13 @@ async fn live_step(
             // Speakers start out of step, as people do.
             for _ in 0..(s * 37 % 50) {
                 tick.tick().await;
-                let _ = tx.send(LiveAudio { key: key.clone(), start_ms: clock_ms, samples: silence.clone() }).await;
+                let _ = tx
+                    .send(LiveAudio {
+                        key: key.clone(),
+                        start_ms: clock_ms,
+                        samples: silence.clone(),
+                    })
+                    .await;
                 clock_ms += 20;
             }
             let mut n = s;
@@ -424,13 +440,25 @@ async fn live_step(
                     tick.tick().await;
                     let mut samples = chunk.to_vec();
                     samples.resize(960, 0);
-                    let _ = tx.send(LiveAudio { key: key.clone(), start_ms: clock_ms, samples }).await;
+                    let _ = tx
+                        .send(LiveAudio {
+                            key: key.clone(),
+                            start_ms: clock_ms,
+                            samples,
+                        })
+                        .await;
                     clock_ms += 20;
                 }
                 let _ = spoken.send((s, start, clock_ms, Instant::now(), reference.clone()));
                 for _ in 0..75 {
                     tick.tick().await;
-                    let _ = tx.send(LiveAudio { key: key.clone(), start_ms: clock_ms, samples: silence.clone() }).await;
+                    let _ = tx
+                        .send(LiveAudio {
+                            key: key.clone(),
+                            start_ms: clock_ms,
+                            samples: silence.clone(),
+                        })
+                        .await;
                     clock_ms += 20;
                 }
             }
@@ -463,7 +491,11 @@ async fn live_step(
             .iter()
             .filter(|h| h.0 == *s && h.2 > *start && h.1 < *end + 500)
             .collect();
-        let text = lines.iter().map(|h| h.4.as_str()).collect::<Vec<_>>().join(" ");
+        let text = lines
+            .iter()
+            .map(|h| h.4.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         tracing::debug!(reference = %reference, heard = %text, "live utterance");
         pairs.push((reference.clone(), text));
         if let Some(last) = lines.iter().max_by_key(|h| h.2) {
@@ -492,25 +524,52 @@ fn seg_arrival(seg: &live::LiveSegment) -> Instant {
     seg.produced_at
 }
 
-pub async fn run(args: TranscribeBenchArgs, model_default: PathBuf) -> Result<(), TranscribeBenchError> {
+pub async fn run(
+    args: TranscribeBenchArgs,
+    model_default: PathBuf,
+) -> Result<(), TranscribeBenchError> {
     let dir = tempfile::tempdir().map_err(setup)?;
     let clips = clips(dir.path())?;
-    let audio: f64 = clips.iter().map(|c| c.samples.len() as f64 / 16_000.0).sum();
-    let models = if args.models.is_empty() { vec![model_default] } else { args.models.clone() };
+    let audio: f64 = clips
+        .iter()
+        .map(|c| c.samples.len() as f64 / 16_000.0)
+        .sum();
+    let models = if args.models.is_empty() {
+        vec![model_default]
+    } else {
+        args.models.clone()
+    };
     let mut offline = Vec::new();
     let mut first_model = None;
     for path in &models {
         let model = Model::load(path)?;
-        let variant = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let variant = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for &threads in &args.threads {
             let (times, texts) = ours(&model, &clips, threads, true, args.repeats)?;
-            offline.push(row("warmline (whisper.cpp)", &variant, threads, &clips, &times, &texts));
-            eprintln!("{:?}", offline.last());
+            offline.push(row(
+                "warmline (whisper.cpp)",
+                &variant,
+                threads,
+                &clips,
+                &times,
+                &texts,
+            ));
+            eprintln!("measured {variant}, {threads} thread(s)");
         }
         // The same model with Whisper's fixed 30-second window, to show what fitting saves.
         let threads = args.threads.iter().copied().max().unwrap_or(1);
         let (times, texts) = ours(&model, &clips, threads, false, args.repeats)?;
-        offline.push(row("warmline (whisper.cpp)", &format!("{variant}, 30 s window"), threads, &clips, &times, &texts));
+        offline.push(row(
+            "warmline (whisper.cpp)",
+            &format!("{variant}, 30 s window"),
+            threads,
+            &clips,
+            &times,
+            &texts,
+        ));
         first_model.get_or_insert(model);
     }
     if !args.no_peer {
@@ -524,7 +583,10 @@ pub async fn run(args: TranscribeBenchArgs, model_default: PathBuf) -> Result<()
     if let Some(model) = &first_model {
         for &s in args.speakers.iter().filter(|&&s| s > 0) {
             let r = live_step(model, &clips, s, &args).await?;
-            eprintln!("{r:?}");
+            eprintln!(
+                "live, {s} speaker(s): p50 {:.0} ms, p99 {:.0} ms, {} dropped",
+                r.p50_ms, r.p99_ms, r.dropped
+            );
             live_rows.push(r);
         }
     }
@@ -546,20 +608,49 @@ pub async fn run(args: TranscribeBenchArgs, model_default: PathBuf) -> Result<()
 fn print_table(r: &TranscribeBenchResult) {
     println!("machine: {}", r.machine);
     println!("{} clips, {:.1} s of audio", r.clips, r.audio_seconds);
-    println!("{:<24} {:<34} {:>7} {:>7} {:>9} {:>6}", "engine", "variant", "threads", "RTF", "JFK s", "WER");
+    println!(
+        "{:<24} {:<34} {:>7} {:>7} {:>9} {:>6}",
+        "engine", "variant", "threads", "RTF", "JFK s", "WER"
+    );
     for o in &r.offline {
         println!(
             "{:<24} {:<34} {:>7} {:>7.3} {:>9.3} {:>5.1}%",
-            o.engine, o.variant, o.threads, o.rtf, o.jfk_seconds, o.wer * 100.0
+            o.engine,
+            o.variant,
+            o.threads,
+            o.rtf,
+            o.jfk_seconds,
+            o.wer * 100.0
         );
     }
     if !r.live.is_empty() {
         println!("live: end of utterance -> text");
-        println!("{:>8} {:>7} {:>7} {:>6} {:>7} {:>8} {:>8} {:>8} {:>6} {:>8}", "speakers", "workers", "threads", "utts", "dropped", "p50 ms", "p99 ms", "max ms", "WER", "keeps up");
+        println!(
+            "{:>8} {:>7} {:>7} {:>6} {:>7} {:>8} {:>8} {:>8} {:>6} {:>8}",
+            "speakers",
+            "workers",
+            "threads",
+            "utts",
+            "dropped",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "WER",
+            "keeps up"
+        );
         for l in &r.live {
             println!(
                 "{:>8} {:>7} {:>7} {:>6} {:>7} {:>8.0} {:>8.0} {:>8.0} {:>5.1}% {:>8}",
-                l.speakers, l.workers, l.threads, l.utterances, l.dropped, l.p50_ms, l.p99_ms, l.max_ms, l.wer * 100.0, l.keeps_up
+                l.speakers,
+                l.workers,
+                l.threads,
+                l.utterances,
+                l.dropped,
+                l.p50_ms,
+                l.p99_ms,
+                l.max_ms,
+                l.wer * 100.0,
+                l.keeps_up
             );
         }
     }

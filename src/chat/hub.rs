@@ -125,7 +125,9 @@ impl Hub {
         let frame: Arc<str> = Arc::from(format!(r#"{{"type":"event","event":{event_json}}}"#));
         let customer_frame = match event.for_customer() {
             std::borrow::Cow::Borrowed(_) => frame.clone(),
-            std::borrow::Cow::Owned(e) => Arc::from(ServerFrame::Event { event: Box::new(e) }.to_json()),
+            std::borrow::Cow::Owned(e) => {
+                Arc::from(ServerFrame::Event { event: Box::new(e) }.to_json())
+            }
         };
         let _ = tx.send(HubItem::Event {
             seq: event.seq,

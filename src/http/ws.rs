@@ -848,7 +848,10 @@ async fn catch_up<B: Backend>(
         let n = page.len();
         for event in page {
             let seq = event.seq;
-            let frame = ServerFrame::Event { event: Box::new(event) }.to_json();
+            let frame = ServerFrame::Event {
+                event: Box::new(event),
+            }
+            .to_json();
             out.send(Outbound::Frame(Arc::from(frame)))
                 .await
                 .map_err(|_| ())?;

@@ -115,16 +115,46 @@ mod tests {
     fn defaults_are_valid_and_bad_values_are_named() {
         assert_eq!(TranscribeConfig::default().validate(), Ok(()));
         for (bad, key) in [
-            (TranscribeConfig { workers: 0, ..Default::default() }, "workers"),
-            (TranscribeConfig { threads_per_worker: 0, ..Default::default() }, "threads"),
-            (TranscribeConfig { live_queue: 0, ..Default::default() }, "live_queue"),
-            (TranscribeConfig { language: "English".into(), ..Default::default() }, "language"),
+            (
+                TranscribeConfig {
+                    workers: 0,
+                    ..Default::default()
+                },
+                "workers",
+            ),
+            (
+                TranscribeConfig {
+                    threads_per_worker: 0,
+                    ..Default::default()
+                },
+                "threads",
+            ),
+            (
+                TranscribeConfig {
+                    live_queue: 0,
+                    ..Default::default()
+                },
+                "live_queue",
+            ),
+            (
+                TranscribeConfig {
+                    language: "English".into(),
+                    ..Default::default()
+                },
+                "language",
+            ),
         ] {
-            assert!(bad.validate().unwrap_err().to_string().contains(key), "{key}");
+            assert!(
+                bad.validate().unwrap_err().to_string().contains(key),
+                "{key}"
+            );
         }
-        assert!(TranscribeConfig { language: "auto".into(), ..Default::default() }
-            .validate()
-            .is_ok());
+        assert!(TranscribeConfig {
+            language: "auto".into(),
+            ..Default::default()
+        }
+        .validate()
+        .is_ok());
     }
 
     #[test]

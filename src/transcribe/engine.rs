@@ -73,12 +73,11 @@ impl Model {
         }
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
-        let ctx = WhisperContext::new_with_params(path, params).map_err(|e| {
-            EngineError::ModelLoad {
+        let ctx =
+            WhisperContext::new_with_params(path, params).map_err(|e| EngineError::ModelLoad {
                 path: path.to_owned(),
                 reason: format!("{e:?}"),
-            }
-        })?;
+            })?;
         let audio_ctx = ctx.model_n_audio_ctx();
         Ok(Arc::new(Self {
             ctx,
@@ -307,7 +306,10 @@ mod tests {
     fn annotations_and_extra_spaces_are_removed() {
         assert_eq!(clean(" [BLANK_AUDIO]"), "");
         assert_eq!(clean(" Hello (coughs) there.  "), "Hello there.");
-        assert_eq!(clean(" ask not what your country"), "ask not what your country");
+        assert_eq!(
+            clean(" ask not what your country"),
+            "ask not what your country"
+        );
         assert_eq!(clean("unbalanced ) stays"), "unbalanced ) stays");
     }
 }

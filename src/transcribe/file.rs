@@ -158,9 +158,7 @@ pub async fn transcribe_file(
             }
         }
     }
-    let samples = decoding
-        .await
-        .map_err(|_| PoolError::Closed)??;
+    let samples = decoding.await.map_err(|_| PoolError::Closed)??;
     state.decoded = true;
     state.audio_ms = samples * 1000 / OUT_RATE;
     progress(state);

@@ -103,9 +103,7 @@ impl Segmentation {
         let chunk_ms = audio.samples.len() as u64 * 1000 / u64::from(TAP_RATE);
         let restart = match self.streams.get(&audio.key) {
             None => true,
-            Some(s) => {
-                audio.start_ms > s.next_ms + GAP_MS || audio.start_ms + GAP_MS < s.next_ms
-            }
+            Some(s) => audio.start_ms > s.next_ms + GAP_MS || audio.start_ms + GAP_MS < s.next_ms,
         };
         if restart {
             if let Some(old) = self.streams.remove(&audio.key) {
@@ -234,7 +232,10 @@ impl Prompts {
     }
 }
 
-type Awaited = (Utterance, oneshot::Receiver<Result<super::pool::Done, PoolError>>);
+type Awaited = (
+    Utterance,
+    oneshot::Receiver<Result<super::pool::Done, PoolError>>,
+);
 
 /// Runs live transcription until `audio` closes: utterances to `pool`, results to `out`.
 pub async fn run(

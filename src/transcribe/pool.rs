@@ -93,7 +93,9 @@ pub struct Pool {
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool").field("workers", &self.workers).finish()
+        f.debug_struct("Pool")
+            .field("workers", &self.workers)
+            .finish()
     }
 }
 
@@ -159,7 +161,11 @@ impl Pool {
     }
 
     /// Recognises a batch utterance, waiting for room in the queue first.
-    pub async fn batch(&self, samples: Vec<f32>, prompt: Option<String>) -> Result<Done, PoolError> {
+    pub async fn batch(
+        &self,
+        samples: Vec<f32>,
+        prompt: Option<String>,
+    ) -> Result<Done, PoolError> {
         let room = self
             .shared
             .batch_room

@@ -57,7 +57,10 @@ pub fn whisper_model() -> Option<std::path::PathBuf> {
             path.display()
         );
     }
-    eprintln!("skipped: no Whisper model at {} (models/fetch.sh makes it)", path.display());
+    eprintln!(
+        "skipped: no Whisper model at {} (models/fetch.sh makes it)",
+        path.display()
+    );
     None
 }
 
