@@ -11,6 +11,9 @@
 //! - Live calls do not survive a restart: they are ended with reason `gateway_restart` at start.
 //! - When recording is on, the files the media server reports after a call's end are written as
 //!   the staff-only `recording_ready` event of that call's conversation.
+//! - With transcription on, it is told when a call starts (which conversation its lines belong
+//!   to, the customer's name for the prompt), ends, and has its recording ready (the after-call
+//!   transcript).
 
 use crate::chat::protocol::IceCandidate;
 use crate::chat::{ClientFrame, ServerFrame};
@@ -248,6 +251,9 @@ impl Calls {
                 .is_some();
             if !live {
                 return;
+            }
+            if let Some(t) = this.transcription.get() {
+                t.call_ended(&call_id);
             }
             info!(conversation_id = %conversation, call_id, "nobody joined the call; ended");
             let body = EventBody::CallEnded {
