@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::speech::words;
 use common::*;
 use serde_json::Value;
 use std::time::Duration;
@@ -14,31 +15,13 @@ use warmline::domain::Role;
 /// `text` spoken by espeak-ng into `path`, with 1.5 s of silence after it (the fake microphone
 /// loops the file; the pause separates the repetitions into utterances).
 fn speech_wav(path: &std::path::Path, text: &str) {
-    let raw = path.with_extension("raw.wav");
-    let ok = std::process::Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "150", "-w"])
-        .arg(&raw)
-        .arg(text)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "espeak-ng is needed (scripts/test.sh installs it)");
-    let mut reader = hound::WavReader::open(&raw).unwrap();
-    let spec = reader.spec();
-    let mut samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    let (mut samples, spec) = common::speech::espeak(&path.with_extension("raw.wav"), text);
     samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 3 / 2));
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     for s in samples {
         w.write_sample(s).unwrap();
     }
     w.finalize().unwrap();
-}
-
-fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::speech::words;
 use common::*;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -23,17 +24,8 @@ const AGENT_SAYS: &str =
 
 /// `text` spoken by espeak-ng as 16 kHz mono samples, with half a second of silence around it.
 fn speech(dir: &Path, name: &str, text: &str) -> Vec<i16> {
-    let raw = dir.join(format!("{name}-raw.wav"));
-    let status = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "150", "-w"])
-        .arg(&raw)
-        .arg(text)
-        .status()
-        .expect("espeak-ng runs (scripts/test.sh installs it)");
-    assert!(status.success());
-    let mut reader = hound::WavReader::open(&raw).unwrap();
-    let rate = reader.spec().sample_rate as usize;
-    let src: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    let (src, spec) = common::speech::espeak(&dir.join(format!("{name}-raw.wav")), text);
+    let rate = spec.sample_rate as usize;
     // espeak speaks at 22050 Hz; linear interpolation is plenty for a test signal.
     let n = src.len() * 16_000 / rate;
     let mut out = vec![0i16; 8_000];
@@ -87,14 +79,6 @@ fn write_ogg_opus(path: &Path, samples: &[i16]) {
         .unwrap();
     }
     ogg.finish().unwrap();
-}
-
-fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// At least `n` of `expected` are among the words of `text`: tiny.en on synthetic speech mishears

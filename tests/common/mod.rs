@@ -2,6 +2,8 @@
 //! small helpers to act as a customer, an agent, a manager or a bot over REST and WebSocket.
 #![allow(dead_code)]
 
+pub mod speech;
+
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
