@@ -417,50 +417,24 @@ async fn live_step(
             };
             let mut tick = tokio::time::interval(Duration::from_millis(20));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let mut clock_ms = 0u64;
-            let silence = vec![0i16; 960];
+            let mut mic = Mic {
+                tx,
+                key,
+                tick,
+                clock_ms: 0,
+            };
             // Speakers start out of step, as people do.
-            for _ in 0..(s * 37 % 50) {
-                tick.tick().await;
-                let _ = tx
-                    .send(LiveAudio {
-                        key: key.clone(),
-                        start_ms: clock_ms,
-                        samples: silence.clone(),
-                    })
-                    .await;
-                clock_ms += 20;
-            }
+            mic.silence(s * 37 % 50).await;
             let mut n = s;
             while Instant::now() < deadline {
                 let (pcm, reference) = &feeds[n % feeds.len()];
                 n += 1;
-                let start = clock_ms;
+                let start = mic.clock_ms;
                 for chunk in pcm.chunks(960) {
-                    tick.tick().await;
-                    let mut samples = chunk.to_vec();
-                    samples.resize(960, 0);
-                    let _ = tx
-                        .send(LiveAudio {
-                            key: key.clone(),
-                            start_ms: clock_ms,
-                            samples,
-                        })
-                        .await;
-                    clock_ms += 20;
+                    mic.say(chunk).await;
                 }
-                let _ = spoken.send((s, start, clock_ms, Instant::now(), reference.clone()));
-                for _ in 0..75 {
-                    tick.tick().await;
-                    let _ = tx
-                        .send(LiveAudio {
-                            key: key.clone(),
-                            start_ms: clock_ms,
-                            samples: silence.clone(),
-                        })
-                        .await;
-                    clock_ms += 20;
-                }
+                let _ = spoken.send((s, start, mic.clock_ms, Instant::now(), reference.clone()));
+                mic.silence(75).await;
             }
         }));
     }
@@ -517,6 +491,36 @@ async fn live_step(
         wer: corpus_wer(&pairs),
         keeps_up: dropped == 0 && latencies.len() == spoken.len() && p99 < 3_000.0,
     })
+}
+
+/// One synthetic speaker's microphone: 20 ms chunks of 48 kHz audio, paced in real time and
+/// stamped with the call clock, as the media server's tap delivers them.
+struct Mic {
+    tx: mpsc::Sender<LiveAudio>,
+    key: SpeakerKey,
+    tick: tokio::time::Interval,
+    clock_ms: u64,
+}
+
+impl Mic {
+    async fn say(&mut self, chunk: &[i16]) {
+        self.tick.tick().await;
+        let mut samples = chunk.to_vec();
+        samples.resize(960, 0);
+        let audio = LiveAudio {
+            key: self.key.clone(),
+            start_ms: self.clock_ms,
+            samples,
+        };
+        let _ = self.tx.send(audio).await;
+        self.clock_ms += 20;
+    }
+
+    async fn silence(&mut self, chunks: usize) {
+        for _ in 0..chunks {
+            self.say(&[]).await;
+        }
+    }
 }
 
 /// When the live path handed the segment on.
