@@ -99,6 +99,9 @@ pub struct Call {
     /// Utterances in the call's complete (after-call) transcript, once it exists. Staff only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcript_segments: Option<usize>,
+    /// When the retention job deleted the recording files (the transcript stays). Staff only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings_deleted_at: Option<Timestamp>,
 }
 
 /// What a recording file holds: one member's microphone, camera or screen, or the whole call's

@@ -219,6 +219,7 @@ impl ConversationHeader {
                     recordings: Vec::new(),
                     recording_started_at: None,
                     transcript_segments: None,
+                    recordings_deleted_at: None,
                     ..c.clone()
                 })
                 .collect(),
@@ -378,6 +379,7 @@ impl ConversationHeader {
                 recordings: Vec::new(),
                 recording_started_at: None,
                 transcript_segments: None,
+                recordings_deleted_at: None,
             }),
             EventBody::CallJoined {
                 call_id,
@@ -453,6 +455,13 @@ impl ConversationHeader {
                     call.transcript_segments = Some(segments.len());
                 }
             }
+            EventBody::RecordingsDeleted { call_id, .. } => {
+                if let Some(call) = self.call_mut(call_id) {
+                    call.recordings.clear();
+                    call.recordings_deleted_at = Some(event.timestamp);
+                }
+            }
+            EventBody::HandoffRated { .. } | EventBody::BriefingRated { .. } => {}
             EventBody::Redacted => {}
         }
     }

@@ -161,6 +161,29 @@ pub enum EventBody {
         /// Seconds of audio transcribed, in milliseconds.
         audio_ms: u64,
     },
+    /// The customer answered the end-of-conversation survey (the latest answer counts).
+    #[serde(rename_all = "camelCase")]
+    HandoffRated {
+        /// 1 to 5.
+        score: u8,
+        /// "Did you have to repeat yourself?"
+        repeated: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// An agent rated the briefing they received (their latest rating counts). Staff only.
+    #[serde(rename_all = "camelCase")]
+    BriefingRated {
+        agent_id: UserId,
+        /// 1 to 5.
+        score: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// A call's recording files were deleted (`reason`: `retention`). The transcript and the
+    /// metrics stay. Staff only.
+    #[serde(rename_all = "camelCase")]
+    RecordingsDeleted { call_id: String, reason: String },
     /// Stands in for a staff-only event in what a customer receives, so their `seq` stays
     /// gap-free without revealing the event. Never stored.
     Redacted,
@@ -242,6 +265,9 @@ impl EventBody {
             Self::CallEnded { .. } => "call_ended",
             Self::RecordingReady { .. } => "recording_ready",
             Self::TranscriptReady { .. } => "transcript_ready",
+            Self::HandoffRated { .. } => "handoff_rated",
+            Self::BriefingRated { .. } => "briefing_rated",
+            Self::RecordingsDeleted { .. } => "recordings_deleted",
             Self::Redacted => "redacted",
         }
     }
@@ -264,7 +290,8 @@ impl EventBody {
             | Self::CallJoined { .. }
             | Self::CallLeft { .. }
             | Self::CallMedia { .. }
-            | Self::CallEnded { .. } => true,
+            | Self::CallEnded { .. }
+            | Self::HandoffRated { .. } => true,
             Self::EscalationUpdated { .. }
             | Self::EscalationTriggered { .. }
             | Self::AgentBriefingReady { .. }
@@ -275,6 +302,8 @@ impl EventBody {
             | Self::SpecialistInvited { .. }
             | Self::RecordingReady { .. }
             | Self::TranscriptReady { .. }
+            | Self::BriefingRated { .. }
+            | Self::RecordingsDeleted { .. }
             | Self::Redacted => false,
         }
     }

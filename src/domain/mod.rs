@@ -13,6 +13,7 @@ pub mod events;
 pub mod handoff;
 pub mod ids;
 pub mod message;
+pub mod review;
 pub mod transcript;
 pub mod user;
 
@@ -32,6 +33,11 @@ pub use events::{ConversationEvent, EventBody};
 pub use handoff::{HandoffState, WaitEstimate};
 pub use ids::{ConversationId, MessageId, ParticipantId, UserId};
 pub use message::{Channel, Message, Sentiment, SentimentLabel, Speaker};
+pub use review::{
+    AuditEntry, BriefingRating, CustomerRating, EscalationNecessity, FactOrigin, GroupBy,
+    HandoffAggregate, HandoffDurations, HandoffFilter, HandoffMetrics, KnowledgeMatch,
+    NecessityReason, RepeatAsk,
+};
 pub use transcript::{TranscriptSegment, TranscriptSource, VoiceSegment};
 pub use user::{Role, User};
 
