@@ -1,0 +1,72 @@
+// The chat of a reviewed handoff, compact: the assistant phase (before the first agent joined)
+// and the agent phase, one line per message. Voice lines live in the transcript and are only
+// counted here. Repeat asks are flagged, and so are the customer messages that already held the
+// answer.
+
+import { h } from "./dom.js";
+import { formatDateTime, formatTime, humanize, sentimentLabel, signed } from "./format.js";
+import { originLabel } from "./review-format.js";
+
+/**
+ * @param conversation  the unified conversation object (messages included)
+ * @param events        the event log (for when the first agent joined)
+ * @param repeatAsks    RepeatAsk[]
+ * @param nameOf(userId)
+ */
+export function renderConversation(conversation, events, repeatAsks, nameOf) {
+  const messages = [...(conversation?.messages ?? [])].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  const joinSeq = (events ?? []).find((e) => e.type === "agent_joined")?.seq ?? Infinity;
+  const asks = new Map((repeatAsks ?? []).map((r) => [r.messageId, r]));
+  const known = new Map((repeatAsks ?? []).filter((r) => r.knownMessageId).map((r) => [r.knownMessageId, r]));
+  const customer = conversation?.customer?.name || "Customer";
+  const chat = messages.filter((m) => m.channel !== "voice");
+  const voice = messages.length - chat.length;
+  const ai = chat.filter((m) => (m.seq ?? 0) < joinSeq);
+  const agent = chat.filter((m) => (m.seq ?? 0) >= joinSeq);
+  const line = (m) => messageLine(m, { ask: asks.get(m.id), known: known.get(m.id), customer, nameOf });
+  return h(
+    "div",
+    { class: "phases" },
+    phase("Assistant phase", `${ai.length} message${ai.length === 1 ? "" : "s"}`, ai.map(line), "ai"),
+    phase(
+      "Agent phase",
+      [`${agent.length} message${agent.length === 1 ? "" : "s"}`, voice ? `${voice} voice line${voice === 1 ? "" : "s"} in the transcript` : null].filter(Boolean).join(" · "),
+      joinSeq === Infinity ? [h("li", { class: "cmsg cmsg--empty", text: "No agent joined." })] : agent.map(line),
+      "agent",
+    ),
+  );
+}
+
+function phase(title, meta, items, kind) {
+  return h(
+    "section",
+    { class: `phase phase--${kind}`, "data-testid": `phase-${kind}` },
+    h("h3", { class: "phase__title" }, title, h("span", { class: "phase__meta", text: meta })),
+    h("ol", { class: "cmsgs" }, items.length ? items : h("li", { class: "cmsg cmsg--empty", text: "No messages." })),
+  );
+}
+
+function messageLine(m, { ask, known, customer, nameOf }) {
+  const who = m.speaker === "customer" ? customer : m.speaker === "ai" ? "Assistant" : m.speaker === "agent" ? nameOf(m.agentId) || "Agent" : "System";
+  const chips = [];
+  if (m.speaker === "customer" && m.sentiment) {
+    chips.push(h("span", { class: `chip chip--sentiment sentiment--${m.sentiment}`, title: "Sentiment of this message" }, h("span", { class: "dot", "aria-hidden": "true" }), `${sentimentLabel(m.sentiment)}${typeof m.sentimentScore === "number" ? ` ${signed(m.sentimentScore)}` : ""}`));
+  }
+  if (m.speaker === "ai" && typeof m.confidence === "number") {
+    chips.push(h("span", { class: `chip${m.confidence < 0.5 ? " chip--confidence is-low" : ""}`, title: "Assistant's confidence" }, h("span", { class: "chip__key", text: "Confidence" }), `${Math.round(m.confidence * 100)}%`));
+  }
+  return h(
+    "li",
+    { class: `cmsg cmsg--${m.speaker}${ask ? " is-repeat" : ""}${known ? " is-known" : ""}`, dataset: { msgId: m.id ?? "", seq: String(m.seq ?? "") }, "data-testid": "review-message" },
+    h("time", { class: "cmsg__time", datetime: m.timestamp, title: formatDateTime(m.timestamp), text: formatTime(m.timestamp) }),
+    h("span", { class: "cmsg__who", text: who }),
+    h(
+      "div",
+      { class: "cmsg__body" },
+      h("p", { class: "cmsg__text", text: m.content }),
+      ask ? h("p", { class: "cmsg__flag cmsg__flag--repeat" }, h("span", { class: "warn-badge", text: "Asked again" }), ` ${humanize(ask.factKind)} was already known from ${originLabel(ask.knownFrom)}: ${ask.knownValue}`) : null,
+      known ? h("p", { class: "cmsg__flag cmsg__flag--known" }, h("span", { class: "known-badge", text: "Already said" }), ` ${humanize(known.factKind)} given here`) : null,
+      chips.length ? h("div", { class: "cmsg__chips" }, chips) : null,
+    ),
+  );
+}
