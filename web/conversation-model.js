@@ -31,6 +31,10 @@ export class ConversationModel {
     this.offerBriefings = new Map();
     /** userId → display name, learned from handoff events (participants are asked first). */
     this.agentNames = new Map();
+    /** The customer's survey answer ({ score, repeated, comment, at }), the latest one. */
+    this.customerRating = null;
+    /** agentId → that agent's latest rating of the briefing ({ score, comment, at }). */
+    this.briefingRatings = new Map();
   }
 
   /** Seeds the header from the unified conversation object. */
@@ -181,6 +185,14 @@ export class ConversationModel {
       case "call_ended":
         if (fresh) this.#foldCall(event);
         return { kind: "call", event, call: this.call(event.callId) };
+      case "handoff_rated":
+        this.customerRating = { score: event.score, repeated: !!event.repeated, comment: event.comment ?? null, at: event.timestamp };
+        return { kind: "customer_rated", event, rating: this.customerRating };
+      case "briefing_rated": {
+        const rating = { score: event.score, comment: event.comment ?? null, at: event.timestamp };
+        this.briefingRatings.set(event.agentId, rating);
+        return { kind: "briefing_rated", event, agentId: event.agentId, rating };
+      }
       case "redacted":
         // A staff-only event, as the customer receives it.
         return { kind: "ignored", event };

@@ -12,6 +12,7 @@ import { WaitBanner } from "./wait-banner.js";
 import { initials } from "./format.js";
 import { callNotice } from "./call-events.js";
 import { CustomerCall } from "./customer-call.js";
+import { SurveyCard } from "./customer-survey.js";
 
 const STORAGE_KEY = "warmline.brightboard.conversation";
 const PENDING_KEY = "warmline.brightboard.unsent";
@@ -214,6 +215,9 @@ function openChat(saved, { fresh = false } = {}) {
     replyTimer: null,
     unbindBanner: bindConnectionBanner(socket, ui.banner),
     call: new CustomerCall({ button: ui.callButton, area: ui.callArea, card: ui.card }, { socket, conversationId: saved.conversationId }),
+    /** The end-of-conversation survey, once an agent resolved it (shown once per conversation). */
+    survey: null,
+    rated: false,
   };
 
   socket.addEventListener("event", (e) => onEvent(e.detail.event, { replay: e.detail.replay }));
@@ -298,6 +302,12 @@ function onEvent(event, { replay = false } = {}) {
     case "resolved":
       timeline.addNotice("Conversation resolved", { seq: event.seq, timestamp: event.timestamp, tone: "resolved" });
       stopExpectingReply();
+      if (change.by) offerSurvey(event);
+      break;
+    case "customer_rated":
+      // Answered (here, or before a reload): the card thanks instead of asking.
+      session.rated = true;
+      session.survey?.showThanks();
       break;
     case "call": {
       const line = callNotice(change, { view: "customer", model, isSelf: (pid) => model.participant(pid)?.kind !== "agent" });
@@ -324,6 +334,14 @@ function onEvent(event, { replay = false } = {}) {
       break;
   }
   renderHeader();
+}
+
+/** Shows the survey card right after the first resolution by an agent (never a second card). */
+function offerSurvey(event) {
+  if (session.survey) return;
+  session.survey = new SurveyCard({ conversationId: session.saved.conversationId, token: session.saved.customerToken });
+  if (session.rated) session.survey.showThanks();
+  session.timeline.addItem(session.survey.el, { seq: event.seq + 0.5 });
 }
 
 /** What the customer is told when the conversation changes hands. Internal reasons stay internal. */

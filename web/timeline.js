@@ -112,6 +112,15 @@ export class Timeline {
     return el;
   }
 
+  /** Puts a ready-made item (a card) in `seq` order, e.g. the survey after the resolution. */
+  addItem(el, { seq = 0 } = {}) {
+    const follow = this.isNearBottom();
+    el.dataset.seq = String(seq || "");
+    this.#place(el, seq || Infinity);
+    this.#afterInsert(follow, el);
+    return el;
+  }
+
   isNearBottom() {
     const s = this.scroller;
     return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
