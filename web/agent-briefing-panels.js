@@ -11,6 +11,7 @@ import { api } from "./api.js";
 import { h } from "./dom.js";
 import { formatCountdown, formatDateTime, formatDuration, humanize, percent, relativeTimeLong } from "./format.js";
 import { renderBriefing, urgencyBadge } from "./briefing-view.js";
+import { BriefingRating } from "./agent-briefing-rating.js";
 
 export class BriefingPanels {
   /**
@@ -26,6 +27,7 @@ export class BriefingPanels {
     this.draftOpen = new Set(); // conversationIds whose draft is shown
     this.disclosure = new Map(); // conversationId → { details, technical }
     this.cache = new Map(); // conversationId → { key, node }
+    this.ratings = new Map(); // conversationId → BriefingRating (keeps a half-written rating across re-renders)
   }
 
   /** The panels for this conversation, in order (may be empty). */
@@ -62,7 +64,7 @@ export class BriefingPanels {
     }
     const b = found.briefing;
     const key = `brief|${b.generatedAt}|${b.sourceSeq}|${found.draft}`;
-    return this.#cached(id, key, () => {
+    const node = this.#cached(id, key, () => {
       const state = this.#disclosureState(id);
       const e = b.escalation ?? {};
       return panel(
@@ -79,6 +81,25 @@ export class BriefingPanels {
         b.generatedAt ? h("p", { class: "brief-generated", text: `Prepared ${relativeTimeLong(b.generatedAt)}` , title: formatDateTime(b.generatedAt) }) : null,
       );
     });
+    if (!found.draft) this.#attachRating(node, model);
+    return node;
+  }
+
+  /** "How useful was this briefing?" once this agent has joined, or the conversation is resolved. */
+  #attachRating(node, model) {
+    const id = model.conversationId;
+    const joined = model.participants.some((p) => p.kind === "agent" && p.userId === this.user.id);
+    let rating = this.ratings.get(id);
+    if (!joined && model.status !== "resolved") {
+      rating?.el.remove();
+      return;
+    }
+    if (!rating) {
+      rating = new BriefingRating({ conversationId: id, token: this.token, onUnauthorized: this.onUnauthorized });
+      this.ratings.set(id, rating);
+    }
+    rating.update(model.briefingRatings?.get(this.user.id) ?? null);
+    if (rating.el.parentNode !== node) node.append(rating.el);
   }
 
   #progressPanel(model) {

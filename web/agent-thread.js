@@ -242,6 +242,14 @@ export class ThreadView {
       case "handed_back":
         this.timeline.addNotice(`Handed back to the assistant${change.reason ? ` · ${humanize(change.reason).toLowerCase()}` : ""}`, at);
         break;
+      case "customer_rated": {
+        const r = change.rating;
+        this.timeline.addNotice(`Customer rated the help ${r.score}/5${r.repeated ? " · had to repeat themselves" : ""}${r.comment ? ` · “${r.comment}”` : ""}`, at);
+        break;
+      }
+      case "briefing_rated":
+        this.timeline.addNotice(`${subject(change.agentId)} rated the briefing ${change.rating.score}/5`, at);
+        break;
       case "resolved": {
         const by = change.by ? ` by ${object(change.by)}` : "";
         this.timeline.addNotice(`Resolved${by}${change.note ? ` · “${change.note}”` : ""}`, { ...at, tone: "resolved" });
