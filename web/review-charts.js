@@ -240,13 +240,16 @@ export function sentimentChart(width, points, markers, { height = 190, t0, t1, t
   let row = 0;
   for (const m of [...markers].sort((p, q) => p.t - q.t)) {
     const mx = x(m.t);
-    const lx = mx;
-    row = lx - 4 < lastLabelEnd ? row + 1 : 0;
+    const textW = m.label.length * 6.2;
+    // Near the right edge the label goes to the left of its line.
+    const flip = mx + 4 + textW > width - 2;
+    const start = flip ? mx - 4 - textW : mx + 4;
+    row = start < lastLabelEnd ? Math.min(row + 1, 1) : 0;
     svg.append(
       s("line", { class: `chart__marker ${m.cls ?? ""}`, x1: mx, x2: mx, y1: pad.top - 2, y2: pad.top + ih }),
-      s("text", { class: `chart__marker-label ${m.cls ?? ""}`, x: lx + 4, y: pad.top - 12 + row * 11 - (row ? 0 : 0) }, m.label, title(`${m.label} · ${timeFormat(m.t)}`)),
+      s("text", { class: `chart__marker-label ${m.cls ?? ""}`, x: flip ? mx - 4 : mx + 4, y: pad.top - 12 + row * 11, "text-anchor": flip ? "end" : "start" }, m.label, title(`${m.label} · ${timeFormat(m.t)}`)),
     );
-    lastLabelEnd = lx + 4 + m.label.length * 6.2;
+    lastLabelEnd = start + textW;
   }
 
   const sorted = [...points].sort((p, q) => p.t - q.t);

@@ -238,7 +238,7 @@ export class HandoffView {
       canSeek: seekable,
       onSeek: (startMs) => this.player?.seekToCallMs(startMs, { play: true }),
     });
-    body.push(h("div", { class: "transcript-wrap" }, h("h3", { class: "subhead", text: `Transcript${segments.length ? ` · ${segments.length} lines` : ""}` }), this.transcript.el));
+    body.push(h("div", { class: "transcript-wrap" }, h("h3", { class: "subhead", text: `Transcript${segments.length ? ` · ${segments.length} line${segments.length === 1 ? "" : "s"}` : ""}` }), this.transcript.el));
     this.recordingCard.replaceChildren(head, ...body);
   }
 
