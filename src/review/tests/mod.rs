@@ -1,0 +1,4 @@
+//! Tests of the review module over whole event logs, built with the `fixtures` helpers.
+
+mod fixtures;
+mod repeat_asks;
