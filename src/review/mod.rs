@@ -25,6 +25,9 @@
 
 mod asks;
 mod context;
+mod episode;
+mod metrics;
+mod necessity;
 mod repeat_asks;
 mod text;
 
@@ -33,4 +36,6 @@ mod tests;
 
 pub use asks::asked_kinds;
 pub use context::context_score;
+pub use metrics::{compute_metrics, MetricsInput};
+pub use necessity::{assess_necessity, NecessityInput, KNOWLEDGE_MATCH_MIN_SCORE};
 pub use repeat_asks::detect_repeat_asks;

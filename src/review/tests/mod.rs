@@ -1,4 +1,6 @@
 //! Tests of the review module over whole event logs, built with the `fixtures` helpers.
 
 mod fixtures;
+mod metrics;
+mod necessity;
 mod repeat_asks;
