@@ -28,6 +28,7 @@ mod context;
 mod episode;
 mod metrics;
 mod necessity;
+mod redact;
 mod repeat_asks;
 mod text;
 
@@ -38,4 +39,5 @@ pub use asks::asked_kinds;
 pub use context::context_score;
 pub use metrics::{compute_metrics, MetricsInput};
 pub use necessity::{assess_necessity, NecessityInput, KNOWLEDGE_MATCH_MIN_SCORE};
+pub use redact::Redactor;
 pub use repeat_asks::detect_repeat_asks;

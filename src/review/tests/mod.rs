@@ -3,4 +3,5 @@
 mod fixtures;
 mod metrics;
 mod necessity;
+mod redact;
 mod repeat_asks;
