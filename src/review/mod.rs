@@ -23,8 +23,10 @@
 //! fact, and which), `repeat_asks` (was it known before), `necessity`, `context`, `redact`,
 //! `aggregate`, `csv` and `briefing_markdown`.
 
+mod aggregate;
 mod asks;
 mod context;
+mod csv;
 mod episode;
 mod metrics;
 mod necessity;
@@ -35,8 +37,10 @@ mod text;
 #[cfg(test)]
 mod tests;
 
+pub use aggregate::aggregate;
 pub use asks::asked_kinds;
 pub use context::context_score;
+pub use csv::{aggregates_csv, handoffs_csv};
 pub use metrics::{compute_metrics, MetricsInput};
 pub use necessity::{assess_necessity, NecessityInput, KNOWLEDGE_MATCH_MIN_SCORE};
 pub use redact::Redactor;

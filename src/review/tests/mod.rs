@@ -1,5 +1,6 @@
 //! Tests of the review module over whole event logs, built with the `fixtures` helpers.
 
+mod aggregate;
 mod fixtures;
 mod metrics;
 mod necessity;
