@@ -25,6 +25,7 @@
 
 mod aggregate;
 mod asks;
+mod briefing_markdown;
 mod context;
 mod csv;
 mod episode;
@@ -39,6 +40,7 @@ mod tests;
 
 pub use aggregate::aggregate;
 pub use asks::asked_kinds;
+pub use briefing_markdown::briefing_markdown;
 pub use context::context_score;
 pub use csv::{aggregates_csv, handoffs_csv};
 pub use metrics::{compute_metrics, MetricsInput};

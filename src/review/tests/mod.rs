@@ -1,6 +1,7 @@
 //! Tests of the review module over whole event logs, built with the `fixtures` helpers.
 
 mod aggregate;
+mod briefing_markdown;
 mod fixtures;
 mod metrics;
 mod necessity;
