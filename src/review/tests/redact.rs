@@ -104,3 +104,35 @@ fn redacts_messages_and_transcript_lines_in_place() {
     r.redact_segment(&mut s);
     assert_eq!(s.text, "my number is [phone]");
 }
+
+#[test]
+fn redacts_the_text_events_carry() {
+    use crate::domain::{ConversationEvent, EventBody};
+    let r = Redactor::default();
+    let mut event = ConversationEvent {
+        conversation_id: "conv-1".into(),
+        seq: 3,
+        timestamp: at(0),
+        body: EventBody::Message {
+            message: Message::new(Speaker::Customer, "card 4111111111111111", at(0)),
+            routing_skill: None,
+        },
+    };
+    r.redact_event(&mut event);
+    assert_eq!(
+        event.body.message().map(|m| m.content.as_str()),
+        Some("card [card •••• 1111]")
+    );
+    let mut other = ConversationEvent {
+        body: EventBody::HandedBack {
+            reason: "call me on 415 555 0134".into(),
+        },
+        ..event
+    };
+    let before = other.clone();
+    r.redact_event(&mut other);
+    assert_eq!(
+        other, before,
+        "only message and transcript text is redacted"
+    );
+}
