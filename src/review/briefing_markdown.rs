@@ -6,7 +6,8 @@
 //! values (error messages, URLs, ids) go in code spans, which also keeps customer URLs from
 //! becoming clickable links. Empty sections are left out.
 
-use crate::domain::{AttemptOutcome, Briefing, Urgency};
+use super::text::urgency;
+use crate::domain::{AttemptOutcome, Briefing};
 use chrono::SecondsFormat;
 use std::fmt::Write;
 
@@ -43,15 +44,6 @@ fn code(s: &str) -> String {
         ""
     };
     format!("{fence}{pad}{s}{pad}{fence}")
-}
-
-fn urgency(u: Urgency) -> &'static str {
-    match u {
-        Urgency::Low => "low",
-        Urgency::Medium => "medium",
-        Urgency::High => "high",
-        Urgency::Critical => "critical",
-    }
 }
 
 fn outcome(o: AttemptOutcome) -> &'static str {

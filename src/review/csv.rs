@@ -6,6 +6,7 @@
 //! as a formula, and customer names and comments are customer-controlled: such a field gets a
 //! leading `'` so it is shown as text (OWASP's advice against CSV injection).
 
+use super::text::urgency;
 use crate::domain::{HandoffAggregate, HandoffMetrics, Timestamp};
 use chrono::SecondsFormat;
 
@@ -117,14 +118,6 @@ fn opt<T: ToString>(x: Option<T>) -> String {
     x.map(|x| x.to_string()).unwrap_or_default()
 }
 
-fn urgency(m: &HandoffMetrics) -> String {
-    // The wire name (`high`), the same as in the JSON export.
-    serde_json::to_value(m.urgency)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// The handoffs, one line each.
 pub fn handoffs_csv(items: &[HandoffMetrics]) -> String {
     let mut out = String::with_capacity(256 * (items.len() + 1));
@@ -147,7 +140,7 @@ pub fn handoffs_csv(items: &[HandoffMetrics]) -> String {
                 time(m.resolved_at),
                 m.trigger.clone(),
                 m.skill.clone(),
-                urgency(m),
+                urgency(m.urgency).to_owned(),
                 opt(m.agent_id.as_ref()),
                 m.agent_name.clone().unwrap_or_default(),
                 m.agents_involved.to_string(),

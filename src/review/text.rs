@@ -1,6 +1,8 @@
 //! Small text helpers shared by the review parts: normalising what agents say (chat or transcribed
 //! speech), splitting it into sentences, and telling whether a known value is quoted in it.
 
+use crate::domain::Urgency;
+
 /// `s` lowercased, typographic apostrophes folded to `'`, speech fillers ("um", "uh") dropped and
 /// whitespace collapsed to single spaces. Transcribed speech and typed chat then look alike.
 pub fn normalize(s: &str) -> String {
@@ -119,6 +121,16 @@ pub fn quotes(text: &str, value: &str) -> bool {
             .replace(" at ", "@")
             .replace(" dot ", ".");
         alnum(text).contains(&key) || alnum(&spoken).contains(&key)
+    }
+}
+
+/// An urgency's wire name (`high`), as in the JSON export.
+pub fn urgency(u: Urgency) -> &'static str {
+    match u {
+        Urgency::Low => "low",
+        Urgency::Medium => "medium",
+        Urgency::High => "high",
+        Urgency::Critical => "critical",
     }
 }
 
