@@ -12,6 +12,7 @@ pub mod handoff;
 pub mod http;
 pub mod media;
 pub mod metrics;
+pub mod review;
 pub mod storage;
 pub mod telemetry;
 pub mod transcribe;
