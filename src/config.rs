@@ -7,6 +7,7 @@ use crate::analysis::AnalysisConfig;
 use crate::assistant::AssistantConfig;
 use crate::handoff::HandoffConfig;
 use crate::media::MediaConfig;
+use crate::review::ReviewConfig;
 use crate::transcribe::TranscribeConfig;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -44,6 +45,7 @@ pub struct Config {
     pub handoff: HandoffConfig,
     pub media: MediaConfig,
     pub transcribe: TranscribeConfig,
+    pub review: ReviewConfig,
 }
 
 impl Default for Config {
@@ -62,6 +64,7 @@ impl Default for Config {
             handoff: HandoffConfig::default(),
             media: MediaConfig::default(),
             transcribe: TranscribeConfig::default(),
+            review: ReviewConfig::default(),
         }
     }
 }
@@ -318,6 +321,12 @@ impl Config {
         if let Err(e) = self.transcribe.validate() {
             return Err(ConfigError::Invalid {
                 key: "transcribe",
+                problem: e.to_string(),
+            });
+        }
+        if let Err(e) = self.review.validate() {
+            return Err(ConfigError::Invalid {
+                key: "review",
                 problem: e.to_string(),
             });
         }

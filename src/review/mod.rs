@@ -13,7 +13,9 @@
 //!   it, or in the customer record. Quoting the known value is confirming, not asking.
 //! - `assess_necessity` judges whether a person was needed; `context_score` turns repeat asks into
 //!   the 0–100 score managers sort by.
-//! - `Redactor` masks card numbers, e-mail addresses and phone numbers in exported text.
+//! - `Redactor` masks card numbers, e-mail addresses and phone numbers in stored transcripts and
+//!   exported text (`[review.redact]`).
+//! - `config`: the `[review]` section (redaction, recording retention, webhooks).
 //! - `aggregate` groups metrics by day, agent, skill or trigger in one pass plus a sort per figure
 //!   (10,000 handoffs in a few milliseconds); `handoffs_csv` and `aggregates_csv` export them as
 //!   RFC 4180 CSV that spreadsheets cannot execute.
@@ -26,6 +28,7 @@
 mod aggregate;
 mod asks;
 mod briefing_markdown;
+pub mod config;
 mod context;
 mod csv;
 mod episode;
@@ -41,6 +44,7 @@ mod tests;
 pub use aggregate::aggregate;
 pub use asks::asked_kinds;
 pub use briefing_markdown::briefing_markdown;
+pub use config::{RedactConfig, ReviewConfig, ReviewConfigError};
 pub use context::context_score;
 pub use csv::{aggregates_csv, handoffs_csv};
 pub use metrics::{compute_metrics, MetricsInput};
