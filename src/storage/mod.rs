@@ -12,10 +12,12 @@
 
 pub mod journal;
 pub mod sqlite;
+mod sqlite_review;
 
 use crate::domain::{
-    Conversation, ConversationEvent, ConversationHeader, ConversationId, ConversationStatus,
-    ConversationSummary, EventBody, Principal, Role, Timestamp, User, UserId,
+    AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
+    ConversationStatus, ConversationSummary, EventBody, HandoffFilter, HandoffMetrics, Principal,
+    Role, Timestamp, User, UserId,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -128,6 +130,39 @@ pub struct NewUser {
     pub max_concurrent: u32,
 }
 
+/// A webhook to deliver: `body` is sent as is and signed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWebhook {
+    pub url: String,
+    pub event_type: String,
+    pub body: String,
+}
+
+/// A webhook delivery waiting for its next attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedWebhook {
+    pub id: i64,
+    pub url: String,
+    pub event_type: String,
+    pub body: String,
+    pub attempts: u32,
+}
+
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookOutcome {
+    Delivered,
+    /// Try again at `at`.
+    Retry {
+        at: Timestamp,
+        error: String,
+    },
+    /// No more attempts.
+    GaveUp {
+        error: String,
+    },
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Commits all `ops` in one durable transaction. Only the journal calls this.
@@ -185,6 +220,48 @@ pub trait Store: Send + Sync + 'static {
     /// Calls whose recording is ready but which have no after-call transcript yet, as
     /// (conversation, call id), oldest first.
     async fn calls_awaiting_transcript(&self) -> Result<Vec<(ConversationId, String)>>;
+
+    /// Stores the latest figures of conversations' handoffs, replacing earlier ones, in one
+    /// transaction.
+    async fn put_handoffs(&self, metrics: &[HandoffMetrics]) -> Result<()>;
+    async fn handoff(&self, id: &ConversationId) -> Result<Option<HandoffMetrics>>;
+    /// Handoffs matching `filter`, newest escalation first: how many match, and one page.
+    async fn list_handoffs(
+        &self,
+        filter: &HandoffFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<(u64, Vec<HandoffMetrics>)>;
+    /// Every handoff matching `filter` (for aggregates), newest first.
+    async fn handoffs_matching(&self, filter: &HandoffFilter) -> Result<Vec<HandoffMetrics>>;
+    /// The distinct skills and triggers handoffs have, for filter choices.
+    async fn handoff_facets(&self) -> Result<(Vec<String>, Vec<String>)>;
+    /// Resolved conversations that were escalated but have no stored figures (a restart resumes
+    /// computing them).
+    async fn handoffs_missing(&self) -> Result<Vec<ConversationId>>;
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
+    /// The most recent audit entries first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    /// Calls whose recording became ready before `before` and whose files are not deleted yet,
+    /// as (conversation, call id), oldest first.
+    async fn recordings_older_than(
+        &self,
+        before: Timestamp,
+    ) -> Result<Vec<(ConversationId, String)>>;
+
+    /// Queues a webhook delivery; it is attempted from `now`.
+    async fn enqueue_webhook(&self, delivery: &NewWebhook, now: Timestamp) -> Result<()>;
+    /// Deliveries due at `now`, oldest first.
+    async fn due_webhooks(&self, now: Timestamp, limit: u32) -> Result<Vec<QueuedWebhook>>;
+    /// Records an attempt's outcome.
+    async fn webhook_attempted(
+        &self,
+        id: i64,
+        outcome: &WebhookOutcome,
+        now: Timestamp,
+    ) -> Result<()>;
 
     /// Cheap liveness probe of the database.
     async fn ping(&self) -> Result<()>;

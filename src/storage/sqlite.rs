@@ -11,12 +11,15 @@
 //!
 //! One gateway process owns the database file: the header cache assumes no other writer.
 
+use super::sqlite_review as review;
 use super::{
-    ApiKeyInfo, NewToken, NewUser, Result, StorageError, Store, TokenKind, WriteOp, WriteOutcome,
+    ApiKeyInfo, NewToken, NewUser, NewWebhook, QueuedWebhook, Result, StorageError, Store,
+    TokenKind, WebhookOutcome, WriteOp, WriteOutcome,
 };
 use crate::domain::{
-    Conversation, ConversationEvent, ConversationHeader, ConversationId, ConversationStatus,
-    ConversationSummary, EventBody, Message, Principal, Role, Timestamp, User, UserId,
+    AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
+    ConversationStatus, ConversationSummary, EventBody, HandoffFilter, HandoffMetrics, Message,
+    Principal, Role, Timestamp, User, UserId,
 };
 use async_trait::async_trait;
 use sqlx::sqlite::{
@@ -620,6 +623,69 @@ impl Store for SqliteStore {
             .into_iter()
             .map(|(c, call)| (ConversationId(c), call))
             .collect())
+    }
+
+    async fn put_handoffs(&self, metrics: &[HandoffMetrics]) -> Result<()> {
+        review::put_handoffs(&self.writer, metrics).await
+    }
+
+    async fn handoff(&self, id: &ConversationId) -> Result<Option<HandoffMetrics>> {
+        review::handoff(&self.reader, id).await
+    }
+
+    async fn list_handoffs(
+        &self,
+        filter: &HandoffFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<(u64, Vec<HandoffMetrics>)> {
+        review::list_handoffs(&self.reader, filter, limit, offset).await
+    }
+
+    async fn handoffs_matching(&self, filter: &HandoffFilter) -> Result<Vec<HandoffMetrics>> {
+        review::handoffs_matching(&self.reader, filter).await
+    }
+
+    async fn handoff_facets(&self) -> Result<(Vec<String>, Vec<String>)> {
+        review::handoff_facets(&self.reader).await
+    }
+
+    async fn handoffs_missing(&self) -> Result<Vec<ConversationId>> {
+        // The conversation rows are refreshed lazily; bring them up to date first.
+        self.flush().await?;
+        review::handoffs_missing(&self.reader).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<()> {
+        review::append_audit(&self.writer, entry).await
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+        review::audit_log(&self.reader, limit).await
+    }
+
+    async fn recordings_older_than(
+        &self,
+        before: Timestamp,
+    ) -> Result<Vec<(ConversationId, String)>> {
+        review::recordings_older_than(&self.reader, before).await
+    }
+
+    async fn enqueue_webhook(&self, delivery: &NewWebhook, now: Timestamp) -> Result<()> {
+        review::enqueue_webhook(&self.writer, delivery, now).await
+    }
+
+    async fn due_webhooks(&self, now: Timestamp, limit: u32) -> Result<Vec<QueuedWebhook>> {
+        review::due_webhooks(&self.reader, now, limit).await
+    }
+
+    async fn webhook_attempted(
+        &self,
+        id: i64,
+        outcome: &WebhookOutcome,
+        now: Timestamp,
+    ) -> Result<()> {
+        review::webhook_attempted(&self.writer, id, outcome, now).await
     }
 
     async fn ping(&self) -> Result<()> {
