@@ -307,6 +307,20 @@ impl Assistant for BuiltinAssistant {
     fn next_step_hints(&self, conversation: &Conversation) -> Vec<String> {
         self.hints(conversation)
     }
+
+    fn knowledge_match(&self, text: &str) -> Option<(String, f64)> {
+        let query = Query::new().with(text, 1.0);
+        let top = self.kb.search(&query).into_iter().next()?;
+        let passage = self.kb.passage(top.doc)?;
+        // Strength only: an agent answer that restates an article is a match even when a
+        // neighbouring article would match too.
+        let strength = confidence(Ranking {
+            top: top.score,
+            competitor: None,
+            ceiling: self.kb.ceiling(&query),
+        });
+        Some((passage.article.title.clone(), strength))
+    }
 }
 
 impl BuiltinAssistant {

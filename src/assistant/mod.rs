@@ -23,7 +23,7 @@ mod confidence;
 mod config;
 mod cues;
 mod error;
-mod hmac;
+pub mod hmac;
 mod http;
 mod kb;
 mod openai;
@@ -74,6 +74,13 @@ pub trait Assistant: Send + Sync + 'static {
     /// briefing. Never a step the conversation already tried. External bots know none.
     fn next_step_hints(&self, _conversation: &Conversation) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The knowledge-base article `text` (an agent's answer) matches best, with how strongly in
+    /// [0, 1]: handoff review uses it to tell an escalation a person was needed for from one the
+    /// assistant could have answered. External bots know none.
+    fn knowledge_match(&self, _text: &str) -> Option<(String, f64)> {
+        None
     }
 }
 

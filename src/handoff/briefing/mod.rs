@@ -52,6 +52,20 @@ pub struct BriefingInput<'a> {
 }
 
 /// Builds the briefing for `input.conversation` as of `input.now`.
+/// Every fact the customer gave in `conversation` (chat and transcribed speech) and the customer
+/// record, each with the message it first came from. Handoff review checks agent questions
+/// against it.
+pub fn customer_facts(conversation: &Conversation) -> Vec<KnownFact> {
+    let said: Vec<Said<'_>> = conversation
+        .messages
+        .iter()
+        .filter(|m| m.speaker == Speaker::Customer)
+        .map(Said::new)
+        .collect();
+    let (_, tech_facts) = technical::extract(&said);
+    facts::extract(&conversation.header.customer, &said, tech_facts)
+}
+
 pub fn build_briefing(input: &BriefingInput<'_>) -> Briefing {
     let conversation = input.conversation;
     let said: Vec<Said<'_>> = conversation
