@@ -204,4 +204,7 @@ pub enum BenchCommand {
     /// weights (real-time factor, word error rate), then live end-of-utterance latency and how
     /// many simultaneous speakers the machine keeps up with.
     Transcribe(warmline::bench::transcribe::TranscribeBenchArgs),
+    /// Handoff review with many handoffs stored: seeds complete handoff timelines, lets the
+    /// gateway compute their figures, then times the review list, aggregates and CSV export.
+    Review(warmline::bench::review::ReviewBenchArgs),
 }

@@ -67,6 +67,9 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Bench(BenchCommand::Media(args)) => warmline::bench::media::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
+        Command::Bench(BenchCommand::Review(args)) => warmline::bench::review::run(args)
+            .await
+            .map_err(|e| AppError::Admin(e.to_string())),
         Command::Models(cmd) => models(&config, cmd).map_err(|e| AppError::Admin(e.to_string())),
         Command::Bench(BenchCommand::Transcribe(args)) => {
             let model = config.transcribe.model_path(&config.data_dir);

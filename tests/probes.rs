@@ -49,6 +49,14 @@ async fn openapi_documents_every_api_route() {
             "/api/conversations/{id}/recordings/{callId}/{file}",
             &["get"],
         ),
+        ("/api/conversations/{id}/{export}", &["get"]),
+        ("/api/conversations/{id}/rating", &["post"]),
+        ("/api/conversations/{id}/briefing/rating", &["post"]),
+        ("/api/review/handoffs", &["get"]),
+        ("/api/review/handoffs/{id}", &["get"]),
+        ("/api/review/aggregates", &["get"]),
+        ("/api/review/filters", &["get"]),
+        ("/api/review/audit", &["get"]),
         ("/api/queue", &["get"]),
         ("/api/me/status", &["put"]),
         ("/api/auth/login", &["post"]),
@@ -75,6 +83,7 @@ async fn the_pages_are_served() {
         ("/", "/chat"),
         ("/chat", "customer.js"),
         ("/agent", "agent.js"),
+        ("/review", "review.js"),
         ("/static/warmline.css", ""),
     ] {
         let res = app.get(None, path).await;

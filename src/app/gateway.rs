@@ -12,11 +12,14 @@ use crate::chat::{ClientFrame, Hub, ServerFrame};
 use crate::config::{AuthConfig, LimitsConfig};
 use crate::domain::ids::{is_plausible_id, MAX_ID_LEN};
 use crate::domain::{
-    Access, Conversation, ConversationEvent, ConversationHeader, ConversationId,
-    ConversationStatus, ConversationSummary, Customer, EventBody, Message, Participant,
-    ParticipantId, ParticipantKind, Principal, Role, Speaker, User,
+    Access, AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
+    ConversationStatus, ConversationSummary, Customer, EventBody, GroupBy, HandoffAggregate,
+    HandoffFilter, HandoffMetrics, Message, Participant, ParticipantId, ParticipantKind, Principal,
+    Role, Speaker, User,
 };
-use crate::http::backend::{Backend, CreatedConversation, HandoffAction, LoginResult, Posted};
+use crate::http::backend::{
+    Asker, Backend, CreatedConversation, Download, HandoffAction, LoginResult, Posted,
+};
 use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::storage::{journal::Journal, NewToken, Store, TokenKind, WriteOp, WriteOutcome};
@@ -45,6 +48,7 @@ pub struct Gateway {
     pub(crate) handoff: Option<Handoff>,
     pub(crate) preparation: Arc<Preparation>,
     pub(crate) calls: Arc<super::calls::Calls>,
+    pub(crate) review: Arc<super::review::Review>,
     pub(crate) passwords: PasswordPolicy,
     /// A real hash of a random password, verified against when the username is unknown.
     pub(crate) decoy_hash: String,
@@ -588,17 +592,88 @@ impl Backend for Gateway {
         Ok(self.handoff_service()?.snapshot().await?)
     }
 
-    async fn recording(
+    async fn review_handoffs(
+        &self,
+        asker: Asker<'_>,
+        filter: HandoffFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<(u64, Vec<HandoffMetrics>), ApiError> {
+        self.review_handoffs_impl(asker, filter, limit, offset)
+            .await
+    }
+
+    async fn review_aggregates(
+        &self,
+        asker: Asker<'_>,
+        filter: HandoffFilter,
+        by: GroupBy,
+    ) -> Result<(HandoffAggregate, Vec<HandoffAggregate>), ApiError> {
+        self.review_aggregates_impl(asker, filter, by).await
+    }
+
+    async fn review_handoff(
+        &self,
+        asker: Asker<'_>,
+        id: &ConversationId,
+    ) -> Result<serde_json::Value, ApiError> {
+        self.review_handoff_impl(asker, id).await
+    }
+
+    async fn review_filters(&self, who: &Principal) -> Result<serde_json::Value, ApiError> {
+        self.review_filters_impl(who).await
+    }
+
+    async fn review_audit(
+        &self,
+        asker: Asker<'_>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, ApiError> {
+        self.review_audit_impl(asker, limit).await
+    }
+
+    async fn export(
+        &self,
+        asker: Asker<'_>,
+        id: &ConversationId,
+        name: &str,
+        call: Option<&str>,
+    ) -> Result<Download, ApiError> {
+        self.export_impl(asker, id, name, call).await
+    }
+
+    async fn rate_handoff(
         &self,
         who: &Principal,
+        id: &ConversationId,
+        score: u8,
+        repeated: bool,
+        comment: Option<String>,
+    ) -> Result<ConversationEvent, ApiError> {
+        self.rate_handoff_impl(who, id, score, repeated, comment)
+            .await
+    }
+
+    async fn rate_briefing(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        score: u8,
+        comment: Option<String>,
+    ) -> Result<ConversationEvent, ApiError> {
+        self.rate_briefing_impl(who, id, score, comment).await
+    }
+
+    async fn recording(
+        &self,
+        asker: Asker<'_>,
         id: &ConversationId,
         call_id: &str,
         name: &str,
     ) -> Result<crate::http::backend::RecordingOnDisk, ApiError> {
-        match who {
-            Principal::Staff(u) if !u.disabled && u.role == crate::domain::Role::Manager => {}
-            _ => return Err(ApiError::Forbidden("recordings are for managers".into())),
-        }
+        let who = asker.who;
+        super::review_api::manager_of(who)
+            .map_err(|_| ApiError::Forbidden("recordings are for managers".into()))?;
         let (header, _) = self.authorize(who, id).await?;
         // Only files the header lists are served: the path is ours, never the caller's.
         let file = header
@@ -615,6 +690,13 @@ impl Backend for Gateway {
             }
             path.push(segment);
         }
+        self.audit(
+            asker,
+            "recording.read",
+            Some(id),
+            format!("{call_id}/{name}"),
+        )
+        .await?;
         Ok(crate::http::backend::RecordingOnDisk {
             path,
             mime: file.mime.clone(),

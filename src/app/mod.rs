@@ -10,6 +10,8 @@ pub mod handoff;
 pub mod headers;
 pub mod media_metrics;
 pub mod preparation;
+pub mod review;
+pub mod review_api;
 pub mod transcribe_file;
 pub mod transcribe_metrics;
 pub mod transcription;
@@ -106,6 +108,7 @@ impl App {
         let hub = Arc::new(Hub::new());
         let headers = Arc::new(headers::HeaderCache::default());
 
+        let (review_changed, review_queue) = tokio::sync::mpsc::unbounded_channel();
         let sink: CommitSink = {
             let (hub, metrics, headers) = (hub.clone(), metrics.clone(), headers.clone());
             Arc::new(move |outcome: &WriteOutcome| {
@@ -117,6 +120,9 @@ impl App {
                 } = outcome
                 {
                     headers.offer(header.clone());
+                    if review::wants_recompute(event, header) {
+                        let _ = review_changed.send(event.conversation_id.clone());
+                    }
                     hub.publish_event(event, json, header.clone());
                     handoff::frames_for_commit(event, header, &hub);
                     hub.publish_inbox(header.clone(), summary);
@@ -208,6 +214,7 @@ impl App {
                 journal: journal.clone(),
                 analyzer: analyzer.clone(),
                 recordings: config.data_dir.join(RECORDINGS_DIR),
+                redactor: crate::review::Redactor::from_config(&config.review.redact),
             };
             let model = config.transcribe.model_path(&config.data_dir);
             match transcription::Transcription::start(&config.transcribe, model, tap, deps).await {
@@ -225,6 +232,17 @@ impl App {
                 }
             });
         }
+
+        let review = review::Review::start(
+            &config.review,
+            review::Deps {
+                store: store.clone(),
+                journal: journal.clone(),
+                assistant: assistant.clone(),
+                recordings: config.data_dir.join(RECORDINGS_DIR),
+            },
+            review_queue,
+        );
 
         let passwords = password_policy(&config)?;
         let decoy_policy = passwords.clone();
@@ -246,6 +264,7 @@ impl App {
             handoff,
             preparation,
             calls,
+            review,
             passwords,
             decoy_hash,
             limits: config.limits.clone(),

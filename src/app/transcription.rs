@@ -56,6 +56,8 @@ pub struct Deps {
     pub journal: Journal,
     pub analyzer: Arc<Analyzer>,
     pub recordings: PathBuf,
+    /// Card numbers, e-mail addresses and phone numbers never reach the stored transcript.
+    pub redactor: crate::review::Redactor,
 }
 
 /// Live and after-call transcription of calls.
@@ -207,7 +209,8 @@ impl Transcription {
             let Some((speaker, agent)) = speaker_of(&header, &seg.key.participant_id) else {
                 continue;
             };
-            let mut message = Message::new(speaker, seg.text.clone(), Utc::now());
+            let text = self.deps.redactor.redact(&seg.text).into_owned();
+            let mut message = Message::new(speaker, text, Utc::now());
             message.channel = Channel::Voice;
             message.agent_id = agent;
             let analysis = self.deps.analyzer.analyze(&message.content);
@@ -317,7 +320,7 @@ impl Transcription {
                 name: name.clone(),
                 start_ms: file.offset_ms + l.start_ms,
                 end_ms: file.offset_ms + l.end_ms,
-                text: l.text,
+                text: self.deps.redactor.redact(&l.text).into_owned(),
                 confidence: f64::from(l.confidence),
             }));
         }

@@ -8,4 +8,5 @@ pub mod client;
 pub mod handoff;
 pub mod machine;
 pub mod media;
+pub mod review;
 pub mod transcribe;

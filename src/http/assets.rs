@@ -39,6 +39,10 @@ pub async fn agent_page() -> Response {
     serve("agent.html")
 }
 
+pub async fn review_page() -> Response {
+    serve("review.html")
+}
+
 pub async fn static_file(Path(path): Path<String>) -> Response {
     if path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
         return StatusCode::NOT_FOUND.into_response();

@@ -5,8 +5,9 @@ use super::error::ApiError;
 use crate::chat::Hub;
 use crate::config::LimitsConfig;
 use crate::domain::{
-    Access, Conversation, ConversationEvent, ConversationHeader, ConversationId,
-    ConversationStatus, ConversationSummary, Customer, Message, Principal, Timestamp, User,
+    Access, AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
+    ConversationStatus, ConversationSummary, Customer, GroupBy, HandoffAggregate, HandoffFilter,
+    HandoffMetrics, Message, Principal, Timestamp, User,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -63,6 +64,21 @@ impl HandoffAction {
 pub struct RecordingOnDisk {
     pub path: std::path::PathBuf,
     pub mime: String,
+}
+
+/// A download for a manager: its type, file name and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub mime: String,
+    pub file_name: String,
+    pub body: String,
+}
+
+/// Who asked, for the audit log: the caller and their address.
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    pub who: &'a Principal,
+    pub ip: std::net::IpAddr,
 }
 
 #[async_trait]
@@ -127,11 +143,65 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<serde_json::Value, ApiError>;
     /// Staff: queues and agents.
     async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError>;
-    /// Managers: a call's recording file, by the name recorded in the conversation's header
-    /// (`Forbidden` for anyone else, `NotFound` for names the header does not list).
-    async fn recording(
+    /// Managers: one page of handoffs, newest first, and how many match. Audited.
+    async fn review_handoffs(
+        &self,
+        asker: Asker<'_>,
+        filter: HandoffFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<(u64, Vec<HandoffMetrics>), ApiError>;
+    /// Managers: the figures of all matching handoffs, overall and grouped. Audited.
+    async fn review_aggregates(
+        &self,
+        asker: Asker<'_>,
+        filter: HandoffFilter,
+        by: GroupBy,
+    ) -> Result<(HandoffAggregate, Vec<HandoffAggregate>), ApiError>;
+    /// Managers: one handoff's view (figures, conversation, briefing as delivered, calls with
+    /// recordings and transcript, sentiment), redacted. Audited.
+    async fn review_handoff(
+        &self,
+        asker: Asker<'_>,
+        id: &ConversationId,
+    ) -> Result<serde_json::Value, ApiError>;
+    /// Managers: agents, skills and triggers to filter by.
+    async fn review_filters(&self, who: &Principal) -> Result<serde_json::Value, ApiError>;
+    /// Managers: the most recent audit entries.
+    async fn review_audit(&self, asker: Asker<'_>, limit: u32)
+        -> Result<Vec<AuditEntry>, ApiError>;
+    /// Managers: `export.json`, `transcript.vtt`, `transcript.srt` or `briefing.md` of a
+    /// conversation (`call` picks the call for transcripts), redacted. Audited.
+    async fn export(
+        &self,
+        asker: Asker<'_>,
+        id: &ConversationId,
+        name: &str,
+        call: Option<&str>,
+    ) -> Result<Download, ApiError>;
+    /// The conversation's customer rates the handoff once it is resolved.
+    async fn rate_handoff(
         &self,
         who: &Principal,
+        id: &ConversationId,
+        score: u8,
+        repeated: bool,
+        comment: Option<String>,
+    ) -> Result<ConversationEvent, ApiError>;
+    /// An agent who took part rates the briefing they received.
+    async fn rate_briefing(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        score: u8,
+        comment: Option<String>,
+    ) -> Result<ConversationEvent, ApiError>;
+
+    /// Managers: a call's recording file, by the name recorded in the conversation's header
+    /// (`Forbidden` for anyone else, `NotFound` for names the header does not list). Audited.
+    async fn recording(
+        &self,
+        asker: Asker<'_>,
         id: &ConversationId,
         call_id: &str,
         name: &str,

@@ -14,6 +14,18 @@ use std::sync::Arc;
 pub struct Caller {
     pub principal: Principal,
     pub token: String,
+    /// The client address (loopback for requests that did not come through a socket).
+    pub ip: std::net::IpAddr,
+}
+
+impl Caller {
+    /// The caller as the audit log records them.
+    pub fn asker(&self) -> super::backend::Asker<'_> {
+        super::backend::Asker {
+            who: &self.principal,
+            ip: self.ip,
+        }
+    }
 }
 
 /// The bearer token of a request, if it carries one.
@@ -38,7 +50,16 @@ impl<B: Backend> FromRequestParts<Arc<B>> for Caller {
             })?
             .to_owned();
         let principal = backend.authenticate(&token).await?;
-        Ok(Caller { principal, token })
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        Ok(Caller {
+            principal,
+            token,
+            ip,
+        })
     }
 }
 

@@ -10,6 +10,7 @@ pub mod handoff_rest;
 pub mod ratelimit;
 pub mod recordings;
 pub mod rest;
+pub mod review;
 pub mod ws;
 
 pub use backend::Backend;
@@ -54,6 +55,20 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
             "/api/conversations/{id}/recordings/{call_id}/{file}",
             get(recordings::get::<B>),
         )
+        .route("/api/conversations/{id}/{export}", get(review::export::<B>))
+        .route(
+            "/api/conversations/{id}/rating",
+            post(review::rate_handoff::<B>),
+        )
+        .route(
+            "/api/conversations/{id}/briefing/rating",
+            post(review::rate_briefing::<B>),
+        )
+        .route("/api/review/handoffs", get(review::handoffs::<B>))
+        .route("/api/review/handoffs/{id}", get(review::handoff::<B>))
+        .route("/api/review/aggregates", get(review::aggregates::<B>))
+        .route("/api/review/filters", get(review::filters::<B>))
+        .route("/api/review/audit", get(review::audit::<B>))
         .route("/api/queue", get(handoff_rest::queue::<B>))
         .route(
             "/api/me/status",
@@ -70,6 +85,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .route("/", get(assets::index))
         .route("/chat", get(assets::customer_page))
         .route("/agent", get(assets::agent_page))
+        .route("/review", get(assets::review_page))
         .route("/static/{*path}", get(assets::static_file))
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)

@@ -24,7 +24,7 @@ pub async fn get<B: Backend>(
     }
     let found = b
         .recording(
-            &caller.principal,
+            caller.asker(),
             &ConversationId::from(id.as_str()),
             &call_id,
             &file,
