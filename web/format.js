@@ -88,7 +88,8 @@ export function humanize(id) {
 
 /** "Maya Lin" → "ML"; falls back to "?". */
 export function initials(name) {
-  const parts = String(name ?? "").trim().split(/\s+/).filter(Boolean);
+  // Words that start with a letter: "morgan (test)" is "M", not "M(".
+  const parts = String(name ?? "").trim().split(/\s+/).filter((w) => /^\p{L}/u.test(w));
   if (!parts.length) return "?";
   const first = [...parts[0]][0] ?? "";
   const last = parts.length > 1 ? [...parts[parts.length - 1]][0] ?? "" : "";

@@ -1,0 +1,125 @@
+//! The whole product in real Chromium, one journey: the customer chats and gets frustrated, is
+//! escalated with the wait estimate; the agent receives the briefing, accepts and joins; the chat
+//! becomes a video call with a screen share; both speak (fake microphone WAVs) and the live
+//! transcript shows on the agent page; the agent resolves, the customer answers the survey, the
+//! agent rates the briefing; the manager opens the review, plays the recording with the
+//! transcript following along and sees the figures. Screenshots of every page are saved.
+//! The Rust side then checks what the pages did against the API and the audit log.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use warmline::assistant::AssistantConfig;
+use warmline::domain::Role;
+
+/// `text` spoken by espeak-ng into `path`, followed by 1.5 s of silence (the fake microphone
+/// loops the file; the pause makes each repetition its own utterance).
+fn speech_wav(path: &std::path::Path, text: &str) {
+    let (mut samples, spec) = common::speech::espeak(&path.with_extension("raw.wav"), text);
+    samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 3 / 2));
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for s in samples {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+async fn json(app: &TestApp, token: &str, path: &str) -> Value {
+    let res = app.get(Some(token), path).await;
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_whole_journey_from_chat_to_review() {
+    let Some(model) = whisper_model() else { return };
+    let app = spawn_app_with(|c| {
+        c.assistant = AssistantConfig::default();
+        c.media.udp_port_min = 42200;
+        c.media.udp_port_max = 42299;
+        c.transcribe.enabled = true;
+        c.transcribe.model = Some(model);
+        c.transcribe.threads_per_worker = 1;
+    })
+    .await;
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    let customer_wav = app.dir.path().join("customer.wav");
+    let agent_wav = app.dir.path().join("agent.wav");
+    speech_wav(
+        &customer_wav,
+        "I was charged twice for my subscription and I would like a refund.",
+    );
+    speech_wav(
+        &agent_wav,
+        "I can see the duplicate payment on your invoice and I will refund it today.",
+    );
+    let Some(steps) = browser::run_script(
+        "journey.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+            ("WLTEST_MANAGER_USER", "morgan".into()),
+            ("WLTEST_MANAGER_PASS", "morgan-password".into()),
+            ("WLTEST_CUSTOMER_WAV", customer_wav.display().to_string()),
+            ("WLTEST_AGENT_WAV", agent_wav.display().to_string()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| panic!("step {name:?} missing: {steps:?}"))
+            .clone()
+    };
+    step("customer told");
+    step("screen share decoded");
+    step("live transcript on the agent page");
+    step("customer rated");
+    let review = step("manager reviewed");
+    assert!(
+        review["highlighted"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "a transcript line followed the playback: {review}"
+    );
+
+    // What the pages did, as the API and the audit log have it.
+    let list = json(&app, &manager, "/api/review/handoffs").await;
+    let row = &list["items"][0];
+    assert_eq!(row["customerRating"]["score"], 4, "{row}");
+    assert_eq!(row["customerRating"]["repeated"], true, "{row}");
+    assert_eq!(row["briefingRatings"][0]["score"], 5, "{row}");
+    assert_eq!(row["hadCall"], true);
+    assert!(
+        row["repeatAsks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["factKind"] == "invoice_id"),
+        "the agent's question for the invoice number is marked: {row}"
+    );
+    let id = row["conversationId"].as_str().unwrap();
+    let view = json(&app, &manager, &format!("/api/review/handoffs/{id}")).await;
+    let call = &view["calls"][0];
+    assert_eq!(call["transcriptSource"], "after_call", "{call}");
+    assert!(!call["transcript"].as_array().unwrap().is_empty());
+    let audit = json(&app, &manager, "/api/review/audit?limit=200").await;
+    let recording_reads = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "recording.read" && e["username"] == "morgan")
+        .count();
+    assert!(
+        recording_reads > 0,
+        "playing the recording is audited: {audit}"
+    );
+}
