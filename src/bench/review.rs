@@ -59,6 +59,8 @@ pub struct ReviewBenchResult {
     pub compute_secs: f64,
     pub compute_per_handoff_ms: f64,
     pub timings: Vec<Timing>,
+    /// The aggregate over everything seeded, to show what the figures were computed from.
+    pub overall: serde_json::Value,
 }
 
 const AGENTS: usize = 8;
@@ -493,6 +495,18 @@ pub async fn run(args: ReviewBenchArgs) -> Result<(), BenchError> {
             t.what, t.p50_ms, t.p90_ms, t.max_ms
         );
     }
+    let o = &r.overall;
+    println!(
+        "seeded figures: {} handoffs, {} with repeat asks ({} asks), mean context score {:.1}, \
+         {} customer ratings (mean {:.2}), {} judged unnecessary",
+        o["handoffs"],
+        o["handoffsWithRepeatAsks"],
+        o["repeatAsks"],
+        o["meanContextScore"].as_f64().unwrap_or(f64::NAN),
+        o["customerRatings"],
+        o["meanCustomerScore"].as_f64().unwrap_or(f64::NAN),
+        o["unnecessary"]
+    );
     Ok(())
 }
 
@@ -607,6 +621,15 @@ pub async fn measure(args: &ReviewBenchArgs) -> Result<ReviewBenchResult, BenchE
     }
     let url = format!("{base}/api/review/handoffs?format=csv");
     timings.push(time(&http, &url, &token, 5, "CSV export, all handoffs").await?);
+    let all: serde_json::Value = http
+        .get(format!("{base}/api/review/aggregates?by=agent"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .map_err(|e| BenchError::Failed(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| BenchError::Failed(e.to_string()))?;
     running.stop().await?;
     Ok(ReviewBenchResult {
         machine: machine::describe(),
@@ -616,5 +639,6 @@ pub async fn measure(args: &ReviewBenchArgs) -> Result<ReviewBenchResult, BenchE
         compute_secs,
         compute_per_handoff_ms: compute_secs * 1e3 / args.handoffs.max(1) as f64,
         timings,
+        overall: all["overall"].clone(),
     })
 }
