@@ -135,6 +135,7 @@ async fn serve(config: Config, demo: bool) -> Result<(), AppError> {
     println!("\nWarmline is running.");
     println!("  Customer chat:  {base}/chat");
     println!("  Agent console:  {base}/agent");
+    println!("  Handoff review: {base}/review   (managers)");
     println!("  API (OpenAPI):  {base}/api/openapi.json");
     println!("  Health:         {base}/healthz   Metrics: {base}/metrics");
     println!("Press Ctrl-C to stop.\n");

@@ -515,7 +515,9 @@ pub async fn measure(args: &ReviewBenchArgs) -> Result<ReviewBenchResult, BenchE
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
     };
-    let mut config = bench_config(dir.path(), false);
+    // The built-in assistant is on: the figures' knowledge-base check asks it about every agent
+    // message, as in production.
+    let mut config = bench_config(dir.path(), true);
     config.handoff.enabled = true;
     config.media.enabled = false;
     config.transcribe.enabled = false;
