@@ -343,13 +343,15 @@ fn handoff(
         ));
         events.push(say(rng, Speaker::Customer, "Firefox on my laptop.", 10, 60));
     }
-    events.push(say(
-        rng,
-        Speaker::Agent,
-        "I've refunded the duplicate charge and sent a replacement.",
-        30,
-        600,
-    ));
+    // One in five is answered with what the knowledge base already says: an unnecessary
+    // escalation the figures should catch.
+    let resolution = if rng.below(5) == 0 {
+        "Please open a private window and turn off your browser extensions: an ad blocker is \
+         probably blocking the dashboard charts. Then add app.brightboard.io to its allow list."
+    } else {
+        "I've refunded the duplicate charge and sent a replacement."
+    };
+    events.push(say(rng, Speaker::Agent, resolution, 30, 600));
     events.push((
         at(rng, 10, 120),
         EventBody::ConversationResolved {
