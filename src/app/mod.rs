@@ -233,6 +233,7 @@ impl App {
             });
         }
 
+        let (shutdown, stopped) = tokio::sync::watch::channel(false);
         let review = review::Review::start(
             &config.review,
             review::Deps {
@@ -242,6 +243,7 @@ impl App {
                 recordings: config.data_dir.join(RECORDINGS_DIR),
             },
             review_queue,
+            stopped,
         );
 
         let passwords = password_policy(&config)?;
@@ -255,7 +257,7 @@ impl App {
         let gateway = Arc::new(Gateway {
             store: store.clone(),
             headers,
-            shutdown: tokio::sync::watch::channel(false).0,
+            shutdown,
             journal,
             hub,
             analyzer,

@@ -31,7 +31,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 
 /// How long the recompute worker waits for more events of the same burst before computing.
 const COALESCE: Duration = Duration::from_millis(300);
@@ -91,6 +91,18 @@ fn redacted_facts(conversation: &Conversation) -> Vec<crate::domain::KnownFact> 
         .collect()
 }
 
+/// Runs `task` until it ends or `stop` turns true, so a stopped gateway leaves no worker behind
+/// holding its database.
+async fn until_stopped(
+    mut stop: watch::Receiver<bool>,
+    task: impl std::future::Future<Output = ()>,
+) {
+    tokio::select! {
+        _ = stop.wait_for(|stopped| *stopped) => {}
+        () = task => {}
+    }
+}
+
 pub struct Deps {
     pub store: Arc<dyn Store>,
     pub journal: Journal,
@@ -111,11 +123,13 @@ pub struct Review {
 
 impl Review {
     /// Starts the recompute worker (fed by `changed`), the webhook deliverer and the retention
-    /// job, and recomputes resolved handoffs that have no figures yet.
+    /// job, and recomputes resolved handoffs that have no figures yet. All three stop when
+    /// `stop` turns true (the gateway shuts down).
     pub fn start(
         config: &ReviewConfig,
         deps: Deps,
         changed: mpsc::UnboundedReceiver<ConversationId>,
+        stop: watch::Receiver<bool>,
     ) -> Arc<Self> {
         let review = Arc::new(Self {
             store: deps.store,
@@ -126,20 +140,22 @@ impl Review {
             recordings: deps.recordings,
             webhooks_due: Arc::new(Notify::new()),
         });
-        tokio::spawn(review.clone().recompute_worker(changed));
-        tokio::spawn(webhooks::deliver(
-            review.store.clone(),
-            review.config.clone(),
-            review.webhooks_due.clone(),
+        tokio::spawn(until_stopped(
+            stop.clone(),
+            review.clone().recompute_worker(changed),
+        ));
+        tokio::spawn(until_stopped(
+            stop.clone(),
+            webhooks::deliver(
+                review.store.clone(),
+                review.config.clone(),
+                review.webhooks_due.clone(),
+            ),
         ));
         if review.config.retention_days > 0.0 {
-            tokio::spawn(retention::run(review.clone()));
+            tokio::spawn(until_stopped(stop, retention::run(review.clone())));
         }
         review
-    }
-
-    pub fn redactor(&self) -> &Redactor {
-        &self.redactor
     }
 
     async fn recompute_worker(
