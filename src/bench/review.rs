@@ -37,6 +37,10 @@ pub struct ReviewBenchArgs {
     /// Directory for the temporary database (default: the system temp dir).
     #[arg(long)]
     pub dir: Option<std::path::PathBuf>,
+    /// Keep the seeded data directory (printed at the end) instead of deleting it, to open the
+    /// review page on it: `warmline serve --data-dir DIR`, manager `manager` / `bench-password`.
+    #[arg(long)]
+    pub keep: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -635,6 +639,10 @@ pub async fn measure(args: &ReviewBenchArgs) -> Result<ReviewBenchResult, BenchE
         .await
         .map_err(|e| BenchError::Failed(e.to_string()))?;
     running.stop().await?;
+    if args.keep {
+        let kept = dir.keep();
+        eprintln!("seeded data kept in {}", kept.display());
+    }
     Ok(ReviewBenchResult {
         machine: machine::describe(),
         handoffs: args.handoffs,
