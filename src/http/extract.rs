@@ -28,6 +28,16 @@ impl Caller {
     }
 }
 
+/// A conversation id from a request path; an id that cannot exist is answered like an unknown
+/// one (404), so probing tells a stranger nothing.
+pub fn conversation_id(raw: &str) -> Result<crate::domain::ConversationId, ApiError> {
+    if crate::domain::ids::is_plausible_id(raw) {
+        Ok(crate::domain::ConversationId::from(raw))
+    } else {
+        Err(ApiError::conversation_not_found())
+    }
+}
+
 /// The bearer token of a request, if it carries one.
 pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;

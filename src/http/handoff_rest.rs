@@ -3,22 +3,12 @@
 
 use super::backend::{Backend, HandoffAction};
 use super::error::ApiError;
-use super::extract::{Caller, JsonBody};
-use crate::domain::ids::is_plausible_id;
-use crate::domain::ConversationId;
+use super::extract::{conversation_id, Caller, JsonBody};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
-    if is_plausible_id(raw) {
-        Ok(ConversationId::from(raw))
-    } else {
-        Err(ApiError::conversation_not_found())
-    }
-}
 
 pub async fn briefing<B: Backend>(
     State(b): State<Arc<B>>,

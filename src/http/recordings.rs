@@ -4,9 +4,7 @@
 
 use super::backend::Backend;
 use super::error::ApiError;
-use super::extract::Caller;
-use crate::domain::ids::is_plausible_id;
-use crate::domain::ConversationId;
+use super::extract::{conversation_id, Caller};
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -19,16 +17,8 @@ pub async fn get<B: Backend>(
     Path((id, call_id, file)): Path<(String, String, String)>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    if !is_plausible_id(&id) {
-        return Err(ApiError::conversation_not_found());
-    }
     let found = b
-        .recording(
-            caller.asker(),
-            &ConversationId::from(id.as_str()),
-            &call_id,
-            &file,
-        )
+        .recording(caller.asker(), &conversation_id(&id)?, &call_id, &file)
         .await?;
     let served = ServeFile::new_with_mime(
         &found.path,

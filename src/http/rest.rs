@@ -3,8 +3,7 @@
 
 use super::backend::{Backend, CreatedConversation, LoginResult};
 use super::error::ApiError;
-use super::extract::{Caller, JsonBody, QueryParams};
-use crate::domain::ids::is_plausible_id;
+use super::extract::{conversation_id, Caller, JsonBody, QueryParams};
 use crate::domain::{
     Conversation, ConversationEvent, ConversationId, ConversationStatus, Customer, Message,
     Principal,
@@ -15,14 +14,6 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
-    if is_plausible_id(raw) {
-        Ok(ConversationId::from(raw))
-    } else {
-        Err(ApiError::conversation_not_found())
-    }
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -5,9 +5,8 @@
 
 use super::backend::{Backend, Download};
 use super::error::ApiError;
-use super::extract::{Caller, JsonBody, QueryParams};
-use crate::domain::ids::is_plausible_id;
-use crate::domain::{ConversationEvent, ConversationId, GroupBy, HandoffFilter, UserId};
+use super::extract::{conversation_id, Caller, JsonBody, QueryParams};
+use crate::domain::{ConversationEvent, GroupBy, HandoffFilter, UserId};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,14 +20,6 @@ use std::sync::Arc;
 const PAGE_DEFAULT: u32 = 50;
 const PAGE_MAX: u32 = 500;
 const AUDIT_MAX: u32 = 1000;
-
-fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
-    if is_plausible_id(raw) {
-        Ok(ConversationId::from(raw))
-    } else {
-        Err(ApiError::conversation_not_found())
-    }
-}
 
 /// The filters both the list and the aggregates take.
 #[derive(Debug, Default, Deserialize)]
