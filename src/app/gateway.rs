@@ -683,13 +683,9 @@ impl Backend for Gateway {
             .flat_map(|c| c.recordings.iter())
             .find(|f| f.name() == name)
             .ok_or_else(|| ApiError::NotFound("no such recording".into()))?;
-        let mut path = self.recordings.clone();
-        for segment in file.path.split('/') {
-            if segment.is_empty() || segment == "." || segment == ".." {
-                return Err(ApiError::NotFound("no such recording".into()));
-            }
-            path.push(segment);
-        }
+        let path = file
+            .under(&self.recordings)
+            .ok_or_else(|| ApiError::NotFound("no such recording".into()))?;
         self.audit(
             asker,
             "recording.read",

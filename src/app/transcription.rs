@@ -309,7 +309,10 @@ impl Transcription {
                 .find(|p| &p.id == pid)
                 .map(|p| p.name.clone())
                 .unwrap_or_default();
-            let path = self.deps.recordings.join(&file.path);
+            let Some(path) = file.under(&self.deps.recordings) else {
+                warn!(path = %file.path, "recording path outside the recordings directory skipped");
+                continue;
+            };
             let transcript = transcribe_file(&self.pool, &path, &self.vad, prompt.clone(), |_| {})
                 .await
                 .map_err(|e| format!("{}: {e}", file.path))?;

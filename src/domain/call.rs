@@ -160,6 +160,19 @@ impl RecordingFile {
     pub fn name(&self) -> &str {
         self.path.rsplit('/').next().unwrap_or(&self.path)
     }
+
+    /// Where the file is below the recordings directory `root`; `None` for a stored path that
+    /// could leave it (empty, `.` or `..` segments, backslashes), which the gateway never writes.
+    pub fn under(&self, root: &std::path::Path) -> Option<std::path::PathBuf> {
+        let mut path = root.to_path_buf();
+        for segment in self.path.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." || segment.contains('\\') {
+                return None;
+            }
+            path.push(segment);
+        }
+        Some(path)
+    }
 }
 
 impl Call {
@@ -177,5 +190,41 @@ impl Call {
     /// Members in the call now.
     pub fn present(&self) -> impl Iterator<Item = &CallMember> {
         self.members.iter().filter(|m| m.left_at.is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn file(path: &str) -> RecordingFile {
+        RecordingFile {
+            participant_id: None,
+            source: RecordingSource::Mixed,
+            path: path.into(),
+            offset_ms: 0,
+            duration_ms: 0,
+            mime: "audio/ogg".into(),
+        }
+    }
+
+    #[test]
+    fn recording_paths_stay_inside_the_recordings_directory() {
+        let root = Path::new("/data/recordings");
+        assert_eq!(
+            file("c-1/call-1/mixed.ogg").under(root),
+            Some(root.join("c-1").join("call-1").join("mixed.ogg"))
+        );
+        for bad in [
+            "../etc/passwd",
+            "c-1//x",
+            "c-1/./x",
+            "",
+            "c-1/..",
+            "a\\..\\b",
+        ] {
+            assert_eq!(file(bad).under(root), None, "{bad}");
+        }
     }
 }

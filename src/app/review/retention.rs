@@ -7,7 +7,7 @@ use super::{Review, ReviewError};
 use crate::domain::{ConversationId, EventBody};
 use crate::storage::WriteOp;
 use chrono::Utc;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,18 +21,6 @@ pub async fn run(review: Arc<Review>) {
         }
         tokio::time::sleep(every).await;
     }
-}
-
-/// `relative` (`conv/call/name`) under `root`, refusing anything that could leave it.
-fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
-    let mut path = root.to_path_buf();
-    for segment in relative.split('/') {
-        if segment.is_empty() || segment == "." || segment == ".." || segment.contains('\\') {
-            return None;
-        }
-        path.push(segment);
-    }
-    Some(path)
 }
 
 impl Review {
@@ -67,7 +55,7 @@ impl Review {
             .iter()
             .filter(|c| c.call_id == call_id)
             .flat_map(|c| c.recordings.iter())
-            .filter_map(|f| inside(&self.recordings, &f.path))
+            .filter_map(|f| f.under(&self.recordings))
             .collect();
         for file in &files {
             match tokio::fs::remove_file(file).await {
@@ -77,8 +65,8 @@ impl Review {
             }
         }
         // The call's directory goes too once it is empty (it only ever held these files).
-        if let Some(dir) = inside(&self.recordings, &format!("{conversation}/{call_id}")) {
-            let _ = tokio::fs::remove_dir(&dir).await;
+        if let Some(dir) = files.first().and_then(|f| f.parent()) {
+            let _ = tokio::fs::remove_dir(dir).await;
         }
         let op = WriteOp::Append {
             conversation_id: conversation.clone(),
@@ -92,30 +80,5 @@ impl Review {
         self.journal.write(op).await?;
         tracing::info!(conversation_id = %conversation, call_id, files = files.len(), "recordings deleted by retention");
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::inside;
-    use std::path::Path;
-
-    #[test]
-    fn paths_stay_inside_the_recordings_directory() {
-        let root = Path::new("/data/recordings");
-        assert_eq!(
-            inside(root, "c-1/call-1/mixed.ogg"),
-            Some(root.join("c-1").join("call-1").join("mixed.ogg"))
-        );
-        for bad in [
-            "../etc/passwd",
-            "c-1//x",
-            "c-1/./x",
-            "",
-            "c-1/..",
-            "a\\..\\b",
-        ] {
-            assert_eq!(inside(root, bad), None, "{bad}");
-        }
     }
 }
