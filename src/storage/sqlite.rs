@@ -126,20 +126,20 @@ impl SqliteStore {
     }
 }
 
-fn ms(t: Timestamp) -> i64 {
+pub(super) fn ms(t: Timestamp) -> i64 {
     t.timestamp_millis()
 }
 
-fn from_ms(v: i64) -> Result<Timestamp> {
+pub(super) fn from_ms(v: i64) -> Result<Timestamp> {
     chrono::DateTime::from_timestamp_millis(v)
         .ok_or_else(|| StorageError::Corrupt(format!("timestamp {v}")))
 }
 
-fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
+pub(super) fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StorageError::Corrupt(format!("encoding: {e}")))
 }
 

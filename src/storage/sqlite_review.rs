@@ -2,22 +2,10 @@
 //! retention job looks for and the webhook outbox. `SqliteStore` delegates here; writes go through
 //! its single writer connection like every other write.
 
-use super::{NewWebhook, QueuedWebhook, Result, StorageError, WebhookOutcome};
+use super::sqlite::{from_ms, json, ms, to_json};
+use super::{NewWebhook, QueuedWebhook, Result, WebhookOutcome};
 use crate::domain::{AuditEntry, ConversationId, HandoffFilter, HandoffMetrics, Timestamp, UserId};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
-
-fn ms(t: Timestamp) -> i64 {
-    t.timestamp_millis()
-}
-
-fn from_ms(v: i64) -> Result<Timestamp> {
-    chrono::DateTime::from_timestamp_millis(v)
-        .ok_or_else(|| StorageError::Corrupt(format!("timestamp {v}")))
-}
-
-fn corrupt(what: &str, e: serde_json::Error) -> StorageError {
-    StorageError::Corrupt(format!("{what}: {e}"))
-}
 
 pub(super) async fn put_handoffs(writer: &SqlitePool, items: &[HandoffMetrics]) -> Result<()> {
     let mut tx = writer.begin().await?;
@@ -29,7 +17,7 @@ pub(super) async fn put_handoffs(writer: &SqlitePool, items: &[HandoffMetrics]) 
 }
 
 async fn put_handoff(conn: &mut sqlx::SqliteConnection, m: &HandoffMetrics) -> Result<()> {
-    let json = serde_json::to_string(m).map_err(|e| corrupt("handoff metrics", e))?;
+    let encoded = to_json(m)?;
     sqlx::query(
         "INSERT INTO handoffs (conversation_id, escalated_at, resolved_at, agent_id, skill, \
            trigger, context_score, repeat_asks, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
@@ -47,7 +35,7 @@ async fn put_handoff(conn: &mut sqlx::SqliteConnection, m: &HandoffMetrics) -> R
     .bind(&m.trigger)
     .bind(m.context_score)
     .bind(m.repeat_asks.len() as i64)
-    .bind(json)
+    .bind(encoded)
     .execute(conn)
     .await?;
     Ok(())
@@ -55,7 +43,7 @@ async fn put_handoff(conn: &mut sqlx::SqliteConnection, m: &HandoffMetrics) -> R
 
 fn parse(rows: Vec<(String,)>) -> Result<Vec<HandoffMetrics>> {
     rows.into_iter()
-        .map(|(j,)| serde_json::from_str(&j).map_err(|e| corrupt("handoff metrics", e)))
+        .map(|(j,)| json(&j, "handoff metrics"))
         .collect()
 }
 
