@@ -13,18 +13,6 @@ use serde_json::Value;
 use warmline::assistant::AssistantConfig;
 use warmline::domain::Role;
 
-/// `text` spoken by espeak-ng into `path`, followed by 1.5 s of silence (the fake microphone
-/// loops the file; the pause makes each repetition its own utterance).
-fn speech_wav(path: &std::path::Path, text: &str) {
-    let (mut samples, spec) = common::speech::espeak(&path.with_extension("raw.wav"), text);
-    samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 3 / 2));
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for s in samples {
-        w.write_sample(s).unwrap();
-    }
-    w.finalize().unwrap();
-}
-
 async fn json(app: &TestApp, token: &str, path: &str) -> Value {
     let res = app.get(Some(token), path).await;
     assert!(res.status().is_success(), "{path}: {}", res.status());
@@ -48,11 +36,11 @@ async fn the_whole_journey_from_chat_to_review() {
         .await;
     let customer_wav = app.dir.path().join("customer.wav");
     let agent_wav = app.dir.path().join("agent.wav");
-    speech_wav(
+    common::speech::microphone_wav(
         &customer_wav,
         "I was charged twice for my subscription and I would like a refund.",
     );
-    speech_wav(
+    common::speech::microphone_wav(
         &agent_wav,
         "I can see the duplicate payment on your invoice and I will refund it today.",
     );

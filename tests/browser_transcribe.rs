@@ -12,18 +12,6 @@ use std::time::Duration;
 use warmline::assistant::AssistantConfig;
 use warmline::domain::Role;
 
-/// `text` spoken by espeak-ng into `path`, with 1.5 s of silence after it (the fake microphone
-/// loops the file; the pause separates the repetitions into utterances).
-fn speech_wav(path: &std::path::Path, text: &str) {
-    let (mut samples, spec) = common::speech::espeak(&path.with_extension("raw.wav"), text);
-    samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 3 / 2));
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for s in samples {
-        w.write_sample(s).unwrap();
-    }
-    w.finalize().unwrap();
-}
-
 #[tokio::test]
 async fn call_speech_becomes_voice_messages_of_the_right_speaker() {
     let Some(model) = whisper_model() else { return };
@@ -41,11 +29,11 @@ async fn call_speech_becomes_voice_messages_of_the_right_speaker() {
         .await;
     let customer_wav = app.dir.path().join("customer.wav");
     let agent_wav = app.dir.path().join("agent.wav");
-    speech_wav(
+    common::speech::microphone_wav(
         &customer_wav,
         "I was charged twice for my subscription and I would like a refund.",
     );
-    speech_wav(
+    common::speech::microphone_wav(
         &agent_wav,
         "I can see the duplicate payment on your invoice and I will refund it today.",
     );

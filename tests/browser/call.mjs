@@ -3,7 +3,7 @@
 // video call, the agent joins it, both receive and decode each other's audio and video, the
 // customer shares a screen (a canvas stands in for the display capture) and the agent decodes it,
 // and a specialist invited mid-call joins late and decodes the customer's video within 2 s.
-import { BASE, run, shot, step } from "./lib.mjs";
+import { BASE, run, shot, step, until } from "./lib.mjs";
 
 const USER = process.env.WLTEST_AGENT_USER;
 const PASS = process.env.WLTEST_AGENT_PASS;
@@ -19,18 +19,6 @@ async function login(browser, user, pass) {
   await page.click("#login-submit");
   await page.waitForSelector("#status-control:not([hidden])");
   return page;
-}
-
-/** Polls the page's call stats until `check(stats)` is true. */
-async function until(page, label, check, timeout = 20000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await page.evaluate(async () => (window.__warmlineCall ? await window.__warmlineCall.stats() : null));
-    if (last && check(last)) return last;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`${label}: not reached in ${timeout} ms; last stats ${JSON.stringify(last)}`);
 }
 
 const decodes = (s, source) => s.inbound.some((i) => i.kind === "video" && i.source === source && i.framesDecoded > 0);

@@ -5,7 +5,7 @@
 // agent page; the agent resolves; the customer answers the survey and the agent rates the
 // briefing; the manager opens the review, plays the recording with the transcript following
 // along and sees the figures. Screenshots of each page: journey-*.png.
-import { BASE, launch, shot, step } from "./lib.mjs";
+import { BASE, launch, shot, step, until } from "./lib.mjs";
 
 const env = (k) => process.env[k];
 
@@ -35,17 +35,6 @@ const FAKE_SCREEN = () => {
     return canvas.captureStream(15);
   };
 };
-
-async function until(page, label, check, timeout = 20000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await page.evaluate(async () => (window.__warmlineCall ? await window.__warmlineCall.stats() : null));
-    if (last && check(last)) return last;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`${label}: not reached in ${timeout} ms; last stats ${JSON.stringify(last)}`);
-}
 
 async function signIn(page, user, pass) {
   await page.fill("#login-username", user);

@@ -31,6 +31,18 @@ export function step(name, detail = {}) {
   console.log(JSON.stringify({ step: name, ...detail }));
 }
 
+/** Polls the page's call stats until `check(stats)` is true. */
+export async function until(page, label, check, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await page.evaluate(async () => (window.__warmlineCall ? await window.__warmlineCall.stats() : null));
+    if (last && check(last)) return last;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`${label}: not reached in ${timeout} ms; last stats ${JSON.stringify(last)}`);
+}
+
 export async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }

@@ -21,6 +21,18 @@ pub fn espeak(path: &Path, text: &str) -> (Vec<i16>, hound::WavSpec) {
     (samples, spec)
 }
 
+/// `text` spoken by espeak-ng into the WAV `path` for a browser's fake microphone, followed by
+/// 1.5 s of silence (Chromium loops the file; the pause makes each repetition its own utterance).
+pub fn microphone_wav(path: &Path, text: &str) {
+    let (mut samples, spec) = espeak(&path.with_extension("raw.wav"), text);
+    samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 3 / 2));
+    let mut w = hound::WavWriter::create(path, spec).expect("WAV created");
+    for s in samples {
+        w.write_sample(s).expect("sample written");
+    }
+    w.finalize().expect("WAV finalised");
+}
+
 /// The lower-case words of `text`, punctuation dropped.
 pub fn words(text: &str) -> Vec<String> {
     text.to_lowercase()
