@@ -1,6 +1,6 @@
 // Staff sign-in: the token lives in sessionStorage (this tab only, gone when it closes).
 
-import { api } from "./api.js";
+import { ApiError, api } from "./api.js";
 
 const KEY = "warmline.staff.session";
 
@@ -45,4 +45,41 @@ export function forgetSession() {
 export function msUntilExpiry(session) {
   const t = Date.parse(session?.expiresAt ?? "");
   return Number.isFinite(t) ? t - Date.now() : Infinity;
+}
+
+/**
+ * Wires a staff sign-in form (agent console, review page): checks both fields, signs in, and
+ * hands the new session to `onSignedIn`; failures are shown in `error`.
+ */
+export function bindLoginForm({ form, user, pass, error, submit }, onSignedIn) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const username = user.value.trim();
+    const password = pass.value;
+    if (!username || !password) {
+      error.textContent = "Enter your username and password.";
+      error.hidden = false;
+      (username ? pass : user).focus();
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = "Signing in…";
+    error.hidden = true;
+    try {
+      const session = await login(username, password);
+      pass.value = "";
+      onSignedIn(session);
+    } catch (err) {
+      error.textContent =
+        err instanceof ApiError && err.status === 401
+          ? "That username and password don't match. Try again."
+          : err.message || "Sign-in failed. Try again.";
+      error.hidden = false;
+      pass.select();
+      pass.focus();
+    } finally {
+      submit.disabled = false;
+      submit.textContent = "Sign in";
+    }
+  });
 }

@@ -4,9 +4,9 @@
 // this file only routes socket frames and URL changes between them.
 
 import { $ } from "./dom.js";
-import { ApiError, api } from "./api.js";
+import { api } from "./api.js";
 import { WarmlineSocket } from "./wsclient.js";
-import { currentSession, forgetSession, login, logout, msUntilExpiry } from "./agent-session.js";
+import { bindLoginForm, currentSession, forgetSession, logout, msUntilExpiry } from "./agent-session.js";
 import { Inbox, conversationHref } from "./agent-inbox.js";
 import { ThreadView } from "./agent-thread.js";
 import { renderDetails } from "./agent-details.js";
@@ -59,36 +59,10 @@ function showLogin(message = "") {
   (ui.loginUser.value ? ui.loginPass : ui.loginUser).focus();
 }
 
-ui.loginForm.addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const username = ui.loginUser.value.trim();
-  const password = ui.loginPass.value;
-  if (!username || !password) {
-    ui.loginError.textContent = "Enter your username and password.";
-    ui.loginError.hidden = false;
-    (username ? ui.loginPass : ui.loginUser).focus();
-    return;
-  }
-  ui.loginSubmit.disabled = true;
-  ui.loginSubmit.textContent = "Signing in…";
-  ui.loginError.hidden = true;
-  try {
-    const session = await login(username, password);
-    ui.loginPass.value = "";
-    startConsole(session);
-  } catch (err) {
-    ui.loginError.textContent =
-      err instanceof ApiError && err.status === 401
-        ? "That username and password don't match. Try again."
-        : err.message || "Sign-in failed. Try again.";
-    ui.loginError.hidden = false;
-    ui.loginPass.select();
-    ui.loginPass.focus();
-  } finally {
-    ui.loginSubmit.disabled = false;
-    ui.loginSubmit.textContent = "Sign in";
-  }
-});
+bindLoginForm(
+  { form: ui.loginForm, user: ui.loginUser, pass: ui.loginPass, error: ui.loginError, submit: ui.loginSubmit },
+  startConsole,
+);
 
 ui.logout.addEventListener("click", async () => {
   const session = app?.session;

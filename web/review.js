@@ -7,8 +7,7 @@
 // Each part lives in its own review-*.js module; this file signs in and routes.
 
 import { $ } from "./dom.js";
-import { ApiError } from "./api.js";
-import { currentSession, forgetSession, login, logout, msUntilExpiry } from "./agent-session.js";
+import { bindLoginForm, currentSession, forgetSession, logout, msUntilExpiry } from "./agent-session.js";
 import { humanize, initials } from "./format.js";
 import { toast } from "./toast.js";
 import { ReviewApi } from "./review-api.js";
@@ -74,36 +73,10 @@ ui.loginSwitch.addEventListener("click", async () => {
   showLogin();
 });
 
-ui.loginForm.addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const username = ui.loginUser.value.trim();
-  const password = ui.loginPass.value;
-  if (!username || !password) {
-    ui.loginError.textContent = "Enter your username and password.";
-    ui.loginError.hidden = false;
-    (username ? ui.loginPass : ui.loginUser).focus();
-    return;
-  }
-  ui.loginSubmit.disabled = true;
-  ui.loginSubmit.textContent = "Signing in…";
-  ui.loginError.hidden = true;
-  try {
-    const session = await login(username, password);
-    ui.loginPass.value = "";
-    begin(session);
-  } catch (err) {
-    ui.loginError.textContent =
-      err instanceof ApiError && err.status === 401
-        ? "That username and password don't match. Try again."
-        : err.message || "Sign-in failed. Try again.";
-    ui.loginError.hidden = false;
-    ui.loginPass.select();
-    ui.loginPass.focus();
-  } finally {
-    ui.loginSubmit.disabled = false;
-    ui.loginSubmit.textContent = "Sign in";
-  }
-});
+bindLoginForm(
+  { form: ui.loginForm, user: ui.loginUser, pass: ui.loginPass, error: ui.loginError, submit: ui.loginSubmit },
+  begin,
+);
 
 ui.logout.addEventListener("click", async () => {
   const session = app?.session;
