@@ -12,6 +12,9 @@
 //! loss, and CPU. The gateway runs on its own tokio runtime whose threads are named `wl-gw`, so the
 //! gateway's own CPU (its SFU connections, forwarding, signalling) is read per thread from
 //! `/proc/self/task` apart from the synthetic peers' CPU (which run on the same 2 cores).
+//! Recording is off unless `--record`: the steps then measure forwarding alone, and with it the
+//! recorder's own threads (`rec-*`) are reported apart. The SFU's counters (copies handed to
+//! subscribers, copies a full subscriber queue dropped) are read over the same window.
 
 use super::chat::{bench_config, BenchError};
 use super::client::{self, Client, Socket};
@@ -69,6 +72,11 @@ pub struct MediaBenchArgs {
     /// the synthetic peers' own ephemeral ports may fall inside it).
     #[arg(long, default_value_t = 44000)]
     pub udp_port_min: u16,
+    /// Record every call as a default gateway does (per-track files, the mixed audio and the
+    /// transcription tap). Off, the steps measure forwarding alone; on, the recorder's threads
+    /// show up as `recorder cores`.
+    #[arg(long)]
+    pub record: bool,
     /// Print one JSON object per step.
     #[arg(long)]
     pub json: bool,
@@ -93,8 +101,14 @@ pub struct MediaStepResult {
     pub reordered: u64,
     /// Cores used by the gateway's threads (SFU, signalling, store) over the window.
     pub gateway_cores: f64,
+    /// Cores used by the recorder's threads (`--record`): writing files, mixing, the audio tap.
+    pub recorder_cores: f64,
     /// Cores used by the whole process (gateway + synthetic peers).
     pub process_cores: f64,
+    /// The SFU's own counters over the window: copies handed to subscriber connections, and
+    /// copies dropped because a subscriber's queue was full.
+    pub sfu_forwarded: u64,
+    pub sfu_dropped: u64,
     /// Forwarded packets/s per core used by the gateway.
     pub forwarded_per_gateway_core: f64,
     /// Forwarded packets/s per core used by the whole process.
@@ -699,11 +713,19 @@ async fn join(
     })
 }
 
-/// CPU ticks (utime + stime) of this process's threads: `(gateway threads, all threads)`.
-fn cpu_ticks() -> (u64, u64) {
-    let (mut gw, mut all) = (0, 0);
+/// CPU ticks (utime + stime) of this process's threads.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ticks {
+    gateway: u64,
+    recorder: u64,
+    all: u64,
+}
+
+/// Reads [`Ticks`] from `/proc/self/task`, telling threads apart by name.
+fn cpu_ticks() -> Ticks {
+    let mut ticks = Ticks::default();
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
-        return (0, 0);
+        return ticks;
     };
     for entry in dir.flatten() {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
@@ -723,12 +745,14 @@ fn cpu_ticks() -> (u64, u64) {
                 .get(12)
                 .and_then(|v| v.parse::<u64>().ok())
                 .unwrap_or(0);
-        all += t;
+        ticks.all += t;
         if comm.starts_with(GATEWAY_THREAD) {
-            gw += t;
+            ticks.gateway += t;
+        } else if comm.starts_with(RECORDER_THREAD) {
+            ticks.recorder += t;
         }
     }
-    (gw, all)
+    ticks
 }
 
 /// Machine-wide CPU ticks from `/proc/stat`: `(busy, steal)`; other processes and the
@@ -751,6 +775,8 @@ fn machine_ticks() -> (u64, u64) {
 }
 
 const GATEWAY_THREAD: &str = "wl-gw";
+/// The recorder's threads are named `rec-<source>` (`media::record`).
+const RECORDER_THREAD: &str = "rec-";
 /// Linux's USER_HZ.
 const TICKS_PER_SECOND: f64 = 100.0;
 
@@ -767,14 +793,16 @@ pub async fn run(args: MediaBenchArgs) -> Result<(), BenchError> {
             args.duration, args.warmup, args.video_packets
         );
         println!(
-            "  {:>5} {:>10} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>11} {:>11} {:>9} {:>6}",
+            "  {:>5} {:>10} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>11} {:>11} {:>9} {:>6}",
             "calls",
             "fwd pkt/s",
             "p50 ms",
             "p99 ms",
             "max ms",
             "loss %",
+            "sfu drop",
             "gw cores",
+            "rec cores",
             "all cores",
             "pkt/s/gw c",
             "pkt/s/all c",
@@ -783,14 +811,16 @@ pub async fn run(args: MediaBenchArgs) -> Result<(), BenchError> {
         );
         for r in &results {
             println!(
-                "  {:>5} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8.3} {:>8.2} {:>9.2} {:>11.0} {:>11.0} {:>9.2} {:>6.2}",
+                "  {:>5} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8.3} {:>8} {:>8.2} {:>9.2} {:>9.2} {:>11.0} {:>11.0} {:>9.2} {:>6.2}",
                 r.calls,
                 r.forwarded_per_second,
                 r.latency_p50_ms,
                 r.latency_p99_ms,
                 r.latency_max_ms,
                 r.loss_percent,
+                r.sfu_dropped,
                 r.gateway_cores,
+                r.recorder_cores,
                 r.process_cores,
                 r.forwarded_per_gateway_core,
                 r.forwarded_per_process_core,
@@ -807,6 +837,7 @@ pub async fn measure(args: &MediaBenchArgs) -> Result<Vec<MediaStepResult>, Benc
     let tmp = tempfile::tempdir()?;
     let mut config = bench_config(tmp.path(), false);
     config.media.enabled = true;
+    config.media.recording = args.record;
     config.media.bind_address = std::net::IpAddr::from([127, 0, 0, 1]);
     config.media.udp_port_min = args.udp_port_min;
     config.media.udp_port_max = args
@@ -914,11 +945,13 @@ async fn ramp(
         shared.from.store(from, Ordering::Relaxed);
         shared.until.store(until, Ordering::Relaxed);
         tokio::time::sleep(Duration::from_micros(from.saturating_sub(shared.now()))).await;
-        let (gw0, all0) = cpu_ticks();
+        let t0_ticks = cpu_ticks();
+        let sfu0 = crate::media::stats::snapshot();
         let (busy0, steal0) = machine_ticks();
         let t0 = Instant::now();
         tokio::time::sleep(Duration::from_micros(until.saturating_sub(shared.now()))).await;
-        let (gw1, all1) = cpu_ticks();
+        let t1_ticks = cpu_ticks();
+        let sfu1 = crate::media::stats::snapshot();
         let (busy1, steal1) = machine_ticks();
         let wall = t0.elapsed().as_secs_f64();
         // Late packets of the window still count.
@@ -936,8 +969,11 @@ async fn ramp(
         }
         let (expected, received, lost) = loss(&sent, 1, &total.received);
         let ms = |v: u64| v as f64 / 1000.0;
-        let gateway_cores = (gw1 - gw0) as f64 / TICKS_PER_SECOND / wall;
-        let process_cores = (all1 - all0) as f64 / TICKS_PER_SECOND / wall;
+        // A thread that ended inside the window takes its ticks with it: saturate, not wrap.
+        let cores = |a: u64, b: u64| b.saturating_sub(a) as f64 / TICKS_PER_SECOND / wall;
+        let gateway_cores = cores(t0_ticks.gateway, t1_ticks.gateway);
+        let recorder_cores = cores(t0_ticks.recorder, t1_ticks.recorder);
+        let process_cores = cores(t0_ticks.all, t1_ticks.all);
         let per_second = received as f64 / args.duration;
         let r = MediaStepResult {
             machine: machine::describe(),
@@ -957,7 +993,10 @@ async fn ramp(
             },
             reordered: total.reordered,
             gateway_cores,
+            recorder_cores,
             process_cores,
+            sfu_forwarded: sfu1.forwarded.saturating_sub(sfu0.forwarded),
+            sfu_dropped: sfu1.forward_dropped.saturating_sub(sfu0.forward_dropped),
             forwarded_per_gateway_core: if gateway_cores > 0.0 {
                 per_second / gateway_cores
             } else {

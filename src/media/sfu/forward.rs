@@ -4,11 +4,14 @@
 //! make the sender drop every packet silently). Hop-by-hop extensions are never copied, and
 //! `sdes:mid` is set to the subscriber's own m-line.
 //!
-//! Each subscription has its own bounded queue and writer task, so a slow or stalled subscriber
-//! loses its own packets (counted) and never delays the publisher's other subscribers.
+//! The publisher's forward loop hands each copy straight to the subscriber connection's driver
+//! queue and never waits on it: when that bounded queue is full (a stalled subscriber) the copy
+//! is dropped and counted, so one subscriber never delays the publisher's others. No task sits
+//! between the two connections, which saves a wake-up and a queue per forwarded packet.
 
 use crate::media::room::TrackKey;
 use bytes::Bytes;
+use futures_util::FutureExt;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RtpCodecKind};
 use std::collections::HashMap;
@@ -31,8 +34,6 @@ const HOP_BY_HOP: &[&str] = &[
     rtc::sdp::extmap::SDES_REPAIR_RTP_STREAM_ID_URI,
 ];
 
-/// Packets buffered per subscriber before the oldest policy drops new ones.
-const SUBSCRIBER_QUEUE: usize = 512;
 /// At most one keyframe request per publication in this interval.
 const PLI_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -181,7 +182,7 @@ pub struct Subscription {
     pub map: RwLock<Option<Arc<OutMap>>>,
     /// The subscriber's connection is up (writing earlier only fails inside SRTP).
     pub connected: Arc<AtomicBool>,
-    queue: mpsc::Sender<rtc::rtp::Packet>,
+    track: Arc<TrackLocalStaticRTP>,
     pub packets_out: AtomicU64,
     pub packets_dropped: AtomicU64,
 }
@@ -195,8 +196,7 @@ impl Subscription {
         transceiver: Arc<dyn RtpTransceiver>,
         connected: Arc<AtomicBool>,
     ) -> Arc<Self> {
-        let (queue, mut rx) = mpsc::channel::<rtc::rtp::Packet>(SUBSCRIBER_QUEUE);
-        let sub = Arc::new(Self {
+        Arc::new(Self {
             subscriber,
             key: publication.key.clone(),
             publication: Arc::downgrade(publication),
@@ -204,19 +204,10 @@ impl Subscription {
             transceiver,
             map: RwLock::new(None),
             connected,
-            queue,
+            track,
             packets_out: AtomicU64::new(0),
             packets_dropped: AtomicU64::new(0),
-        });
-        // The writer ends when the subscription (and with it the sender) is dropped.
-        tokio::spawn(async move {
-            while let Some(pkt) = rx.recv().await {
-                if track.write_rtp(pkt).await.is_err() {
-                    break;
-                }
-            }
-        });
-        sub
+        })
     }
 
     pub fn publication(&self) -> Option<Arc<Publication>> {
@@ -231,12 +222,14 @@ impl Subscription {
         }
         let mut out = pkt.clone();
         rewrite(&mut out, self.ssrc, &map);
-        match self.queue.try_send(out) {
-            Ok(()) => {
+        // Polled once: it completes at once unless the driver's queue is full (or the track is
+        // being rebound), and then dropping the future drops this copy, as a full queue should.
+        match self.track.write_rtp(out).now_or_never() {
+            Some(Ok(())) => {
                 self.packets_out.fetch_add(1, Ordering::Relaxed);
                 crate::media::stats::FORWARDED.fetch_add(1, Ordering::Relaxed);
             }
-            Err(_) => {
+            Some(Err(_)) | None => {
                 self.packets_dropped.fetch_add(1, Ordering::Relaxed);
                 crate::media::stats::FORWARD_DROPPED.fetch_add(1, Ordering::Relaxed);
             }
@@ -251,7 +244,7 @@ pub async fn forward_loop(p: Arc<Publication>, tap: Option<mpsc::Sender<rtc::rtp
         match ev {
             TrackRemoteEvent::OnRtpPacket(pkt) => {
                 p.packets_in.fetch_add(1, Ordering::Relaxed);
-                // `offer` never waits (it queues with try_send), so the lock is held only for
+                // `offer` never waits (it polls the write once), so the lock is held only for
                 // the copies, and no list is cloned per packet.
                 for s in p.subs.read().unwrap_or_else(|e| e.into_inner()).iter() {
                     s.offer(&pkt);
