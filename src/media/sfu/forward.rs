@@ -15,7 +15,7 @@ use futures_util::FutureExt;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RtpCodecKind};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -42,7 +42,8 @@ pub struct Publication {
     pub key: TrackKey,
     pub kind: RtpCodecKind,
     pub codec: RTCRtpCodec,
-    pub media_ssrc: u32,
+    /// The publisher's SSRC, for keyframe requests; 0 until known (then the first packet's).
+    media_ssrc: AtomicU32,
     pub remote: Arc<dyn TrackRemote>,
     /// Extension id -> URI as negotiated on the publisher's connection.
     pub in_ext: HashMap<u8, String>,
@@ -66,7 +67,7 @@ impl Publication {
             key,
             kind,
             codec,
-            media_ssrc,
+            media_ssrc: AtomicU32::new(media_ssrc),
             remote,
             in_ext,
             subs: RwLock::new(Vec::new()),
@@ -90,7 +91,7 @@ impl Publication {
         }
         let pli = PictureLossIndication {
             sender_ssrc: 0,
-            media_ssrc: self.media_ssrc,
+            media_ssrc: self.media_ssrc.load(Ordering::Relaxed),
         };
         if let Err(e) = self.remote.write_rtcp(vec![Box::new(pli)]).await {
             debug!(error = %e, "keyframe request not sent");
@@ -244,6 +245,9 @@ pub async fn forward_loop(p: Arc<Publication>, tap: Option<mpsc::Sender<rtc::rtp
         match ev {
             TrackRemoteEvent::OnRtpPacket(pkt) => {
                 p.packets_in.fetch_add(1, Ordering::Relaxed);
+                if p.media_ssrc.load(Ordering::Relaxed) != pkt.header.ssrc {
+                    p.media_ssrc.store(pkt.header.ssrc, Ordering::Relaxed);
+                }
                 // `offer` never waits (it polls the write once), so the lock is held only for
                 // the copies, and no list is cloned per packet.
                 for s in p.subs.read().unwrap_or_else(|e| e.into_inner()).iter() {

@@ -322,12 +322,11 @@ impl Member {
 
     /// A track from the browser arrived (on its first packet): publish it to the call.
     async fn track(&mut self, track: Arc<dyn TrackRemote>) {
-        let Some(ssrc) = track.ssrcs().await.first().copied() else {
-            return;
-        };
+        let ssrc = track.ssrcs().await.first().copied();
         let kind = track.kind().await;
-        let Some(codec) = track.codec(ssrc).await else {
-            return;
+        let codec = match ssrc {
+            Some(ssrc) => track.codec(ssrc).await,
+            None => None,
         };
         let track_id = track.track_id().await;
         let source = self.sources.get(&track_id).copied().unwrap_or(match kind {
@@ -336,6 +335,7 @@ impl Member {
             _ => MediaSource::Camera,
         });
         let mut in_ext = HashMap::new();
+        let mut negotiated = None;
         for r in self.pc.get_receivers().await {
             let same = Arc::as_ptr(r.track()) as *const () == Arc::as_ptr(&track) as *const ();
             if same {
@@ -345,9 +345,23 @@ impl Member {
                             in_ext.insert(id, e.uri);
                         }
                     }
+                    negotiated = params.rtp_parameters.codecs.into_iter().next();
                 }
             }
         }
+        // Under load one published track in a few hundred was never polled: its queue in the
+        // driver overflowed for good and the other member got no media. Returning early here,
+        // silently, when the track had no SSRC or codec filled in yet was the only way to leave
+        // a track unforwarded. Now the m-line's negotiated codec stands in and the forward loop
+        // learns the SSRC from the first packet; the warnings below say when that happens.
+        let Some(codec) = codec.or_else(|| negotiated.map(|c| c.rtp_codec)) else {
+            warn!(member = %self.id, track = %track_id, "a track with no negotiated codec is not published");
+            return;
+        };
+        if ssrc.is_none() {
+            warn!(member = %self.id, track = %track_id, "track opened before its SSRC was known");
+        }
+        let ssrc = ssrc.unwrap_or(0);
         let key = TrackKey {
             publisher: self.id.clone(),
             source,
