@@ -571,15 +571,12 @@ pub async fn measure(args: &ReviewBenchArgs) -> Result<ReviewBenchResult, BenchE
         .await?;
     let http = reqwest::Client::new();
     loop {
-        let v: serde_json::Value = http
-            .get(format!("{base}/api/review/handoffs?limit=1"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .map_err(|e| BenchError::Failed(e.to_string()))?
-            .json()
-            .await
-            .map_err(|e| BenchError::Failed(e.to_string()))?;
+        let v = get_json(
+            &http,
+            &format!("{base}/api/review/handoffs?limit=1"),
+            &token,
+        )
+        .await?;
         if v["total"].as_u64() == Some(args.handoffs as u64) {
             break;
         }
@@ -629,15 +626,12 @@ pub async fn measure(args: &ReviewBenchArgs) -> Result<ReviewBenchResult, BenchE
     }
     let url = format!("{base}/api/review/handoffs?format=csv");
     timings.push(time(&http, &url, &token, 5, "CSV export, all handoffs").await?);
-    let all: serde_json::Value = http
-        .get(format!("{base}/api/review/aggregates?by=agent"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .map_err(|e| BenchError::Failed(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| BenchError::Failed(e.to_string()))?;
+    let all = get_json(
+        &http,
+        &format!("{base}/api/review/aggregates?by=agent"),
+        &token,
+    )
+    .await?;
     running.stop().await?;
     if args.keep {
         let kept = dir.keep();
@@ -653,4 +647,20 @@ pub async fn measure(args: &ReviewBenchArgs) -> Result<ReviewBenchResult, BenchE
         timings,
         overall: all["overall"].clone(),
     })
+}
+
+/// GETs `url` as the manager and parses the JSON answer.
+async fn get_json(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Result<serde_json::Value, BenchError> {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| BenchError::Failed(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| BenchError::Failed(e.to_string()))
 }
