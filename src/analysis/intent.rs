@@ -37,6 +37,10 @@ pub struct IntentDef {
     pub skill: String,
     /// Words or multi-word phrases, lowercase; matched on word boundaries with plural/suffix folding.
     pub keywords: Vec<String>,
+    /// Whole example messages; with the embedding model, a message takes the intent of the examples
+    /// it is closest to in meaning (the keywords decide when no example is close enough).
+    #[serde(default)]
+    pub examples: Vec<String>,
     /// Needs a human whatever the assistant thinks (cancellation, legal, security); read by the
     /// escalation policy.
     #[serde(default)]
@@ -274,6 +278,7 @@ mod tests {
 
     fn def(name: &str, skill: &str, keywords: &[&str]) -> IntentDef {
         IntentDef {
+            examples: Vec::new(),
             name: name.into(),
             skill: skill.into(),
             keywords: keywords.iter().map(|k| (*k).into()).collect(),
@@ -349,9 +354,11 @@ mod tests {
             "legal",
         ),
         (
-            "This is a formal GDPR request for all data you hold about me",
+            "Erase everything you hold about me, this is a GDPR right to erasure request",
             "legal",
         ),
+        // A copy of one's data is a self-serve export, GDPR or not; deleting it is legal's.
+        ("Under GDPR I'd like a copy of all my data", "data_export"),
         (
             "We received a subpoena concerning one of your users",
             "legal",

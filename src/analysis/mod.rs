@@ -13,27 +13,43 @@
 //! - Intent (`intent`): the best-matching intent of a configurable set, or `general_question`;
 //!   `always_human` is carried through for the escalation policy.
 //! - Trend (`trend`): slope of a customer's recent compound scores; `falling` feeds escalation.
+//! - Time pressure (`pressure`): deadlines, stakes, recurrence and elapsed time in the customer's
+//!   words.
+//! - Meaning (`semantic`): the `Embedder` trait and vector search the other engines use; the
+//!   model itself lives in `crate::embed`.
 //!
 //! English only: other languages get neutral sentiment and usually `general_question`.
 
+pub mod attempts;
 mod cues;
 mod error;
 mod frustration;
 pub mod intent;
 mod intent_defaults;
+mod intent_examples;
+mod intent_semantic;
 mod lexicon;
+mod mood_examples;
+pub mod pressure;
+pub mod requests;
+pub mod semantic;
 pub mod sentiment;
 mod stem;
 mod table;
 mod tokens;
 pub mod trend;
+pub mod waiting;
 
 pub use error::AnalysisError;
 pub use intent::{default_intents, IntentClassifier, IntentDef, IntentMatch};
 pub use sentiment::{analyze_sentiment, SentimentAnalyzer};
 pub use trend::{frustration_trend, Trend};
 
-use crate::domain::Sentiment;
+use crate::domain::{Sentiment, SentimentLabel};
+
+/// A mood example at least this close, and this far ahead of the other moods, reads the message.
+const MOOD_COSINE: f32 = 0.6;
+const MOOD_MARGIN: f32 = 0.04;
 use serde::{Deserialize, Serialize};
 use tokens::Tokens;
 
@@ -69,10 +85,25 @@ pub struct Analysis {
 }
 
 /// Sentiment analyser and intent classifier, built once from the configuration.
-#[derive(Debug)]
 pub struct Analyzer {
     sentiment: SentimentAnalyzer,
     intents: IntentClassifier,
+    /// Intent by the nearest labelled examples, when the embedding model is there.
+    examples: Option<intent_semantic::ExampleIntents>,
+    /// Mood examples (label, vector), when the embedding model is there.
+    moods: Option<(
+        std::sync::Arc<dyn semantic::Embedder>,
+        Vec<(SentimentLabel, semantic::Embedding)>,
+    )>,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("intents", &self.intents.intents().len())
+            .field("semantic", &self.examples.is_some())
+            .finish()
+    }
 }
 
 impl Analyzer {
@@ -80,16 +111,104 @@ impl Analyzer {
         Ok(Self {
             sentiment: SentimentAnalyzer::new(),
             intents: IntentClassifier::new(cfg.intents.clone())?,
+            examples: None,
+            moods: None,
         })
+    }
+
+    /// Every intent's example messages, then the mood examples, in order: embed them (in this
+    /// order) for `with_semantic`.
+    pub fn example_texts(&self) -> Vec<&str> {
+        self.intents
+            .intents()
+            .iter()
+            .flat_map(|i| i.examples.iter().map(String::as_str))
+            .chain(mood_examples::EXAMPLES.iter().map(|(_, t)| *t))
+            .collect()
+    }
+
+    /// Classifies intent and mood by meaning too: `vectors` are the embeddings of
+    /// `example_texts()`. Mismatched vectors leave the keyword classifier and the lexicon alone in
+    /// charge.
+    pub fn with_semantic(
+        mut self,
+        embedder: std::sync::Arc<dyn semantic::Embedder>,
+        mut vectors: Vec<semantic::Embedding>,
+    ) -> Self {
+        let moods = mood_examples::EXAMPLES.len();
+        if vectors.len() < moods {
+            return self;
+        }
+        let mood_vectors = vectors.split_off(vectors.len() - moods);
+        self.moods = Some((
+            embedder.clone(),
+            mood_examples::EXAMPLES
+                .iter()
+                .map(|(l, _)| *l)
+                .zip(mood_vectors)
+                .collect(),
+        ));
+        self.examples =
+            intent_semantic::ExampleIntents::new(embedder, self.intents.intents(), vectors);
+        self
+    }
+
+    /// The lexicon's reading, made sadder when the message means what a frustrated or unhappy
+    /// customer says and the lexicon had no word for it. Never made happier.
+    fn mood_by_meaning(&self, text: &str, lexical: Sentiment) -> Sentiment {
+        let Some((model, examples)) = &self.moods else {
+            return lexical;
+        };
+        let Ok(q) = model.embed(text) else {
+            return lexical;
+        };
+        let mut best: Vec<(SentimentLabel, f32)> = Vec::new();
+        for (label, e) in examples {
+            let cos = q.cosine(e);
+            match best.iter_mut().find(|(l, _)| l == label) {
+                Some((_, c)) => *c = c.max(cos),
+                None => best.push((*label, cos)),
+            }
+        }
+        best.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let (Some(&(label, cos)), second) = (best.first(), best.get(1).map_or(0.0, |b| b.1)) else {
+            return lexical;
+        };
+        let sadder = |l: SentimentLabel| match l {
+            SentimentLabel::Frustrated => 3,
+            SentimentLabel::Negative => 2,
+            SentimentLabel::Neutral => 1,
+            SentimentLabel::Positive => 0,
+        };
+        if cos < MOOD_COSINE || cos - second < MOOD_MARGIN || sadder(label) <= sadder(lexical.label)
+        {
+            return lexical;
+        }
+        let floor = if label == SentimentLabel::Frustrated {
+            -0.5
+        } else {
+            -0.3
+        };
+        Sentiment {
+            label,
+            score: lexical.score.min(floor),
+        }
+    }
+
+    pub fn is_semantic(&self) -> bool {
+        self.examples.is_some()
     }
 
     pub fn analyze(&self, text: &str) -> Analysis {
         // One tokenisation serves both scorers.
         let tokens = Tokens::new(text);
-        Analysis {
-            sentiment: self.sentiment.analyze_tokens(&tokens),
-            intent: self.intents.classify_tokens(&tokens),
-        }
+        let lexical = self.intents.classify_tokens(&tokens);
+        let intent = match &self.examples {
+            Some(e) => e.classify(text, lexical, self.intents.intents()),
+            None => lexical,
+        };
+        let sentiment = self.mood_by_meaning(text, self.sentiment.analyze_tokens(&tokens));
+        Analysis { sentiment, intent }
     }
 
     pub fn sentiment(&self) -> &SentimentAnalyzer {
@@ -192,6 +311,7 @@ mod tests {
                 name: "shipping".into(),
                 skill: " ".into(),
                 keywords: vec!["parcel".into()],
+                examples: Vec::new(),
                 always_human: false,
             }],
         };

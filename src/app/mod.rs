@@ -12,6 +12,7 @@ pub mod media_metrics;
 pub mod preparation;
 pub mod review;
 pub mod review_api;
+pub mod semantic;
 pub mod transcribe_file;
 pub mod transcribe_metrics;
 pub mod transcription;
@@ -48,6 +49,8 @@ pub enum AppError {
     Analysis(#[from] AnalysisError),
     #[error("assistant: {0}")]
     Assistant(#[from] AssistantError),
+    #[error("semantic layer: {0}")]
+    Semantic(#[from] crate::embed::EmbedError),
     #[error(transparent)]
     Credentials(#[from] CredentialError),
     #[error("cannot listen on {addr}: {source}")]
@@ -145,8 +148,38 @@ impl App {
         let (journal, _writer) =
             Journal::spawn(store.clone(), sink, observer, config.storage.max_batch);
 
-        let analyzer = Arc::new(Analyzer::new(&config.analysis)?);
-        let assistant = crate::assistant::build(&config.assistant)?;
+        let embedder = semantic::load(&config)?;
+        let (analyzer, assistant) = {
+            let vectors = |label: &str,
+                           texts: &[&str]|
+             -> Option<Vec<crate::analysis::semantic::Embedding>> {
+                let model = embedder.as_ref()?;
+                let cache =
+                    crate::embed::VectorCache::new(config.data_dir.join(semantic::VECTORS_DIR));
+                match cache.vectors(label, texts, &**model) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        tracing::warn!(error = %e, label, "vectors not computed");
+                        None
+                    }
+                }
+            };
+            let mut analyzer = Analyzer::new(&config.analysis)?;
+            if let Some(model) = &embedder {
+                if let Some(v) = vectors("intents", &analyzer.example_texts()) {
+                    analyzer = analyzer.with_semantic(model.clone(), v);
+                }
+            }
+            let analyzer = Arc::new(analyzer);
+            let setup = embedder
+                .clone()
+                .map(|embedder| crate::assistant::SemanticSetup {
+                    embedder,
+                    vectors: &vectors,
+                });
+            let assistant = crate::assistant::build(&config.assistant, setup.as_ref())?;
+            (analyzer, assistant)
+        };
         let assistant_name = assistant
             .as_ref()
             .map(|_| config.assistant_name.trim().to_owned());
@@ -177,6 +210,7 @@ impl App {
                 policy: policy.clone(),
                 handoff: handoff.clone(),
                 preparation: preparation.clone(),
+                messages: Arc::new(config.handoff.messages.clone()),
             })
             .0
         });

@@ -2,18 +2,25 @@
 //! bounded channel. While the assistant owns the conversation it answers (with a time limit), the
 //! escalation policy looks at the conversation including that answer, the likelihood score and a
 //! draft briefing are refreshed, the answer is committed as an `ai` message, and a decision to
-//! escalate goes to the handoff coordinator. While the conversation waits for an agent the assistant
-//! stays quiet and the coordinator gets the new messages for the briefing. Several conversations
-//! are handled at once; a slow external bot never blocks the chat.
+//! escalate goes to the handoff coordinator. While the conversation waits for an agent the
+//! coordinator gets the new messages for the briefing, and the assistant stays honest: it answers
+//! "is anyone coming?" with the place in line and the estimate (offering to continue by e-mail when
+//! nobody is online, and noting the address), keeps answering what the knowledge base covers,
+//! and otherwise says that what the customer added is passed on. Several conversations are handled
+//! at once; a slow external bot never blocks the chat.
 
 use super::handoff::Handoff;
 use super::preparation::{Draft, Preparation};
 use crate::analysis::intent::FALLBACK_SKILL;
+use crate::analysis::requests::asks_for_person;
+use crate::analysis::waiting::{asks_about_wait, email_in};
 use crate::assistant::{Assistant, AssistantReply};
 use crate::domain::{
-    Conversation, ConversationId, Escalation, EventBody, Message, Speaker, Urgency,
+    Conversation, ConversationId, Escalation, EventBody, KnowledgeContext, Message, Speaker,
+    Urgency,
 };
 use crate::handoff::briefing::{build_briefing, BriefingInput};
+use crate::handoff::messages::MessagesConfig;
 use crate::handoff::policy::{Decision, EscalationPolicy, Guard, PolicyInput, Trigger};
 use crate::metrics::Metrics;
 use crate::storage::{journal::Journal, Store, WriteOp};
@@ -36,6 +43,8 @@ const CONCURRENT_TURNS: usize = 16;
 pub const QUEUE: usize = 4096;
 /// Longest wait for one reply.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Confidence of the assistant's own lines while the customer waits (nothing is being guessed).
+const WAITING_CONFIDENCE: f64 = 0.9;
 /// What the customer sees when the assistant fails.
 const FALLBACK: &str =
     "Sorry, I couldn't process that just now. Could you try again, or ask for a person?";
@@ -49,6 +58,8 @@ pub struct TurnDeps {
     /// `None` when `[handoff] enabled = false`: the assistant answers, nothing escalates.
     pub handoff: Option<Handoff>,
     pub preparation: Arc<Preparation>,
+    /// What the customer reads while waiting (`[handoff.messages]`).
+    pub messages: Arc<MessagesConfig>,
 }
 
 pub fn spawn(deps: TurnDeps) -> (mpsc::Sender<TurnJob>, tokio::task::JoinHandle<()>) {
@@ -86,11 +97,9 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
     };
     match deps.policy.guard(&conversation.header) {
         Guard::Allowed => {}
-        // Waiting for a person: keep the briefing the agent will read current.
         Guard::AlreadyQueued => {
             if let Some(handoff) = &deps.handoff {
-                let hints = hints(deps, &conversation);
-                handoff.refresh(conversation, hints).await;
+                waiting_turn(deps, handoff, conversation, &job).await;
             }
             return;
         }
@@ -105,6 +114,7 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
         let mut m = Message::new(Speaker::Ai, r.content.clone(), now);
         m.confidence = Some(r.confidence.clamp(0.0, 1.0));
         m.actions_attempted = r.actions_attempted.clone();
+        m.sources = r.sources.clone();
         m
     });
     if let Some(m) = &reply_message {
@@ -137,17 +147,6 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
     if !post_reply && reply_message.is_some() {
         conversation.messages.pop();
     }
-    let hints = hints(deps, &conversation);
-    if deps.handoff.is_some() {
-        prepare(
-            deps,
-            &conversation,
-            decision.as_ref(),
-            likelihood,
-            &hints,
-            now,
-        );
-    }
     if let (true, Some(mut message)) = (post_reply, reply_message) {
         message.handoff_likelihood = Some(likelihood);
         let op = WriteOp::Append {
@@ -166,9 +165,14 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
         }
         deps.metrics.assistant_replies.inc();
     }
+    // After the reply is out: the customer does not wait for the briefing work.
+    let kb = knowledge(deps, &conversation);
+    if deps.handoff.is_some() {
+        prepare(deps, &conversation, decision.as_ref(), likelihood, &kb, now);
+    }
     if let (Some(decision), Some(handoff)) = (decision, &deps.handoff) {
         if let Err(e) = handoff
-            .escalate(conversation, decision, likelihood, hints)
+            .escalate(conversation, decision, likelihood, kb)
             .await
         {
             warn!(error = %e, "escalation not handed to the coordinator");
@@ -221,11 +225,91 @@ fn with_bot_request(mut d: Decision, reply: Option<&AssistantReply>) -> Decision
     d
 }
 
-fn hints(deps: &TurnDeps, conversation: &Conversation) -> Vec<String> {
+fn knowledge(deps: &TurnDeps, conversation: &Conversation) -> KnowledgeContext {
     deps.assistant
         .as_ref()
-        .map(|a| a.next_step_hints(conversation))
+        .map(|a| a.knowledge(conversation))
         .unwrap_or_default()
+}
+
+/// A customer message while the conversation waits for an agent: the briefing is refreshed, and
+/// the assistant answers the customer honestly (see the module docs).
+async fn waiting_turn(
+    deps: &TurnDeps,
+    handoff: &Handoff,
+    conversation: Conversation,
+    job: &TurnJob,
+) {
+    let id = job.conversation_id.clone();
+    let state = handoff.waiting(&id).await;
+    let text = &job.message.content;
+    let messages = &deps.messages;
+    let reply = match &state {
+        None => None,
+        // Asking for a person again is asking how long: they are already in line for one.
+        Some(w) if asks_about_wait(text) || asks_for_person(text) => Some(AssistantReply::text(
+            messages.waiting_answer(w),
+            WAITING_CONFIDENCE,
+        )),
+        Some(w) if w.nobody_online && email_in(text).is_some() => {
+            let email = email_in(text).unwrap_or_default();
+            Some(AssistantReply::text(
+                messages.email_noted(w, email),
+                WAITING_CONFIDENCE,
+            ))
+        }
+        Some(w) => {
+            let answer = match &deps.assistant {
+                Some(a) => Some(ask(&**a, deps, &conversation, &job.message).await),
+                None => None,
+            };
+            // A confident knowledge-base answer helps while they wait; anything else is passed on.
+            match answer {
+                Some(r)
+                    if !r.sources.is_empty()
+                        && !r.out_of_scope
+                        && r.handoff.is_none()
+                        && r.confidence >= deps.policy.config().low_confidence =>
+                {
+                    Some(r)
+                }
+                _ => Some(AssistantReply::text(
+                    messages.noted_for_agent(w),
+                    WAITING_CONFIDENCE,
+                )),
+            }
+        }
+    };
+    let Some(r) = reply else {
+        let kb = knowledge(deps, &conversation);
+        handoff.refresh(conversation, kb).await;
+        return;
+    };
+    let now = Utc::now();
+    let mut message = Message::new(Speaker::Ai, r.content, now);
+    message.confidence = Some(r.confidence.clamp(0.0, 1.0));
+    message.actions_attempted = r.actions_attempted;
+    message.sources = r.sources;
+    let op = WriteOp::Append {
+        conversation_id: id,
+        body: EventBody::Message {
+            message,
+            routing_skill: None,
+        },
+        client_id: Some(format!("ai-reply-{}", job.message.id)),
+        at: now,
+    };
+    match deps.journal.write(op).await {
+        Ok(_) => {
+            deps.metrics.assistant_replies.inc();
+        }
+        Err(e) => {
+            warn!(error = %e, "assistant reply while waiting not stored");
+            deps.metrics.assistant_failures.inc();
+        }
+    }
+    let kb = knowledge(deps, &conversation);
+    handoff.refresh(conversation, kb).await;
 }
 
 /// Keeps the likelihood and a draft briefing current for staff (see `preparation`).
@@ -234,7 +318,7 @@ fn prepare(
     conversation: &Conversation,
     decision: Option<&Decision>,
     likelihood: f64,
-    hints: &[String],
+    kb: &KnowledgeContext,
     now: chrono::DateTime<Utc>,
 ) {
     let escalation = decision
@@ -249,12 +333,13 @@ fn prepare(
             urgency: Urgency::Low,
             customer_expectation: String::new(),
         });
+    let label = deps.messages.skill(&escalation.recommended_agent).label;
     let briefing = build_briefing(&BriefingInput {
         conversation,
         escalation: &escalation,
         agent_name: None,
-        agent_skill_label: None,
-        kb_suggestions: hints,
+        agent_skill_label: Some(&label),
+        kb,
         now,
     });
     deps.preparation.put(

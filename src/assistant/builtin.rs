@@ -3,17 +3,22 @@
 //! For each customer message, in order:
 //! 1. An explicit request for a person gets a handoff request (`customer_request`).
 //! 2. Greetings and thanks get a short friendly line (no knowledge-base text).
-//! 3. Otherwise the message is searched (with half-weight words from the previous customer message
-//!    when this one only makes sense with it: "still not working"). The best passage the
-//!    conversation has not seen yet is rendered as a lead-in, the passage text and a closing line;
-//!    its `Actions:` become `actions_attempted`.
-//! 4. A passage counts as seen when every one of its actions was already attempted by an earlier
-//!    `ai` message, or an earlier `ai` message already contains its text. Offering a lower-ranked
-//!    passage because better ones were seen lowers confidence (`Tuning::followup_penalty`, and never
-//!    above the previous reply's confidence). When every relevant passage was seen, the assistant
-//!    says so and asks for a person (`kb_exhausted`).
-//! 5. A weak match (confidence below `Tuning::min_confidence`) or no match at all is answered
-//!    honestly as out of scope instead of with a guess.
+//! 3. Otherwise the message is searched by words (BM25) and, with the embedding model, by meaning;
+//!    the two rankings are fused (`retrieval`). A message that leans on the previous one ("still
+//!    not working") is searched together with the customer's last topical message.
+//! 4. The best passage the conversation has not seen yet is answered with: a lead-in, the article
+//!    and section it comes from, the section's steps that answer this customer (`units`) and a
+//!    closing line; its `Actions:` become `actions_attempted`. A passage counts as seen when the
+//!    assistant already offered it (its actions were attempted, or its text was sent) or the
+//!    customer says they already did what it proposes ("I already cleared the cache").
+//! 5. Confidence is calibrated (`retrieval::CALIBRATION`; BM25 strength and margin without the
+//!    model). Offering a lower-ranked passage because better ones were seen lowers it
+//!    (`Tuning::followup_penalty`, never above the previous reply's). When every relevant passage
+//!    was seen, the assistant says so and asks for a person (`kb_exhausted`).
+//! 6. Below `Tuning::min_confidence`: when the knowledge base is close to the question, one
+//!    clarifying question naming the nearest topics; when nothing is close, an honest "I'm not
+//!    sure" that lists what it can help with. Two passages of different articles almost equally
+//!    likely also get one clarifying question instead of a guess.
 
 use super::bm25::Hit;
 use super::confidence::{confidence, Ranking};
@@ -21,11 +26,15 @@ use super::cues::{self, SmallTalk};
 use super::error::AssistantError;
 use super::kb::{KnowledgeBase, Passage, Query};
 use super::phrasing::{self, Opener};
+use super::retrieval::{self, Calibration, Candidate, Features, SemanticKb, CALIBRATION};
 use super::text;
+use super::units;
 use super::{
     Assistant, AssistantReply, HandoffRequest, REASON_CUSTOMER_REQUEST, REASON_KB_EXHAUSTED,
 };
-use crate::domain::{Conversation, Message, SentimentLabel, Speaker};
+use crate::analysis::attempts::stated_attempts;
+use crate::analysis::semantic::Embedding;
+use crate::domain::{Conversation, KnowledgeContext, Message, SentimentLabel, Speaker};
 use std::collections::HashSet;
 
 /// Thresholds of the built-in assistant (from `[assistant]`, kind `builtin`).
@@ -46,26 +55,49 @@ impl Default for Tuning {
 
 /// Weight of the previous customer message's words in a follow-up query.
 const PREVIOUS_WEIGHT: f64 = 0.5;
-/// A passage further down the ranking is still "about the same thing" if it scores at least this
-/// share of the top score; below it, offering it would be changing the subject.
+/// A passage further down the BM25 ranking is still "about the same thing" if it scores at least
+/// this share of the top score; below it, offering it would be changing the subject.
 const RELEVANCE_FLOOR: f64 = 0.35;
+/// With the model: a passage of another article is still about the question when its cosine is
+/// within this of the top passage's.
+const COSINE_FLOOR: f32 = 0.12;
 /// Confidence of replies that need no knowledge: greetings, thanks, handing over on request.
 const SMALL_TALK_CONFIDENCE: f64 = 0.9;
 /// Confidence when nothing in the knowledge base matched, or nothing untried is left.
 const NO_MATCH_CONFIDENCE: f64 = 0.05;
 const EXHAUSTED_CONFIDENCE: f64 = 0.1;
+/// Below `min_confidence`, a passage at least this close in meaning is still the customer's
+/// topic: answered tentatively instead of with "I'm not sure I can help".
+const TOPIC_COSINE: f32 = 0.5;
+/// Below `min_confidence` but at least this: close enough to ask which topic the customer means.
+const CLARIFY_FLOOR: f64 = 0.25;
+/// Two passages of different articles this close in confidence, and in cosine, are a genuine
+/// ambiguity.
+const AMBIGUITY: f64 = 0.02;
+/// A prose paragraph of a section is shown when its cosine with the question is at least this.
+const UNIT_FLOOR: f32 = 0.45;
+/// A customer's "I already did X" matches a passage at this cosine (X against its heading).
+const TRIED_COSINE: f32 = 0.6;
 /// Topics listed in the out-of-scope answer.
 const MAX_TOPICS: usize = 6;
+/// Knowledge-base next steps handed to the briefing.
+const MAX_NEXT_STEPS: usize = 2;
+/// How much of the latest customer messages the briefing's knowledge lookup embeds.
+const KNOWLEDGE_TEXT_CHARS: usize = 600;
 
 pub struct BuiltinAssistant {
     kb: KnowledgeBase,
     tuning: Tuning,
+    semantic: Option<SemanticKb>,
+    calibration: Calibration,
 }
 
 /// What earlier messages tell us.
 struct History<'a> {
     earlier: &'a [Message],
     attempted: HashSet<&'a str>,
+    /// What the customer says they already did, in their words (this message included).
+    customer_did: Vec<String>,
 }
 
 impl<'a> History<'a> {
@@ -81,19 +113,32 @@ impl<'a> History<'a> {
             .filter(|m| m.speaker == Speaker::Ai)
             .flat_map(|m| m.actions_attempted.iter().map(String::as_str))
             .collect();
-        Self { earlier, attempted }
+        let customer_did = earlier
+            .iter()
+            .filter(|m| m.speaker == Speaker::Customer)
+            .map(|m| m.content.as_str())
+            .chain(std::iter::once(message.content.as_str()))
+            .flat_map(stated_attempts)
+            .map(|a| a.action)
+            .collect();
+        Self {
+            earlier,
+            attempted,
+            customer_did,
+        }
     }
 
     fn ai_messages(&self) -> impl Iterator<Item = &'a Message> {
         self.earlier.iter().filter(|m| m.speaker == Speaker::Ai)
     }
 
-    fn seen(&self, p: &Passage<'_>) -> bool {
+    fn offered(&self, p: &Passage<'_>) -> bool {
         let actions = &p.section.actions;
+        let source = p.source();
         (!actions.is_empty() && actions.iter().all(|a| self.attempted.contains(a.as_str())))
             || self
                 .ai_messages()
-                .any(|m| m.content.contains(&p.section.plain))
+                .any(|m| m.sources.first() == Some(&source) || m.content.contains(&p.section.plain))
     }
 
     fn last_ai_confidence(&self) -> Option<f64> {
@@ -101,13 +146,74 @@ impl<'a> History<'a> {
     }
 }
 
+/// What the embedding side of a search reads.
+enum Dense {
+    Text(String),
+    /// A message and the one it leans on: their vectors added, the earlier at half weight (both
+    /// are usually embedded already, so this costs no model run).
+    Blend(String, String),
+}
+
+impl Dense {
+    fn vector(&self, model: &dyn crate::analysis::semantic::Embedder) -> Option<Embedding> {
+        match self {
+            Self::Text(t) => model.embed(t).ok(),
+            Self::Blend(own, previous) => {
+                let a = model.embed(own).ok()?;
+                let b = model.embed(previous).ok()?;
+                let v: Vec<f32> = a
+                    .as_slice()
+                    .iter()
+                    .zip(b.as_slice())
+                    .map(|(x, y)| x + PREVIOUS_WEIGHT as f32 * y)
+                    .collect();
+                Some(Embedding::normalized(v))
+            }
+        }
+    }
+}
+
+/// One ranked passage with the confidence of offering it.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    candidate: Candidate,
+    confidence: f64,
+}
+
+/// A search's outcome: the ranking, and the query's vector when the model is there.
+struct Search {
+    ranked: Vec<Scored>,
+    query: Option<Embedding>,
+}
+
 impl BuiltinAssistant {
     pub fn new(kb: KnowledgeBase, tuning: Tuning) -> Self {
-        Self { kb, tuning }
+        Self {
+            kb,
+            tuning,
+            semantic: None,
+            calibration: CALIBRATION,
+        }
+    }
+
+    /// Adds the embedding model and the knowledge base's vectors (hybrid retrieval).
+    pub fn with_semantic(mut self, semantic: SemanticKb) -> Self {
+        self.semantic = Some(semantic);
+        self
+    }
+
+    /// Replaces the confidence calibration (`warmline bench quality --calibrate` fits one).
+    pub fn with_calibration(mut self, calibration: Calibration) -> Self {
+        self.calibration = calibration;
+        self
     }
 
     pub fn kb(&self) -> &KnowledgeBase {
         &self.kb
+    }
+
+    pub fn is_semantic(&self) -> bool {
+        self.semantic.is_some()
     }
 
     /// The whole decision, synchronous and without IO.
@@ -115,7 +221,7 @@ impl BuiltinAssistant {
         let history = History::of(conversation, message);
         let words = text::words(&message.content);
 
-        if cues::asks_for_person(&words) {
+        if crate::analysis::requests::asks_for_person(&message.content) {
             let mut reply = AssistantReply::text(phrasing::PERSON, SMALL_TALK_CONFIDENCE);
             reply.handoff = Some(HandoffRequest {
                 reason: REASON_CUSTOMER_REQUEST.into(),
@@ -123,6 +229,14 @@ impl BuiltinAssistant {
                 urgency: None,
             });
             return reply;
+        }
+        // Thanks and goodbyes that say more than "thanks" ("Perfect, thank you for your help")
+        // are still not questions: the analysis classified them, and nothing in them asks.
+        let closing = matches!(message.intent.as_deref(), Some("thanks"))
+            && !message.content.contains('?')
+            && !cues::reports_failure(&words);
+        if closing {
+            return AssistantReply::text(phrasing::THANKS, SMALL_TALK_CONFIDENCE);
         }
         if let Some(kind) = cues::small_talk(&words) {
             let content = match kind {
@@ -133,51 +247,95 @@ impl BuiltinAssistant {
             return AssistantReply::text(content, SMALL_TALK_CONFIDENCE);
         }
 
-        let query = self.query(&words, &message.content, &history);
-        let hits = self.kb.search(&query);
-        let ceiling = self.kb.ceiling(&query);
-        let Some(top) = hits.first() else {
+        // The message on its own, unless it leans on the previous one ("still not working");
+        // a short question that is unclear alone is read in the conversation's context too
+        // ("what do I dedupe on?" right after an answer about duplicate webhook events).
+        let own = Query::new().with(&message.content, 1.0);
+        let previous = self.previous_topic(&history);
+        let leans = cues::is_followup(&words, own.terms().len(), self.kb.known_terms(&own));
+        let (mut query, dense) = match previous {
+            Some(p) if leans => self.in_context(&message.content, p),
+            _ => (own, Dense::Text(message.content.clone())),
+        };
+        let mut search = self.search(&query, &dense);
+        let unclear = search
+            .ranked
+            .first()
+            .is_none_or(|t| t.confidence < self.tuning.min_confidence);
+        if let (true, false, Some(p)) = (unclear, leans, previous) {
+            let (q, d) = self.in_context(&message.content, p);
+            let contextual = self.search(&q, &d);
+            let better = contextual.ranked.first().map(|t| t.confidence)
+                > search.ranked.first().map(|t| t.confidence);
+            if better {
+                (query, search) = (q, contextual);
+            }
+        }
+        let Some(top) = search.ranked.first().copied() else {
             return self.out_of_scope(NO_MATCH_CONFIDENCE);
         };
-        let top_confidence = self.confidence_at(&hits, 0, ceiling);
-        if top_confidence < self.tuning.min_confidence {
-            return self.out_of_scope(top_confidence);
+        if top.confidence < self.tuning.min_confidence {
+            // Close in meaning to a passage: the topic is covered, so answer it (saying we may
+            // have misread) rather than claim we cannot help.
+            let covered = top
+                .candidate
+                .dense
+                .is_some_and(|(_, cosine)| cosine >= TOPIC_COSINE);
+            let passage = self.kb.passage(top.candidate.doc);
+            return match (covered, passage, self.nearest_topics(&search)) {
+                (true, Some(p), _) if !self.customer_did(&p, &history) => {
+                    self.render(Opener::Tentative, &p, top.confidence, &search, &query)
+                }
+                (_, _, Some(close)) if top.confidence >= CLARIFY_FLOOR => {
+                    self.clarify(&close, top.confidence)
+                }
+                _ => self.out_of_scope(top.confidence),
+            };
+        }
+        if let Some(pair) = self.ambiguous(&search, &history) {
+            return self.clarify(&pair, top.confidence);
         }
 
-        let floor = top.score * RELEVANCE_FLOOR;
-        let fresh = hits
+        // After "that didn't work" the next untried passage; a new question may be answered from
+        // a passage offered before (with the steps that answer it this time).
+        let after_failure = cues::reports_failure(&words);
+        let fresh = search
+            .ranked
             .iter()
             .enumerate()
-            .take_while(|(_, h)| h.score >= floor)
-            .filter_map(|(rank, h)| Some((rank, self.kb.passage(h.doc)?)))
-            .find(|(_, p)| !history.seen(p));
+            .take_while(|(_, s)| self.relevant(s, &top))
+            .filter_map(|(rank, s)| Some((rank, *s, self.kb.passage(s.candidate.doc)?)))
+            .find(|(_, _, p)| {
+                !(after_failure && history.offered(p)) && !self.customer_did(p, &history)
+            });
 
         match fresh {
-            Some((0, passage)) => {
+            Some((0, scored, passage)) => {
                 let opener = match message.sentiment {
                     Some(SentimentLabel::Negative | SentimentLabel::Frustrated) => {
                         Opener::Empathetic
                     }
                     _ => Opener::Plain,
                 };
-                self.render(opener, &passage, top_confidence)
+                self.render(opener, &passage, scored.confidence, &search, &query)
             }
-            Some((rank, passage)) => {
-                let own = self.confidence_at(&hits, rank, ceiling);
+            Some((_, scored, passage)) => {
                 let capped = history
                     .last_ai_confidence()
-                    .map_or(own, |prev| own.min(prev));
-                self.render(
-                    Opener::AfterFailure,
-                    &passage,
-                    capped * self.tuning.followup_penalty,
-                )
+                    .map_or(scored.confidence, |prev| scored.confidence.min(prev));
+                // Skipping what the customer already did is not a failure of ours.
+                let (opener, confidence) = if history.ai_messages().next().is_none() {
+                    (Opener::Plain, scored.confidence)
+                } else {
+                    (Opener::AfterFailure, capped * self.tuning.followup_penalty)
+                };
+                self.render(opener, &passage, confidence, &search, &query)
             }
             None => {
                 let mut reply = AssistantReply::text(phrasing::EXHAUSTED, EXHAUSTED_CONFIDENCE);
                 let skill = self
                     .kb
-                    .passage(top.doc)
+                    .passage(top.candidate.doc)
                     .and_then(|p| p.article.skill.clone());
                 reply.handoff = Some(HandoffRequest {
                     reason: REASON_KB_EXHAUSTED.into(),
@@ -189,15 +347,56 @@ impl BuiltinAssistant {
         }
     }
 
-    /// The customer's words, plus half-weight words of their previous message when this one leans
-    /// on it (see `cues::is_followup`).
-    fn query(&self, words: &[String], content: &str, history: &History<'_>) -> Query {
-        let own = Query::new().with(content, 1.0);
-        if !cues::is_followup(words, own.terms().len(), self.kb.known_terms(&own)) {
-            return own;
+    /// Still about what the customer asked: a plausible answer on its own, and close to the top
+    /// passage in either ranking.
+    fn relevant(&self, s: &Scored, top: &Scored) -> bool {
+        if s.candidate.doc == top.candidate.doc {
+            return true;
         }
-        // The topic is set by the customer's last message that was not itself a follow-up
-        // ("still not working" after "that didn't help" leans on the original question).
+        if s.confidence < self.tuning.min_confidence {
+            return false;
+        }
+        let lexical = match (s.candidate.bm25, top.candidate.bm25) {
+            (Some((_, a)), Some((_, b))) => a >= b * RELEVANCE_FLOOR,
+            _ => false,
+        };
+        let dense = match (s.candidate.dense, top.candidate.dense) {
+            (Some((_, a)), Some((_, b))) => a >= b - COSINE_FLOOR,
+            _ => false,
+        };
+        lexical || dense
+    }
+
+    /// The customer says they already did what this passage proposes.
+    fn customer_did(&self, p: &Passage<'_>, history: &History<'_>) -> bool {
+        if history.customer_did.is_empty() {
+            return false;
+        }
+        match &self.semantic {
+            Some(sem) => {
+                let Some(heading) = sem.views.get(p.index).and_then(|v| v.first()) else {
+                    return false;
+                };
+                let dids: Vec<&str> = history.customer_did.iter().map(String::as_str).collect();
+                // One batch for all of them; the memo keeps them for the next passages and turns.
+                sem.embedder
+                    .embed_all(&dids)
+                    .is_ok_and(|vs| vs.iter().any(|e| e.cosine(heading) >= TRIED_COSINE))
+            }
+            None => {
+                let heading: HashSet<String> =
+                    text::terms(&p.section.heading).into_iter().collect();
+                history.customer_did.iter().any(|did| {
+                    let did: HashSet<String> = text::terms(did).into_iter().collect();
+                    heading.len() >= 2 && heading.intersection(&did).count() >= 2
+                })
+            }
+        }
+    }
+
+    /// The customer's last topical message before this one: the last that was not itself a
+    /// follow-up ("still not working" after "that didn't help" leans on the original question).
+    fn previous_topic<'h>(&self, history: &History<'h>) -> Option<&'h Message> {
         let candidates = || {
             history
                 .earlier
@@ -206,26 +405,124 @@ impl BuiltinAssistant {
                 .filter(|m| m.speaker == Speaker::Customer)
         };
         let known = |m: &Message| self.kb.known_terms(&Query::new().with(&m.content, 1.0));
-        let previous = candidates()
+        candidates()
             .find(|m| {
                 let q = Query::new().with(&m.content, 1.0);
                 let k = known(m);
                 k > 0 && !cues::is_followup(&text::words(&m.content), q.terms().len(), k)
             })
-            .or_else(|| candidates().find(|m| known(m) > 0));
-        match previous {
-            // Words the knowledge base has never seen ("ugh, nope") would only raise the ceiling
-            // and make a clear follow-up look out of scope, so such a message adds nothing.
-            Some(m) if self.kb.known_terms(&own) == 0 => {
-                Query::new().with(&m.content, PREVIOUS_WEIGHT)
-            }
-            Some(m) => own.with(&m.content, PREVIOUS_WEIGHT),
-            None => own,
+            .or_else(|| candidates().find(|m| known(m) > 0))
+    }
+
+    /// The message read together with `previous` (half weight): words added to the BM25 query,
+    /// vectors added to the embedding. Words the knowledge base has never seen ("ugh, nope") would
+    /// only raise the ceiling and make a clear follow-up look out of scope, so such a message adds
+    /// no words of its own.
+    fn in_context(&self, content: &str, previous: &Message) -> (Query, Dense) {
+        let own = Query::new().with(content, 1.0);
+        let query = if self.kb.known_terms(&own) == 0 {
+            Query::new().with(&previous.content, PREVIOUS_WEIGHT)
+        } else {
+            own.with(&previous.content, PREVIOUS_WEIGHT)
+        };
+        (
+            query,
+            Dense::Blend(content.to_owned(), previous.content.clone()),
+        )
+    }
+
+    /// Both rankings fused, each passage with the confidence of offering it.
+    fn search(&self, query: &Query, dense: &Dense) -> Search {
+        let hits = if query.is_empty() {
+            Vec::new()
+        } else {
+            self.kb.search(query)
+        };
+        let ceiling = self.kb.ceiling(query);
+        let embedded = self
+            .semantic
+            .as_ref()
+            .and_then(|s| dense.vector(&*s.embedder).map(|q| (s, q)));
+        let Some((sem, q)) = embedded else {
+            let ranked = hits
+                .iter()
+                .enumerate()
+                .map(|(rank, h)| Scored {
+                    candidate: Candidate {
+                        doc: h.doc,
+                        fused: h.score,
+                        bm25: Some((rank, h.score)),
+                        dense: None,
+                        article_share: 0.0,
+                    },
+                    confidence: self.lexical_confidence(&hits, rank, ceiling),
+                })
+                .collect();
+            return Search {
+                ranked,
+                query: None,
+            };
+        };
+        let dense = sem.similarities(&q);
+        let fused = retrieval::fuse(&hits, &dense, &self.kb.article_indices());
+        let ranked = fused
+            .iter()
+            .map(|c| Scored {
+                candidate: *c,
+                confidence: self
+                    .calibration
+                    .confidence(&Features::of(&self.kb, c, &fused, ceiling)),
+            })
+            .collect();
+        Search {
+            ranked,
+            query: Some(q),
         }
     }
 
-    /// Confidence of offering `hits[rank]`, against the best passage of any other article.
-    fn confidence_at(&self, hits: &[Hit], rank: usize, ceiling: f64) -> f64 {
+    /// The top `n` passages for `question` with how each ranker sees them and the confidence of
+    /// offering each, for looking into a wrong answer (`bench quality --explain`).
+    pub fn explain(&self, question: &str, n: usize) -> Vec<String> {
+        let query = Query::new().with(question, 1.0);
+        let search = self.search(&query, &Dense::Text(question.to_owned()));
+        let fused: Vec<Candidate> = search.ranked.iter().map(|s| s.candidate).collect();
+        search
+            .ranked
+            .iter()
+            .take(n)
+            .filter_map(|s| {
+                let p = self.kb.passage(s.candidate.doc)?;
+                let f = Features::of(&self.kb, &s.candidate, &fused, self.kb.ceiling(&query));
+                Some(format!(
+                    "{:.3}  {}  bm25 {:?} dense {:?}  {f:?}",
+                    s.confidence,
+                    p.source(),
+                    s.candidate
+                        .bm25
+                        .map(|(r, x)| (r, (x * 100.0).round() / 100.0)),
+                    s.candidate
+                        .dense
+                        .map(|(r, x)| (r, (x * 1000.0).round() / 1000.0)),
+                ))
+            })
+            .collect()
+    }
+
+    /// The features of the top candidate for `question`, for calibration (`bench quality`).
+    pub fn features(&self, question: &str) -> Option<(String, Features)> {
+        let query = Query::new().with(question, 1.0);
+        let sem = self.semantic.as_ref()?;
+        let q = sem.embedder.embed(question).ok()?;
+        let hits = self.kb.search(&query);
+        let fused = retrieval::fuse(&hits, &sem.similarities(&q), &self.kb.article_indices());
+        let top = fused.first()?;
+        let f = Features::of(&self.kb, top, &fused, self.kb.ceiling(&query));
+        Some((self.kb.passage(top.doc)?.source(), f))
+    }
+
+    /// Confidence of offering `hits[rank]` by words alone, against the best passage of any other
+    /// article.
+    fn lexical_confidence(&self, hits: &[Hit], rank: usize, ceiling: f64) -> f64 {
         let Some(chosen) = hits.get(rank) else {
             return 0.0;
         };
@@ -244,10 +541,91 @@ impl BuiltinAssistant {
         })
     }
 
-    fn render(&self, opener: Opener, passage: &Passage<'_>, confidence: f64) -> AssistantReply {
+    /// The top two passages when they belong to different articles and are nearly equally likely,
+    /// on a first question about them.
+    fn ambiguous(&self, search: &Search, history: &History<'_>) -> Option<Vec<usize>> {
+        search.query.as_ref()?;
+        let (a, b) = (search.ranked.first()?, search.ranked.get(1)?);
+        let article = |doc| self.kb.passage(doc).map(|p| p.article.id.clone());
+        let cosine_gap = match (a.candidate.dense, b.candidate.dense) {
+            (Some((_, x)), Some((_, y))) => f64::from(x - y),
+            _ => 1.0,
+        };
+        let close = a.confidence - b.confidence < AMBIGUITY
+            && cosine_gap < AMBIGUITY
+            && b.confidence >= self.tuning.min_confidence
+            && article(a.candidate.doc) != article(b.candidate.doc);
+        let fresh = history.ai_messages().next().is_none();
+        (close && fresh).then(|| vec![a.candidate.doc, b.candidate.doc])
+    }
+
+    /// Up to two passages from different articles near the top, for a clarifying question.
+    fn nearest_topics(&self, search: &Search) -> Option<Vec<usize>> {
+        search.query.as_ref()?;
+        let mut out: Vec<usize> = Vec::new();
+        let mut articles: Vec<String> = Vec::new();
+        for s in search.ranked.iter().take(4) {
+            let Some(p) = self.kb.passage(s.candidate.doc) else {
+                continue;
+            };
+            if !articles.contains(&p.article.id) && s.confidence >= CLARIFY_FLOOR * 0.8 {
+                articles.push(p.article.id.clone());
+                out.push(s.candidate.doc);
+            }
+            if out.len() == 2 {
+                break;
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    fn clarify(&self, docs: &[usize], confidence: f64) -> AssistantReply {
+        let passages: Vec<Passage<'_>> = docs.iter().filter_map(|d| self.kb.passage(*d)).collect();
+        let headings: Vec<&str> = passages
+            .iter()
+            .map(|p| p.section.heading.as_str())
+            .collect();
+        let mut reply = AssistantReply::text(phrasing::clarify(&headings), confidence);
+        reply.sources = passages.iter().map(Passage::source).collect();
+        reply
+    }
+
+    fn render(
+        &self,
+        opener: Opener,
+        passage: &Passage<'_>,
+        confidence: f64,
+        search: &Search,
+        query: &Query,
+    ) -> AssistantReply {
+        let all = units::split(&passage.section.plain);
+        let relevance: Vec<f32> = match (&self.semantic, &search.query) {
+            (Some(sem), Some(q)) => sem
+                .units
+                .get(passage.index)
+                .map(|vs| vs.iter().map(|v| q.cosine(v)).collect())
+                .unwrap_or_default(),
+            _ => all
+                .iter()
+                .map(|u| lexical_overlap(query, &u.text))
+                .collect(),
+        };
+        let floor = if search.query.is_some() {
+            UNIT_FLOOR
+        } else {
+            0.5
+        };
+        let chosen = units::select(&all, &relevance, floor);
+        let body = units::render(&all, &chosen);
         let actions = passage.section.actions.clone();
         let mut reply = AssistantReply::text(
-            phrasing::answer(opener, &passage.section.plain, !actions.is_empty()),
+            phrasing::answer(
+                opener,
+                &passage.article.title,
+                &passage.section.heading,
+                &body,
+                !actions.is_empty(),
+            ),
             confidence.clamp(0.0, 1.0),
         );
         reply.actions_attempted = actions;
@@ -278,16 +656,139 @@ impl BuiltinAssistant {
             .filter(|m| m.speaker == Speaker::Customer)
             .find_map(|m| {
                 let query = Query::new().with(&m.content, 1.0);
-                let hits = self.kb.search(&query);
-                let top = hits.first()?;
-                if self.confidence_at(&hits, 0, self.kb.ceiling(&query))
-                    < self.tuning.min_confidence
-                {
+                let search = self.search(&query, &Dense::Text(m.content.clone()));
+                let top = search.ranked.first()?;
+                if top.confidence < self.tuning.min_confidence {
                     return None;
                 }
-                self.kb.passage(top.doc)?.article.skill.clone()
+                self.kb.passage(top.candidate.doc)?.article.skill.clone()
             })
     }
+
+    /// What the knowledge base says about the conversation, for the agent's briefing: the
+    /// passage it is most about (by all the customer's words, and by the meaning of their latest
+    /// messages) and up to two relevant passages with steps nobody tried yet.
+    fn knowledge_of(&self, conversation: &Conversation) -> KnowledgeContext {
+        let step_names = self
+            .kb
+            .articles()
+            .iter()
+            .flat_map(|a| &a.sections)
+            .flat_map(|s| s.actions.iter().map(|id| (id.clone(), s.heading.clone())))
+            .collect();
+        let said: Vec<&Message> = conversation
+            .messages
+            .iter()
+            .filter(|m| m.speaker == Speaker::Customer)
+            .collect();
+        let mut query = Query::new();
+        for m in &said {
+            query = query.with(&m.content, 1.0);
+        }
+        // The model reads a few hundred word pieces; the latest messages say most about the
+        // problem now, and a bounded text keeps this cheap on long conversations.
+        let recent: Vec<&str> = said
+            .iter()
+            .rev()
+            .take(3)
+            .rev()
+            .map(|m| m.content.as_str())
+            .collect();
+        let text: String = recent
+            .join("\n")
+            .chars()
+            .take(KNOWLEDGE_TEXT_CHARS)
+            .collect();
+        if said.is_empty() {
+            return KnowledgeContext {
+                step_names,
+                ..KnowledgeContext::default()
+            };
+        }
+        let search = self.search(&query, &Dense::Text(text));
+        let tried: HashSet<&str> = conversation
+            .messages
+            .iter()
+            .flat_map(|m| m.actions_attempted.iter().map(String::as_str))
+            .collect();
+        let history = match said.last() {
+            Some(last) => History::of(conversation, last),
+            None => return KnowledgeContext::default(),
+        };
+        let relevant = |s: &&Scored| s.confidence >= CLARIFY_FLOOR;
+        let topic = search
+            .ranked
+            .first()
+            .filter(relevant)
+            .and_then(|s| self.kb.passage(s.candidate.doc))
+            .map(|p| p.section.heading.clone());
+        let next_steps = search
+            .ranked
+            .iter()
+            .filter(relevant)
+            .filter_map(|s| self.kb.passage(s.candidate.doc))
+            .filter(|p| {
+                !p.section.actions.is_empty()
+                    && p.section
+                        .actions
+                        .iter()
+                        .all(|a| !tried.contains(a.as_str()))
+                    && !self.customer_did(p, &history)
+            })
+            .take(MAX_NEXT_STEPS)
+            .map(|p| self.next_step(&p, &search, &query))
+            .collect();
+        KnowledgeContext {
+            topic,
+            next_steps,
+            step_names,
+        }
+    }
+
+    /// A knowledge-base step as one sentence for the agent: "From “Webhook deliveries failing”
+    /// (Webhooks and integrations): open Settings > Developers > Webhooks, …".
+    fn next_step(&self, p: &Passage<'_>, search: &Search, query: &Query) -> String {
+        let all = units::split(&p.section.plain);
+        let relevance: Vec<f32> = match (&self.semantic, &search.query) {
+            (Some(sem), Some(q)) => sem
+                .units
+                .get(p.index)
+                .map(|vs| vs.iter().map(|v| q.cosine(v)).collect())
+                .unwrap_or_default(),
+            _ => all
+                .iter()
+                .map(|u| lexical_overlap(query, &u.text))
+                .collect(),
+        };
+        let best = (0..all.len())
+            .filter(|&i| all[i].kind != units::UnitKind::Prose)
+            .max_by(|&a, &b| {
+                let r = |i: usize| relevance.get(i).copied().unwrap_or(0.0);
+                r(a).total_cmp(&r(b)).then(b.cmp(&a))
+            })
+            .or(if all.is_empty() { None } else { Some(0) });
+        let step = best
+            .and_then(|i| all.get(i))
+            .map(|u| phrasing::as_sentence(&u.text))
+            .unwrap_or_default();
+        format!(
+            "From \u{201c}{}\u{201d} ({}): {step}",
+            p.section.heading, p.article.title
+        )
+    }
+}
+
+/// Share of `text`'s search terms that the query has, in [0, 1].
+fn lexical_overlap(query: &Query, text: &str) -> f32 {
+    let terms = text::terms(text);
+    if terms.is_empty() {
+        return 0.0;
+    }
+    let hit = terms
+        .iter()
+        .filter(|t| query.terms().iter().any(|(q, _)| q == *t))
+        .count();
+    hit as f32 / terms.len() as f32
 }
 
 #[async_trait::async_trait]
@@ -304,72 +805,39 @@ impl Assistant for BuiltinAssistant {
         Ok(self.answer(conversation, message))
     }
 
-    fn next_step_hints(&self, conversation: &Conversation) -> Vec<String> {
-        self.hints(conversation)
+    fn knowledge(&self, conversation: &Conversation) -> KnowledgeContext {
+        self.knowledge_of(conversation)
     }
 
     fn knowledge_match(&self, text: &str) -> Option<(String, f64)> {
         let query = Query::new().with(text, 1.0);
-        let top = self.kb.search(&query).into_iter().next()?;
-        let passage = self.kb.passage(top.doc)?;
+        let search = self.search(&query, &Dense::Text(text.to_owned()));
+        let top = search.ranked.first()?;
+        let passage = self.kb.passage(top.candidate.doc)?;
         // Strength only: an agent answer that restates an article is a match even when a
         // neighbouring article would match too.
-        let strength = confidence(Ranking {
-            top: top.score,
-            competitor: None,
-            ceiling: self.kb.ceiling(&query),
-        });
-        Some((passage.article.title.clone(), strength))
-    }
-}
-
-impl BuiltinAssistant {
-    /// Up to `MAX_HINTS` knowledge-base sections that match what the customer wrote and propose a
-    /// step nobody tried yet, as "See “Article › Section”: first sentence".
-    fn hints(&self, conversation: &Conversation) -> Vec<String> {
-        const MAX_HINTS: usize = 2;
-        let tried: std::collections::HashSet<&str> = conversation
-            .messages
-            .iter()
-            .flat_map(|m| m.actions_attempted.iter().map(String::as_str))
-            .collect();
-        let mut query = Query::new();
-        for m in conversation
-            .messages
-            .iter()
-            .filter(|m| m.speaker == crate::domain::Speaker::Customer)
-        {
-            query = query.with(&m.content, 1.0);
-        }
-        if query.is_empty() {
-            return Vec::new();
-        }
-        self.kb
-            .search(&query)
-            .iter()
-            .filter_map(|h| self.kb.passage(h.doc))
-            .filter(|p| {
-                !p.section.actions.is_empty()
-                    && p.section
-                        .actions
+        let strength = match top.candidate.dense {
+            Some(_) => {
+                let mut f = Features::of(
+                    &self.kb,
+                    &top.candidate,
+                    &search
+                        .ranked
                         .iter()
-                        .all(|a| !tried.contains(a.as_str()))
-            })
-            .take(MAX_HINTS)
-            .map(|p| {
-                let first = p
-                    .section
-                    .plain
-                    .split_inclusive(['.', '!', '?'])
-                    .next()
-                    .unwrap_or("")
-                    .trim();
-                format!(
-                    "See \u{201c}{} \u{203a} {}\u{201d}: {first}",
-                    p.article.title, p.section.heading
-                )
-            })
-            .collect()
+                        .map(|s| s.candidate)
+                        .collect::<Vec<_>>(),
+                    self.kb.ceiling(&query),
+                );
+                f.lead = f.cosine;
+                self.calibration.confidence(&f)
+            }
+            None => confidence(Ranking {
+                top: top.candidate.fused,
+                competitor: None,
+                ceiling: self.kb.ceiling(&query),
+            }),
+        };
+        Some((passage.article.title.clone(), strength))
     }
 }
 
@@ -489,8 +957,16 @@ mod tests {
         let chat = Chat::new().customer("refund policy?");
         let first = ask(&a, &chat);
         assert_eq!(first.sources, ["billing#refund-policy"]);
-        let again = ask(&a, &chat.ai(&first).customer("refund policy?"));
-        assert_ne!(again.sources, first.sources, "{again:?}");
+        // The same question again is answered again; "that wasn't it" moves on.
+        let again = ask(&a, &chat.clone().ai(&first).customer("refund policy?"));
+        assert_eq!(again.sources, first.sources, "{again:?}");
+        let next = ask(
+            &a,
+            &chat
+                .ai(&first)
+                .customer("that didn't help, the refund policy is not it"),
+        );
+        assert_ne!(next.sources, first.sources, "{next:?}");
     }
 
     #[test]

@@ -24,6 +24,14 @@ pub struct Ranking {
 /// `SATURATION` times the ceiling, because title and heading weights push real matches above it.
 const SATURATION: f64 = 1.3;
 
+/// How strong a match is on its own, in [0, 1]: `top` over the query's ceiling.
+pub fn strength(top: f64, ceiling: f64) -> f64 {
+    if !(top > 0.0 && ceiling > 0.0) {
+        return 0.0;
+    }
+    (top / (ceiling * SATURATION)).clamp(0.0, 1.0)
+}
+
 pub fn confidence(r: Ranking) -> f64 {
     // NaN fails both comparisons, so it also lands here.
     let usable = r.top > 0.0 && r.ceiling > 0.0;

@@ -1,5 +1,5 @@
 //! Conversational cues the built-in assistant reacts to before searching the knowledge base:
-//! small talk, an explicit request for a person, and follow-ups ("still not working") that only make
+//! small talk and follow-ups ("still not working") that only make
 //! sense together with the customer's previous message. Input is `text::words` output.
 
 /// What a message is, as far as small talk goes.
@@ -72,50 +72,29 @@ pub fn small_talk(words: &[String]) -> Option<SmallTalk> {
     }
 }
 
-/// Nouns that name a person on our side; "human" and the like are requests on their own.
-#[rustfmt::skip]
-const PERSON: &[&str] = &[
-    "agent", "person", "someone", "somebody", "human", "representative", "rep", "operator",
-    "supervisor", "staff", "people",
-];
-const ALONE_IS_ENOUGH: &[&str] = &["human", "representative", "operator", "supervisor"];
-const ASK_VERBS: &[&str] = &[
-    "talk", "speak", "chat", "connect", "transfer", "get", "want", "need", "contact", "reach",
-    "escalate",
-];
-
-/// True when the customer asks for a human ("can I talk to a real person", "agent please").
-pub fn asks_for_person(words: &[String]) -> bool {
-    for (i, w) in words.iter().enumerate() {
-        if ALONE_IS_ENOUGH.contains(&w.as_str()) {
-            return true;
-        }
-        if PERSON.contains(&w.as_str()) {
-            // A verb of asking shortly before the noun ("talk to a real person", "get me an agent"),
-            // and no negation a little further back ("I don't want to talk to a person").
-            let asked = words[i.saturating_sub(5)..i]
+/// True when the message says the last suggestion did not help ("still blank", "that didn't
+/// work", "nope", "same error", "what else can I try").
+pub fn reports_failure(words: &[String]) -> bool {
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let failed = words.iter().enumerate().any(|(i, w)| {
+        NEGATORS.contains(&w.as_str())
+            && words[i + 1..]
                 .iter()
-                .any(|v| ASK_VERBS.contains(&v.as_str()));
-            let negated = words[i.saturating_sub(7)..i]
-                .iter()
-                .any(|v| matches!(v.as_str(), "dont" | "not" | "never"));
-            if asked && !negated {
-                return true;
-            }
-        }
-    }
-    // "agent", "agent please", "live person!!"
-    let rest: Vec<&str> = words
-        .iter()
-        .map(String::as_str)
-        .filter(|w| {
-            !matches!(
-                *w,
-                "please" | "pls" | "a" | "an" | "the" | "real" | "live" | "now"
-            )
-        })
-        .collect();
-    matches!(rest.as_slice(), ["agent"] | ["person"] | ["someone"])
+                .take(3)
+                .any(|n| OUTCOMES.contains(&n.as_str()))
+    });
+    failed
+        || has("still")
+        || has("nope")
+        || (has("same")
+            && words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "error" | "problem" | "issue" | "thing" | "result"
+                )
+            }))
+        || (has("else") && words.iter().any(|w| matches!(w.as_str(), "try" | "do")))
+        || has("tried")
 }
 
 const FOLLOWUP_WORDS: &[&str] = &[
@@ -188,30 +167,6 @@ mod tests {
         assert_eq!(small_talk(&words("thanks but it still doesn't work")), None);
         assert_eq!(small_talk(&words("not working")), None);
         assert_eq!(small_talk(&words("")), None);
-    }
-
-    #[test]
-    fn person_requests() {
-        for yes in [
-            "Can I talk to a real person?",
-            "agent please",
-            "AGENT!!",
-            "I want to speak with someone",
-            "get me a human",
-            "Please connect me to a support representative",
-            "I need to talk to an agent now",
-            "I tried everything but I need to talk to a person",
-        ] {
-            assert!(asks_for_person(&words(yes)), "{yes}");
-        }
-        for no in [
-            "My dashboard is blank",
-            "The user agent string is wrong in the export",
-            "Can people on my team see exports?",
-            "I don't want to talk to a person, just fix it",
-        ] {
-            assert!(!asks_for_person(&words(no)), "{no}");
-        }
     }
 
     #[test]

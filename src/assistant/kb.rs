@@ -195,6 +195,11 @@ impl KnowledgeBase {
         self.passages.is_empty()
     }
 
+    /// The article index of every passage, in passage order.
+    pub fn article_indices(&self) -> Vec<usize> {
+        self.passages.iter().map(|p| p.article).collect()
+    }
+
     pub fn passage(&self, index: usize) -> Option<Passage<'_>> {
         let r = self.passages.get(index)?;
         let article = self.articles.get(r.article)?;

@@ -29,7 +29,9 @@ mod kb;
 mod openai;
 mod phrasing;
 mod plain;
+pub mod retrieval;
 mod text;
+mod units;
 mod webhook;
 
 #[cfg(test)]
@@ -45,7 +47,8 @@ pub use kb::KnowledgeBase;
 pub use openai::OpenAiAssistant;
 pub use webhook::{WebhookAssistant, SIGNATURE_HEADER};
 
-use crate::domain::{Conversation, Message, Urgency};
+use crate::analysis::semantic::{Embedder, Embedding};
+use crate::domain::{Conversation, KnowledgeContext, Message, Urgency};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -70,10 +73,11 @@ pub trait Assistant: Send + Sync + 'static {
         message: &Message,
     ) -> Result<AssistantReply, AssistantError>;
 
-    /// Next steps for a human agent from what this assistant knows (its knowledge base), for the
-    /// briefing. Never a step the conversation already tried. External bots know none.
-    fn next_step_hints(&self, _conversation: &Conversation) -> Vec<String> {
-        Vec::new()
+    /// What this assistant's knowledge base says about the conversation, for the briefing: the
+    /// topic it matched, next steps for an agent (never one the conversation already tried) and
+    /// the names of its step ids. External bots know none.
+    fn knowledge(&self, _conversation: &Conversation) -> KnowledgeContext {
+        KnowledgeContext::default()
     }
 
     /// The knowledge-base article `text` (an agent's answer) matches best, with how strongly in
@@ -131,10 +135,42 @@ impl AssistantReply {
     }
 }
 
+/// The embedding model and a way to get the vectors of a fixed, labelled set of texts (the
+/// knowledge base's passages), which `app` caches on disk.
+pub struct SemanticSetup<'a> {
+    pub embedder: Arc<dyn Embedder>,
+    pub vectors: &'a dyn Fn(&str, &[&str]) -> Option<Vec<Embedding>>,
+}
+
+/// The built-in assistant over `kb`, with hybrid retrieval when `semantic` is given and its
+/// vectors can be had (otherwise words alone, and a warning).
+pub fn builtin(
+    kb: KnowledgeBase,
+    tuning: Tuning,
+    semantic: Option<&SemanticSetup<'_>>,
+) -> BuiltinAssistant {
+    let assistant = BuiltinAssistant::new(kb, tuning);
+    let Some(setup) = semantic else {
+        return assistant;
+    };
+    match retrieval::SemanticKb::build(assistant.kb(), setup) {
+        Some(sem) => assistant.with_semantic(sem),
+        None => {
+            tracing::warn!(
+                "knowledge-base vectors unavailable; the assistant searches by words only"
+            );
+            assistant
+        }
+    }
+}
+
 /// The assistant configured by `cfg`, or `None` for `kind = "none"`. Validates everything it can
 /// up front (URLs parse, thresholds in range, the knowledge base loads and is non-empty) so a bad
 /// config fails at start, not on the first customer message.
-pub fn build(cfg: &AssistantConfig) -> Result<Option<Arc<dyn Assistant>>, AssistantError> {
+pub fn build(
+    cfg: &AssistantConfig,
+    semantic: Option<&SemanticSetup<'_>>,
+) -> Result<Option<Arc<dyn Assistant>>, AssistantError> {
     cfg.validate()?;
     Ok(match cfg {
         AssistantConfig::Builtin {
@@ -150,7 +186,7 @@ pub fn build(cfg: &AssistantConfig) -> Result<Option<Arc<dyn Assistant>>, Assist
                 min_confidence: *min_confidence,
                 followup_penalty: *followup_penalty,
             };
-            Some(Arc::new(BuiltinAssistant::new(kb, tuning)))
+            Some(Arc::new(builtin(kb, tuning, semantic)))
         }
         AssistantConfig::Webhook {
             url,
@@ -161,7 +197,9 @@ pub fn build(cfg: &AssistantConfig) -> Result<Option<Arc<dyn Assistant>>, Assist
             secret.clone(),
             *timeout_ms,
         )?)),
-        AssistantConfig::OpenAi { .. } => Some(Arc::new(OpenAiAssistant::from_config(cfg)?)),
+        AssistantConfig::OpenAi { .. } => {
+            Some(Arc::new(OpenAiAssistant::from_config(cfg, semantic)?))
+        }
         AssistantConfig::None => None,
     })
 }
@@ -172,15 +210,15 @@ mod tests {
 
     #[test]
     fn build_picks_the_configured_kind() {
-        let a = build(&AssistantConfig::default()).unwrap().unwrap();
+        let a = build(&AssistantConfig::default(), None).unwrap().unwrap();
         assert_eq!(a.name(), "builtin");
-        assert!(build(&AssistantConfig::None).unwrap().is_none());
+        assert!(build(&AssistantConfig::None, None).unwrap().is_none());
         let hook = AssistantConfig::Webhook {
             url: "http://127.0.0.1:9/bot".into(),
             secret: None,
             timeout_ms: 1000,
         };
-        assert_eq!(build(&hook).unwrap().unwrap().name(), "webhook");
+        assert_eq!(build(&hook, None).unwrap().unwrap().name(), "webhook");
     }
 
     #[test]
@@ -212,7 +250,7 @@ mod tests {
                 followup_penalty: 0.8,
             },
         ] {
-            assert!(build(&bad).is_err(), "{bad:?}");
+            assert!(build(&bad, None).is_err(), "{bad:?}");
         }
     }
 

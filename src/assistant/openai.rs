@@ -49,7 +49,10 @@ pub struct OpenAiAssistant {
 
 impl OpenAiAssistant {
     /// Builds from an `AssistantConfig::OpenAi`; any other kind is a config error.
-    pub fn from_config(cfg: &AssistantConfig) -> Result<Self, AssistantError> {
+    pub fn from_config(
+        cfg: &AssistantConfig,
+        _semantic: Option<&super::SemanticSetup<'_>>,
+    ) -> Result<Self, AssistantError> {
         let AssistantConfig::OpenAi {
             base_url,
             model,
@@ -269,15 +272,18 @@ mod tests {
         api_key: Option<&str>,
         timeout_ms: u64,
     ) -> OpenAiAssistant {
-        OpenAiAssistant::from_config(&AssistantConfig::OpenAi {
-            base_url: format!("{base}/v1/"),
-            model: model.into(),
-            api_key: api_key.map(str::to_owned),
-            timeout_ms,
-            temperature: 0.1,
-            default_confidence: 0.45,
-            max_history: 3,
-        })
+        OpenAiAssistant::from_config(
+            &AssistantConfig::OpenAi {
+                base_url: format!("{base}/v1/"),
+                model: model.into(),
+                api_key: api_key.map(str::to_owned),
+                timeout_ms,
+                temperature: 0.1,
+                default_confidence: 0.45,
+                max_history: 3,
+            },
+            None,
+        )
         .unwrap()
     }
 
@@ -406,6 +412,6 @@ mod tests {
 
     #[test]
     fn only_openai_configs_build() {
-        assert!(OpenAiAssistant::from_config(&AssistantConfig::None).is_err());
+        assert!(OpenAiAssistant::from_config(&AssistantConfig::None, None).is_err());
     }
 }

@@ -10,6 +10,8 @@ pub enum Opener {
     Empathetic,
     /// The previous suggestion did not work.
     AfterFailure,
+    /// Probably the customer's topic, but the match is not certain.
+    Tentative,
 }
 
 pub const GREETING: &str =
@@ -23,19 +25,72 @@ pub const EXHAUSTED: &str =
     "I'm sorry, I've run out of suggestions for this one and I don't want to keep you guessing. \
 I'm bringing in a member of our support team who can look into it with you; they'll see everything we've tried so far.";
 
-/// A knowledge-base answer: a short lead-in, the passage, and a line inviting feedback.
-pub fn answer(opener: Opener, passage: &str, troubleshooting: bool) -> String {
+/// A knowledge-base answer: a short lead-in that names the article and section it comes from, the
+/// steps that answer the customer, and a line inviting feedback.
+pub fn answer(
+    opener: Opener,
+    article: &str,
+    section: &str,
+    steps: &str,
+    troubleshooting: bool,
+) -> String {
+    let source = format!("\u{201c}{section}\u{201d} in our {} guide", quote(article));
     let lead = match opener {
-        Opener::Plain => "Happy to help with that.",
-        Opener::Empathetic => "I'm sorry for the trouble. Let's get this sorted.",
-        Opener::AfterFailure => "Sorry that didn't do it. Let's try something else.",
+        Opener::Plain => format!("Happy to help with that. Here's what {source} says:"),
+        Opener::Empathetic => {
+            format!("I'm sorry for the trouble. Let's get this sorted; here's what {source} says:")
+        }
+        Opener::AfterFailure => {
+            format!("Sorry that didn't do it. Let's try the next thing, from {source}:")
+        }
+        Opener::Tentative => {
+            format!("I think this is what {source} covers:")
+        }
     };
-    let close = if troubleshooting {
-        "Let me know if that fixes it."
+    let close = match (opener, troubleshooting) {
+        (Opener::Tentative, _) => {
+            "If that's not what you meant, tell me a bit more and I'll look again."
+        }
+        (_, true) => "Let me know if that fixes it, or tell me what you see instead.",
+        (_, false) => "Is there anything else I can help with?",
+    };
+    format!("{lead}\n\n{steps}\n\n{close}")
+}
+
+fn quote(title: &str) -> String {
+    format!("\u{201c}{title}\u{201d}")
+}
+
+/// One clarifying question between knowledge-base topics.
+pub fn clarify(headings: &[&str]) -> String {
+    let topics: Vec<String> = headings.iter().map(|h| lower_first(h)).collect();
+    match topics.as_slice() {
+        [] => "Could you tell me a bit more about what you're trying to do?".to_owned(),
+        [one] => format!(
+            "Just so I point you to the right steps: is this about {one}? If not, tell me a \
+             bit more about what you're trying to do."
+        ),
+        [a, b, ..] => {
+            format!("Just so I point you to the right steps: is this about {a}, or about {b}?")
+        }
+    }
+}
+
+/// A list item or paragraph as one sentence that can follow a colon: the list marker goes, the
+/// first letter is lower-cased (unless it starts a name), and it ends with a full stop.
+pub fn as_sentence(item: &str) -> String {
+    let t = item.trim();
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    let t = if digits > 0 && t[digits..].starts_with(['.', ')']) {
+        t[digits + 1..].trim_start()
     } else {
-        "Is there anything else I can help with?"
+        t.trim_start_matches(['-', '*', '\u{2022}']).trim_start()
     };
-    format!("{lead}\n\n{passage}\n\n{close}")
+    let mut out = lower_first(t);
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 /// The honest "not sure" answer, naming what the knowledge base does cover.
@@ -88,11 +143,28 @@ mod tests {
     }
 
     #[test]
-    fn answer_has_lead_passage_and_close() {
-        let a = answer(Opener::AfterFailure, "1. Do this.", true);
+    fn answer_names_its_source_and_keeps_the_steps() {
+        let a = answer(
+            Opener::AfterFailure,
+            "Widgets",
+            "Restart",
+            "1. Do this.",
+            true,
+        );
         assert_eq!(
             a,
-            "Sorry that didn't do it. Let's try something else.\n\n1. Do this.\n\nLet me know if that fixes it."
+            "Sorry that didn't do it. Let's try the next thing, from \u{201c}Restart\u{201d} in our \u{201c}Widgets\u{201d} guide:\n\n1. Do this.\n\nLet me know if that fixes it, or tell me what you see instead."
         );
+    }
+
+    #[test]
+    fn steps_read_as_sentences() {
+        assert_eq!(
+            as_sentence("1. Open Settings > Developers > Webhooks and click \"Add endpoint\""),
+            "open Settings > Developers > Webhooks and click \"Add endpoint\"."
+        );
+        assert_eq!(as_sentence("\u{2022} API keys expire."), "API keys expire.");
+        assert!(clarify(&["Charged twice", "Refund policy"])
+            .contains("charged twice, or about refund policy?"));
     }
 }

@@ -5,6 +5,7 @@ use crate::domain::{Conversation, ConversationHeader, ConversationId, Customer, 
 use chrono::TimeZone;
 
 /// A conversation under construction.
+#[derive(Clone)]
 pub struct Chat {
     conv: Conversation,
 }
@@ -52,6 +53,7 @@ impl Chat {
         let m = self.push(Message::new(Speaker::Ai, reply.content.clone(), t));
         m.confidence = Some(reply.confidence);
         m.actions_attempted = reply.actions_attempted.clone();
+        m.sources = reply.sources.clone();
         self
     }
 

@@ -69,7 +69,10 @@ pub fn measure(args: &BriefingBenchArgs) -> Result<BriefingBenchResult, Briefing
         .escalation
         .clone()
         .ok_or(BriefingBenchError::EmptyFixture)?;
-    let hints = vec!["Check the endpoint's delivery log for the failing event ids".to_owned()];
+    let kb = crate::domain::KnowledgeContext {
+        next_steps: vec!["Check the endpoint's delivery log for the failing event ids.".to_owned()],
+        ..Default::default()
+    };
     let now = conv
         .messages
         .last()
@@ -80,7 +83,7 @@ pub fn measure(args: &BriefingBenchArgs) -> Result<BriefingBenchResult, Briefing
         escalation: &escalation,
         agent_name: Some("Maria"),
         agent_skill_label: Some("integration specialist"),
-        kb_suggestions: &hints,
+        kb: &kb,
         now,
     };
     let mut summary_chars = 0;

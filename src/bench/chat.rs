@@ -112,6 +112,13 @@ pub(crate) fn bench_config(dir: &std::path::Path, with_assistant: bool) -> Confi
     c.limits.logins_per_minute_per_ip = 1_000_000;
     c.auth.argon2_memory_kib = 256;
     c.auth.argon2_iterations = 1;
+    // The embedding model where `models/fetch.sh` leaves it (the gateway runs on words alone
+    // without it, and says so).
+    c.semantic.model = Some(
+        crate::pypi::cache_dir()
+            .join("models")
+            .join(crate::embed::package::MODEL_DIR),
+    );
     if !with_assistant {
         // Plain chat: no assistant and no policy look at each message (`bench handoff` measures
         // the handoff path).

@@ -65,6 +65,40 @@ impl Client {
         }
     }
 
+    /// Creates a conversation for `customer` (the article's customer object); returns
+    /// `(conversationId, customerToken)`.
+    pub async fn create_conversation_for(
+        &self,
+        customer: &Value,
+    ) -> Result<(String, String), ClientError> {
+        let v: Value = self
+            .http
+            .post(format!("{}/api/conversations", self.base))
+            .json(&json!({ "customer": customer }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        match (v["conversationId"].as_str(), v["customerToken"].as_str()) {
+            (Some(c), Some(t)) => Ok((c.to_owned(), t.to_owned())),
+            _ => Err(ClientError::Unexpected(v.to_string())),
+        }
+    }
+
+    /// GETs `path` (from the API root, e.g. `/api/conversations/ID`) with `token`, as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> Result<Value, ClientError> {
+        Ok(self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
     /// Opens `/api/ws` and authenticates with the first frame; returns after `ready`.
     pub async fn socket(&self, token: &str) -> Result<Socket, ClientError> {
         let url = format!("{}/api/ws", self.base.replacen("http", "ws", 1));

@@ -8,5 +8,6 @@ pub mod client;
 pub mod handoff;
 pub mod machine;
 pub mod media;
+pub mod quality;
 pub mod review;
 pub mod transcribe;

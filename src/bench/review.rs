@@ -153,7 +153,7 @@ fn briefing_for(skill: &str, now: Timestamp) -> Briefing {
         escalation: &escalation,
         agent_name: Some("Alex"),
         agent_skill_label: Some(skill),
-        kb_suggestions: &[],
+        kb: &crate::domain::KnowledgeContext::default(),
         now,
     })
 }

@@ -41,6 +41,12 @@ pub struct Briefing {
     pub completeness: Completeness,
     /// The customer's mood at handoff time.
     pub emotional_state: EmotionalState,
+    /// Deadlines, stakes and recurrence the customer mentioned, in order, each with their words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub time_pressure: Vec<PressureFact>,
+    /// How long the customer has been at it: what they said, else the conversation's length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_spent: Option<TimeSpent>,
     pub generated_at: Timestamp,
     /// Sequence number of the last conversation event the briefing was built from.
     #[serde(default)]
@@ -75,15 +81,74 @@ pub struct BriefingDetail {
     pub background: Vec<String>,
 }
 
-/// One troubleshooting step the assistant proposed.
+/// One troubleshooting step: proposed by the assistant, or one the customer says they took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
-    /// The action id as the assistant reported it (`cache_clear`).
+    /// For the assistant, the action id it reported (`cache_clear`); for the customer, what they
+    /// did in a few words of their own ("rotated the signing secret").
     pub action: String,
     pub outcome: AttemptOutcome,
-    /// The assistant message that proposed it.
+    /// The message that proposed or reported it.
     pub message_id: MessageId,
+    #[serde(default)]
+    pub source: AttemptSource,
+    /// The customer's own sentence about it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// What came of it in the customer's words ("still 401").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub result: String,
+}
+
+/// Who tried a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptSource {
+    /// The assistant proposed it (`actionsAttempted`).
+    #[default]
+    Assistant,
+    /// The customer says they did it.
+    Customer,
+}
+
+/// What kind of time pressure a phrase is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PressureKind {
+    /// A point in time: "tomorrow", "by Friday", "in an hour".
+    Deadline,
+    /// What depends on it: "our release", "a board meeting", "the whole team is blocked".
+    Stakes,
+    /// It keeps happening: "third time this month".
+    Recurrence,
+}
+
+/// A piece of time pressure the customer mentioned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PressureFact {
+    pub kind: PressureKind,
+    /// The phrase as written ("tomorrow").
+    pub text: String,
+    /// The sentence it is in.
+    #[serde(default)]
+    pub quote: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
+}
+
+/// How long the customer has been at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeSpent {
+    /// For the agent: "20 minutes", "since this morning".
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<u32>,
+    /// True when the customer said it; false when measured from the conversation.
+    #[serde(default)]
+    pub stated: bool,
 }
 
 /// What happened after an attempt, judged from the customer's next message.
@@ -156,11 +221,31 @@ pub struct Completeness {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EmotionalState {
-    /// The latest customer message's label.
+    /// The customer's mood now: the latest message's, unless a calmer-sounding latest message
+    /// (a plain request after an angry one) would hide how they feel.
     pub label: SentimentLabel,
     /// `improving`, `steady` or `worsening`.
     pub trend: String,
+    /// The worst mood of the conversation so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak: Option<SentimentLabel>,
     /// One line for the agent.
     #[serde(default)]
     pub note: String,
+}
+
+/// What the knowledge base says about a conversation, handed to the briefing by whoever owns the
+/// knowledge base (the built-in assistant): the topic it matched, next steps an agent could take
+/// (whole sentences), and the names of the step ids the assistant reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KnowledgeContext {
+    /// "Webhook deliveries failing".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub next_steps: Vec<String>,
+    /// `(action id, name)`: `("webhook_signature_verify", "Verify webhook signatures")`.
+    #[serde(default)]
+    pub step_names: Vec<(String, String)>,
 }

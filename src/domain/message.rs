@@ -80,6 +80,10 @@ pub struct Message {
     /// Troubleshooting steps the assistant proposed in this message (ids such as `cache_clear`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions_attempted: Vec<String>,
+    /// On assistant replies: the knowledge-base sections the reply rests on, as
+    /// `article-id#section-slug` (for a clarifying question, the sections it asks between).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
     /// Client-chosen idempotency key: resending the same key never stores a second copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<String>,
@@ -108,6 +112,7 @@ impl Message {
             intent: None,
             confidence: None,
             actions_attempted: Vec::new(),
+            sources: Vec::new(),
             client_msg_id: None,
             handoff_likelihood: None,
             voice: None,

@@ -19,8 +19,8 @@ pub mod user;
 
 pub use access::{Access, Principal};
 pub use briefing::{
-    Attempt, AttemptOutcome, Briefing, BriefingDetail, Completeness, EmotionalState, KnownFact,
-    TechnicalDetail,
+    Attempt, AttemptOutcome, AttemptSource, Briefing, BriefingDetail, Completeness, EmotionalState,
+    KnowledgeContext, KnownFact, PressureFact, PressureKind, TechnicalDetail, TimeSpent,
 };
 pub use call::{
     Call, CallMember, CallOrigin, MediaChange, MediaSource, RecordingFile, RecordingSource,

@@ -54,6 +54,22 @@ pub struct MessagesConfig {
     pub handed_back: String,
     /// When the agent resolves the conversation. Placeholders: `{agent}`.
     pub resolved: String,
+    /// The assistant's answer to "is anyone coming?" while queued. Placeholders: `{position}`,
+    /// `{estimate}`, `{team}`.
+    pub still_waiting: String,
+    /// The same when an agent has the conversation open right now. Placeholders: `{agent}`.
+    pub agent_reading: String,
+    /// The same when nobody who could take it is signed in (offers to continue by e-mail).
+    /// Placeholders: `{position}`, `{team}`.
+    pub nobody_online: String,
+    /// After the customer leaves an e-mail address while nobody is online. Placeholders:
+    /// `{email}`, `{team}`.
+    pub email_noted: String,
+    /// Anything else the customer writes while waiting. Placeholders: `{who}`.
+    pub noted_for_agent: String,
+    /// The same while nobody who could take it is signed in (repeats the e-mail offer).
+    /// Placeholders: `{team}`.
+    pub noted_nobody_online: String,
     /// The `{reason}` sentence per trigger (`explicit_request`, `frustration`, ...).
     pub reasons: BTreeMap<String, String>,
     /// How each skill is described; unknown skills read as "support specialist".
@@ -163,8 +179,8 @@ impl Default for MessagesConfig {
                           {estimate}."
                 .into(),
             wait_nobody: "Nobody from our {team} is online right now, so I can't promise a \
-                          time; you're number {position} in line and will be first to know \
-                          when someone picks this up."
+                          time; you're number {position} in line. If you'd rather not wait \
+                          here, leave your e-mail address and they'll continue by e-mail."
                 .into(),
             accepted: "{agent}, {label}, has picked up your conversation and is reading \
                        through it now."
@@ -177,10 +193,46 @@ impl Default for MessagesConfig {
             resolved: "{agent} marked this conversation as resolved. If anything else comes up, \
                        just write here."
                 .into(),
+            still_waiting: "Yes, someone from our {team} is coming. You're number {position} \
+                            in line, and the wait should be about {estimate} now. They'll see \
+                            everything you've written, including anything you add while you \
+                            wait."
+                .into(),
+            agent_reading: "Yes: {agent} has your conversation open right now and is reading \
+                            through it, so they'll be with you in a moment."
+                .into(),
+            nobody_online: "I'm sorry for the wait. Nobody from our {team} is online right \
+                            now, so I can't promise a time; you're number {position} in line. \
+                            If you'd rather not wait here, leave your e-mail address and \
+                            they'll continue by e-mail; you won't need to repeat anything."
+                .into(),
+            email_noted: "Thanks, I've noted {email}. If you have to go, our {team} will \
+                          continue by e-mail there; if you stay, you'll see them join here."
+                .into(),
+            noted_for_agent: "Thanks, I've added that to what {who} will see, so you won't \
+                              need to say it again."
+                .into(),
+            noted_nobody_online: "Thanks, I've added that for our {team}. Nobody from the team \
+                                  is online right now; if you'd rather not wait, leave your \
+                                  e-mail address and they'll continue by e-mail."
+                .into(),
             reasons,
             skills,
         }
     }
+}
+
+/// Where a queued customer stands, for the assistant's answers while they wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingState {
+    /// 1-based place in the queue.
+    pub position: usize,
+    pub estimate_secs: u64,
+    /// Nobody who serves the skill is signed in.
+    pub nobody_online: bool,
+    pub skill: String,
+    /// The first name of an agent who holds the offer or has accepted it.
+    pub agent: Option<String>,
 }
 
 /// Where the customer stands when the escalation message is written.
@@ -282,6 +334,50 @@ impl MessagesConfig {
 
     pub fn resolved(&self, agent: &str) -> String {
         tidy(&fill(&self.resolved, &[("agent", agent)]))
+    }
+
+    /// The assistant's answer to a question about the wait.
+    pub fn waiting_answer(&self, w: &WaitingState) -> String {
+        let team = self.skill(&w.skill).team;
+        if let Some(agent) = &w.agent {
+            return tidy(&fill(&self.agent_reading, &[("agent", agent)]));
+        }
+        let position = w.position.to_string();
+        if w.nobody_online {
+            return tidy(&fill(
+                &self.nobody_online,
+                &[("position", &position), ("team", &team)],
+            ));
+        }
+        tidy(&fill(
+            &self.still_waiting,
+            &[
+                ("position", &position),
+                ("estimate", &duration_words(w.estimate_secs)),
+                ("team", &team),
+            ],
+        ))
+    }
+
+    pub fn email_noted(&self, w: &WaitingState, email: &str) -> String {
+        let team = self.skill(&w.skill).team;
+        tidy(&fill(
+            &self.email_noted,
+            &[("email", email), ("team", &team)],
+        ))
+    }
+
+    /// Anything else said while waiting is passed on, and the customer is told so.
+    pub fn noted_for_agent(&self, w: &WaitingState) -> String {
+        if w.nobody_online && w.agent.is_none() {
+            let team = self.skill(&w.skill).team;
+            return tidy(&fill(&self.noted_nobody_online, &[("team", &team)]));
+        }
+        let who = match &w.agent {
+            Some(agent) => agent.clone(),
+            None => format!("our {}", self.skill(&w.skill).team),
+        };
+        tidy(&fill(&self.noted_for_agent, &[("who", &who)]))
     }
 }
 

@@ -24,7 +24,12 @@
 //!   - `OutOfScope` / `BotRequest`: flags from the assistant's current reply.
 //! - Precedence when several fire is [`PRECEDENCE`]: what the customer or the rules demand comes
 //!   before what we infer. The decision's urgency is the highest any fired trigger implies, raised
-//!   by the customer's latest sentiment, so a lower-precedence trigger can still set the urgency.
+//!   by the customer's mood (the worst of their last few messages: a plain "a person please"
+//!   after an angry message is not calm), by time pressure in their words (a deadline within a day
+//!   or two, a blocked team, production down: high; a later deadline or "third time this month":
+//!   medium) and by a business or enterprise plan (at least medium); nothing lowers it.
+//! - `reassess` is called while the conversation waits for an agent: a stronger trigger or a
+//!   higher urgency from what the customer wrote since updates the escalation (never weakens it).
 //! - `likelihood` is a smooth 0..1 score for the UI ("handoff likely"); it never decides.
 //! - `hand_back_due` is true from the instant `no_accept_timeout_secs` have elapsed since queueing.
 
@@ -38,10 +43,11 @@ mod tests;
 pub use config::{PolicyConfig, PolicyError};
 pub use triggers::{CALL_REQUEST_INTENT, HUMAN_REQUEST_INTENT};
 
+use crate::analysis::pressure::time_pressure;
 use crate::analysis::{default_intents, intent::FALLBACK_SKILL, IntentDef};
 use crate::domain::{
-    Conversation, ConversationHeader, ConversationStatus, Escalation, MessageId, SentimentLabel,
-    Speaker, Urgency,
+    Conversation, ConversationHeader, ConversationStatus, Customer, Escalation, Message, MessageId,
+    PressureKind, SentimentLabel, Speaker, Urgency,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -251,7 +257,7 @@ impl EscalationPolicy {
         .flatten()
         .collect();
         fired.sort_by_key(|f| precedence(f.trigger));
-        let urgency = self.urgency(&fired, triggers::latest_label(w));
+        let urgency = self.urgency(&fired, w, &conv.header.customer);
         let top = fired.into_iter().next()?;
         let skill = self.recommended_skill(&top, conv);
         let expectation = match top.trigger {
@@ -280,8 +286,9 @@ impl EscalationPolicy {
         }
     }
 
-    /// The highest urgency any fired trigger implies, raised by the customer's latest mood.
-    fn urgency(&self, fired: &[Fired], mood: Option<SentimentLabel>) -> Urgency {
+    /// The highest urgency any fired trigger implies, raised by the customer's mood, the time
+    /// pressure in their words and their plan.
+    fn urgency(&self, fired: &[Fired], window: &[Message], customer: &Customer) -> Urgency {
         let base = fired.iter().map(|f| match f.trigger {
             Trigger::AlwaysHumanIntent => {
                 match f.intent.as_deref().map_or(0, |i| self.intent_rank(i)) {
@@ -297,12 +304,67 @@ impl EscalationPolicy {
             | Trigger::BotRequest => Urgency::Medium,
             Trigger::OutOfScope | Trigger::LowConfidence => Urgency::Low,
         });
-        let floor = match mood {
+        let mood = match triggers::recent_worst_label(window) {
             Some(SentimentLabel::Frustrated) => Urgency::High,
             Some(SentimentLabel::Negative) => Urgency::Medium,
             _ => Urgency::Low,
         };
-        base.fold(floor, Urgency::max)
+        let plan = customer
+            .context
+            .account_status
+            .as_deref()
+            .map(str::to_lowercase)
+            .filter(|s| s.contains("enterprise") || s.contains("business"))
+            .map_or(Urgency::Low, |_| Urgency::Medium);
+        base.fold(mood.max(plan).max(pressure_urgency(window)), Urgency::max)
+    }
+
+    /// The escalation updated with what the customer wrote since `since` (while waiting): a
+    /// trigger of higher precedence replaces the old one, the urgency only rises. `None` when
+    /// nothing changes.
+    pub fn reassess(
+        &self,
+        conversation: &Conversation,
+        current: &Escalation,
+        since: DateTime<Utc>,
+    ) -> Option<Escalation> {
+        let all = triggers::window_since(&conversation.messages, since);
+        let cfg = &self.cfg;
+        let mut fired: Vec<Fired> = [
+            triggers::always_human(all, &cfg.always_human_intents, |i| self.intent_rank(i)),
+            triggers::call_request(all),
+            triggers::explicit_request(all),
+            triggers::frustration(all).filter(|_| cfg.frustration_escalates),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        fired.sort_by_key(|f| precedence(f.trigger));
+        let urgency = self
+            .urgency(
+                &fired,
+                &conversation.messages,
+                &conversation.header.customer,
+            )
+            .max(current.urgency);
+        let mut updated = current.clone();
+        updated.urgency = urgency;
+        let current_rank = PRECEDENCE
+            .iter()
+            .position(|t| t.as_str() == current.trigger)
+            .unwrap_or(PRECEDENCE.len());
+        if let Some(top) = fired.into_iter().next() {
+            if precedence(top.trigger) < current_rank {
+                updated.trigger = top.trigger.as_str().to_owned();
+                updated.ai_assessment = top.assessment;
+                updated.customer_expectation = match top.trigger {
+                    Trigger::CallRequest => "call_with_person".to_owned(),
+                    Trigger::ExplicitRequest => "talk_to_person".to_owned(),
+                    _ => updated.customer_expectation,
+                };
+            }
+        }
+        (updated != *current).then_some(updated)
     }
 
     /// The triggering intent's own skill unless it is `general`; else the conversation's routing skill; else the skill
@@ -361,4 +423,73 @@ impl EscalationPolicy {
             .and_then(TimeDelta::try_seconds)
             .unwrap_or(TimeDelta::MAX)
     }
+}
+
+/// Deadlines this soon make a case high urgency; later ones medium.
+const SOON: &[&str] = &[
+    "tomorrow",
+    "tonight",
+    "today",
+    "hour",
+    "minute",
+    "asap",
+    "as soon as",
+    "right now",
+    "right away",
+    "immediately",
+    "urgent",
+    "noon",
+    "midday",
+    "end of the day",
+    "end of day",
+    "eod",
+    "cob",
+    "am",
+    "pm",
+    "o'clock",
+];
+
+/// Stakes that block work now: high on their own.
+const BLOCKING: &[&str] = &[
+    "whole",
+    "entire",
+    "all of our",
+    "all of my",
+    "production",
+    "prod ",
+    "down",
+    "blocked",
+    "blocking",
+    "losing",
+    "affected",
+    "complaining",
+    "impacted",
+    "can't",
+    "cannot",
+    "unable",
+    "payroll",
+    "board meeting",
+    "launch",
+    "release",
+    "go-live",
+    "go live",
+    "audit",
+];
+
+/// The urgency the customer's own words about time and stakes imply.
+fn pressure_urgency(window: &[Message]) -> Urgency {
+    let mut urgency = Urgency::Low;
+    for m in window.iter().filter(|m| m.speaker == Speaker::Customer) {
+        for cue in time_pressure(&m.content) {
+            let text = cue.text.to_lowercase();
+            let level = match cue.kind {
+                PressureKind::Deadline if SOON.iter().any(|s| text.contains(s)) => Urgency::High,
+                PressureKind::Deadline => Urgency::Medium,
+                PressureKind::Stakes if BLOCKING.iter().any(|s| text.contains(s)) => Urgency::High,
+                PressureKind::Stakes | PressureKind::Recurrence => Urgency::Medium,
+            };
+            urgency = urgency.max(level);
+        }
+    }
+    urgency
 }

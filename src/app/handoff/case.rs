@@ -1,7 +1,7 @@
 //! One live handoff as the coordinator tracks it, from escalation until resolution or hand-back.
 
 use crate::domain::{
-    Briefing, Conversation, Escalation, ParticipantId, Timestamp, Urgency, UserId,
+    Briefing, Conversation, Escalation, KnowledgeContext, ParticipantId, Timestamp, Urgency, UserId,
 };
 use crate::handoff::briefing::{build_briefing, BriefingInput};
 use std::collections::HashMap;
@@ -13,7 +13,8 @@ pub(super) struct Case {
     pub queued_at: Timestamp,
     /// The latest conversation seen, for briefings built per offered agent.
     pub conversation: Arc<Conversation>,
-    pub hints: Vec<String>,
+    /// What the knowledge base says about the conversation, for briefings.
+    pub kb: KnowledgeContext,
     /// Agents in order of acceptance (the first owns the handoff; later ones are specialists).
     pub accepted: Vec<UserId>,
     pub opened: Vec<UserId>,
@@ -34,13 +35,13 @@ impl Case {
         escalation: Escalation,
         queued_at: Timestamp,
         conversation: Arc<Conversation>,
-        hints: Vec<String>,
+        kb: KnowledgeContext,
     ) -> Self {
         Self {
             escalation,
             queued_at,
             conversation,
-            hints,
+            kb,
             accepted: Vec::new(),
             opened: Vec::new(),
             joined: HashMap::new(),
@@ -64,14 +65,15 @@ impl Case {
         self.accepted.is_empty()
     }
 
-    /// The briefing for `agent` (or for nobody in particular), as of `now`.
-    pub fn briefing(&self, agent: Option<(&str, &str)>, now: Timestamp) -> Briefing {
+    /// The briefing for `agent` (or for nobody in particular), whose role reads as `label`
+    /// ("integration specialist"), as of `now`.
+    pub fn briefing(&self, agent: Option<&str>, label: &str, now: Timestamp) -> Briefing {
         build_briefing(&BriefingInput {
             conversation: &self.conversation,
             escalation: &self.escalation,
-            agent_name: agent.map(|a| a.0),
-            agent_skill_label: agent.map(|a| a.1),
-            kb_suggestions: &self.hints,
+            agent_name: agent,
+            agent_skill_label: Some(label),
+            kb: &self.kb,
             now,
         })
     }

@@ -8,10 +8,10 @@ use crate::assistant::Assistant;
 use crate::chat::{Hub, ServerFrame};
 use crate::domain::{
     Briefing, Conversation, ConversationHeader, ConversationId, ConversationStatus, Escalation,
-    EventBody, Message, Participant, ParticipantId, ParticipantKind, Speaker, Timestamp, Urgency,
-    User, UserId,
+    EventBody, KnowledgeContext, Message, Participant, ParticipantId, ParticipantKind, Speaker,
+    Timestamp, Urgency, User, UserId,
 };
-use crate::handoff::messages::Waiting;
+use crate::handoff::messages::{Waiting, WaitingState};
 use crate::handoff::policy::{Decision, EscalationPolicy};
 use crate::handoff::routing::{AgentStatus, RequeueReason, Router, RoutingAction, RoutingError};
 use crate::handoff::HandoffConfig;
@@ -193,15 +193,12 @@ impl Coordinator {
                 conversation,
                 decision,
                 likelihood,
-                hints,
+                kb,
             } => {
-                self.escalate(*conversation, decision, likelihood, hints, now)
+                self.escalate(*conversation, decision, likelihood, kb, now)
                     .await
             }
-            Command::Refresh {
-                conversation,
-                hints,
-            } => self.refresh(*conversation, hints, now).await,
+            Command::Refresh { conversation, kb } => self.refresh(*conversation, kb, now).await,
             Command::Act {
                 conversation_id,
                 agent,
@@ -253,6 +250,13 @@ impl Coordinator {
             Command::Snapshot { reply } => {
                 let _ = reply.send(self.snapshot());
             }
+            Command::Waiting {
+                conversation_id,
+                reply,
+            } => {
+                let _ = reply.send(self.waiting_state(&conversation_id, now));
+                return;
+            }
         }
         self.dirty = true;
     }
@@ -262,7 +266,7 @@ impl Coordinator {
         conversation: Conversation,
         decision: Decision,
         likelihood: f64,
-        hints: Vec<String>,
+        kb: KnowledgeContext,
         now: Timestamp,
     ) {
         let id = conversation.header.conversation_id.clone();
@@ -285,8 +289,9 @@ impl Coordinator {
             .name
             .as_deref()
             .map(|n| first_name(n).to_owned());
-        let case = Case::new(escalation.clone(), now, Arc::new(conversation), hints);
-        let briefing = case.briefing(None, now);
+        let case = Case::new(escalation.clone(), now, Arc::new(conversation), kb);
+        let label = self.deps.config.messages.skill(case.skill()).label;
+        let briefing = case.briefing(None, &label, now);
         let mut batch = Vec::new();
         self.write(
             &id,
@@ -346,7 +351,39 @@ impl Coordinator {
         self.apply(actions, now, &mut batch).await;
     }
 
-    async fn refresh(&mut self, conversation: Conversation, hints: Vec<String>, now: Timestamp) {
+    fn waiting_state(&self, id: &ConversationId, now: Timestamp) -> Option<WaitingState> {
+        let case = self.cases.get(id)?;
+        let skill = case.skill().to_owned();
+        if let Some(agent) = case.accepted.first() {
+            return Some(WaitingState {
+                position: 0,
+                estimate_secs: 0,
+                nobody_online: false,
+                skill,
+                agent: Some(first_name(&self.name_of(agent)).to_owned()),
+            });
+        }
+        let offer_secs = self.deps.config.routing.offer_timeout_secs;
+        // Out of the queue while an agent holds the offer: first in line, at most the offer's time.
+        let (position, queue_estimate) = self
+            .router
+            .wait_estimate(id, now)
+            .unwrap_or((1, offer_secs));
+        let estimate_secs = if case.offer_live {
+            queue_estimate.min(offer_secs)
+        } else {
+            queue_estimate
+        };
+        Some(WaitingState {
+            position,
+            estimate_secs,
+            nobody_online: self.router.agents_serving(&skill) == 0,
+            skill,
+            agent: None,
+        })
+    }
+
+    async fn refresh(&mut self, conversation: Conversation, kb: KnowledgeContext, now: Timestamp) {
         let id = conversation.header.conversation_id.clone();
         let Some(case) = self.cases.get_mut(&id) else {
             return;
@@ -355,11 +392,30 @@ impl Coordinator {
             return;
         }
         case.conversation = Arc::new(conversation);
-        if !hints.is_empty() {
-            case.hints = hints;
+        if kb != KnowledgeContext::default() {
+            case.kb = kb;
         }
-        let briefing = case.briefing(None, now);
         let mut batch = Vec::new();
+        // What the customer wrote while waiting can make the case stronger or more urgent.
+        let reassessed =
+            self.deps
+                .policy
+                .reassess(&case.conversation, &case.escalation, case.queued_at);
+        if let Some(escalation) = reassessed {
+            case.escalation = escalation.clone();
+            self.write(
+                &id,
+                EventBody::EscalationUpdated { escalation },
+                now,
+                &mut batch,
+            )
+            .await;
+        }
+        let Some(case) = self.cases.get(&id) else {
+            return;
+        };
+        let label = self.deps.config.messages.skill(case.skill()).label;
+        let briefing = case.briefing(None, &label, now);
         self.write(
             &id,
             EventBody::AgentBriefingReady {
@@ -528,7 +584,7 @@ impl Coordinator {
             _ => case.skill().to_owned(),
         };
         let label = messages.skill(&skill).label;
-        let briefing = Arc::new(case.briefing(Some((first_name(&name), &label)), now));
+        let briefing = Arc::new(case.briefing(Some(first_name(&name)), &label, now));
         case.offered.insert(agent.clone(), briefing.clone());
         case.offer_live = true;
         self.count("offer");
@@ -689,10 +745,12 @@ impl Coordinator {
         let participant_id = ParticipantId::generate();
         case.joined
             .insert(agent.id.clone(), (now, participant_id.clone()));
-        let suggested = case
-            .offered
-            .get(&agent.id)
-            .map(|b| b.warm_introduction.clone());
+        // Written now, from everything the customer said while waiting, not when the offer went out.
+        let label = self.deps.config.messages.skill(case.skill()).label;
+        let suggested = Some(
+            case.briefing(Some(first_name(&agent.name)), &label, now)
+                .warm_introduction,
+        );
         let specialist_skill = case
             .invite
             .take()
@@ -835,7 +893,12 @@ impl Coordinator {
             }
             self.cases.insert(
                 id.clone(),
-                Case::new(escalation, now, Arc::new(conversation), Vec::new()),
+                Case::new(
+                    escalation,
+                    now,
+                    Arc::new(conversation),
+                    KnowledgeContext::default(),
+                ),
             );
         }
         let skill = self

@@ -27,8 +27,10 @@ pub use error::HandoffError;
 
 use crate::chat::{Hub, ServerFrame};
 use crate::domain::{
-    Conversation, ConversationEvent, ConversationHeader, ConversationId, EventBody, User, UserId,
+    Conversation, ConversationEvent, ConversationHeader, ConversationId, EventBody,
+    KnowledgeContext, User, UserId,
 };
+use crate::handoff::messages::WaitingState;
 use crate::handoff::policy::Decision;
 use tokio::sync::{mpsc, oneshot};
 
@@ -45,12 +47,12 @@ pub(crate) enum Command {
         conversation: Box<Conversation>,
         decision: Decision,
         likelihood: f64,
-        hints: Vec<String>,
+        kb: KnowledgeContext,
     },
     /// The customer wrote while waiting: the briefing the next agent reads is rebuilt from this.
     Refresh {
         conversation: Box<Conversation>,
-        hints: Vec<String>,
+        kb: KnowledgeContext,
     },
     Act {
         conversation_id: ConversationId,
@@ -80,6 +82,11 @@ pub(crate) enum Command {
     Snapshot {
         reply: oneshot::Sender<serde_json::Value>,
     },
+    /// Where a queued conversation stands, for the assistant's answers while the customer waits.
+    Waiting {
+        conversation_id: ConversationId,
+        reply: oneshot::Sender<Option<WaitingState>>,
+    },
 }
 
 /// Handle to the coordinator; cheap to clone.
@@ -104,25 +111,25 @@ impl Handoff {
         conversation: Conversation,
         decision: Decision,
         likelihood: f64,
-        hints: Vec<String>,
+        kb: KnowledgeContext,
     ) -> Result<(), HandoffError> {
         self.tx
             .send(Command::Escalate {
                 conversation: Box::new(conversation),
                 decision,
                 likelihood,
-                hints,
+                kb,
             })
             .await
             .map_err(|_| HandoffError::Unavailable)
     }
 
-    pub(crate) async fn refresh(&self, conversation: Conversation, hints: Vec<String>) {
+    pub(crate) async fn refresh(&self, conversation: Conversation, kb: KnowledgeContext) {
         let _ = self
             .tx
             .send(Command::Refresh {
                 conversation: Box::new(conversation),
-                hints,
+                kb,
             })
             .await;
     }
@@ -179,6 +186,19 @@ impl Handoff {
         tokio::spawn(async move {
             let _ = tx.send(Command::Disconnected { agent }).await;
         });
+    }
+
+    /// Where the queued conversation `id` stands; `None` when it is not waiting for an agent.
+    pub(crate) async fn waiting(&self, id: &ConversationId) -> Option<WaitingState> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Command::Waiting {
+                conversation_id: id.clone(),
+                reply,
+            })
+            .await
+            .ok()?;
+        answer.await.ok().flatten()
     }
 
     pub async fn snapshot(&self) -> Result<serde_json::Value, HandoffError> {

@@ -46,13 +46,13 @@ impl Coordinator {
                 });
                 let state = header.handoff.clone().unwrap_or_default();
                 let queued_at = state.escalated_at.or(header.updated_at).unwrap_or(now);
-                let hints = self
+                let kb = self
                     .deps
                     .assistant
                     .as_ref()
-                    .map(|a| a.next_step_hints(&conversation))
+                    .map(|a| a.knowledge(&conversation))
                     .unwrap_or_default();
-                let mut case = Case::new(escalation, queued_at, Arc::new(conversation), hints);
+                let mut case = Case::new(escalation, queued_at, Arc::new(conversation), kb);
                 case.accepted = state.accepted.clone();
                 case.opened = state.briefing_opened.clone();
                 for p in header.participants.iter().filter(|p| {

@@ -1,8 +1,16 @@
-//! Attempted solutions: every action an assistant message reports in `actionsAttempted`, judged by
-//! the customer's next message ("still", "same error" -> failed; "a bit better" -> partially worked;
-//! "that worked" -> worked; no reply or no cue -> unknown). One pass over the messages.
+//! Attempted solutions, in the order they happened:
+//! - every action an assistant message reports in `actionsAttempted`, judged by the customer's
+//!   next message ("still", "same error" -> failed; "a bit better" -> partially worked; "that
+//!   worked" -> worked; no reply or no cue -> unknown), and marked failed when the customer says
+//!   they had already done it before it was suggested;
+//! - every step the customer says they took (`analysis::attempts`), with its outcome and result in
+//!   their words ("rotated the signing secret" -> failed, "still 401").
+//!
+//! One pass over the messages.
 
-use crate::domain::{Attempt, AttemptOutcome, Message, Speaker};
+use super::text::repeats_action;
+use crate::analysis::attempts::stated_attempts;
+use crate::domain::{Attempt, AttemptOutcome, AttemptSource, Message, Speaker};
 
 const PARTIAL: &[&str] = &[
     "a bit better",
@@ -50,6 +58,7 @@ const FAILED: &[&str] = &[
     "isn't working",
     "already tried",
     "already did",
+    "already done",
     "not fixed",
     "didn't fix",
     "doesn't fix",
@@ -92,10 +101,10 @@ pub fn judge(reply_lower: &str) -> AttemptOutcome {
     }
 }
 
-/// Attempts in the order they were suggested.
+/// Attempts in the order they were suggested or reported.
 pub fn extract(messages: &[Message]) -> Vec<Attempt> {
-    let mut attempts = Vec::new();
-    // Index into `attempts` of the first step still waiting for the customer's reply.
+    let mut attempts: Vec<Attempt> = Vec::new();
+    // Index into `attempts` of the first assistant step still waiting for the customer's reply.
     let mut pending_from = 0;
     for m in messages {
         match m.speaker {
@@ -105,13 +114,46 @@ pub fn extract(messages: &[Message]) -> Vec<Attempt> {
                         action: action.trim().to_owned(),
                         outcome: AttemptOutcome::Unknown,
                         message_id: m.id.clone(),
+                        source: AttemptSource::Assistant,
+                        description: String::new(),
+                        result: String::new(),
                     });
                 }
             }
-            Speaker::Customer if pending_from < attempts.len() => {
-                let outcome = judge(&m.content.to_lowercase());
-                for a in &mut attempts[pending_from..] {
-                    a.outcome = outcome;
+            Speaker::Customer => {
+                let lower = m.content.to_lowercase();
+                if pending_from < attempts.len() {
+                    let outcome = judge(&lower);
+                    for a in &mut attempts[pending_from..] {
+                        if a.source == AttemptSource::Assistant {
+                            a.outcome = outcome;
+                        }
+                    }
+                }
+                for s in stated_attempts(&m.content) {
+                    // "Cleared the cache, still blank" after the assistant suggested clearing it
+                    // is that suggestion's outcome, not a step of their own.
+                    let known = attempts.iter().any(|a| match a.source {
+                        AttemptSource::Customer => a.action.eq_ignore_ascii_case(&s.action),
+                        AttemptSource::Assistant => repeats_action(&s.action, &a.action),
+                    });
+                    if known {
+                        continue;
+                    }
+                    // A customer still asking for help after doing something: it did not fix it,
+                    // unless they say otherwise.
+                    let outcome = match s.outcome {
+                        AttemptOutcome::Unknown => AttemptOutcome::Failed,
+                        o => o,
+                    };
+                    attempts.push(Attempt {
+                        action: s.action,
+                        outcome,
+                        message_id: m.id.clone(),
+                        source: AttemptSource::Customer,
+                        description: s.sentence,
+                        result: s.result,
+                    });
                 }
                 pending_from = attempts.len();
             }
@@ -124,6 +166,7 @@ pub fn extract(messages: &[Message]) -> Vec<Attempt> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
 
     #[test]
     fn judges_replies() {
@@ -136,5 +179,47 @@ mod tests {
         );
         assert_eq!(judge("that worked, thanks"), AttemptOutcome::Worked);
         assert_eq!(judge("which settings page?"), AttemptOutcome::Unknown);
+    }
+
+    #[test]
+    fn customer_steps_sit_beside_the_assistants() {
+        let now = Utc::now();
+        let mut ai = Message::new(Speaker::Ai, "Try verifying the signature.", now);
+        ai.actions_attempted = vec!["webhook_signature_verify".into()];
+        let messages = vec![
+            Message::new(Speaker::Customer, "Webhooks fail with 401", now),
+            ai,
+            Message::new(
+                Speaker::Customer,
+                "I already rotated the signing secret and redeployed. Still 401.",
+                now,
+            ),
+        ];
+        let a = extract(&messages);
+        let seen: Vec<(&str, AttemptSource, AttemptOutcome)> = a
+            .iter()
+            .map(|a| (a.action.as_str(), a.source, a.outcome))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "webhook_signature_verify",
+                    AttemptSource::Assistant,
+                    AttemptOutcome::Failed
+                ),
+                (
+                    "rotated the signing secret",
+                    AttemptSource::Customer,
+                    AttemptOutcome::Failed
+                ),
+                (
+                    "redeployed",
+                    AttemptSource::Customer,
+                    AttemptOutcome::Failed
+                ),
+            ]
+        );
+        assert_eq!(a[1].result, "Still 401");
     }
 }

@@ -1,19 +1,65 @@
 //! The warm introduction: the agent's suggested first message, in the article's style ("Hi Sarah!
-//! I'm Maria, … I can see you've … I've reviewed … Let me start by …"). It shows the context was
-//! received (issue, what failed, the ids we have) and asks at most one question, only for something
-//! that is not known.
+//! I'm Maria, … I can see you've … I've reviewed … Let me start by …"). It names the agent and
+//! their role, acknowledges how the customer feels and what is at stake for them, shows the context
+//! was received (the issue, what they and the assistant already tried, the ids we have) and asks
+//! at most one question, only for something that is not known.
 
 use super::completeness::missing_needs;
-use super::text::{action_words, capitalize, humanize, join_and};
+use super::text::{by_when, capitalize, join_and};
 use super::Ctx;
-use crate::domain::{AttemptOutcome, SentimentLabel};
+use crate::domain::{AttemptOutcome, AttemptSource, PressureKind, SentimentLabel};
 
+/// "a billing specialist", "an integration specialist".
 fn with_article(label: &str) -> String {
-    let vowel = label
-        .chars()
-        .next()
-        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    let lower = label.to_lowercase();
+    let vowel = lower.starts_with(['a', 'e', 'i', 'o'])
+        || (lower.starts_with('u') && !lower.starts_with("uni") && !lower.starts_with("use"));
     format!("{} {label}", if vowel { "an" } else { "a" })
+}
+
+/// The customer's own words turned to the second person for the agent to say back:
+/// "rotated the signing secret" stays, "my app" becomes "your app".
+fn second_person(s: &str) -> String {
+    let words: Vec<String> = s
+        .split_whitespace()
+        .map(|w| {
+            let (core, tail) = w.split_at(w.trim_end_matches([',', '.', '!', '?']).len());
+            let swapped = match core.to_lowercase().as_str() {
+                "my" | "our" => "your".to_owned(),
+                "i" | "we" => "you".to_owned(),
+                "me" | "us" => "you".to_owned(),
+                "mine" | "ours" => "yours".to_owned(),
+                _ => core.to_owned(),
+            };
+            format!("{swapped}{tail}")
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// What is at stake, said back to the customer after "I'm sorry this has been so frustrating,":
+/// "and I know it's blocking your team", "especially with your release depending on it".
+fn stakes_clause(stakes: &str) -> String {
+    let text = second_person(&stakes.to_lowercase());
+    let first = text.split_whitespace().next().unwrap_or("");
+    match first {
+        "blocking" | "blocks" | "blocked" | "holding" | "holds" | "costing" => {
+            format!("and I know it's {text}")
+        }
+        "losing" | "lost" => format!("and I know you're {text}"),
+        "can't" | "cannot" | "can" | "unable" => format!("and I know you {text}"),
+        "your" | "the" | "a" | "an" | "this" | "their" => {
+            if text.split_whitespace().count() <= 4 && !text.contains(" are") {
+                format!("especially with {text} depending on it")
+            } else {
+                "especially with so much riding on it".to_owned()
+            }
+        }
+        _ if text.split_whitespace().count() <= 3 => {
+            format!("especially with your {text} depending on it")
+        }
+        _ => "especially with so much riding on it".to_owned(),
+    }
 }
 
 pub fn warm_introduction(ctx: &Ctx<'_>) -> String {
@@ -22,35 +68,72 @@ pub fn warm_introduction(ctx: &Ctx<'_>) -> String {
         Some(name) => format!("Hi {name}!"),
         None => "Hi there!".to_owned(),
     };
-    let skill = input
+    let label = input
         .agent_skill_label
-        .map(str::to_owned)
-        .or_else(|| Some(humanize(&input.escalation.recommended_agent)))
-        .filter(|s| !s.trim().is_empty());
-    s.push_str(&match (input.agent_name, skill) {
-        (Some(agent), Some(skill)) => format!(" I'm {agent}, {}.", with_article(&skill)),
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    s.push_str(&match (input.agent_name, label) {
+        (Some(agent), Some(label)) => format!(" I'm {agent}, {}.", with_article(label)),
         (Some(agent), None) => format!(" I'm {agent} from the support team."),
-        (None, Some(skill)) => format!(" I'm {} on the support team.", with_article(&skill)),
+        (None, Some(label)) => format!(" I'm {} on the support team.", with_article(label)),
         (None, None) => " I'm from the support team, taking over from our assistant.".to_owned(),
     });
-    if matches!(
+    let upset = matches!(
         ctx.emotion.label,
         SentimentLabel::Frustrated | SentimentLabel::Negative
-    ) {
-        s.push_str(" I'm sorry this has been such a hassle.");
+    );
+    let deadline = ctx
+        .pressure
+        .iter()
+        .find(|f| f.kind == PressureKind::Deadline)
+        .map(|f| f.text.clone());
+    let stakes = ctx
+        .pressure
+        .iter()
+        .find(|f| f.kind == PressureKind::Stakes)
+        .map(|f| stakes_clause(&f.text));
+    match (upset, &deadline, &stakes) {
+        (true, Some(d), _) => s.push_str(&format!(
+            " I'm sorry this has been so frustrating, and I know you need it sorted {}.",
+            by_when(d)
+        )),
+        (true, None, Some(st)) => {
+            s.push_str(&format!(" I'm sorry this has been so frustrating, {st}."))
+        }
+        (true, None, None) => s.push_str(" I'm sorry this has been such a hassle."),
+        (false, Some(d), _) => s.push_str(&format!(
+            " I know you need this sorted {}, so let's get going.",
+            by_when(d)
+        )),
+        _ => {}
     }
     let issue = ctx.main_topic().map_or_else(
         || "the issue you described to our assistant".to_owned(),
         |t| ctx.fill(t.issue),
     );
     s.push_str(&format!(" I can see you've been dealing with {issue}"));
-    let failed: Vec<String> = ctx
-        .attempts_with(AttemptOutcome::Failed)
-        .into_iter()
-        .take(3)
-        .map(action_words)
+    let tried: Vec<String> = ctx
+        .attempts
+        .iter()
+        .filter(|a| a.source == AttemptSource::Customer)
+        .take(2)
+        .map(|a| second_person(&a.action.to_lowercase()))
         .collect();
-    if !failed.is_empty() {
+    let failed: Vec<String> = ctx
+        .attempts
+        .iter()
+        .filter(|a| a.source == AttemptSource::Assistant && a.outcome == AttemptOutcome::Failed)
+        .take(2)
+        .map(|a| ctx.step_words(&a.action))
+        .fold(Vec::new(), |mut v, w| {
+            if !v.contains(&w) {
+                v.push(w);
+            }
+            v
+        });
+    if !tried.is_empty() {
+        s.push_str(&format!(", and that you've already {}", join_and(&tried)));
+    } else if !failed.is_empty() {
         s.push_str(&format!(", and that {} didn't solve it", join_and(&failed)));
     }
     s.push('.');
@@ -58,7 +141,7 @@ pub fn warm_introduction(ctx: &Ctx<'_>) -> String {
         .attempts_with(AttemptOutcome::PartiallyWorked)
         .into_iter()
         .take(2)
-        .map(action_words)
+        .map(|a| ctx.step_words(a))
         .collect();
     if !partial.is_empty() {
         s.push_str(&format!(
@@ -84,4 +167,31 @@ pub fn warm_introduction(ctx: &Ctx<'_>) -> String {
         s.push_str(&format!(" While I do, could you tell me {q}?"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn articles_follow_the_sound() {
+        assert_eq!(
+            with_article("integration specialist"),
+            "an integration specialist"
+        );
+        assert_eq!(with_article("billing specialist"), "a billing specialist");
+        assert_eq!(with_article("user researcher"), "a user researcher");
+    }
+
+    #[test]
+    fn speaks_to_the_customer() {
+        assert_eq!(
+            second_person("redeployed our Node/Express app"),
+            "redeployed your Node/Express app"
+        );
+        assert_eq!(
+            second_person("cleared my cache, twice."),
+            "cleared your cache, twice."
+        );
+    }
 }

@@ -6,21 +6,25 @@
 //!   and never panics. Same input, same briefing.
 //! - Fast: one pass per concern over the messages, regexes compiled once per process; a 500-message
 //!   conversation builds in well under 2 ms in release builds.
-//! - Only the customer's own messages are mined for facts and technical details; the assistant's
-//!   messages contribute the attempted actions (`actionsAttempted`), judged by the customer's next
-//!   message.
-//! - The summary is at most `Briefing::SUMMARY_MAX_CHARS` characters; next actions never repeat an
-//!   attempt that failed; the warm introduction never asks for a known fact.
+//! - Only the customer's own messages are mined for facts, technical details, time pressure and
+//!   the steps they say they took; the assistant's messages contribute the actions it proposed
+//!   (`actionsAttempted`), judged by the customer's next message.
+//! - The summary is written from the extracted facts in the article's shape (who, what, how long,
+//!   mood, what was tried, what they need by when), at most `Briefing::SUMMARY_MAX_CHARS`
+//!   characters; next actions never repeat an attempt that failed; the warm introduction never
+//!   asks for a known fact.
 //!
 //! One file per job: `technical` (codes, URLs, errors, browser, device), `facts` (do-not-ask-again
-//! facts and ids), `attempts`, `topic` (what the issue is), `emotion`, `summary` (summary, course,
-//! background), `completeness`, `recommend` (next actions) and `intro` (warm introduction).
+//! facts and ids), `attempts` (the assistant's and the customer's), `pressure` (deadlines, stakes,
+//! time spent), `topic` (what the issue is), `emotion` (now, peak, trend), `summary` (summary,
+//! course, background), `completeness`, `recommend` (next actions) and `intro` (warm introduction).
 
 mod attempts;
 mod completeness;
 mod emotion;
 mod facts;
 mod intro;
+mod pressure;
 mod recommend;
 mod summary;
 mod technical;
@@ -30,9 +34,10 @@ mod topic;
 #[cfg(test)]
 mod tests;
 
+use crate::analysis::intent::FALLBACK_INTENT;
 use crate::domain::{
     Attempt, AttemptOutcome, Briefing, BriefingDetail, Conversation, EmotionalState, Escalation,
-    KnownFact, Message, Speaker, TechnicalDetail,
+    KnowledgeContext, KnownFact, Message, PressureFact, Speaker, TechnicalDetail, TimeSpent,
 };
 use chrono::{DateTime, Utc};
 use topic::Topic;
@@ -46,8 +51,8 @@ pub struct BriefingInput<'a> {
     pub agent_name: Option<&'a str>,
     /// How the agent introduces their role ("integration specialist").
     pub agent_skill_label: Option<&'a str>,
-    /// Next-step hints the caller looked up in the knowledge base.
-    pub kb_suggestions: &'a [String],
+    /// What the knowledge base says about the conversation (topic, next steps, step names).
+    pub kb: &'a KnowledgeContext,
     pub now: DateTime<Utc>,
 }
 
@@ -89,6 +94,8 @@ pub fn build_briefing(input: &BriefingInput<'_>) -> Briefing {
         .collect();
     let attempts = attempts::extract(&conversation.messages);
     let emotional_state = emotion::assess(&said, &attempts);
+    let pressure = pressure::facts(&said);
+    let time_spent = pressure::time_spent(&said, conversation.messages.last().map(|m| m.timestamp));
 
     let ctx = Ctx {
         input,
@@ -98,6 +105,8 @@ pub fn build_briefing(input: &BriefingInput<'_>) -> Briefing {
         attempts,
         topics: topic::detect(&lower_all),
         emotion: emotional_state,
+        pressure,
+        time_spent,
     };
     let completeness = completeness::assess(&ctx);
     let next_actions = recommend::next_actions(&ctx);
@@ -124,6 +133,8 @@ pub fn build_briefing(input: &BriefingInput<'_>) -> Briefing {
         warm_introduction,
         completeness,
         emotional_state: ctx.emotion,
+        time_pressure: ctx.pressure,
+        time_spent: ctx.time_spent,
         generated_at: input.now,
         source_seq,
     }
@@ -153,6 +164,8 @@ pub(crate) struct Ctx<'a> {
     pub attempts: Vec<Attempt>,
     pub topics: Vec<&'static Topic>,
     pub emotion: EmotionalState,
+    pub pressure: Vec<PressureFact>,
+    pub time_spent: Option<TimeSpent>,
 }
 
 impl Ctx<'_> {
@@ -218,5 +231,29 @@ impl Ctx<'_> {
 
     pub fn main_topic(&self) -> Option<&'static Topic> {
         self.topics.first().copied()
+    }
+
+    /// The customer's latest topical intent (not small talk or a request for a person).
+    pub fn intent(&self) -> Option<&str> {
+        self.said.iter().rev().find_map(|s| {
+            s.msg.intent.as_deref().filter(|i| {
+                !matches!(
+                    *i,
+                    FALLBACK_INTENT | "human_request" | "call_request" | "greeting" | "thanks"
+                )
+            })
+        })
+    }
+
+    /// A step id as a noun phrase: the knowledge base's section for it ("the steps in “Verify
+    /// webhook signatures”"), else the built-in wording ("clearing the cache"), else the id's words.
+    pub fn step_words(&self, action: &str) -> String {
+        self.input
+            .kb
+            .step_names
+            .iter()
+            .find(|(id, _)| id == action)
+            .map(|(_, name)| format!("the steps in \u{201c}{name}\u{201d}"))
+            .unwrap_or_else(|| text::action_words(action))
     }
 }

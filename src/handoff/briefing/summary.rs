@@ -1,19 +1,24 @@
-//! The text an agent reads first: the executive summary (who, core issue in the customer's words,
-//! mood, urgency, expectation; at most `Briefing::SUMMARY_MAX_CHARS` characters, trimmed gracefully),
-//! the conversation's course in a few lines, and the customer's background.
+//! The text an agent reads first, in the shape of the handoff article's example briefing: who and
+//! their plan, what they are trying to do and for how long, their mood, what the assistant did and
+//! what they already tried themselves, what they need and by when. Written as sentences from the
+//! extracted facts, never a quote; at most `Briefing::SUMMARY_MAX_CHARS` characters, dropping the
+//! least important sentence first. Also the conversation's course and the customer's background.
 
 use super::emotion::{mood_word, trend_phrase};
 use super::text::{
-    action_words, capitalize, char_len, humanize, is_small_talk, label_of_key, sentences,
+    by_when, capitalize, char_len, humanize, is_small_talk, join_and, label_of_key, sentences,
     strip_greeting, truncate_words,
 };
 use super::Ctx;
-use crate::domain::{AttemptOutcome, Briefing, Customer, Urgency};
+use crate::domain::{
+    AttemptOutcome, AttemptSource, Briefing, Customer, PressureKind, SentimentLabel,
+};
 use serde_json::Value;
 
 /// Attempt lines shown in the course; earlier ones are counted, not listed.
 const COURSE_ATTEMPTS: usize = 4;
-const QUOTE_MIN: usize = 40;
+/// Time-pressure lines shown in the course (the summary and `timePressure` have them all).
+const COURSE_PRESSURE: usize = 2;
 
 /// The customer's problem statement: the first sentence with content in their first messages.
 fn issue_sentence<'a>(ctx: &'a Ctx<'_>) -> Option<&'a str> {
@@ -27,93 +32,281 @@ fn issue_sentence<'a>(ctx: &'a Ctx<'_>) -> Option<&'a str> {
     Some(strip_greeting(sentence).trim_end_matches(['.', ' ']))
 }
 
-fn urgency_word(u: Urgency) -> &'static str {
-    match u {
-        Urgency::Low => "Low",
-        Urgency::Medium => "Medium",
-        Urgency::High => "High",
-        Urgency::Critical => "Critical",
-    }
-}
-
-fn duration_text(ctx: &Ctx<'_>) -> Option<String> {
-    let start = ctx.said.first()?.msg.timestamp;
-    let end = ctx.input.conversation.messages.last()?.timestamp;
-    let mins = (end - start).num_minutes();
-    match mins {
-        m if m < 1 => None,
-        m if m < 90 => Some(format!("{m} min")),
-        m => Some(format!("{} h", (m + 30) / 60)),
-    }
-}
-
-/// Who the customer is: "Sarah Chen (Pro subscriber)".
+/// "Sarah (Pro subscriber, power user)".
 fn who(ctx: &Ctx<'_>) -> String {
-    let name = ctx.fact("name").unwrap_or("The customer").to_owned();
-    let status = ctx
-        .input
-        .conversation
-        .header
-        .customer
-        .context
+    let name = ctx
+        .first_name()
+        .map(str::to_owned)
+        .unwrap_or_else(|| "The customer".to_owned());
+    let c = &ctx.input.conversation.header.customer.context;
+    let mut tags: Vec<String> = Vec::new();
+    let status = c
         .account_status
         .as_deref()
-        .filter(|s| super::facts::plan_in_status(s).is_some())
-        .map(|s| capitalize(&humanize(s)))
-        .or_else(|| ctx.fact("plan").map(|p| format!("{p} plan")));
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     match status {
-        Some(st) => format!("{name} ({st})"),
-        None => name,
+        Some(s) if super::facts::plan_in_status(s).is_some() => tags.push(capitalize(&humanize(s))),
+        _ => match (ctx.fact("plan"), status) {
+            (Some(p), _) => tags.push(format!("{p} plan")),
+            // A status that is not a plan still says something ("trial", "past due"), but
+            // "active" says nothing.
+            (None, Some(s)) if !s.eq_ignore_ascii_case("active") => tags.push(humanize(s)),
+            _ => {}
+        },
     }
+    if let Some(u) = c.product_usage.as_deref().filter(|u| !u.trim().is_empty()) {
+        tags.push(humanize(u));
+    }
+    if tags.is_empty() {
+        name
+    } else {
+        format!("{name} ({})", tags.join(", "))
+    }
+}
+
+/// What the conversation is about, as the end of "{who} has been dealing with …" (or "has a …").
+fn issue_clause(ctx: &Ctx<'_>) -> String {
+    if let Some(t) = ctx.main_topic() {
+        return format!("has been dealing with {}", ctx.fill(t.summary));
+    }
+    if let Some(topic) = ctx
+        .input
+        .kb
+        .topic
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
+        return format!("needs help with \u{201c}{topic}\u{201d}");
+    }
+    match ctx.intent() {
+        Some(i) => format!("has a {} question", humanize(i)),
+        None => "has an issue the assistant could not resolve".to_owned(),
+    }
+}
+
+/// "Increasingly frustrated", "Upset but calming down", "Calm".
+fn mood_sentence(ctx: &Ctx<'_>) -> String {
+    let e = &ctx.emotion;
+    match (e.label, e.trend.as_str()) {
+        (SentimentLabel::Frustrated | SentimentLabel::Negative, "worsening") => {
+            format!("Increasingly {}.", mood_word(e.label, false))
+        }
+        (SentimentLabel::Neutral, _) => "Calm so far.".to_owned(),
+        (l, t) => format!("{} {}.", mood_word(l, true), trend_phrase(t)),
+    }
+}
+
+/// "AI went through “Verify webhook signatures”, without success."
+fn assistant_sentence(ctx: &Ctx<'_>) -> Option<String> {
+    let mut steps: Vec<String> = Vec::new();
+    let mut failed = 0;
+    for a in ctx
+        .attempts
+        .iter()
+        .filter(|a| a.source == AttemptSource::Assistant)
+    {
+        let words = ctx.step_words(&a.action);
+        if !steps.contains(&words) {
+            steps.push(words);
+            failed += usize::from(a.outcome == AttemptOutcome::Failed);
+        }
+    }
+    if steps.is_empty() {
+        return None;
+    }
+    steps.truncate(2);
+    let outcome = match failed {
+        0 => "",
+        _ if failed == steps.len() => ", without success",
+        _ => ", partly without success",
+    };
+    Some(format!("AI went through {}{outcome}.", join_and(&steps)))
+}
+
+/// "Already rotated the signing secret and redeployed (still 401)."
+fn customer_tried_sentence(ctx: &Ctx<'_>) -> Option<String> {
+    let mine: Vec<&crate::domain::Attempt> = ctx
+        .attempts
+        .iter()
+        .filter(|a| a.source == AttemptSource::Customer)
+        .collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let actions: Vec<String> = mine.iter().take(3).map(|a| a.action.clone()).collect();
+    let result = mine
+        .iter()
+        .rev()
+        .map(|a| a.result.trim())
+        .find(|r| !r.is_empty())
+        .map(|r| format!(" ({})", r.to_lowercase()))
+        .unwrap_or_default();
+    Some(format!(
+        "Already tried: {}{result}.",
+        join_and(&actions).to_lowercase()
+    ))
+}
+
+/// "Needs a technical fix by tomorrow (release)." / "Asked for a person."
+fn needs_sentence(ctx: &Ctx<'_>) -> Option<String> {
+    let deadline = ctx
+        .pressure
+        .iter()
+        .find(|f| f.kind == PressureKind::Deadline)
+        .map(|f| f.text.clone());
+    let stakes: Vec<String> = ctx
+        .pressure
+        .iter()
+        .filter(|f| f.kind == PressureKind::Stakes)
+        .take(2)
+        .map(|f| f.text.to_lowercase())
+        .collect();
+    let recurrence = ctx
+        .pressure
+        .iter()
+        .find(|f| f.kind == PressureKind::Recurrence)
+        .map(|f| f.text.to_lowercase());
+    let trigger = ctx.input.escalation.trigger.as_str();
+    let need = match trigger {
+        "explicit_request" => "Asked for a person".to_owned(),
+        "call_request" => "Asked for a call with a person".to_owned(),
+        "not_escalated" | "" => return pressure_only(deadline, &stakes, recurrence),
+        _ => {
+            format!(
+                "Expects {}",
+                expectation_words(&ctx.input.escalation.customer_expectation)
+            )
+        }
+    };
+    let mut s = need;
+    if let Some(d) = deadline {
+        s.push_str(&format!(", needed {}", by_when(&d)));
+    }
+    if !stakes.is_empty() {
+        s.push_str(&format!(" ({})", stakes.join(", ")));
+    }
+    if let Some(r) = recurrence {
+        s.push_str(&format!("; {r}"));
+    }
+    s.push('.');
+    Some(s)
+}
+
+/// What the customer expects, in words: the policy's `{skill}_resolution` tokens become what a
+/// person would say ("a technical solution").
+fn expectation_words(expectation: &str) -> String {
+    let e = expectation.trim().to_lowercase();
+    let by_topic = [
+        ("technical", "a technical solution"),
+        ("integration", "a technical solution"),
+        ("api", "a technical solution"),
+        ("data_export", "their data exported"),
+        ("billing", "the billing put right"),
+        ("cancel", "the cancellation handled"),
+        ("security", "their account secured"),
+        ("legal", "a formal answer"),
+        ("account", "access to their account back"),
+        ("login", "access to their account back"),
+        ("call", "a call with a person"),
+        ("person", "a person to take over"),
+    ];
+    by_topic
+        .iter()
+        .find(|(k, _)| e.contains(k))
+        .map(|(_, w)| (*w).to_owned())
+        .unwrap_or_else(|| {
+            if e.is_empty() || e.ends_with("resolution") {
+                "a solution from a person".to_owned()
+            } else {
+                humanize(&e)
+            }
+        })
+}
+
+fn pressure_only(
+    deadline: Option<String>,
+    stakes: &[String],
+    recurrence: Option<String>,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(d) = deadline {
+        parts.push(format!("deadline: {d}"));
+    }
+    if !stakes.is_empty() {
+        parts.push(format!("stakes: {}", stakes.join(", ")));
+    }
+    if let Some(r) = recurrence {
+        parts.push(r);
+    }
+    (!parts.is_empty()).then(|| format!("{}.", capitalize(&parts.join("; "))))
 }
 
 pub fn executive(ctx: &Ctx<'_>) -> String {
-    let esc = ctx.input.escalation;
-    let who = who(ctx);
-    let quote = issue_sentence(ctx).unwrap_or("no message from the customer yet");
-    let mood = format!(
-        "{} {}",
-        mood_word(ctx.emotion.label, true),
-        trend_phrase(&ctx.emotion.trend)
-    );
-    let after = duration_text(ctx)
-        .map(|d| format!(" after {d}"))
+    let spent = ctx
+        .time_spent
+        .as_ref()
+        .map(|t| {
+            if t.text.starts_with("since") || t.text.starts_with("all") {
+                format!(" {}", t.text)
+            } else {
+                format!(" for {}", t.text)
+            }
+        })
         .unwrap_or_default();
-    let failed = ctx
-        .attempts
+    let codes: Vec<&str> = ctx
+        .technical
+        .codes
         .iter()
-        .filter(|a| a.outcome == AttemptOutcome::Failed)
-        .count();
-    let failed = match failed {
-        0 => String::new(),
-        1 => "; 1 AI fix failed".to_owned(),
-        n => format!("; {n} AI fixes failed"),
-    };
-    let expects = if esc.customer_expectation.trim().is_empty() {
+        .take(2)
+        .map(String::as_str)
+        .collect();
+    let issue = issue_clause(ctx);
+    let code_note = if codes.is_empty() || codes.iter().any(|c| issue.contains(c)) {
         String::new()
     } else {
-        format!("; expects {}", humanize(&esc.customer_expectation))
+        format!(" ({})", codes.join(", "))
     };
-    let urgency = format!("{} urgency", urgency_word(esc.urgency));
-
-    let compose = |quote: &str, after: &str, failed: &str, expects: &str| {
-        format!("{who} reports: \"{quote}\". {mood}{after}{failed}. {urgency}{expects}.")
+    let core = format!("{} {issue}{code_note}{spent}.", who(ctx));
+    // In order of importance; the least important go first when there is no room.
+    let mut parts: Vec<(u8, String)> = vec![(0, core), (1, mood_sentence(ctx))];
+    if let Some(s) = needs_sentence(ctx) {
+        parts.push((2, s));
+    }
+    if let Some(s) = customer_tried_sentence(ctx) {
+        parts.push((3, s));
+    }
+    if let Some(s) = assistant_sentence(ctx) {
+        parts.push((4, s));
+    }
+    // The order they are read in.
+    let reading = |parts: &[(u8, String)]| {
+        let mut sorted: Vec<&(u8, String)> = parts.iter().collect();
+        sorted.sort_by_key(|(p, _)| match p {
+            0 => 0,
+            1 => 1,
+            4 => 2,
+            3 => 3,
+            _ => 4,
+        });
+        sorted
+            .iter()
+            .map(|(_, s)| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let max = Briefing::SUMMARY_MAX_CHARS;
-    // Drop the least important parts until the quote has room, then trim the quote.
-    let mut parts = (after.as_str(), failed.as_str(), expects.as_str());
-    let room = |p: (&str, &str, &str)| max.saturating_sub(char_len(&compose("", p.0, p.1, p.2)));
-    if room(parts) < QUOTE_MIN {
-        parts.0 = "";
+    while char_len(&reading(&parts)) > max && parts.len() > 1 {
+        let least = parts
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, (p, _))| *p)
+            .map(|(i, _)| i);
+        if let Some(i) = least {
+            parts.remove(i);
+        }
     }
-    if room(parts) < QUOTE_MIN {
-        parts.1 = "";
-    }
-    if room(parts) < QUOTE_MIN {
-        parts.2 = "";
-    }
-    let quote = truncate_words(quote, room(parts));
-    truncate_words(&compose(&quote, parts.0, parts.1, parts.2), max)
+    truncate_words(&reading(&parts), max)
 }
 
 fn hhmm(t: crate::domain::Timestamp) -> String {
@@ -132,26 +325,61 @@ pub fn course(ctx: &Ctx<'_>) -> Vec<String> {
     }
     let shown = ctx.attempts.len().saturating_sub(COURSE_ATTEMPTS);
     if shown > 0 {
-        lines.push(format!(
-            "AI suggested {shown} earlier step(s) not listed here"
-        ));
+        lines.push(format!("{shown} earlier step(s) not listed here"));
     }
     for a in &ctx.attempts[shown..] {
-        lines.push(format!(
-            "AI suggested {} → {}",
-            action_words(&a.action),
-            a.outcome.as_str().replace('_', " ")
-        ));
+        let outcome = a.outcome.as_str().replace('_', " ");
+        lines.push(match a.source {
+            AttemptSource::Assistant => {
+                format!("AI suggested {} → {outcome}", ctx.step_words(&a.action))
+            }
+            AttemptSource::Customer if a.result.is_empty() => {
+                format!("Customer already {} → {outcome}", a.action.to_lowercase())
+            }
+            AttemptSource::Customer => format!(
+                "Customer already {} → {} (\"{}\")",
+                a.action.to_lowercase(),
+                outcome,
+                a.result
+            ),
+        });
     }
     let failed: Vec<String> = ctx
-        .attempts_with(AttemptOutcome::Failed)
-        .into_iter()
-        .map(action_words)
-        .collect();
+        .attempts
+        .iter()
+        .filter(|a| a.outcome == AttemptOutcome::Failed)
+        .map(|a| match a.source {
+            AttemptSource::Assistant => ctx.step_words(&a.action),
+            AttemptSource::Customer => a.action.to_lowercase(),
+        })
+        .fold(Vec::new(), |mut v, s| {
+            if !v.contains(&s) {
+                v.push(s);
+            }
+            v
+        });
     if !failed.is_empty() {
         lines.push(format!(
             "Do not repeat (already failed): {}",
             failed.join(", ")
+        ));
+    }
+    for f in ctx.pressure.iter().take(COURSE_PRESSURE) {
+        lines.push(format!(
+            "Time pressure ({}): \"{}\"",
+            match f.kind {
+                PressureKind::Deadline => "deadline",
+                PressureKind::Stakes => "stakes",
+                PressureKind::Recurrence => "recurring",
+            },
+            truncate_words(
+                if f.quote.is_empty() {
+                    &f.text
+                } else {
+                    &f.quote
+                },
+                140
+            )
         ));
     }
     if let Some(last) = ctx.said.last() {
@@ -169,8 +397,16 @@ pub fn course(ctx: &Ctx<'_>) -> Vec<String> {
         escalated.push_str(&format!(": {}", esc.ai_assessment.trim()));
     }
     escalated.push_str(&format!(" — {} messages", messages.len()));
-    if let Some(d) = duration_text(ctx) {
-        escalated.push_str(&format!(" over {d}"));
+    if let Some(t) = &ctx.time_spent {
+        escalated.push_str(&format!(
+            ", {} {}",
+            t.text,
+            if t.stated {
+                "by the customer's account"
+            } else {
+                "in this conversation"
+            }
+        ));
     }
     lines.push(escalated);
     lines
@@ -192,7 +428,7 @@ pub fn background(customer: &Customer) -> Vec<String> {
         let list: Vec<String> = recent.iter().map(|v| format!("{v:.1}")).collect();
         lines.push(format!(
             "Satisfaction history: {} (latest {latest:.1})",
-            list.join(", ")
+            list.join(" → ")
         ));
     }
     if let Some(u) = c.product_usage.as_deref().filter(|u| !u.trim().is_empty()) {

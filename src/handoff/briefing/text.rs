@@ -146,6 +146,51 @@ pub fn action_words(action: &str) -> String {
         .unwrap_or_else(|| humanize(action))
 }
 
+/// A deadline as it reads after "needed": "by tomorrow", "in 45 minutes", "on Monday", "by 3pm",
+/// "urgently". The customer's own words keep their case.
+pub fn by_when(deadline: &str) -> String {
+    let d = deadline.trim();
+    let lower = d.to_lowercase();
+    if lower.starts_with("at ") {
+        return format!("by {}", &d[3..]);
+    }
+    let prepositions = [
+        "by ", "before ", "in ", "on ", "until ", "till ", "within ", "due ", "this ", "next ",
+        "coming ",
+    ];
+    let urgent = [
+        "asap",
+        "as soon as",
+        "urgent",
+        "right now",
+        "right away",
+        "immediately",
+        "time-sensitive",
+        "time sensitive",
+        "time-critical",
+        "time critical",
+    ];
+    if prepositions.iter().any(|p| lower.starts_with(p)) {
+        lower_first_word(d)
+    } else if urgent.iter().any(|p| lower.starts_with(p)) {
+        "urgently".to_owned()
+    } else if lower.starts_with("end of") {
+        format!("by the {}", lower_first_word(d))
+    } else {
+        format!("by {}", lower_first_word(d))
+    }
+}
+
+/// "By Friday" -> "by Friday": the sentence's capital, not the name's.
+fn lower_first_word(s: &str) -> String {
+    let mut words = s.splitn(2, ' ');
+    let first = words.next().unwrap_or("").to_lowercase();
+    match words.next() {
+        Some(rest) => format!("{first} {rest}"),
+        None => first,
+    }
+}
+
 /// `technical_specialist` -> "technical specialist".
 pub fn humanize(id: &str) -> String {
     id.split(['_', '-'])

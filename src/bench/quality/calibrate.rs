@@ -1,0 +1,150 @@
+//! `warmline bench quality --calibrate`: fits the built-in assistant's confidence (the logistic
+//! weights in `assistant::retrieval::CALIBRATION`) on the tuning questions, in process: for each
+//! question, the features of the passage hybrid retrieval puts first, labelled by whether that
+//! passage is a right answer (a question the knowledge base does not cover is never right). It
+//! prints the fitted weights to paste into the code, and how well each calibration separates
+//! right from wrong at the configured `min_confidence`, on the tuning part and the held-out part.
+
+use super::spec::{EvalSet, Split};
+use super::QualityBenchArgs;
+use crate::analysis::semantic::{Embedder, Embedding};
+use crate::assistant::retrieval::{calibrate, Calibration, Features, CALIBRATION};
+use crate::assistant::{builtin, KnowledgeBase, SemanticSetup, Tuning};
+use crate::bench::chat::BenchError;
+use crate::embed::{package, Memo, MiniLm, VectorCache};
+use std::sync::Arc;
+
+fn failed(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Failed(e.to_string())
+}
+
+pub fn run(args: &QualityBenchArgs) -> Result<(), BenchError> {
+    let set = match &args.set {
+        Some(dir) => EvalSet::load(dir),
+        None => EvalSet::embedded(),
+    }
+    .map_err(failed)?;
+    let dir = crate::pypi::cache_dir()
+        .join("models")
+        .join(package::MODEL_DIR);
+    let model: Arc<dyn Embedder> =
+        Arc::new(Memo::new(Arc::new(MiniLm::load(&dir).map_err(failed)?)));
+    let tmp = tempfile::tempdir()?;
+    let cache = VectorCache::new(tmp.path());
+    let vectors = |label: &str, texts: &[&str]| -> Option<Vec<Embedding>> {
+        cache.vectors(label, texts, &*model).ok()
+    };
+    let setup = SemanticSetup {
+        embedder: model.clone(),
+        vectors: &vectors,
+    };
+    let kb = KnowledgeBase::demo().map_err(failed)?;
+    let assistant = builtin(kb, Tuning::default(), Some(&setup));
+    if !assistant.is_semantic() {
+        return Err(failed("the knowledge base's vectors could not be computed"));
+    }
+    if let Some(text) = &args.explain {
+        for line in assistant.explain(text, 6) {
+            println!("{line}");
+        }
+        return Ok(());
+    }
+    let mut samples: Vec<(Split, Features, bool)> = Vec::new();
+    for (split, q) in &set.questions {
+        let Some((source, f)) = assistant.features(&q.ask) else {
+            continue;
+        };
+        let right = !q.refuse && q.answer.contains(&source);
+        samples.push((*split, f, right));
+    }
+    // The conversations' judged turns, each asked on its own (their first turns are stories,
+    // not questions, and the confidence has to be right for those too).
+    for (split, _, spec) in &set.conversations {
+        for turn in spec.turns.iter().take(1) {
+            let (answers, refuse) = match turn.judged() {
+                Some(super::spec::Judged::Answer(a)) => (a.to_vec(), false),
+                Some(super::spec::Judged::Refuse) => (Vec::new(), true),
+                _ => continue,
+            };
+            if let Some((source, f)) = assistant.features(&turn.say) {
+                samples.push((*split, f, !refuse && answers.contains(&source)));
+            }
+        }
+    }
+    let quantiles = |xs: &mut Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            xs.get(((xs.len().max(1) - 1) as f64 * p) as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        format!(
+            "min {:.2} p25 {:.2} p50 {:.2} p75 {:.2} max {:.2}",
+            q(0.0),
+            q(0.25),
+            q(0.5),
+            q(0.75),
+            q(1.0)
+        )
+    };
+    let mut right_cos: Vec<f64> = samples
+        .iter()
+        .filter(|s| s.0 == Split::Tuning && s.2)
+        .map(|s| s.1.cosine)
+        .collect();
+    let mut wrong_cos: Vec<f64> = samples
+        .iter()
+        .filter(|s| s.0 == Split::Tuning && !s.2)
+        .map(|s| s.1.cosine)
+        .collect();
+    println!(
+        "top cosine, tuning, right answer: {}",
+        quantiles(&mut right_cos)
+    );
+    println!(
+        "top cosine, tuning, wrong or uncovered: {}",
+        quantiles(&mut wrong_cos)
+    );
+    let tuning: Vec<(Features, bool)> = samples
+        .iter()
+        .filter(|s| s.0 == Split::Tuning)
+        .map(|s| (s.1, s.2))
+        .collect();
+    let fitted = calibrate(&tuning);
+    let threshold = Tuning::default().min_confidence;
+    println!(
+        "fitted on {} tuning questions:\n  Calibration {{ bias: {:.3}, weights: {:.3?} }}",
+        tuning.len(),
+        fitted.bias,
+        fitted.weights
+    );
+    for (name, c) in [("in the code", CALIBRATION), ("fitted", fitted)] {
+        for split in [Split::Tuning, Split::HeldOut] {
+            let part: Vec<&(Split, Features, bool)> =
+                samples.iter().filter(|s| s.0 == split).collect();
+            println!(
+                "  {name:<12} {:<9} {}",
+                split.as_str(),
+                separation(&c, &part, threshold)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Answered-and-right, answered-but-wrong and held-back counts at `threshold`.
+fn separation(c: &Calibration, samples: &[&(Split, Features, bool)], threshold: f64) -> String {
+    let (mut right, mut wrong, mut held_right, mut held_wrong) = (0, 0, 0, 0);
+    for (_, f, ok) in samples {
+        let answer = c.confidence(f) >= threshold;
+        match (answer, *ok) {
+            (true, true) => right += 1,
+            (true, false) => wrong += 1,
+            (false, true) => held_right += 1,
+            (false, false) => held_wrong += 1,
+        }
+    }
+    format!(
+        "at {threshold:.2}: answered {right} right and {wrong} wrong; held back {held_right} that were right and {held_wrong} that were not"
+    )
+}
