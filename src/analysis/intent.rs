@@ -24,6 +24,10 @@ pub const FALLBACK_INTENT: &str = "general_question";
 /// Skill of the fallback intent.
 pub const FALLBACK_SKILL: &str = "general";
 
+/// Words that negate a keyword right after them, and how far back they reach.
+const NEGATIONS: &[&str] = &["not", "no", "don't", "dont", "never", "isn't", "without"];
+const NEGATION_REACH: usize = 3;
+
 /// Extra weight of each word of a keyword beyond its first.
 const PHRASE_BONUS: f64 = 0.5;
 
@@ -181,16 +185,26 @@ impl IntentClassifier {
     }
 
     pub(super) fn classify_tokens(&self, t: &Tokens) -> IntentMatch {
-        let stems: Vec<&str> = t.words().map(stem).collect();
+        let words: Vec<&str> = t.words().collect();
+        let stems: Vec<&str> = words.iter().map(|w| stem(w)).collect();
         let mut hits: Vec<usize> = Vec::new();
         for (i, first) in stems.iter().enumerate() {
             let Some(candidates) = self.index.get(*first) else {
                 continue;
             };
+            // "I'm not cancelling", "don't want to cancel": a negated keyword of an intent that
+            // always goes to a person is not evidence (for the others, "I don't see my invoice"
+            // is still about invoices).
+            let negated = words[i.saturating_sub(NEGATION_REACH)..i]
+                .iter()
+                .any(|w| NEGATIONS.contains(w));
             for &k in candidates {
                 let rest = &self.keywords[k].rest;
                 let following = stems.get(i + 1..i + 1 + rest.len());
-                if following.is_some_and(|f| f.iter().zip(rest).all(|(a, b)| *a == &**b)) {
+                let always_human = self.intents[self.keywords[k].intent].always_human;
+                if following.is_some_and(|f| f.iter().zip(rest).all(|(a, b)| *a == &**b))
+                    && !(negated && always_human)
+                {
                     hits.push(k);
                 }
             }
@@ -207,9 +221,16 @@ impl IntentClassifier {
             entry.0 += kw.weight;
             entry.1 = entry.1.max(kw.words());
         }
+        // A message that also raises something only a person may handle (a cancellation, a legal
+        // threat, a security incident) is that, whatever else it asks: sending it to the
+        // assistant costs more than an unneeded handoff.
+        let must_be_human = totals
+            .iter()
+            .enumerate()
+            .any(|(i, t)| t.0 > 0.0 && self.intents[i].always_human);
         let mut best: Option<usize> = None;
         for (i, &(score, longest)) in totals.iter().enumerate() {
-            if score <= 0.0 {
+            if score <= 0.0 || (must_be_human && !self.intents[i].always_human) {
                 continue;
             }
             // Strictly better only, so among equals the earlier intent stays.
@@ -348,7 +369,10 @@ mod tests {
             "Please close my account and stop charging me",
             "cancellation",
         ),
-        ("We'd like to downgrade to the free plan", "cancellation"),
+        (
+            "We'd like to cancel our subscription at the end of the month",
+            "cancellation",
+        ),
         (
             "Our lawyer needs a signed DPA before we renew the contract",
             "legal",

@@ -45,10 +45,15 @@ fn asks_for_person_in(words: &[String]) -> bool {
         if ALONE_IS_ENOUGH.contains(&w.as_str()) {
             return true;
         }
-        // "Can someone on your team …" asks for a person; "can people see exports" does not.
+        // "Could someone on your team …" asks for a person; "can someone tell me how to export"
+        // is just a question, and "can people see exports" is about something else.
         if matches!(w.as_str(), "someone" | "somebody")
             && i > 0
             && matches!(words[i - 1].as_str(), "can" | "could")
+            && matches!(
+                words.get(i + 1..i + 3),
+                Some([a, b]) if matches!((a.as_str(), b.as_str()), ("on" | "from", "your") | ("there", _) | ("from", "support"))
+            )
         {
             return true;
         }

@@ -88,6 +88,75 @@ pub trait Embedder: Send + Sync {
     }
 }
 
+/// A message in embedding space: each of its sentences, and the message as a whole (their
+/// mean). A long message that tells a story around its problem is diluted as one text; its
+/// sentences are not, so a search can match the one sentence that names the problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageVectors {
+    pub whole: Embedding,
+    pub sentences: Vec<Embedding>,
+}
+
+impl MessageVectors {
+    /// The best cosine of the whole message or any of its sentences with `v`.
+    pub fn best_cosine(&self, v: &Embedding) -> f32 {
+        self.sentences
+            .iter()
+            .map(|s| s.cosine(v))
+            .fold(self.whole.cosine(v), f32::max)
+    }
+}
+
+/// Most sentences of one message embedded (the rest are read only as part of the whole).
+const MAX_SENTENCES: usize = 8;
+
+/// The sentences of `text` worth embedding: split at sentence ends and line breaks, without
+/// fragments of fewer than three words ("Hi team.", "Thanks!").
+pub fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '!' | '?' | '\n') {
+            let s = text[start..i + c.len_utf8()].trim();
+            if s.split_whitespace().count() >= 3 {
+                out.push(s);
+            }
+            start = i + c.len_utf8();
+        }
+    }
+    let s = text[start..].trim();
+    if s.split_whitespace().count() >= 3 {
+        out.push(s);
+    }
+    out.truncate(MAX_SENTENCES);
+    out
+}
+
+/// `text` embedded sentence by sentence in one batch, and as a whole (the sentences' mean; the
+/// text itself when it is one sentence or has none worth embedding apart).
+pub fn embed_message(model: &dyn Embedder, text: &str) -> Result<MessageVectors, EmbedFailure> {
+    let parts = sentences(text);
+    if parts.len() <= 1 {
+        let whole = model.embed(text)?;
+        return Ok(MessageVectors {
+            sentences: vec![whole.clone()],
+            whole,
+        });
+    }
+    let sentences = model.embed_all(&parts)?;
+    let dims = sentences.first().map_or(0, Embedding::dims);
+    let mut sum = vec![0f32; dims];
+    for v in &sentences {
+        for (a, b) in sum.iter_mut().zip(v.as_slice()) {
+            *a += b;
+        }
+    }
+    Ok(MessageVectors {
+        whole: Embedding::normalized(sum),
+        sentences,
+    })
+}
+
 /// Labelled vectors searched by cosine: knowledge-base passages, intent examples.
 #[derive(Debug, Clone, Default)]
 pub struct VectorIndex<L> {

@@ -211,6 +211,7 @@ impl App {
                 handoff: handoff.clone(),
                 preparation: preparation.clone(),
                 messages: Arc::new(config.handoff.messages.clone()),
+                writers: Arc::new(tokio::sync::Semaphore::new(turns::BRIEFING_WRITERS)),
             })
             .0
         });

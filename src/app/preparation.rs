@@ -1,9 +1,10 @@
 //! Predictive preparation: after every assistant turn the handoff-likelihood score and a draft
 //! briefing are kept here, so staff can see how likely a handoff is becoming and what the agent
 //! would read, and an escalation finds its briefing ready. The escalated briefing itself is stored
-//! with the conversation (`agent_briefing_ready`); this cache holds drafts only.
+//! with the conversation (`agent_briefing_ready`); this cache holds drafts only, and the latest
+//! summary and introduction a language model wrote for each conversation's facts.
 
-use crate::domain::{Briefing, ConversationId};
+use crate::domain::{Briefing, BriefingText, ConversationId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,7 @@ pub struct Draft {
 #[derive(Default)]
 pub struct Preparation {
     drafts: Mutex<HashMap<ConversationId, Draft>>,
+    written: Mutex<HashMap<ConversationId, BriefingText>>,
 }
 
 impl Preparation {
@@ -34,5 +36,19 @@ impl Preparation {
             m.clear();
         }
         m.insert(id, draft);
+    }
+
+    pub fn written(&self, id: &ConversationId) -> Option<BriefingText> {
+        self.written.lock().ok().and_then(|m| m.get(id).cloned())
+    }
+
+    pub fn put_written(&self, id: ConversationId, text: BriefingText) {
+        let Ok(mut m) = self.written.lock() else {
+            return;
+        };
+        if m.len() >= LIMIT && !m.contains_key(&id) {
+            m.clear();
+        }
+        m.insert(id, text);
     }
 }

@@ -16,8 +16,8 @@ use crate::analysis::requests::asks_for_person;
 use crate::analysis::waiting::{asks_about_wait, email_in};
 use crate::assistant::{Assistant, AssistantReply};
 use crate::domain::{
-    Conversation, ConversationId, Escalation, EventBody, KnowledgeContext, Message, Speaker,
-    Urgency,
+    Briefing, Conversation, ConversationId, Escalation, EventBody, KnowledgeContext, Message,
+    Speaker, Urgency,
 };
 use crate::handoff::briefing::{build_briefing, BriefingInput};
 use crate::handoff::messages::MessagesConfig;
@@ -29,6 +29,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Semaphore};
 use tracing::{warn, Instrument};
+
+/// Briefings written by a language model at once; more are skipped (the rules' text stands).
+pub const BRIEFING_WRITERS: usize = 4;
 
 /// A committed customer message waiting for its turn.
 #[derive(Debug)]
@@ -60,6 +63,8 @@ pub struct TurnDeps {
     pub preparation: Arc<Preparation>,
     /// What the customer reads while waiting (`[handoff.messages]`).
     pub messages: Arc<MessagesConfig>,
+    /// Briefings a language model may be writing at once (`write_briefing`).
+    pub writers: Arc<Semaphore>,
 }
 
 pub fn spawn(deps: TurnDeps) -> (mpsc::Sender<TurnJob>, tokio::task::JoinHandle<()>) {
@@ -168,7 +173,11 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
     // After the reply is out: the customer does not wait for the briefing work.
     let kb = knowledge(deps, &conversation);
     if deps.handoff.is_some() {
-        prepare(deps, &conversation, decision.as_ref(), likelihood, &kb, now);
+        let escalation = decision
+            .as_ref()
+            .map(Decision::to_escalation)
+            .unwrap_or_else(|| not_escalated(&conversation, likelihood));
+        prepare(deps, &conversation, escalation, likelihood, &kb, now);
     }
     if let (Some(decision), Some(handoff)) = (decision, &deps.handoff) {
         if let Err(e) = handoff
@@ -309,46 +318,84 @@ async fn waiting_turn(
         }
     }
     let kb = knowledge(deps, &conversation);
+    if let Some(escalation) = conversation.header.escalation.clone() {
+        let likelihood = conversation.header.handoff_likelihood.unwrap_or(1.0);
+        prepare(deps, &conversation, escalation, likelihood, &kb, Utc::now());
+    }
     handoff.refresh(conversation, kb).await;
 }
 
-/// Keeps the likelihood and a draft briefing current for staff (see `preparation`).
+/// Has the assistant's language model write the draft's summary and introduction anew, beside
+/// the turns: the customer never waits for it, and an escalation starts with the rules' text and
+/// is refreshed with the model's when it arrives (`Handoff::rewritten`). Skipped when the model
+/// is already busy writing as many as it may.
+fn write_briefing(deps: &TurnDeps, conversation_id: ConversationId, draft: Arc<Briefing>) {
+    let (Some(assistant), Some(handoff)) = (deps.assistant.clone(), deps.handoff.clone()) else {
+        return;
+    };
+    if !assistant.writes_briefings() {
+        return;
+    }
+    let Ok(permit) = deps.writers.clone().try_acquire_owned() else {
+        return;
+    };
+    let preparation = deps.preparation.clone();
+    tokio::spawn(
+        async move {
+            if let Some(text) = assistant.phrase_briefing(&draft).await {
+                preparation.put_written(conversation_id.clone(), text.clone());
+                handoff.rewritten(conversation_id, text).await;
+            }
+            drop(permit);
+        }
+        .in_current_span(),
+    );
+}
+
+/// The escalation a draft briefing is written under while nobody escalated.
+fn not_escalated(conversation: &Conversation, likelihood: f64) -> Escalation {
+    Escalation {
+        trigger: "not_escalated".into(),
+        ai_assessment: format!(
+            "Not escalated; handoff likelihood {:.0}%.",
+            likelihood * 100.0
+        ),
+        recommended_agent: conversation.header.skill.clone(),
+        urgency: Urgency::Low,
+        customer_expectation: String::new(),
+    }
+}
+
+/// Keeps the likelihood and a draft briefing current for staff (see `preparation`), and has a
+/// language model rewrite its texts when the assistant has one.
 fn prepare(
     deps: &TurnDeps,
     conversation: &Conversation,
-    decision: Option<&Decision>,
+    escalation: Escalation,
     likelihood: f64,
     kb: &KnowledgeContext,
     now: chrono::DateTime<Utc>,
 ) {
-    let escalation = decision
-        .map(Decision::to_escalation)
-        .unwrap_or_else(|| Escalation {
-            trigger: "not_escalated".into(),
-            ai_assessment: format!(
-                "Not escalated; handoff likelihood {:.0}%.",
-                likelihood * 100.0
-            ),
-            recommended_agent: conversation.header.skill.clone(),
-            urgency: Urgency::Low,
-            customer_expectation: String::new(),
-        });
     let label = deps.messages.skill(&escalation.recommended_agent).label;
-    let briefing = build_briefing(&BriefingInput {
+    let id = conversation.header.conversation_id.clone();
+    let written = deps.preparation.written(&id);
+    let briefing = Arc::new(build_briefing(&BriefingInput {
         conversation,
         escalation: &escalation,
         agent_name: None,
         agent_skill_label: Some(&label),
         kb,
+        written: written.as_ref(),
         now,
-    });
+    }));
     deps.preparation.put(
-        conversation.header.conversation_id.clone(),
+        id.clone(),
         Draft {
             likelihood,
-            briefing: Arc::new(briefing),
+            briefing: briefing.clone(),
         },
     );
+    write_briefing(deps, id, briefing);
 }
 
 fn fallback() -> AssistantReply {

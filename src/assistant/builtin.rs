@@ -33,7 +33,7 @@ use super::{
     Assistant, AssistantReply, HandoffRequest, REASON_CUSTOMER_REQUEST, REASON_KB_EXHAUSTED,
 };
 use crate::analysis::attempts::stated_attempts;
-use crate::analysis::semantic::Embedding;
+use crate::analysis::semantic::{embed_message, Embedding, MessageVectors};
 use crate::domain::{Conversation, KnowledgeContext, Message, SentimentLabel, Speaker};
 use std::collections::HashSet;
 
@@ -68,7 +68,11 @@ const NO_MATCH_CONFIDENCE: f64 = 0.05;
 const EXHAUSTED_CONFIDENCE: f64 = 0.1;
 /// Below `min_confidence`, a passage at least this close in meaning is still the customer's
 /// topic: answered tentatively instead of with "I'm not sure I can help".
-const TOPIC_COSINE: f32 = 0.5;
+const TOPIC_COSINE: f32 = 0.45;
+/// ... or at least this close when the best passages agree on one article that holds this share
+/// of the evidence.
+const ARTICLE_COSINE: f32 = 0.35;
+const ARTICLE_SHARE: f64 = 0.25;
 /// Below `min_confidence` but at least this: close enough to ask which topic the customer means.
 const CLARIFY_FLOOR: f64 = 0.25;
 /// Two passages of different articles this close in confidence, and in cosine, are a genuine
@@ -155,23 +159,43 @@ enum Dense {
 }
 
 impl Dense {
-    fn vector(&self, model: &dyn crate::analysis::semantic::Embedder) -> Option<Embedding> {
+    fn vector(&self, model: &dyn crate::analysis::semantic::Embedder) -> Option<MessageVectors> {
         match self {
-            Self::Text(t) => model.embed(t).ok(),
+            Self::Text(t) => embed_message(model, t).ok(),
             Self::Blend(own, previous) => {
-                let a = model.embed(own).ok()?;
-                let b = model.embed(previous).ok()?;
+                let a = embed_message(model, own).ok()?;
+                let b = embed_message(model, previous).ok()?;
                 let v: Vec<f32> = a
+                    .whole
                     .as_slice()
                     .iter()
-                    .zip(b.as_slice())
+                    .zip(b.whole.as_slice())
                     .map(|(x, y)| x + PREVIOUS_WEIGHT as f32 * y)
                     .collect();
-                Some(Embedding::normalized(v))
+                // The blend is the message read in context; its own sentences still count alone.
+                let whole = Embedding::normalized(v);
+                Some(MessageVectors {
+                    sentences: a.sentences,
+                    whole,
+                })
             }
         }
     }
 }
+
+/// A passage handed to a language model, with the id it cites it by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RagPassage {
+    /// `article-id#section-slug`.
+    pub id: String,
+    pub article: String,
+    pub section: String,
+    pub text: String,
+    pub actions: Vec<String>,
+}
+
+/// Most of a section's text handed to a model.
+const RAG_TEXT_CHARS: usize = 2_000;
 
 /// One ranked passage with the confidence of offering it.
 #[derive(Debug, Clone, Copy)]
@@ -183,7 +207,7 @@ struct Scored {
 /// A search's outcome: the ranking, and the query's vector when the model is there.
 struct Search {
     ranked: Vec<Scored>,
-    query: Option<Embedding>,
+    query: Option<MessageVectors>,
 }
 
 impl BuiltinAssistant {
@@ -277,10 +301,7 @@ impl BuiltinAssistant {
         if top.confidence < self.tuning.min_confidence {
             // Close in meaning to a passage: the topic is covered, so answer it (saying we may
             // have misread) rather than claim we cannot help.
-            let covered = top
-                .candidate
-                .dense
-                .is_some_and(|(_, cosine)| cosine >= TOPIC_COSINE);
+            let covered = self.covered(&search);
             let passage = self.kb.passage(top.candidate.doc);
             return match (covered, passage, self.nearest_topics(&search)) {
                 (true, Some(p), _) if !self.customer_did(&p, &history) => {
@@ -345,6 +366,28 @@ impl BuiltinAssistant {
                 reply
             }
         }
+    }
+
+    /// The knowledge base covers the customer's topic, though no passage is a confident match: one
+    /// passage is close in meaning, or the best ones agree on an article and are fairly close.
+    fn covered(&self, search: &Search) -> bool {
+        let Some(top) = search.ranked.first() else {
+            return false;
+        };
+        let cosine = top.candidate.dense.map_or(0.0, |(_, c)| c);
+        if cosine >= TOPIC_COSINE {
+            return true;
+        }
+        let article = |s: &Scored| {
+            self.kb
+                .passage(s.candidate.doc)
+                .map(|p| p.article.id.clone())
+        };
+        let agree = search
+            .ranked
+            .get(1)
+            .is_some_and(|second| article(second) == article(top));
+        agree && cosine >= ARTICLE_COSINE && top.candidate.article_share >= ARTICLE_SHARE
     }
 
     /// Still about what the customer asked: a plausible answer on its own, and close to the top
@@ -465,7 +508,7 @@ impl BuiltinAssistant {
         };
         let dense = sem.similarities(&q);
         let fused = retrieval::fuse(&hits, &dense, &self.kb.article_indices());
-        let ranked = fused
+        let mut ranked: Vec<Scored> = fused
             .iter()
             .map(|c| Scored {
                 candidate: *c,
@@ -474,6 +517,13 @@ impl BuiltinAssistant {
                     .confidence(&Features::of(&self.kb, c, &fused, ceiling)),
             })
             .collect();
+        // Fusion finds the candidates; the calibrated confidence, which weighs how both rankers
+        // see each of them, orders them.
+        ranked.sort_by(|a, b| {
+            b.confidence
+                .total_cmp(&a.confidence)
+                .then(b.candidate.fused.total_cmp(&a.candidate.fused))
+        });
         Search {
             ranked,
             query: Some(q),
@@ -508,15 +558,53 @@ impl BuiltinAssistant {
             .collect()
     }
 
+    /// The `n` passages that best answer `message` in its conversation, for a language model to
+    /// answer from (`OpenAiAssistant`).
+    pub fn passages_for(
+        &self,
+        conversation: &Conversation,
+        message: &Message,
+        n: usize,
+    ) -> Vec<RagPassage> {
+        let history = History::of(conversation, message);
+        let words = text::words(&message.content);
+        let own = Query::new().with(&message.content, 1.0);
+        let leans = cues::is_followup(&words, own.terms().len(), self.kb.known_terms(&own));
+        let (query, dense) = match self.previous_topic(&history) {
+            Some(p) if leans => self.in_context(&message.content, p),
+            _ => (own, Dense::Text(message.content.clone())),
+        };
+        self.search(&query, &dense)
+            .ranked
+            .iter()
+            .take(n)
+            .filter_map(|s| self.kb.passage(s.candidate.doc))
+            .map(|p| RagPassage {
+                id: p.source(),
+                article: p.article.title.clone(),
+                section: p.section.heading.clone(),
+                text: p.section.plain.chars().take(RAG_TEXT_CHARS).collect(),
+                actions: p.section.actions.clone(),
+            })
+            .collect()
+    }
+
     /// The features of the top candidate for `question`, for calibration (`bench quality`).
     pub fn features(&self, question: &str) -> Option<(String, Features)> {
         let query = Query::new().with(question, 1.0);
         let sem = self.semantic.as_ref()?;
-        let q = sem.embedder.embed(question).ok()?;
+        let q = embed_message(&*sem.embedder, question).ok()?;
         let hits = self.kb.search(&query);
         let fused = retrieval::fuse(&hits, &sem.similarities(&q), &self.kb.article_indices());
-        let top = fused.first()?;
-        let f = Features::of(&self.kb, top, &fused, self.kb.ceiling(&query));
+        let ceiling = self.kb.ceiling(&query);
+        let (top, f) = fused
+            .iter()
+            .map(|c| (c, Features::of(&self.kb, c, &fused, ceiling)))
+            .max_by(|a, b| {
+                self.calibration
+                    .confidence(&a.1)
+                    .total_cmp(&self.calibration.confidence(&b.1))
+            })?;
         Some((self.kb.passage(top.doc)?.source(), f))
     }
 
@@ -603,7 +691,7 @@ impl BuiltinAssistant {
             (Some(sem), Some(q)) => sem
                 .units
                 .get(passage.index)
-                .map(|vs| vs.iter().map(|v| q.cosine(v)).collect())
+                .map(|vs| vs.iter().map(|v| q.best_cosine(v)).collect())
                 .unwrap_or_default(),
             _ => all
                 .iter()
@@ -753,7 +841,7 @@ impl BuiltinAssistant {
             (Some(sem), Some(q)) => sem
                 .units
                 .get(p.index)
-                .map(|vs| vs.iter().map(|v| q.cosine(v)).collect())
+                .map(|vs| vs.iter().map(|v| q.best_cosine(v)).collect())
                 .unwrap_or_default(),
             _ => all
                 .iter()

@@ -64,6 +64,18 @@ pub enum AssistantConfig {
         /// Most recent messages sent as history (the new message included).
         #[serde(default = "default_max_history")]
         max_history: usize,
+        /// Retrieval-augmented answers: the knowledge base's best passages go to the model, which
+        /// answers from them and cites them; the built-in assistant's answer is the fallback when
+        /// the model fails or times out. `false`: the model alone.
+        #[serde(default = "default_rag")]
+        rag: bool,
+        /// Folder of `*.md` articles for retrieval; the embedded demo knowledge base when unset.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kb_dir: Option<PathBuf>,
+        /// Let the model write the briefing's summary and warm introduction from the extracted
+        /// facts (the facts themselves stay rule-extracted).
+        #[serde(default = "default_rag")]
+        write_briefings: bool,
     },
     /// No assistant replies at all (load tests, human-only support). serde does not apply
     /// `deny_unknown_fields` to a unit variant, so other keys next to `kind = "none"` are ignored.
@@ -88,6 +100,10 @@ fn default_temperature() -> f64 {
 fn default_text_confidence() -> f64 {
     0.5
 }
+fn default_rag() -> bool {
+    true
+}
+
 fn default_max_history() -> usize {
     30
 }
@@ -141,6 +157,9 @@ impl fmt::Debug for AssistantConfig {
                 temperature,
                 default_confidence,
                 max_history,
+                rag,
+                kb_dir,
+                write_briefings,
             } => f
                 .debug_struct("OpenAi")
                 .field("base_url", base_url)
@@ -150,6 +169,9 @@ impl fmt::Debug for AssistantConfig {
                 .field("temperature", temperature)
                 .field("default_confidence", default_confidence)
                 .field("max_history", max_history)
+                .field("rag", rag)
+                .field("kb_dir", kb_dir)
+                .field("write_briefings", write_briefings)
                 .finish(),
             Self::None => f.write_str("None"),
         }
@@ -195,6 +217,7 @@ impl AssistantConfig {
                 temperature,
                 default_confidence,
                 max_history,
+                ..
             } => {
                 http::parse_url("assistant.base_url", base_url)?;
                 check(

@@ -83,8 +83,31 @@ pub fn reports_failure(words: &[String]) -> bool {
                 .take(3)
                 .any(|n| OUTCOMES.contains(&n.as_str()))
     });
+    // "still" only with what is still wrong ("still blank", "still not", "still getting 401").
+    let still_wrong = words.iter().enumerate().any(|(i, w)| {
+        w == "still"
+            && words[i + 1..].iter().take(3).any(|n| {
+                NEGATORS.contains(&n.as_str())
+                    || matches!(
+                        n.as_str(),
+                        "broken"
+                            | "blank"
+                            | "fails"
+                            | "failing"
+                            | "getting"
+                            | "seeing"
+                            | "same"
+                            | "happening"
+                            | "stuck"
+                            | "down"
+                            | "error"
+                            | "errors"
+                            | "empty"
+                    )
+            })
+    });
     failed
-        || has("still")
+        || still_wrong
         || has("nope")
         || (has("same")
             && words.iter().any(|w| {
@@ -94,7 +117,6 @@ pub fn reports_failure(words: &[String]) -> bool {
                 )
             }))
         || (has("else") && words.iter().any(|w| matches!(w.as_str(), "try" | "do")))
-        || has("tried")
 }
 
 const FOLLOWUP_WORDS: &[&str] = &[

@@ -48,7 +48,7 @@ pub use openai::OpenAiAssistant;
 pub use webhook::{WebhookAssistant, SIGNATURE_HEADER};
 
 use crate::analysis::semantic::{Embedder, Embedding};
-use crate::domain::{Conversation, KnowledgeContext, Message, Urgency};
+use crate::domain::{Briefing, BriefingText, Conversation, KnowledgeContext, Message, Urgency};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -84,6 +84,17 @@ pub trait Assistant: Send + Sync + 'static {
     /// [0, 1]: handoff review uses it to tell an escalation a person was needed for from one the
     /// assistant could have answered. External bots know none.
     fn knowledge_match(&self, _text: &str) -> Option<(String, f64)> {
+        None
+    }
+
+    /// True when `phrase_briefing` can write briefings (a language model is configured for it).
+    fn writes_briefings(&self) -> bool {
+        false
+    }
+
+    /// The briefing's summary and warm introduction written anew from its facts, by a language
+    /// model; `None` (the rules' text stands) for assistants without one, or when it fails.
+    async fn phrase_briefing(&self, _briefing: &Briefing) -> Option<BriefingText> {
         None
     }
 }

@@ -13,7 +13,7 @@
 
 use super::bm25::Hit;
 use super::kb::KnowledgeBase;
-use crate::analysis::semantic::{Embedder, Embedding};
+use crate::analysis::semantic::{Embedder, Embedding, MessageVectors};
 use std::sync::Arc;
 
 /// Reciprocal-rank constant. With ~30 passages a small constant keeps the top ranks decisive.
@@ -72,13 +72,13 @@ impl SemanticKb {
     }
 
     /// Per passage, its best cosine with `query` over its views.
-    pub fn similarities(&self, query: &Embedding) -> Vec<f32> {
+    pub fn similarities(&self, query: &MessageVectors) -> Vec<f32> {
         self.views
             .iter()
             .map(|views| {
                 views
                     .iter()
-                    .map(|v| query.cosine(v))
+                    .map(|v| query.best_cosine(v))
                     .fold(-1.0f32, f32::max)
             })
             .collect()
@@ -232,8 +232,8 @@ pub struct Calibration {
 
 /// Fitted with `warmline bench quality --calibrate` on the tuning questions (see BENCHMARKS.md).
 pub const CALIBRATION: Calibration = Calibration {
-    bias: -3.167,
-    weights: [3.312, 1.708, 2.354, 2.301, -0.051],
+    bias: -2.811,
+    weights: [3.184, 1.340, 2.344, 2.333, -0.730],
 };
 
 impl Calibration {

@@ -84,6 +84,7 @@ pub fn measure(args: &BriefingBenchArgs) -> Result<BriefingBenchResult, Briefing
         agent_name: Some("Maria"),
         agent_skill_label: Some("integration specialist"),
         kb: &kb,
+        written: None,
         now,
     };
     let mut summary_chars = 0;

@@ -154,6 +154,7 @@ fn briefing_for(skill: &str, now: Timestamp) -> Briefing {
         agent_name: Some("Alex"),
         agent_skill_label: Some(skill),
         kb: &crate::domain::KnowledgeContext::default(),
+        written: None,
         now,
     })
 }

@@ -51,6 +51,9 @@ pub struct Briefing {
     /// Sequence number of the last conversation event the briefing was built from.
     #[serde(default)]
     pub source_seq: u64,
+    /// When a language model wrote the summary and introduction from the facts: which one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<String>,
 }
 
 impl Briefing {
@@ -248,4 +251,44 @@ pub struct KnowledgeContext {
     /// `(action id, name)`: `("webhook_signature_verify", "Verify webhook signatures")`.
     #[serde(default)]
     pub step_names: Vec<(String, String)>,
+}
+
+/// A briefing's summary and warm introduction as a language model wrote them from the briefing's
+/// extracted facts (`[assistant] write_briefings`). The introduction is the part after the agent's
+/// greeting and name, which the gateway writes itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BriefingText {
+    pub summary: String,
+    pub introduction: String,
+    /// The `source_seq` of the briefing it was written from: it applies to that one only.
+    pub source_seq: u64,
+    /// Which model wrote it (`openai:llama3.1`).
+    pub written_by: String,
+}
+
+impl BriefingText {
+    /// Longest introduction accepted, in characters.
+    pub const INTRODUCTION_MAX_CHARS: usize = 700;
+
+    /// Fit to show: both texts present, within their lengths, and every number in them (codes,
+    /// amounts, ids, durations) found in `facts`, so a model cannot slip in a figure of its own.
+    pub fn is_faithful_to(&self, facts: &str) -> bool {
+        let fits = |t: &str, max: usize| !t.trim().is_empty() && t.chars().count() <= max;
+        if !fits(&self.summary, Briefing::SUMMARY_MAX_CHARS)
+            || !fits(&self.introduction, Self::INTRODUCTION_MAX_CHARS)
+        {
+            return false;
+        }
+        let numbers = |t: &str| -> Vec<String> {
+            t.split(|c: char| !c.is_ascii_digit())
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        numbers(&self.summary)
+            .into_iter()
+            .chain(numbers(&self.introduction))
+            .all(|n| facts.contains(&n))
+    }
 }

@@ -19,8 +19,9 @@ pub mod user;
 
 pub use access::{Access, Principal};
 pub use briefing::{
-    Attempt, AttemptOutcome, AttemptSource, Briefing, BriefingDetail, Completeness, EmotionalState,
-    KnowledgeContext, KnownFact, PressureFact, PressureKind, TechnicalDetail, TimeSpent,
+    Attempt, AttemptOutcome, AttemptSource, Briefing, BriefingDetail, BriefingText, Completeness,
+    EmotionalState, KnowledgeContext, KnownFact, PressureFact, PressureKind, TechnicalDetail,
+    TimeSpent,
 };
 pub use call::{
     Call, CallMember, CallOrigin, MediaChange, MediaSource, RecordingFile, RecordingSource,

@@ -250,7 +250,8 @@ impl EscalationPolicy {
                 .map(|r| triggers::bot_request(w, r)),
             input
                 .assistant_out_of_scope
-                .then(|| triggers::out_of_scope(w)),
+                .then(|| triggers::out_of_scope(w, cfg))
+                .flatten(),
             triggers::low_confidence(w, cfg),
         ]
         .into_iter()

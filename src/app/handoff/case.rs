@@ -1,7 +1,8 @@
 //! One live handoff as the coordinator tracks it, from escalation until resolution or hand-back.
 
 use crate::domain::{
-    Briefing, Conversation, Escalation, KnowledgeContext, ParticipantId, Timestamp, Urgency, UserId,
+    Briefing, BriefingText, Conversation, Escalation, KnowledgeContext, ParticipantId, Timestamp,
+    Urgency, UserId,
 };
 use crate::handoff::briefing::{build_briefing, BriefingInput};
 use std::collections::HashMap;
@@ -15,6 +16,8 @@ pub(super) struct Case {
     pub conversation: Arc<Conversation>,
     /// What the knowledge base says about the conversation, for briefings.
     pub kb: KnowledgeContext,
+    /// The summary and introduction a language model wrote for the latest facts, if any.
+    pub written: Option<BriefingText>,
     /// Agents in order of acceptance (the first owns the handoff; later ones are specialists).
     pub accepted: Vec<UserId>,
     pub opened: Vec<UserId>,
@@ -42,6 +45,7 @@ impl Case {
             queued_at,
             conversation,
             kb,
+            written: None,
             accepted: Vec::new(),
             opened: Vec::new(),
             joined: HashMap::new(),
@@ -74,6 +78,7 @@ impl Case {
             agent_name: agent,
             agent_skill_label: Some(label),
             kb: &self.kb,
+            written: self.written.as_ref(),
             now,
         })
     }

@@ -7,9 +7,9 @@ use crate::app::headers::HeaderCache;
 use crate::assistant::Assistant;
 use crate::chat::{Hub, ServerFrame};
 use crate::domain::{
-    Briefing, Conversation, ConversationHeader, ConversationId, ConversationStatus, Escalation,
-    EventBody, KnowledgeContext, Message, Participant, ParticipantId, ParticipantKind, Speaker,
-    Timestamp, Urgency, User, UserId,
+    Briefing, BriefingText, Conversation, ConversationHeader, ConversationId, ConversationStatus,
+    Escalation, EventBody, KnowledgeContext, Message, Participant, ParticipantId, ParticipantKind,
+    Speaker, Timestamp, Urgency, User, UserId,
 };
 use crate::handoff::messages::{Waiting, WaitingState};
 use crate::handoff::policy::{Decision, EscalationPolicy};
@@ -250,6 +250,10 @@ impl Coordinator {
             Command::Snapshot { reply } => {
                 let _ = reply.send(self.snapshot());
             }
+            Command::Rewritten {
+                conversation_id,
+                text,
+            } => self.rewritten(&conversation_id, text, now).await,
             Command::Waiting {
                 conversation_id,
                 reply,
@@ -349,6 +353,40 @@ impl Coordinator {
         self.say(&id, Speaker::System, None, text, now, &mut batch)
             .await;
         self.apply(actions, now, &mut batch).await;
+    }
+
+    /// A language model's texts for the case's current facts replace the rules' in its briefings;
+    /// a waiting case's stored briefing is refreshed so staff read them. Texts for older facts
+    /// are dropped.
+    async fn rewritten(&mut self, id: &ConversationId, text: BriefingText, now: Timestamp) {
+        let Some(case) = self.cases.get_mut(id) else {
+            return;
+        };
+        let current = case
+            .conversation
+            .messages
+            .iter()
+            .map(|m| m.seq)
+            .fold(case.conversation.header.last_seq, u64::max);
+        if text.source_seq != current {
+            return;
+        }
+        case.written = Some(text);
+        if !case.waiting() {
+            return;
+        }
+        let label = self.deps.config.messages.skill(case.skill()).label;
+        let briefing = case.briefing(None, &label, now);
+        let mut batch = Vec::new();
+        self.write(
+            id,
+            EventBody::AgentBriefingReady {
+                briefing: Box::new(briefing),
+            },
+            now,
+            &mut batch,
+        )
+        .await;
     }
 
     fn waiting_state(&self, id: &ConversationId, now: Timestamp) -> Option<WaitingState> {

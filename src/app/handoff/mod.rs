@@ -27,7 +27,7 @@ pub use error::HandoffError;
 
 use crate::chat::{Hub, ServerFrame};
 use crate::domain::{
-    Conversation, ConversationEvent, ConversationHeader, ConversationId, EventBody,
+    BriefingText, Conversation, ConversationEvent, ConversationHeader, ConversationId, EventBody,
     KnowledgeContext, User, UserId,
 };
 use crate::handoff::messages::WaitingState;
@@ -81,6 +81,11 @@ pub(crate) enum Command {
     },
     Snapshot {
         reply: oneshot::Sender<serde_json::Value>,
+    },
+    /// A language model rewrote the briefing's texts for the facts of `text.source_seq`.
+    Rewritten {
+        conversation_id: ConversationId,
+        text: BriefingText,
     },
     /// Where a queued conversation stands, for the assistant's answers while the customer waits.
     Waiting {
@@ -186,6 +191,18 @@ impl Handoff {
         tokio::spawn(async move {
             let _ = tx.send(Command::Disconnected { agent }).await;
         });
+    }
+
+    /// The model-written summary and introduction for a conversation's latest facts: a waiting
+    /// case's briefing is refreshed with them.
+    pub(crate) async fn rewritten(&self, conversation_id: ConversationId, text: BriefingText) {
+        let _ = self
+            .tx
+            .send(Command::Rewritten {
+                conversation_id,
+                text,
+            })
+            .await;
     }
 
     /// Where the queued conversation `id` stands; `None` when it is not waiting for an agent.

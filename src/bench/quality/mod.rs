@@ -89,6 +89,9 @@ pub struct SplitResult {
     /// Conversations whose escalation decision was right.
     pub escalation_decisions: Tally,
     pub by_category: BTreeMap<&'static str, Tally>,
+    /// Wrong escalation decisions by kind: `missed` (should have escalated) or `unneeded by
+    /// <trigger>` (escalated by that trigger although the assistant should have handled it).
+    pub escalation_errors: BTreeMap<String, usize>,
     /// Failed checks as `file: category: detail` (held-out ones only with `--show-held-out`).
     pub failures: Vec<String>,
 }
@@ -172,6 +175,9 @@ fn print_result(r: &QualityBenchResult) {
             s.escalation_decisions.total,
             s.escalation_decisions.share() * 100.0
         );
+        for (kind, n) in &s.escalation_errors {
+            println!("  wrong escalation: {kind} x{n}");
+        }
         if !s.failures.is_empty() {
             println!("  failed:");
             for f in &s.failures {
@@ -275,6 +281,19 @@ pub async fn measure(
             }
         }
         let checks = score::conversation(spec, &seen);
+        let escalated = seen.escalation.is_some();
+        if escalated != spec.expect.escalate {
+            let kind = match &seen.escalation {
+                Some(e) => format!("unneeded by {}", e.trigger),
+                None => "missed".to_owned(),
+            };
+            *splits
+                .entry(*split)
+                .or_default()
+                .escalation_errors
+                .entry(kind)
+                .or_default() += 1;
+        }
         if args.trace.as_deref().is_some_and(|t| file.contains(t)) {
             trace(file, spec, &seen, &checks);
         }

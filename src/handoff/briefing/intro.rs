@@ -62,7 +62,9 @@ fn stakes_clause(stakes: &str) -> String {
     }
 }
 
-pub fn warm_introduction(ctx: &Ctx<'_>) -> String {
+/// "Hi Sarah! I'm Maria, an integration specialist.": who greets whom, always written here (a
+/// model-written introduction continues after it).
+pub fn greeting(ctx: &Ctx<'_>) -> String {
     let input = ctx.input;
     let mut s = match ctx.first_name() {
         Some(name) => format!("Hi {name}!"),
@@ -78,6 +80,11 @@ pub fn warm_introduction(ctx: &Ctx<'_>) -> String {
         (None, Some(label)) => format!(" I'm {} on the support team.", with_article(label)),
         (None, None) => " I'm from the support team, taking over from our assistant.".to_owned(),
     });
+    s
+}
+
+pub fn warm_introduction(ctx: &Ctx<'_>) -> String {
+    let mut s = greeting(ctx);
     let upset = matches!(
         ctx.emotion.label,
         SentimentLabel::Frustrated | SentimentLabel::Negative

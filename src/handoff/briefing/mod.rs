@@ -36,8 +36,9 @@ mod tests;
 
 use crate::analysis::intent::FALLBACK_INTENT;
 use crate::domain::{
-    Attempt, AttemptOutcome, Briefing, BriefingDetail, Conversation, EmotionalState, Escalation,
-    KnowledgeContext, KnownFact, Message, PressureFact, Speaker, TechnicalDetail, TimeSpent,
+    Attempt, AttemptOutcome, Briefing, BriefingDetail, BriefingText, Conversation, EmotionalState,
+    Escalation, KnowledgeContext, KnownFact, Message, PressureFact, Speaker, TechnicalDetail,
+    TimeSpent,
 };
 use chrono::{DateTime, Utc};
 use topic::Topic;
@@ -53,6 +54,9 @@ pub struct BriefingInput<'a> {
     pub agent_skill_label: Option<&'a str>,
     /// What the knowledge base says about the conversation (topic, next steps, step names).
     pub kb: &'a KnowledgeContext,
+    /// A summary and introduction a language model wrote from an earlier build's facts; used
+    /// when it was written from these same facts (same `source_seq`), else the rules' text.
+    pub written: Option<&'a BriefingText>,
     pub now: DateTime<Utc>,
 }
 
@@ -110,19 +114,24 @@ pub fn build_briefing(input: &BriefingInput<'_>) -> Briefing {
     };
     let completeness = completeness::assess(&ctx);
     let next_actions = recommend::next_actions(&ctx);
-    let warm_introduction = intro::warm_introduction(&ctx);
-    let summary = summary::executive(&ctx);
-    let detail = BriefingDetail {
-        course: summary::course(&ctx),
-        attempts: ctx.attempts.clone(),
-        background: summary::background(&conversation.header.customer),
-    };
     let source_seq = conversation
         .messages
         .iter()
         .map(|m| m.seq)
         .fold(conversation.header.last_seq, u64::max);
-
+    let written = input.written.filter(|w| w.source_seq == source_seq);
+    let (summary, warm_introduction) = match written {
+        Some(w) => (
+            w.summary.clone(),
+            format!("{} {}", intro::greeting(&ctx), w.introduction),
+        ),
+        None => (summary::executive(&ctx), intro::warm_introduction(&ctx)),
+    };
+    let detail = BriefingDetail {
+        course: summary::course(&ctx),
+        attempts: ctx.attempts.clone(),
+        background: summary::background(&conversation.header.customer),
+    };
     Briefing {
         escalation: input.escalation.clone(),
         summary,
@@ -137,6 +146,7 @@ pub fn build_briefing(input: &BriefingInput<'_>) -> Briefing {
         time_spent: ctx.time_spent,
         generated_at: input.now,
         source_seq,
+        written_by: written.map(|w| w.written_by.clone()),
     }
 }
 

@@ -97,6 +97,7 @@ fn brief_with(name: &str, agent: Option<&str>, kb: &[String]) -> Briefing {
         agent_name: agent,
         agent_skill_label: None,
         kb: &kb,
+        written: None,
         now: now(),
     })
 }
@@ -612,6 +613,7 @@ fn without_agent_name_the_intro_uses_the_role() {
         agent_name: None,
         agent_skill_label: Some("billing specialist"),
         kb: &crate::domain::KnowledgeContext::default(),
+        written: None,
         now: now(),
     });
     assert!(b
@@ -644,6 +646,7 @@ fn long_first_message_is_trimmed_gracefully() {
         agent_name: None,
         agent_skill_label: Some("integration specialist"),
         kb: &crate::domain::KnowledgeContext::default(),
+        written: None,
         now: now(),
     });
     assert!(
@@ -687,6 +690,7 @@ fn empty_conversation_still_briefs() {
         agent_name: None,
         agent_skill_label: None,
         kb: &crate::domain::KnowledgeContext::default(),
+        written: None,
         now: now(),
     });
     assert!(
@@ -729,6 +733,7 @@ fn messages_without_sentiment_are_scored() {
         agent_name: None,
         agent_skill_label: None,
         kb: &crate::domain::KnowledgeContext::default(),
+        written: None,
         now: now(),
     });
     assert!(
@@ -796,6 +801,7 @@ fn five_hundred_messages_build_without_duplicates() {
         agent_name: Some("Maria"),
         agent_skill_label: None,
         kb: &crate::domain::KnowledgeContext::default(),
+        written: None,
         now: now(),
     });
     assert_eq!(b.source_seq, 501);

@@ -113,9 +113,9 @@ fn fired(c: &Conversation) -> Option<(Trigger, Vec<MessageId>)> {
 fn low_confidence_fires_after_two_consecutive_low_replies() {
     let c = Conv::new()
         .say("dashboard is blank")
-        .ai(0.4, &[])
+        .ai(0.25, &[])
         .say("it's the reports page")
-        .ai(0.3, &[])
+        .ai(0.2, &[])
         .done();
     assert_eq!(
         fired(&c),
@@ -125,7 +125,7 @@ fn low_confidence_fires_after_two_consecutive_low_replies() {
     assert_eq!(d.urgency, Urgency::Low);
     assert_eq!(d.recommended_skill, "technical");
     assert_eq!(d.customer_expectation, "technical_resolution");
-    assert!(d.ai_assessment.contains("0.45"), "{}", d.ai_assessment);
+    assert!(d.ai_assessment.contains("0.30"), "{}", d.ai_assessment);
 }
 
 #[test]
@@ -249,12 +249,19 @@ fn frustration_can_be_switched_off_but_still_raises_urgency() {
         ..PolicyConfig::default()
     };
     let p = EscalationPolicy::new(cfg);
+    // The assistant said twice that it does not know this (see the out-of-scope test).
     let c = Conv::new()
         .say("blank")
         .ai(0.9, &[])
         .cust("ARGH", "technical_support", L::Frustrated, -0.8)
         .done();
     assert_eq!(eval_with(&p, &c, false, None), None);
+    let c = Conv::new()
+        .say("blank")
+        .ai(0.1, &[])
+        .cust("ARGH", "technical_support", L::Frustrated, -0.8)
+        .ai(0.9, &[])
+        .done();
     let d = eval_with(&p, &c, true, None).expect("out of scope decides");
     assert_eq!((d.trigger, d.urgency), (Trigger::OutOfScope, Urgency::High));
 }
@@ -380,13 +387,21 @@ fn unconfigured_intent_is_not_always_human() {
 
 #[test]
 fn out_of_scope_and_bot_request_cite_the_last_exchange() {
-    let c = Conv::new()
+    // Once, "I'm not sure, tell me more" is the right answer; the second time it goes to a person.
+    let once = Conv::new()
         .say("blank page")
         .ai(0.9, &[])
         .cust("do you sell t-shirts", "general_question", L::Neutral, 0.0)
-        .ai(0.9, &[])
+        .ai(0.05, &[])
         .done();
     let p = policy();
+    assert_eq!(eval_with(&p, &once, true, None), None);
+    let c = Conv::new()
+        .say("blank page")
+        .ai(0.05, &[])
+        .cust("do you sell t-shirts", "general_question", L::Neutral, 0.0)
+        .ai(0.05, &[])
+        .done();
     let d = eval_with(&p, &c, true, None).expect("decision");
     assert_eq!(
         (d.trigger, d.evidence),
@@ -402,7 +417,11 @@ fn out_of_scope_and_bot_request_cite_the_last_exchange() {
         "{}",
         d.ai_assessment
     );
-    assert_eq!(eval_with(&p, &c, false, None), None);
+    // Without either flag, two unsure replies are still low confidence.
+    assert_eq!(
+        eval_with(&p, &c, false, None).map(|d| d.trigger),
+        Some(Trigger::LowConfidence)
+    );
 }
 
 // ---- precedence and urgency ------------------------------------------------------------------
@@ -442,9 +461,9 @@ fn precedence_picks_the_most_specific_trigger() {
     // Bot request before out of scope before low confidence.
     let c = Conv::new()
         .say("a")
-        .ai(0.3, &[])
+        .ai(0.2, &[])
         .say("b")
-        .ai(0.3, &[])
+        .ai(0.2, &[])
         .done();
     assert_eq!(trig(&c, true, Some("x")), Some(Trigger::BotRequest));
     assert_eq!(trig(&c, true, None), Some(Trigger::OutOfScope));
@@ -467,10 +486,10 @@ fn urgency_is_the_highest_any_fired_trigger_implies() {
     // Negative mood lifts low confidence from low to medium.
     let c = Conv::new()
         .say("a")
-        .ai(0.3, &[])
+        .ai(0.2, &[])
         // Slope -0.1: negative, but not a falling trend.
         .cust("hmm", "technical_support", L::Negative, -0.1)
-        .ai(0.3, &[])
+        .ai(0.2, &[])
         .done();
     let d = eval(&c).expect("decision");
     assert_eq!(
@@ -658,7 +677,7 @@ fn likelihood_rises_as_confidence_falls_and_failures_pile_up() {
 #[test]
 fn default_config_matches_the_documented_values() {
     let d = PolicyConfig::default();
-    assert_eq!(d.low_confidence, 0.45);
+    assert_eq!(d.low_confidence, 0.3);
     assert_eq!((d.low_confidence_turns, d.repeated_failure_turns), (2, 2));
     assert_eq!(
         d.always_human_intents,

@@ -93,6 +93,9 @@ pub(super) fn latest_label(w: &[Message]) -> Option<SentimentLabel> {
     customer(w).rev().find_map(|m| m.sentiment)
 }
 
+/// A frustrated message at least this negative escalates on its own (after the assistant tried).
+const STRONG_FRUSTRATION: f64 = -0.6;
+
 /// Customer messages a falling mood must span before it escalates.
 const MIN_TREND_MESSAGES: usize = 3;
 
@@ -233,7 +236,17 @@ pub(super) fn frustration(w: &[Message]) -> Option<Fired> {
         // A customer who arrives upset is answered first; frustration escalates once the
         // assistant has tried to help and the customer is still (or newly) frustrated.
         let helped_before = w[..i].iter().any(|a| a.speaker == Speaker::Ai);
-        if m.sentiment == Some(SentimentLabel::Frustrated) && helped_before {
+        // Mild annoyance with a new question is not a reason to leave the assistant: the
+        // frustration must be about the help failing, be strong, or be the second in a row.
+        let frustrated_before = w[..i].iter().any(|a| {
+            a.speaker == Speaker::Customer && a.sentiment == Some(SentimentLabel::Frustrated)
+        });
+        let strong = m.sentiment_score.is_some_and(|s| s <= STRONG_FRUSTRATION);
+        let about_failure = reports_failure_text(&m.content);
+        if m.sentiment == Some(SentimentLabel::Frustrated)
+            && helped_before
+            && (strong || frustrated_before || about_failure)
+        {
             let text = "The customer's latest message reads as frustrated after the assistant's \
                         suggestions."
                 .to_owned();
@@ -273,7 +286,12 @@ pub(super) fn reports_failure(m: &Message) -> bool {
     ) {
         return true;
     }
-    let text = m.content.to_lowercase().replace('\u{2019}', "'");
+    reports_failure_text(&m.content)
+}
+
+/// A failure phrase in `text` ("didn't work", "still broken", "same error").
+fn reports_failure_text(text: &str) -> bool {
+    let text = text.to_lowercase().replace('\u{2019}', "'");
     FAILURE_CUES.iter().any(|c| text.contains(c))
 }
 
@@ -363,9 +381,20 @@ fn last_exchange(w: &[Message]) -> Vec<MessageId> {
         .filter(|m| matches!(m.speaker, Speaker::Customer | Speaker::Ai)))
 }
 
-pub(super) fn out_of_scope(w: &[Message]) -> Fired {
-    let text = "The assistant does not cover this topic and said so.".to_owned();
-    Fired::new(Trigger::OutOfScope, last_exchange(w), text)
+/// The assistant said, for the second time in a row, that it does not cover what the customer
+/// needs. Once is a question back ("could you tell me a bit more?"); twice is a person's job.
+pub(super) fn out_of_scope(w: &[Message], cfg: &PolicyConfig) -> Option<Fired> {
+    let ai: Vec<&Message> = w.iter().filter(|m| m.speaker == Speaker::Ai).collect();
+    let earlier = ai.iter().rev().nth(1)?;
+    let unsure = earlier.sources.is_empty()
+        && earlier
+            .confidence
+            .is_some_and(|c| c.is_finite() && c < cfg.low_confidence);
+    if !unsure {
+        return None;
+    }
+    let text = "The assistant does not cover this topic and said so twice.".to_owned();
+    Some(Fired::new(Trigger::OutOfScope, last_exchange(w), text))
 }
 
 pub(super) fn bot_request(w: &[Message], reason: &str) -> Fired {

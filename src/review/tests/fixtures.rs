@@ -57,6 +57,7 @@ pub fn briefing(facts: Vec<KnownFact>, completeness: f64) -> Briefing {
         time_spent: None,
         generated_at: t0(),
         source_seq: 0,
+        written_by: None,
     }
 }
 
