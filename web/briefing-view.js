@@ -1,5 +1,6 @@
 // One agent briefing, laid out for progressive disclosure (used by offer cards and the details
-// panel): the 5-second read (trigger, summary, mood, what the customer expects) is always shown;
+// panel): the 5-second read (trigger, summary, mood now and at its worst, time pressure and time
+// spent, what the customer expects) is always shown;
 // the 30-second read ("Details": course, attempts, background, facts not to ask again, next
 // actions) and the diagnostics ("Technical") sit behind disclosure toggles; then how complete the
 // context is. All customer-derived text goes in as text nodes.
@@ -34,8 +35,38 @@ export function briefingGlance(b, { showTrigger = true } = {}) {
     { class: "brief-glance" },
     showTrigger && e.trigger ? line("Trigger", humanize(e.trigger)) : null,
     b?.summary ? h("p", { class: "brief-summary", text: b.summary }) : null,
+    b?.writtenBy ? h("p", { class: "brief-written muted", text: `Written by ${b.writtenBy} from the facts below` }) : null,
     emotion(b?.emotionalState),
+    pressure(b?.timePressure, b?.timeSpent),
     e.customerExpectation ? line("Expects", humanize(e.customerExpectation)) : null,
+  );
+}
+
+const PRESSURE = { deadline: "Deadline", stakes: "At stake", recurrence: "Recurring" };
+
+/** Deadlines, stakes and recurrence as chips (the customer's sentence on hover), and time spent. */
+function pressure(facts, spent) {
+  const items = (facts ?? []).filter((f) => f?.text);
+  if (!items.length && !spent?.text) return null;
+  return h(
+    "div",
+    { class: "brief-pressure" },
+    items.map((f) =>
+      h(
+        "span",
+        { class: `pressure pressure--${PRESSURE[f.kind] ? f.kind : "stakes"}`, title: f.quote || f.text },
+        h("span", { class: "pressure__kind", text: PRESSURE[f.kind] ?? "Pressure" }),
+        h("span", { text: f.text }),
+      ),
+    ),
+    spent?.text
+      ? h(
+          "span",
+          { class: "pressure pressure--spent", title: spent.stated ? "In the customer's words" : "Measured from this conversation" },
+          h("span", { class: "pressure__kind", text: "At it for" }),
+          h("span", { text: spent.stated ? `${spent.text} (their words)` : spent.text }),
+        )
+      : null,
   );
 }
 
@@ -55,7 +86,8 @@ function line(label, value) {
 
 function emotion(es) {
   if (!es?.label) return null;
-  const trend = es.trend ? ` · ${TRENDS[es.trend] ?? humanize(es.trend)}` : "";
+  const peak = es.peak && es.peak !== es.label ? ` · was ${sentimentLabel(es.peak).toLowerCase()}` : "";
+  const trend = es.trend ? ` · ${TRENDS[es.trend] ?? humanize(es.trend)}${peak}` : peak;
   return h(
     "div",
     { class: `brief-emotion sentiment--${es.label}` },
@@ -123,11 +155,18 @@ function attempts(list) {
     { class: "brief-attempts" },
     items.map((a) => {
       const o = OUTCOMES[a.outcome] ?? OUTCOMES.unknown;
+      const byCustomer = a.source === "customer";
       return h(
         "li",
         { class: `attempt attempt--${OUTCOMES[a.outcome] ? a.outcome : "unknown"}` },
         h("span", { class: "attempt__icon", "aria-hidden": "true", text: o.icon }),
-        h("span", { class: "attempt__action", title: a.action, text: humanize(a.action) }),
+        h("span", { class: `attempt__who attempt__who--${byCustomer ? "customer" : "ai"}`, text: byCustomer ? "Customer" : "AI" }),
+        h(
+          "span",
+          { class: "attempt__action", title: byCustomer ? a.description || a.action : a.action },
+          byCustomer ? a.action : humanize(a.action),
+          a.result ? h("span", { class: "attempt__result", text: ` — “${a.result}”` }) : null,
+        ),
         h("span", { class: "attempt__outcome", text: o.label }),
       );
     }),

@@ -82,6 +82,9 @@ const AMBIGUITY: f64 = 0.02;
 const UNIT_FLOOR: f32 = 0.45;
 /// A customer's "I already did X" matches a passage at this cosine (X against its heading).
 const TRIED_COSINE: f32 = 0.6;
+/// How much less likely a passage of the conversation's current article may be and still be
+/// preferred over another article's.
+const TOPIC_STICKINESS: f64 = 0.15;
 /// Topics listed in the out-of-scope answer.
 const MAX_TOPICS: usize = 6;
 /// Knowledge-base next steps handed to the briefing.
@@ -295,9 +298,18 @@ impl BuiltinAssistant {
                 (query, search) = (q, contextual);
             }
         }
+        self.stay_on_topic(&mut search, &history);
         let Some(top) = search.ranked.first().copied() else {
             return self.out_of_scope(NO_MATCH_CONFIDENCE);
         };
+        // "Still 401" after an answer: the next step of the same article, or an honest "I've run
+        // out of suggestions", never "I'm not sure I can help" about a topic just answered.
+        let after_failure = cues::reports_failure(&words);
+        if after_failure && top.confidence < self.tuning.min_confidence {
+            if let Some(reply) = self.next_in_article(&search, &history, &query) {
+                return reply;
+            }
+        }
         if top.confidence < self.tuning.min_confidence {
             // Close in meaning to a passage: the topic is covered, so answer it (saying we may
             // have misread) rather than claim we cannot help.
@@ -319,7 +331,6 @@ impl BuiltinAssistant {
 
         // After "that didn't work" the next untried passage; a new question may be answered from
         // a passage offered before (with the steps that answer it this time).
-        let after_failure = cues::reports_failure(&words);
         let fresh = search
             .ranked
             .iter()
@@ -365,6 +376,88 @@ impl BuiltinAssistant {
                 });
                 reply
             }
+        }
+    }
+
+    /// After a reported failure with no confident match: the best untried passage of the article
+    /// the assistant last answered from, else the honest "out of suggestions" with a handoff
+    /// request. `None` when the assistant has not answered from the knowledge base yet.
+    fn next_in_article(
+        &self,
+        search: &Search,
+        history: &History<'_>,
+        query: &Query,
+    ) -> Option<AssistantReply> {
+        let last = history
+            .ai_messages()
+            .filter_map(|m| m.sources.first())
+            .last()?;
+        let article = last.split('#').next().unwrap_or_default();
+        let next = search.ranked.iter().find_map(|s| {
+            let p = self.kb.passage(s.candidate.doc)?;
+            (p.article.id == article
+                && s.confidence >= CLARIFY_FLOOR
+                && !history.offered(&p)
+                && !self.customer_did(&p, history))
+            .then_some((*s, p))
+        });
+        Some(match next {
+            Some((s, p)) => {
+                let capped = history
+                    .last_ai_confidence()
+                    .map_or(s.confidence, |prev| s.confidence.min(prev));
+                self.render(
+                    Opener::AfterFailure,
+                    &p,
+                    capped * self.tuning.followup_penalty,
+                    search,
+                    query,
+                )
+            }
+            None => {
+                let mut reply = AssistantReply::text(phrasing::EXHAUSTED, EXHAUSTED_CONFIDENCE);
+                reply.handoff = Some(HandoffRequest {
+                    reason: REASON_KB_EXHAUSTED.into(),
+                    skill: self
+                        .kb
+                        .articles()
+                        .iter()
+                        .find(|a| a.id == article)
+                        .and_then(|a| a.skill.clone()),
+                    urgency: None,
+                });
+                reply
+            }
+        })
+    }
+
+    /// A conversation stays on its article unless the customer clearly moves on: when a passage of
+    /// the article the assistant last answered from is nearly as likely as a passage of another
+    /// article ("still 401" after a webhook answer is about webhooks, not about API keys), it goes
+    /// first.
+    fn stay_on_topic(&self, search: &mut Search, history: &History<'_>) {
+        let Some(last) = history
+            .ai_messages()
+            .filter_map(|m| m.sources.first())
+            .last()
+        else {
+            return;
+        };
+        let article_of = |doc: usize| self.kb.passage(doc).map(|p| p.article.id.clone());
+        let current = last.split('#').next().unwrap_or_default().to_owned();
+        let Some(top) = search.ranked.first().copied() else {
+            return;
+        };
+        if article_of(top.candidate.doc).as_deref() == Some(current.as_str()) {
+            return;
+        }
+        let same = search.ranked.iter().position(|s| {
+            article_of(s.candidate.doc).as_deref() == Some(current.as_str())
+                && s.confidence >= top.confidence - TOPIC_STICKINESS
+        });
+        if let Some(i) = same {
+            let s = search.ranked.remove(i);
+            search.ranked.insert(0, s);
         }
     }
 
@@ -804,12 +897,28 @@ impl BuiltinAssistant {
             None => return KnowledgeContext::default(),
         };
         let relevant = |s: &&Scored| s.confidence >= CLARIFY_FLOOR;
-        let topic = search
-            .ranked
-            .first()
-            .filter(relevant)
-            .and_then(|s| self.kb.passage(s.candidate.doc))
+        // The section the assistant last answered from says best what this is about; else what
+        // retrieval finds for the latest messages.
+        let answered = conversation
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| m.speaker == Speaker::Ai)
+            .find_map(|m| m.sources.first())
+            .and_then(|source| {
+                (0..self.kb.len())
+                    .filter_map(|i| self.kb.passage(i))
+                    .find(|p| &p.source() == source)
+            })
             .map(|p| p.section.heading.clone());
+        let topic = answered.or_else(|| {
+            search
+                .ranked
+                .first()
+                .filter(relevant)
+                .and_then(|s| self.kb.passage(s.candidate.doc))
+                .map(|p| p.section.heading.clone())
+        });
         let next_steps = search
             .ranked
             .iter()

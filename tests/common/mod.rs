@@ -66,6 +66,32 @@ pub fn whisper_model() -> Option<std::path::PathBuf> {
     None
 }
 
+/// The embedding model the semantic tests use: `WLTEST_EMBEDDING_MODEL`, or the folder
+/// `models/fetch.sh` (run by the test command) leaves in the shared cache. `None` (the test skips)
+/// when it is missing, unless `WLTEST_REQUIRE_MODEL` is set, which makes that a failure.
+pub fn embedding_model() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("WLTEST_EMBEDDING_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").unwrap_or_default();
+            Path::new(&home).join(".cache/warmline/models/all-MiniLM-L6-v2")
+        });
+    if warmline::embed::package::verify(&path).is_ok() {
+        return Some(path);
+    }
+    if std::env::var_os("WLTEST_REQUIRE_MODEL").is_some() {
+        panic!(
+            "embedding model {} is missing: run models/fetch.sh (scripts/test.sh does)",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipped: no embedding model at {} (models/fetch.sh makes it)",
+        path.display()
+    );
+    None
+}
+
 /// Starts a gateway with the test configuration, adjusted by `tweak`.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -5,7 +5,7 @@
 //! at most one question, only for something that is not known.
 
 use super::completeness::missing_needs;
-use super::text::{by_when, capitalize, join_and};
+use super::text::{by_when, capitalize, join_and, lower_first};
 use super::Ctx;
 use crate::domain::{AttemptOutcome, AttemptSource, PressureKind, SentimentLabel};
 
@@ -124,7 +124,7 @@ pub fn warm_introduction(ctx: &Ctx<'_>) -> String {
         .iter()
         .filter(|a| a.source == AttemptSource::Customer)
         .take(2)
-        .map(|a| second_person(&a.action.to_lowercase()))
+        .map(|a| second_person(&lower_first(&a.action)))
         .collect();
     let failed: Vec<String> = ctx
         .attempts

@@ -27,6 +27,11 @@ pub fn next_actions(ctx: &Ctx<'_>) -> Vec<String> {
     let mut candidates: Vec<String> = Vec::new();
     if let Some(t) = ctx.main_topic() {
         candidates.push(format!("{}.", ctx.fill(t.action)));
+    } else if let Some(topic) = ctx.input.kb.topic.as_deref() {
+        // No known situation, but the knowledge base knows the topic: look on our side first.
+        candidates.push(format!(
+            "Check our side first (logs and settings for this account) for \u{201c}{topic}\u{201d}, before asking the customer to try anything again."
+        ));
     }
     candidates.extend(
         ctx.input

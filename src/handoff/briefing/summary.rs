@@ -6,7 +6,7 @@
 
 use super::emotion::{mood_word, trend_phrase};
 use super::text::{
-    by_when, capitalize, char_len, humanize, is_small_talk, join_and, label_of_key, sentences,
+    by_when, capitalize, lower_first, char_len, humanize, is_small_talk, join_and, label_of_key, sentences,
     strip_greeting, truncate_words,
 };
 use super::Ctx;
@@ -80,9 +80,33 @@ fn issue_clause(ctx: &Ctx<'_>) -> String {
         return format!("needs help with \u{201c}{topic}\u{201d}");
     }
     match ctx.intent() {
-        Some(i) => format!("has a {} question", humanize(i)),
+        Some(i) => format!("has {}", intent_phrase(i)),
         None => "has an issue the assistant could not resolve".to_owned(),
     }
+}
+
+/// An intent as the object of "has …": "a billing question", "an API key problem".
+fn intent_phrase(intent: &str) -> String {
+    let known = [
+        ("api_keys", "an API key problem"),
+        ("technical_support", "a technical problem"),
+        ("login_access", "a sign-in problem"),
+        ("data_export", "a data export question"),
+        ("integrations", "an integration problem"),
+        ("billing", "a billing question"),
+        ("security", "a security concern"),
+        ("legal", "a legal matter"),
+        ("cancellation", "a cancellation request"),
+    ];
+    known
+        .iter()
+        .find(|(k, _)| *k == intent)
+        .map(|(_, p)| (*p).to_owned())
+        .unwrap_or_else(|| {
+            let words = humanize(intent);
+            let article = if words.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            format!("{article} {words} question")
+        })
 }
 
 /// "Increasingly frustrated", "Upset but calming down", "Calm".
@@ -134,7 +158,11 @@ fn customer_tried_sentence(ctx: &Ctx<'_>) -> Option<String> {
     if mine.is_empty() {
         return None;
     }
-    let actions: Vec<String> = mine.iter().take(3).map(|a| a.action.clone()).collect();
+    let actions: Vec<String> = mine
+        .iter()
+        .take(3)
+        .map(|a| lower_first(&a.action))
+        .collect();
     let result = mine
         .iter()
         .rev()
@@ -142,10 +170,7 @@ fn customer_tried_sentence(ctx: &Ctx<'_>) -> Option<String> {
         .find(|r| !r.is_empty())
         .map(|r| format!(" ({})", r.to_lowercase()))
         .unwrap_or_default();
-    Some(format!(
-        "Already tried: {}{result}.",
-        join_and(&actions).to_lowercase()
-    ))
+    Some(format!("Already tried: {}{result}.", join_and(&actions)))
 }
 
 /// "Needs a technical fix by tomorrow (release)." / "Asked for a person."
@@ -334,11 +359,11 @@ pub fn course(ctx: &Ctx<'_>) -> Vec<String> {
                 format!("AI suggested {} → {outcome}", ctx.step_words(&a.action))
             }
             AttemptSource::Customer if a.result.is_empty() => {
-                format!("Customer already {} → {outcome}", a.action.to_lowercase())
+                format!("Customer already {} → {outcome}", lower_first(&a.action))
             }
             AttemptSource::Customer => format!(
                 "Customer already {} → {} (\"{}\")",
-                a.action.to_lowercase(),
+                lower_first(&a.action),
                 outcome,
                 a.result
             ),
@@ -350,7 +375,7 @@ pub fn course(ctx: &Ctx<'_>) -> Vec<String> {
         .filter(|a| a.outcome == AttemptOutcome::Failed)
         .map(|a| match a.source {
             AttemptSource::Assistant => ctx.step_words(&a.action),
-            AttemptSource::Customer => a.action.to_lowercase(),
+            AttemptSource::Customer => lower_first(&a.action),
         })
         .fold(Vec::new(), |mut v, s| {
             if !v.contains(&s) {

@@ -208,6 +208,16 @@ pub fn join_and(items: &[String]) -> String {
     }
 }
 
+/// Lower-cases the first character only: "Rotated the secret" -> "rotated the secret", while
+/// "Node/Express" further on stays as written.
+pub fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// Upper-cases the first character.
 pub fn capitalize(s: &str) -> String {
     let mut c = s.chars();

@@ -157,7 +157,7 @@ pub const TOPICS: &[Topic] = &[
     },
     Topic {
         key: "webhook_failure",
-        cues: &[&["webhook"]],
+        cues: &[&["webhook", "endpoint", "callback url", "deliveries", "payload", "events you send", "event you push"]],
         issue: "webhook deliveries to your endpoint failing",
         summary: "webhook deliveries to {url|their endpoint} failing",
         action: "Open the delivery logs for {url|the customer's webhook endpoint}, check which signing secret the failed deliveries used and replay a test event",
