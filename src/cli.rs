@@ -215,6 +215,9 @@ pub enum BenchCommand {
     /// weights (real-time factor, word error rate), then live end-of-utterance latency and how
     /// many simultaneous speakers the machine keeps up with.
     Transcribe(warmline::bench::transcribe::TranscribeBenchArgs),
+    /// The semantic layer's cost: every customer message of the evaluation set embedded by the
+    /// model (sentence by sentence, no memo), one at a time and two at once; p50/p99 per message.
+    Embed(warmline::bench::embed::EmbedBenchArgs),
     /// Handoff quality: replays the evaluation conversations (tests/quality/) against a real
     /// gateway and scores answers, escalation decisions and briefings, tuning and held-out parts
     /// apart.

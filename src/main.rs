@@ -67,6 +67,9 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Bench(BenchCommand::Media(args)) => warmline::bench::media::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
+        Command::Bench(BenchCommand::Embed(args)) => {
+            warmline::bench::embed::run(args).map_err(|e| AppError::Admin(e.to_string()))
+        }
         Command::Bench(BenchCommand::Quality(args)) => warmline::bench::quality::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),

@@ -47,7 +47,10 @@ async fn briefing_when(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the briefing never got there: {}", as_manager(app, manager, id).await);
+    panic!(
+        "the briefing never got there: {}",
+        as_manager(app, manager, id).await
+    );
 }
 
 #[tokio::test]
@@ -85,11 +88,17 @@ async fn the_articles_sarah_is_answered_by_meaning_and_briefed_like_a_person_wou
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     assert!(
-        sources.iter().all(|s| s.starts_with("webhooks-and-integrations#")) && !sources.is_empty(),
+        sources
+            .iter()
+            .all(|s| s.starts_with("webhooks-and-integrations#"))
+            && !sources.is_empty(),
         "{answer}"
     );
     assert!(
-        answer["content"].as_str().unwrap_or("").contains("Webhooks and integrations"),
+        answer["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Webhooks and integrations"),
         "names the article: {answer}"
     );
 
@@ -110,16 +119,26 @@ async fn the_articles_sarah_is_answered_by_meaning_and_briefed_like_a_person_wou
     .await;
     let b = &c["briefing"];
     assert!(
-        ["explicit_request", "frustration"].contains(&c["escalation"]["trigger"].as_str().unwrap_or("")),
+        ["explicit_request", "frustration"]
+            .contains(&c["escalation"]["trigger"].as_str().unwrap_or("")),
         "{c}"
     );
-    assert!(["high", "critical"].contains(&c["escalation"]["urgency"].as_str().unwrap_or("")), "{c}");
+    assert!(
+        ["high", "critical"].contains(&c["escalation"]["urgency"].as_str().unwrap_or("")),
+        "{c}"
+    );
     assert_eq!(b["emotionalState"]["label"], "frustrated", "{b}");
     assert_eq!(b["emotionalState"]["trend"], "worsening", "{b}");
     let pressure = b["timePressure"].to_string();
-    assert!(pressure.contains("tomorrow") && pressure.contains("release"), "{pressure}");
+    assert!(
+        pressure.contains("tomorrow") && pressure.contains("release"),
+        "{pressure}"
+    );
     let attempts = b["detail"]["attempts"].to_string();
-    assert!(attempts.contains("rotated the signing secret"), "{attempts}");
+    assert!(
+        attempts.contains("rotated the signing secret"),
+        "{attempts}"
+    );
     assert_eq!(b["timeSpent"]["text"], "20 minutes", "{b}");
     let summary = b["summary"].as_str().unwrap_or("");
     for part in ["Sarah", "Pro", "webhook", "frustrated", "tomorrow"] {
@@ -140,31 +159,56 @@ async fn a_waiting_customer_hears_where_they_stand_and_can_leave_an_email() {
     subscribe(&mut ws, &id, 0).await;
 
     // Nobody is signed in: the escalation says so and offers e-mail.
-    app.post_message(&customer, &id, "I need to talk to a person about my invoice").await;
+    app.post_message(
+        &customer,
+        &id,
+        "I need to talk to a person about my invoice",
+    )
+    .await;
     let mut notice = reply_to_customer(&mut ws).await;
     while notice["speaker"] != "system" {
         notice = reply_to_customer(&mut ws).await;
     }
-    assert!(notice["content"].as_str().unwrap_or("").contains("e-mail"), "{notice}");
+    assert!(
+        notice["content"].as_str().unwrap_or("").contains("e-mail"),
+        "{notice}"
+    );
 
-    app.post_message(&customer, &id, "Is anyone actually coming?").await;
+    app.post_message(&customer, &id, "Is anyone actually coming?")
+        .await;
     let answer = reply_to_customer(&mut ws).await;
     let text = answer["content"].as_str().unwrap_or("");
     assert_eq!(answer["speaker"], "ai");
-    assert!(text.contains("number 1") && text.contains("e-mail"), "{text}");
+    assert!(
+        text.contains("number 1") && text.contains("e-mail"),
+        "{text}"
+    );
 
     // A question the knowledge base answers is still answered while waiting.
-    app.post_message(&customer, &id, "Meanwhile, where do I download my invoices?").await;
+    app.post_message(
+        &customer,
+        &id,
+        "Meanwhile, where do I download my invoices?",
+    )
+    .await;
     let answer = reply_to_customer(&mut ws).await;
     assert!(
         answer["sources"].to_string().contains("download-invoices"),
         "{answer}"
     );
 
-    app.post_message(&customer, &id, "Fine, continue by e-mail: yuki.sato@example.jp").await;
+    app.post_message(
+        &customer,
+        &id,
+        "Fine, continue by e-mail: yuki.sato@example.jp",
+    )
+    .await;
     let answer = reply_to_customer(&mut ws).await;
     assert!(
-        answer["content"].as_str().unwrap_or("").contains("yuki.sato@example.jp"),
+        answer["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("yuki.sato@example.jp"),
         "{answer}"
     );
     // The address is a fact the agent will not ask for again.
@@ -176,7 +220,9 @@ async fn a_waiting_customer_hears_where_they_stand_and_can_leave_an_email() {
 
     // With an agent online, "how long?" gets the place in line and the estimate.
     let (_t, _sam) = {
-        let token = app.add_user("sam", Role::Agent, &["billing", "general"]).await;
+        let token = app
+            .add_user("sam", Role::Agent, &["billing", "general"])
+            .await;
         let mut ws = app.socket(&token).await;
         recv_type(&mut ws, &["agent_status"]).await;
         (token, ws)
@@ -184,14 +230,20 @@ async fn a_waiting_customer_hears_where_they_stand_and_can_leave_an_email() {
     app.post_message(&customer, &id, "how much longer?").await;
     let answer = reply_to_customer(&mut ws).await;
     let text = answer["content"].as_str().unwrap_or("");
-    assert!(text.contains("minute") || text.contains("reading"), "{text}");
+    assert!(
+        text.contains("minute") || text.contains("reading"),
+        "{text}"
+    );
 }
 
 /// A stand-in OpenAI-compatible server: it answers from the first passage it is given (citing
 /// it) and writes briefings from the facts; `slow` never answers in time.
 async fn stand_in_model() -> String {
     let handler = |Json(body): Json<Value>| async move {
-        let system = body["messages"][0]["content"].as_str().unwrap_or("").to_owned();
+        let system = body["messages"][0]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
         if body["model"] == "slow" {
             tokio::time::sleep(Duration::from_secs(5)).await;
         }
@@ -202,7 +254,10 @@ async fn stand_in_model() -> String {
             })
             .to_string()
         } else {
-            let after = system.split("Knowledge-base passages:").nth(1).unwrap_or("");
+            let after = system
+                .split("Knowledge-base passages:")
+                .nth(1)
+                .unwrap_or("");
             let id = after
                 .split('[')
                 .nth(1)
@@ -239,23 +294,59 @@ async fn a_language_model_answers_from_the_knowledge_base_and_writes_the_briefin
     let base = stand_in_model().await;
     let app = spawn_app_with(|c| c.assistant = openai(&base, "stand-in", 5_000)).await;
     let manager = app.add_user("morgan", Role::Manager, &[]).await;
-    let (id, customer) = app.new_conversation(json!({ "name": "Dana Whitfield" })).await;
+    let (id, customer) = app
+        .new_conversation(json!({ "name": "Dana Whitfield" }))
+        .await;
     let mut ws = app.socket(&customer).await;
     subscribe(&mut ws, &id, 0).await;
 
-    app.post_message(&customer, &id, "I was charged twice for my Pro plan this month").await;
+    app.post_message(
+        &customer,
+        &id,
+        "I was charged twice for my Pro plan this month",
+    )
+    .await;
     let answer = reply_to_customer(&mut ws).await;
-    assert!(answer["content"].as_str().unwrap_or("").starts_with("Per our guide (billing-and-refunds#"), "{answer}");
-    assert!(answer["sources"][0].as_str().unwrap_or("").starts_with("billing-and-refunds#"), "{answer}");
+    assert!(
+        answer["content"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Per our guide (billing-and-refunds#"),
+        "{answer}"
+    );
+    assert!(
+        answer["sources"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("billing-and-refunds#"),
+        "{answer}"
+    );
 
-    app.post_message(&customer, &id, "This is ridiculous, I want a person to refund it now").await;
+    app.post_message(
+        &customer,
+        &id,
+        "This is ridiculous, I want a person to refund it now",
+    )
+    .await;
     let c = briefing_when(&app, &manager, &id, |b| b["writtenBy"].is_string()).await;
     let b = &c["briefing"];
     assert_eq!(b["writtenBy"], "openai:stand-in");
-    assert_eq!(b["summary"], "Dana is upset about a duplicate charge and wants the money back.");
+    assert_eq!(
+        b["summary"],
+        "Dana is upset about a duplicate charge and wants the money back."
+    );
     // The gateway writes the greeting; the model wrote the rest, and the facts stayed the rules'.
-    assert!(b["warmIntroduction"].as_str().unwrap_or("").starts_with("Hi Dana!"), "{b}");
-    assert!(b["warmIntroduction"].as_str().unwrap_or("").ends_with("I'll check both payments now."));
+    assert!(
+        b["warmIntroduction"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Hi Dana!"),
+        "{b}"
+    );
+    assert!(b["warmIntroduction"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("I'll check both payments now."));
     assert!(b["knownFacts"].to_string().contains("Dana Whitfield"));
 }
 
@@ -267,8 +358,77 @@ async fn a_model_that_times_out_leaves_the_built_in_answer_in_the_same_turn() {
     let mut ws = app.socket(&customer).await;
     subscribe(&mut ws, &id, 0).await;
     let started = std::time::Instant::now();
-    app.post_message(&customer, &id, "Where do I download my invoices?").await;
+    app.post_message(&customer, &id, "Where do I download my invoices?")
+        .await;
     let answer = reply_to_customer(&mut ws).await;
     assert!(started.elapsed() < Duration::from_secs(3));
-    assert_eq!(answer["sources"][0], "billing-and-refunds#download-invoices-and-receipts", "{answer}");
+    assert_eq!(
+        answer["sources"][0], "billing-and-refunds#download-invoices-and-receipts",
+        "{answer}"
+    );
+}
+
+#[test]
+fn the_embedding_matches_an_independent_reference() {
+    use warmline::analysis::semantic::Embedder;
+    let Some(model) = embedding_model() else {
+        return;
+    };
+    let m = warmline::embed::MiniLm::load(&model).expect("model loads");
+    // Printed by models/reference_embeddings.py, a float64 numpy implementation of the same
+    // network written apart from this one.
+    let reference: [(&str, [f32; 8]); 3] = [
+        (
+            "Our webhook deliveries to https://hooks.acme.io/in fail with HTTP 401",
+            [
+                -0.080788, 0.085164, -0.061845, -0.023158, -0.042118, -0.113441, -0.015609,
+                -0.051529,
+            ],
+        ),
+        (
+            "Every event you push to our endpoint is rejected with a 401 by our signature check",
+            [
+                0.059672, 0.055572, -0.000735, -0.048204, 0.021568, -0.054677, 0.021082, -0.038532,
+            ],
+        ),
+        (
+            "How do I download my invoices?",
+            [
+                -0.044465, 0.041671, -0.055179, -0.048830, -0.086861, -0.023834, -0.063310,
+                0.069310,
+            ],
+        ),
+    ];
+    let vectors: Vec<_> = reference
+        .iter()
+        .map(|(text, first)| {
+            let v = m.embed(text).expect("embeds");
+            for (got, want) in v.as_slice().iter().zip(first) {
+                assert!(
+                    (got - want).abs() < 1e-4,
+                    "{text}: {:?} vs {first:?}",
+                    &v.as_slice()[..8]
+                );
+            }
+            v
+        })
+        .collect();
+    for ((a, b), want) in [
+        ((0, 1), 0.510442f32),
+        ((0, 2), 0.197590),
+        ((1, 2), 0.118728),
+    ] {
+        let got = vectors[a].cosine(&vectors[b]);
+        assert!(
+            (got - want).abs() < 1e-4,
+            "cos({a},{b}) = {got}, reference {want}"
+        );
+    }
+    // Batched, padded and masked, the same vectors come out.
+    let batch = m
+        .embed_all(&reference.iter().map(|r| r.0).collect::<Vec<_>>())
+        .expect("batch");
+    for (one, many) in vectors.iter().zip(&batch) {
+        assert!(one.cosine(many) > 0.99999);
+    }
 }

@@ -78,7 +78,7 @@ fn patterns() -> &'static Option<Patterns> {
             recurrence: vec![
                 re(r"\b(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|\d+th)\s+time\b(?:\s+(?:this|in\s+(?:a|the|two|three))\s+\w+)?")?,
                 re(r"\b(?:again and again|over and over|keeps? (?:on\s+)?(?:happening|breaking|failing|coming back)|every (?:single |other )?(?:day|week|month|time|morning)|all the time|once again|yet again|not the first time|happened (?:before|again)|same (?:thing|problem|issue) as last (?:week|month|time))\b")?,
-                re(r"\b(?:(?:\d+|two|three|four|five|several|multiple|many)\s+times|twice)\s+(?:this|in\s+the\s+(?:last|past)|already|now|today)\b")?,
+                re(r"\b(?:\d+|two|three|four|five|several|multiple|many)\s+times\s+(?:(?:this|in\s+the\s+(?:last|past))\s+(?:week|month|year|day|quarter)|already|now|today)\b")?,
             ],
             elapsed_for: re(&format!(
                 r"\b(?:for|over)\s+(?:the\s+(?:last|past)\s+|about\s+|almost\s+|nearly\s+|over\s+|more than\s+)?(?:({AMOUNT})\s+)?({UNIT})\b|\b({AMOUNT})\s+({UNIT})\s+(?:now|already|straight|of this|of trying|on this|wasted)\b|\b(?:all|the whole)\s+(day|morning|afternoon|evening|week|night)\b"

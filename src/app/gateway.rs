@@ -474,7 +474,15 @@ impl Backend for Gateway {
         let mut routing_skill = None;
         match who {
             Principal::Customer { .. } => {
-                let analysis = self.analyzer.analyze(&message.content);
+                // With the embedding model the analysis is milliseconds of CPU: off the async
+                // workers, so other sockets and requests are not held up behind it.
+                let analyzer = self.analyzer.clone();
+                let text = message.content.clone();
+                let analysis =
+                    match tokio::task::spawn_blocking(move || analyzer.analyze(&text)).await {
+                        Ok(a) => a,
+                        Err(_) => self.analyzer.analyze(&message.content),
+                    };
                 message.set_sentiment(analysis.sentiment);
                 message.intent = Some(analysis.intent.name.clone());
                 // Route by topic only while nobody owns the conversation and the message names one:

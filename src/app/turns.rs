@@ -14,7 +14,7 @@ use super::preparation::{Draft, Preparation};
 use crate::analysis::intent::FALLBACK_SKILL;
 use crate::analysis::requests::asks_for_person;
 use crate::analysis::waiting::{asks_about_wait, email_in};
-use crate::assistant::{Assistant, AssistantReply};
+use crate::assistant::{Assistant, AssistantError, AssistantReply};
 use crate::domain::{
     Briefing, Conversation, ConversationId, Escalation, EventBody, KnowledgeContext, Message,
     Speaker, Urgency,
@@ -25,6 +25,7 @@ use crate::handoff::policy::{Decision, EscalationPolicy, Guard, PolicyInput, Tri
 use crate::metrics::Metrics;
 use crate::storage::{journal::Journal, Store, WriteOp};
 use chrono::Utc;
+use futures_util::FutureExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Semaphore};
@@ -111,7 +112,7 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
         Guard::HumanOwns | Guard::Resolved => return,
     }
     let reply = match &deps.assistant {
-        Some(a) => Some(ask(&**a, deps, &conversation, &job.message).await),
+        Some(a) => Some(ask(a, deps, &conversation, &job.message).await),
         None => None,
     };
     let now = Utc::now();
@@ -190,26 +191,42 @@ async fn turn(deps: &TurnDeps, job: TurnJob) {
 }
 
 async fn ask(
-    assistant: &dyn Assistant,
+    assistant: &Arc<dyn Assistant>,
     deps: &TurnDeps,
     conversation: &Conversation,
     message: &Message,
 ) -> AssistantReply {
     let started = Instant::now();
-    let reply =
-        match tokio::time::timeout(REPLY_TIMEOUT, assistant.reply(conversation, message)).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                warn!(error = %e, assistant = assistant.name(), "assistant failed");
-                deps.metrics.assistant_failures.inc();
-                fallback()
-            }
-            Err(_) => {
-                warn!(assistant = assistant.name(), "assistant timed out");
-                deps.metrics.assistant_failures.inc();
-                fallback()
-            }
-        };
+    let answered = async {
+        if !assistant.runs_locally() {
+            return assistant.reply(conversation, message).await;
+        }
+        // A local assistant computes (embeddings, retrieval) without waiting on anything: on a
+        // blocking thread, so the async workers keep serving sockets meanwhile.
+        let (a, c, m) = (assistant.clone(), conversation.clone(), message.clone());
+        tokio::task::spawn_blocking(move || a.reply(&c, &m).now_or_never())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| {
+                Err(AssistantError::Config(
+                    "the local assistant did not finish".into(),
+                ))
+            })
+    };
+    let reply = match tokio::time::timeout(REPLY_TIMEOUT, answered).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            warn!(error = %e, assistant = assistant.name(), "assistant failed");
+            deps.metrics.assistant_failures.inc();
+            fallback()
+        }
+        Err(_) => {
+            warn!(assistant = assistant.name(), "assistant timed out");
+            deps.metrics.assistant_failures.inc();
+            fallback()
+        }
+    };
     deps.metrics
         .assistant_seconds
         .observe(started.elapsed().as_secs_f64());
@@ -269,7 +286,7 @@ async fn waiting_turn(
         }
         Some(w) => {
             let answer = match &deps.assistant {
-                Some(a) => Some(ask(&**a, deps, &conversation, &job.message).await),
+                Some(a) => Some(ask(a, deps, &conversation, &job.message).await),
                 None => None,
             };
             // A confident knowledge-base answer helps while they wait; anything else is passed on.

@@ -89,8 +89,6 @@ const TOPIC_STICKINESS: f64 = 0.15;
 const MAX_TOPICS: usize = 6;
 /// Knowledge-base next steps handed to the briefing.
 const MAX_NEXT_STEPS: usize = 2;
-/// How much of the latest customer messages the briefing's knowledge lookup embeds.
-const KNOWLEDGE_TEXT_CHARS: usize = 600;
 
 pub struct BuiltinAssistant {
     kb: KnowledgeBase,
@@ -105,6 +103,8 @@ struct History<'a> {
     attempted: HashSet<&'a str>,
     /// What the customer says they already did, in their words (this message included).
     customer_did: Vec<String>,
+    /// The sentences they said it in (embedded already by the analysis, so free to compare).
+    customer_did_sentences: Vec<String>,
 }
 
 impl<'a> History<'a> {
@@ -120,18 +120,21 @@ impl<'a> History<'a> {
             .filter(|m| m.speaker == Speaker::Ai)
             .flat_map(|m| m.actions_attempted.iter().map(String::as_str))
             .collect();
-        let customer_did = earlier
+        let stated: Vec<_> = earlier
             .iter()
             .filter(|m| m.speaker == Speaker::Customer)
             .map(|m| m.content.as_str())
             .chain(std::iter::once(message.content.as_str()))
             .flat_map(stated_attempts)
-            .map(|a| a.action)
             .collect();
+        let mut customer_did_sentences: Vec<String> =
+            stated.iter().map(|a| a.sentence.clone()).collect();
+        customer_did_sentences.dedup();
         Self {
             earlier,
             attempted,
-            customer_did,
+            customer_did: stated.into_iter().map(|a| a.action).collect(),
+            customer_did_sentences,
         }
     }
 
@@ -159,6 +162,8 @@ enum Dense {
     /// A message and the one it leans on: their vectors added, the earlier at half weight (both
     /// are usually embedded already, so this costs no model run).
     Blend(String, String),
+    /// Several messages read together: the mean of their vectors (embedded already).
+    Mean(Vec<String>),
 }
 
 impl Dense {
@@ -180,6 +185,24 @@ impl Dense {
                 Some(MessageVectors {
                     sentences: a.sentences,
                     whole,
+                })
+            }
+            Self::Mean(texts) => {
+                let mut sum: Vec<f32> = Vec::new();
+                let mut sentences = Vec::new();
+                for t in texts {
+                    let v = embed_message(model, t).ok()?;
+                    if sum.is_empty() {
+                        sum = vec![0.0; v.whole.dims()];
+                    }
+                    for (a, b) in sum.iter_mut().zip(v.whole.as_slice()) {
+                        *a += b;
+                    }
+                    sentences.extend(v.sentences);
+                }
+                Some(MessageVectors {
+                    whole: Embedding::normalized(sum),
+                    sentences,
                 })
             }
         }
@@ -513,7 +536,11 @@ impl BuiltinAssistant {
                 let Some(heading) = sem.views.get(p.index).and_then(|v| v.first()) else {
                     return false;
                 };
-                let dids: Vec<&str> = history.customer_did.iter().map(String::as_str).collect();
+                let dids: Vec<&str> = history
+                    .customer_did_sentences
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
                 // One batch for all of them; the memo keeps them for the next passages and turns.
                 sem.embedder
                     .embed_all(&dids)
@@ -868,17 +895,12 @@ impl BuiltinAssistant {
         }
         // The model reads a few hundred word pieces; the latest messages say most about the
         // problem now, and a bounded text keeps this cheap on long conversations.
-        let recent: Vec<&str> = said
+        let recent: Vec<String> = said
             .iter()
             .rev()
             .take(3)
             .rev()
-            .map(|m| m.content.as_str())
-            .collect();
-        let text: String = recent
-            .join("\n")
-            .chars()
-            .take(KNOWLEDGE_TEXT_CHARS)
+            .map(|m| m.content.clone())
             .collect();
         if said.is_empty() {
             return KnowledgeContext {
@@ -886,7 +908,7 @@ impl BuiltinAssistant {
                 ..KnowledgeContext::default()
             };
         }
-        let search = self.search(&query, &Dense::Text(text));
+        let search = self.search(&query, &Dense::Mean(recent));
         let tried: HashSet<&str> = conversation
             .messages
             .iter()
@@ -1000,6 +1022,10 @@ impl Assistant for BuiltinAssistant {
         message: &Message,
     ) -> Result<AssistantReply, AssistantError> {
         Ok(self.answer(conversation, message))
+    }
+
+    fn runs_locally(&self) -> bool {
+        true
     }
 
     fn knowledge(&self, conversation: &Conversation) -> KnowledgeContext {

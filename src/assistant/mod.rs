@@ -87,6 +87,12 @@ pub trait Assistant: Send + Sync + 'static {
         None
     }
 
+    /// True when `reply` only computes, in process, and is ready as soon as it is polled (the
+    /// built-in assistant): the caller may then run it on a blocking thread.
+    fn runs_locally(&self) -> bool {
+        false
+    }
+
     /// True when `phrase_briefing` can write briefings (a language model is configured for it).
     fn writes_briefings(&self) -> bool {
         false

@@ -67,6 +67,20 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
+/// Customer `i`'s first message: different words for every customer, so the semantic layer embeds
+/// each of them (a memo would otherwise serve all 500 from one).
+fn opening(i: usize) -> String {
+    const OPENINGS: [&str; 6] = [
+        "My dashboard stays blank after I log in",
+        "I was charged twice for my Pro plan this month",
+        "Our webhook deliveries fail with HTTP 401",
+        "My two-factor codes are rejected as invalid",
+        "The CSV export of our sales dashboard never finishes",
+        "I get 403 Forbidden from the API with my new key",
+    ];
+    format!("{} (workspace {})", OPENINGS[i % OPENINGS.len()], 1000 + i)
+}
+
 pub async fn run(args: HandoffBenchArgs) -> Result<(), BenchError> {
     let r = measure(&args).await?;
     if args.json {
@@ -220,7 +234,7 @@ pub async fn measure(args: &HandoffBenchArgs) -> Result<HandoffBenchResult, Benc
         .await?;
         client::send_json(
             &mut ws,
-            &json!({ "type": "send_message", "conversationId": id, "content": "My dashboard stays blank after I log in", "clientMsgId": "first" }),
+            &json!({ "type": "send_message", "conversationId": id, "content": opening(i), "clientMsgId": "first" }),
         )
         .await?;
         customers.push((id, ws));
@@ -237,7 +251,7 @@ pub async fn measure(args: &HandoffBenchArgs) -> Result<HandoffBenchResult, Benc
     // The escalation wave, at a steady rate; then every customer must see their agent's intro.
     let gap = Duration::from_secs_f64(1.0 / args.rate.max(0.1));
     let mut tick = tokio::time::interval(gap);
-    for (id, ws) in customers.iter_mut() {
+    for (i, (id, ws)) in customers.iter_mut().enumerate() {
         tick.tick().await;
         sent_at
             .lock()
@@ -245,7 +259,7 @@ pub async fn measure(args: &HandoffBenchArgs) -> Result<HandoffBenchResult, Benc
             .insert(id.clone(), epoch.elapsed().as_micros() as u64);
         client::send_json(
             ws,
-            &json!({ "type": "send_message", "conversationId": id, "content": "I want to talk to a person please", "clientMsgId": "human" }),
+            &json!({ "type": "send_message", "conversationId": id, "content": format!("I want to talk to a person please, this is about workspace {}", 1000 + i), "clientMsgId": "human" }),
         )
         .await?;
     }

@@ -5,6 +5,7 @@
 pub mod briefing;
 pub mod chat;
 pub mod client;
+pub mod embed;
 pub mod handoff;
 pub mod machine;
 pub mod media;

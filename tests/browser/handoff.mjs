@@ -29,7 +29,7 @@ await run(async (browser) => {
   };
   await send("I was charged twice this month, invoice INV-20931 shows two charges of $49 for my Pro plan.");
   await cust.waitForSelector(".msg--ai", { timeout: 30000 });
-  await send("This is ridiculous. I already tried that and it's still not fixed, I've been waiting for days. I want my money back now!");
+  await send("This is ridiculous. I already checked the payment history and it's still not fixed, we close the books on Friday. I want my money back now!");
   const notice = await cust.waitForSelector(".notice--system", { timeout: 15000 });
   const text = await notice.innerText();
   if (!/billing specialist/.test(text) || !/wait/.test(text)) throw new Error(`escalation notice: ${text}`);
@@ -39,9 +39,15 @@ await run(async (browser) => {
 
   const card = await agent.waitForSelector(".offer-card", { timeout: 15000 });
   const cardText = await card.innerText();
-  if (!/Dana Whitfield/.test(cardText) || !/INV-20931/.test(cardText)) throw new Error(`offer card: ${cardText}`);
+  if (!/Dana/.test(cardText) || !/INV-20931/.test(cardText)) throw new Error(`offer card: ${cardText}`);
+  // The briefing reads the customer: the deadline they gave, and what they already tried.
+  if (!/Friday/.test(cardText)) throw new Error(`offer card without the deadline: ${cardText}`);
   step("offer with briefing", { summary: cardText.slice(0, 200) });
   await shot(agent, "handoff-agent-offer");
+  // The same offer on a phone: the briefing's time pressure and mood still fit.
+  await agent.setViewportSize({ width: 390, height: 844 });
+  await shot(agent, "handoff-agent-offer-mobile");
+  await agent.setViewportSize({ width: 1440, height: 900 });
   await agent.click(".offer-card__accept");
   await agent.waitForSelector("#join-form:not([hidden])", { timeout: 15000 });
   const intro = await agent.inputValue("#join-intro");

@@ -6,8 +6,8 @@
 
 use super::emotion::{mood_word, trend_phrase};
 use super::text::{
-    by_when, capitalize, lower_first, char_len, humanize, is_small_talk, join_and, label_of_key, sentences,
-    strip_greeting, truncate_words,
+    by_when, capitalize, char_len, humanize, is_small_talk, join_and, label_of_key, lower_first,
+    sentences, strip_greeting, truncate_words,
 };
 use super::Ctx;
 use crate::domain::{
@@ -104,7 +104,11 @@ fn intent_phrase(intent: &str) -> String {
         .map(|(_, p)| (*p).to_owned())
         .unwrap_or_else(|| {
             let words = humanize(intent);
-            let article = if words.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            let article = if words.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
             format!("{article} {words} question")
         })
 }

@@ -151,8 +151,11 @@ pub fn action_words(action: &str) -> String {
 pub fn by_when(deadline: &str) -> String {
     let d = deadline.trim();
     let lower = d.to_lowercase();
-    if lower.starts_with("at ") {
-        return format!("by {}", &d[3..]);
+    // "at 3pm" and "on Friday" read as "by 3pm" and "by Friday" after "needed".
+    for prefix in ["at ", "on "] {
+        if lower.starts_with(prefix) {
+            return format!("by {}", &d[prefix.len()..]);
+        }
     }
     let prepositions = [
         "by ", "before ", "in ", "on ", "until ", "till ", "within ", "due ", "this ", "next ",

@@ -235,7 +235,11 @@ pub(super) fn frustration(w: &[Message]) -> Option<Fired> {
         let m = &w[i];
         // A customer who arrives upset is answered first; frustration escalates once the
         // assistant has tried to help and the customer is still (or newly) frustrated.
-        let helped_before = w[..i].iter().any(|a| a.speaker == Speaker::Ai);
+        // Only a customer's first message is answered before their frustration counts: after
+        // that they have been with the assistant (its answer may still be on its way).
+        let helped_before = w[..i]
+            .iter()
+            .any(|a| matches!(a.speaker, Speaker::Ai | Speaker::Customer));
         // Mild annoyance with a new question is not a reason to leave the assistant: the
         // frustration must be about the help failing, be strong, or be the second in a row.
         let frustrated_before = w[..i].iter().any(|a| {
