@@ -95,7 +95,16 @@ async fn the_whole_journey_from_chat_to_review() {
         "the agent's question for the invoice number is marked: {row}"
     );
     let id = row["conversationId"].as_str().unwrap();
-    let view = json(&app, &manager, &format!("/api/review/handoffs/{id}")).await;
+    // The after-call transcription runs in the background once the call ends; on a busy machine
+    // the manager can open the review before it is done (the live transcript shows meanwhile).
+    let mut view = json(&app, &manager, &format!("/api/review/handoffs/{id}")).await;
+    let waited = std::time::Instant::now();
+    while view["calls"][0]["transcriptSource"] != "after_call"
+        && waited.elapsed() < std::time::Duration::from_secs(90)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        view = json(&app, &manager, &format!("/api/review/handoffs/{id}")).await;
+    }
     let call = &view["calls"][0];
     assert_eq!(call["transcriptSource"], "after_call", "{call}");
     assert!(!call["transcript"].as_array().unwrap().is_empty());
