@@ -424,11 +424,23 @@ fn the_embedding_matches_an_independent_reference() {
             "cos({a},{b}) = {got}, reference {want}"
         );
     }
-    // Batched, padded and masked, the same vectors come out.
+    // Packed into one pass, the same vectors come out.
     let batch = m
         .embed_all(&reference.iter().map(|r| r.0).collect::<Vec<_>>())
         .expect("batch");
     for (one, many) in vectors.iter().zip(&batch) {
         assert!(one.cosine(many) > 0.99999);
     }
+    // A message and its sentences from one pass: the whole is the text's own vector, and each
+    // sentence, read in context, stays near the same sentence read alone and far from the other.
+    let text = "Hi, I'm Sarah from Acme. Our webhook deliveries to https://hooks.acme.io/in fail with HTTP 401. How do I download my invoices?";
+    let parts = warmline::analysis::semantic::sentence_ranges(text);
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    let (whole, sentences) = m.embed_parts(text, &parts).expect("parts");
+    assert!(whole.cosine(&m.embed(text).expect("embeds")) > 0.99999);
+    let alone = |i: usize| m.embed(&text[parts[i].clone()]).expect("embeds");
+    assert!(sentences[1].cosine(&alone(1)) > 0.8, "{}", sentences[1].cosine(&alone(1)));
+    assert!(sentences[2].cosine(&alone(2)) > 0.8, "{}", sentences[2].cosine(&alone(2)));
+    assert!(sentences[1].cosine(&vectors[0]) > sentences[2].cosine(&vectors[0]));
+    assert!(sentences[2].cosine(&vectors[2]) > sentences[1].cosine(&vectors[2]));
 }

@@ -202,6 +202,12 @@ impl Analyzer {
     pub fn analyze(&self, text: &str) -> Analysis {
         // One tokenisation serves both scorers.
         let tokens = Tokens::new(text);
+        if let Some((model, _)) = &self.moods {
+            // The message and its sentences in one model pass: intent and mood read the whole
+            // text, the assistant its sentences, all from the embedder's memo afterwards. A
+            // failure here only means each reader tries (and falls back) on its own.
+            let _ = semantic::embed_message(&**model, text);
+        }
         let lexical = self.intents.classify_tokens(&tokens);
         let intent = match &self.examples {
             Some(e) => e.classify(text, lexical, self.intents.intents()),

@@ -86,6 +86,25 @@ pub trait Embedder: Send + Sync {
     fn embed_all(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedFailure> {
         texts.iter().map(|t| self.embed(t)).collect()
     }
+
+    /// `text` as a whole, and each of its `parts` (byte ranges of `text`, e.g. its sentences).
+    /// The default embeds the parts as texts of their own; a model may instead read them in the
+    /// context of the whole text, from the same pass (one model run for a message).
+    fn embed_parts(
+        &self,
+        text: &str,
+        parts: &[std::ops::Range<usize>],
+    ) -> Result<(Embedding, Vec<Embedding>), EmbedFailure> {
+        let mut batch = Vec::with_capacity(parts.len() + 1);
+        batch.push(text);
+        batch.extend(parts.iter().filter_map(|r| text.get(r.clone())));
+        let mut all = self.embed_all(&batch)?;
+        if all.is_empty() {
+            return Err(EmbedFailure::new(std::io::Error::other("no vector for the text")));
+        }
+        let whole = all.remove(0);
+        Ok((whole, all))
+    }
 }
 
 /// A message in embedding space: each of its sentences, and the message as a whole (their
@@ -113,29 +132,48 @@ const MAX_SENTENCES: usize = 8;
 /// The sentences of `text` worth embedding: split at sentence ends and line breaks, without
 /// fragments of fewer than three words ("Hi team.", "Thanks!").
 pub fn sentences(text: &str) -> Vec<&str> {
+    sentence_ranges(text)
+        .into_iter()
+        .map(|r| &text[r])
+        .collect()
+}
+
+/// Where `sentences` are in `text` (byte ranges, trimmed).
+pub fn sentence_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
+    let mut keep = |from: usize, to: usize| {
+        let raw = &text[from..to];
+        let lead = raw.len() - raw.trim_start().len();
+        let s = raw.trim();
+        if s.split_whitespace().count() >= 3 {
+            out.push(from + lead..from + lead + s.len());
+        }
+    };
     let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if matches!(c, '.' | '!' | '?' | '\n') {
-            let s = text[start..i + c.len_utf8()].trim();
-            if s.split_whitespace().count() >= 3 {
-                out.push(s);
-            }
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        // "hooks.acme.io", "v2.3", "401!!": a stop ends a sentence only before a space or the end.
+        let ends = match c {
+            '\n' => true,
+            '.' | '!' | '?' => chars.peek().is_none_or(|&(_, n)| n.is_whitespace()),
+            _ => false,
+        };
+        if ends {
+            keep(start, i + c.len_utf8());
             start = i + c.len_utf8();
         }
     }
-    let s = text[start..].trim();
-    if s.split_whitespace().count() >= 3 {
-        out.push(s);
-    }
+    keep(start, text.len());
     out.truncate(MAX_SENTENCES);
     out
 }
 
-/// `text` embedded sentence by sentence in one batch, and as a whole (the sentences' mean; the
-/// text itself when it is one sentence or has none worth embedding apart).
+/// `text` embedded sentence by sentence, and as a whole (the sentences' mean; the text itself when
+/// it is one sentence or has none worth embedding apart). The text and its sentences come from
+/// one `embed_parts` call (with the model: one pass over the message, which intent and mood then
+/// read from the memo).
 pub fn embed_message(model: &dyn Embedder, text: &str) -> Result<MessageVectors, EmbedFailure> {
-    let parts = sentences(text);
+    let parts = sentence_ranges(text);
     if parts.len() <= 1 {
         let whole = model.embed(text)?;
         return Ok(MessageVectors {
@@ -143,7 +181,7 @@ pub fn embed_message(model: &dyn Embedder, text: &str) -> Result<MessageVectors,
             whole,
         });
     }
-    let sentences = model.embed_all(&parts)?;
+    let (_, sentences) = model.embed_parts(text, &parts)?;
     let dims = sentences.first().map_or(0, Embedding::dims);
     let mut sum = vec![0f32; dims];
     for v in &sentences {

@@ -3,12 +3,15 @@
 //! (sentence by sentence in one batch, `analysis::semantic::embed_message`) by the model itself,
 //! with no memo, first one at a time and then from two threads at once (the machine's two cores
 //! busy, as under load). Reports p50/p99/max per message and the word pieces read.
+//!
+//! The peer, in the same run: the same model on candle's `BertModel` (padded batches), the
+//! implementation the encoder replaced; the vectors of the two are compared as well.
 
 use super::chat::BenchError;
 use super::machine;
 use super::quality::spec::EvalSet;
 use crate::analysis::semantic::{embed_message, Embedder};
-use crate::embed::{package, MiniLm};
+use crate::embed::{candle_ref::CandleMiniLm, package, MiniLm};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,6 +37,11 @@ pub struct EmbedBenchResult {
     pub one_thread_max_ms: f64,
     pub two_threads_p50_ms: f64,
     pub two_threads_p99_ms: f64,
+    /// The same messages through candle's BERT, one at a time.
+    pub candle_p50_ms: f64,
+    pub candle_p99_ms: f64,
+    /// The lowest cosine between the two implementations' vectors over all messages.
+    pub min_cosine_vs_candle: f32,
 }
 
 fn pct(sorted: &[f64], q: f64) -> f64 {
@@ -43,7 +51,7 @@ fn pct(sorted: &[f64], q: f64) -> f64 {
     sorted[(((sorted.len() - 1) as f64) * q).round() as usize]
 }
 
-fn time_all(model: &MiniLm, texts: &[String]) -> Vec<f64> {
+fn time_all(model: &dyn Embedder, texts: &[String]) -> Vec<f64> {
     texts
         .iter()
         .map(|t| {
@@ -71,24 +79,35 @@ pub fn run(args: EmbedBenchArgs) -> Result<(), BenchError> {
         .collect();
     let mut words: Vec<usize> = texts.iter().map(|t| t.split_whitespace().count()).collect();
     words.sort_unstable();
-    let _ = model.id();
-    time_all(&model, &texts); // warm-up
+    let candle = CandleMiniLm::load(&dir).map_err(|e| fail(&e))?;
+    time_all(&*model, &texts); // warm-up
+    time_all(&candle, &texts);
     let mut one = Vec::new();
+    let mut peer = Vec::new();
+    // Alternating rounds, so both see the same machine.
     for _ in 1..args.rounds.max(2) {
-        one.extend(time_all(&model, &texts));
+        one.extend(time_all(&*model, &texts));
+        peer.extend(time_all(&candle, &texts));
+    }
+    let mut min_cosine = 1.0f32;
+    for t in &texts {
+        if let (Ok(a), Ok(b)) = (model.embed(t), candle.embed(t)) {
+            min_cosine = min_cosine.min(a.cosine(&b));
+        }
     }
     let mut two = Vec::new();
     for _ in 1..args.rounds.max(2) {
         let halves = texts.split_at(texts.len() / 2);
         let (a, b) = (halves.0.to_vec(), halves.1.to_vec());
         let (ma, mb) = (model.clone(), model.clone());
-        let ta = std::thread::spawn(move || time_all(&ma, &a));
-        let tb = std::thread::spawn(move || time_all(&mb, &b));
+        let ta = std::thread::spawn(move || time_all(&*ma, &a));
+        let tb = std::thread::spawn(move || time_all(&*mb, &b));
         two.extend(ta.join().unwrap_or_default());
         two.extend(tb.join().unwrap_or_default());
     }
     one.sort_by(f64::total_cmp);
     two.sort_by(f64::total_cmp);
+    peer.sort_by(f64::total_cmp);
     let r = EmbedBenchResult {
         machine: machine::describe(),
         messages: texts.len(),
@@ -98,6 +117,9 @@ pub fn run(args: EmbedBenchArgs) -> Result<(), BenchError> {
         one_thread_max_ms: one.last().copied().unwrap_or(0.0),
         two_threads_p50_ms: pct(&two, 0.5),
         two_threads_p99_ms: pct(&two, 0.99),
+        candle_p50_ms: pct(&peer, 0.5),
+        candle_p99_ms: pct(&peer, 0.99),
+        min_cosine_vs_candle: min_cosine,
     };
     if args.json {
         println!("{}", serde_json::to_string(&r).map_err(|e| fail(&e))?);
@@ -114,6 +136,14 @@ pub fn run(args: EmbedBenchArgs) -> Result<(), BenchError> {
         println!(
             "  two threads at once: p50 {:.1} ms  p99 {:.1} ms",
             r.two_threads_p50_ms, r.two_threads_p99_ms
+        );
+        println!(
+            "  peer, candle's BERT: p50 {:.1} ms  p99 {:.1} ms  (encoder/candle: p50 {:.2}x, p99 {:.2}x; vectors agree to cosine >= {:.5})",
+            r.candle_p50_ms,
+            r.candle_p99_ms,
+            r.one_thread_p50_ms / r.candle_p50_ms.max(1e-9),
+            r.one_thread_p99_ms / r.candle_p99_ms.max(1e-9),
+            r.min_cosine_vs_candle
         );
     }
     Ok(())

@@ -101,6 +101,9 @@ const MEMO_LIMIT: usize = 4096;
 pub struct Memo {
     inner: Arc<dyn Embedder>,
     seen: Mutex<HashMap<String, Embedding>>,
+    /// `embed_parts` results by text and parts. Apart from `seen`: a part read in its text's
+    /// context is not the same vector as that part embedded alone.
+    parts: Mutex<HashMap<(String, Vec<(usize, usize)>), (Embedding, Vec<Embedding>)>>,
 }
 
 impl Memo {
@@ -108,6 +111,7 @@ impl Memo {
         Self {
             inner,
             seen: Mutex::new(HashMap::new()),
+            parts: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -129,6 +133,36 @@ impl Embedder for Memo {
             m.insert(text.to_owned(), e.clone());
         }
         Ok(e)
+    }
+
+    /// Remembered when the same text was split the same way; the whole text's vector is also
+    /// remembered as that text's (it is the same vector `embed` gives).
+    fn embed_parts(
+        &self,
+        text: &str,
+        parts: &[std::ops::Range<usize>],
+    ) -> Result<(Embedding, Vec<Embedding>), EmbedFailure> {
+        let key = (
+            text.to_owned(),
+            parts.iter().map(|r| (r.start, r.end)).collect::<Vec<_>>(),
+        );
+        if let Some(hit) = self.parts.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let got = self.inner.embed_parts(text, parts)?;
+        if let Ok(mut m) = self.parts.lock() {
+            if m.len() >= MEMO_LIMIT {
+                m.clear();
+            }
+            m.insert(key, got.clone());
+        }
+        if let Ok(mut m) = self.seen.lock() {
+            if m.len() >= MEMO_LIMIT {
+                m.clear();
+            }
+            m.insert(text.to_owned(), got.0.clone());
+        }
+        Ok(got)
     }
 
     /// Remembered texts come from memory; the others are embedded together in one batch.

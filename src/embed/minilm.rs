@@ -1,23 +1,27 @@
 //! all-MiniLM-L6-v2 in process: the Hugging Face tokenizer (WordPiece, lower-cased) and the BERT
-//! encoder on candle's CPU backend, mean-pooled over the tokens and normalised, as
+//! encoder (`encoder`, packed sequences), mean-pooled over the tokens and normalised, as
 //! sentence-transformers computes it. Texts are cut at `MAX_TOKENS` word pieces (the model's own
 //! limit), so a long message costs at most one 256-token pass.
 
+use super::encoder::{Dims, Encoder};
 use super::{package, EmbedError};
 use crate::analysis::semantic::{EmbedFailure, Embedder, Embedding};
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use std::path::Path;
 use tokenizers::{Tokenizer, TruncationParams};
 
 /// The model's `max_seq_length`: word pieces beyond it are not read.
 pub const MAX_TOKENS: usize = 256;
 
+/// A customer message is read up to this many word pieces (the length the model was trained on;
+/// a turn's cost grows with it, and rambling past ~90 words rarely changes what it is about).
+const MESSAGE_TOKENS: usize = 128;
+
+/// Word pieces packed into one encoder pass at most (memory: a few MB of activations).
+const PASS_TOKENS: usize = 4096;
+
 pub struct MiniLm {
-    model: BertModel,
+    encoder: Encoder,
     tokenizer: Tokenizer,
-    device: Device,
     id: String,
 }
 
@@ -29,69 +33,49 @@ impl MiniLm {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|source| EmbedError::Io { path, source })
         };
-        let config: Config =
+        let dims: Dims =
             serde_json::from_slice(&read("config.json")?).map_err(EmbedError::Config)?;
         let mut tokenizer =
             Tokenizer::from_bytes(read("tokenizer.json")?).map_err(EmbedError::Tokenizer)?;
         tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
+                max_length: MAX_TOKENS.min(dims.max_position_embeddings),
                 ..TruncationParams::default()
             }))
             .map_err(EmbedError::Tokenizer)?;
-        let device = Device::Cpu;
-        let vb =
-            VarBuilder::from_buffered_safetensors(read("model.safetensors")?, DType::F32, &device)
-                .map_err(EmbedError::Model)?;
-        let model = BertModel::load(vb, &config).map_err(EmbedError::Model)?;
+        let encoder = Encoder::load(dims, &read("model.safetensors")?)?;
         let weights_sha = package::FILES[0].1;
         Ok(Self {
-            model,
+            encoder,
             tokenizer,
-            device,
             id: format!("all-MiniLM-L6-v2@{}", &weights_sha[..12]),
         })
     }
 
     fn run(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
-        if texts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
+        let encodings = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(*t, true))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(EmbedError::Tokenizer)?;
-        let width = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
-        let mut ids = vec![0u32; texts.len() * width];
-        let mut mask = vec![0u32; texts.len() * width];
-        for (row, enc) in encodings.iter().enumerate() {
-            for (col, id) in enc.get_ids().iter().take(width).enumerate() {
-                ids[row * width + col] = *id;
-                mask[row * width + col] = 1;
+        let mut out = Vec::with_capacity(texts.len());
+        let mut pass: Vec<&[u32]> = Vec::new();
+        let mut tokens = 0;
+        for enc in &encodings {
+            let ids = enc.get_ids();
+            if !pass.is_empty() && tokens + ids.len() > PASS_TOKENS {
+                out.extend(self.encoder.encode(&pass)?);
+                pass.clear();
+                tokens = 0;
             }
+            pass.push(ids);
+            tokens += ids.len();
         }
-        let shape = (texts.len(), width);
-        let m = EmbedError::Model;
-        let ids = Tensor::from_vec(ids, shape, &self.device).map_err(m)?;
-        let mask = Tensor::from_vec(mask, shape, &self.device).map_err(m)?;
-        let types = ids.zeros_like().map_err(m)?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask)).map_err(m)?;
-        // Mean over the real tokens only (padding is masked out of numerator and denominator).
-        let weights = mask
-            .to_dtype(DType::F32)
-            .map_err(m)?
-            .unsqueeze(2)
-            .map_err(m)?;
-        let summed = hidden
-            .broadcast_mul(&weights)
-            .map_err(m)?
-            .sum(1)
-            .map_err(m)?;
-        let counts = weights.sum(1).map_err(m)?;
-        let mean = summed.broadcast_div(&counts).map_err(m)?;
-        let rows: Vec<Vec<f32>> = mean.to_vec2().map_err(m)?;
-        Ok(rows.into_iter().map(Embedding::normalized).collect())
+        if !pass.is_empty() {
+            out.extend(self.encoder.encode(&pass)?);
+        }
+        Ok(out.into_iter().map(Embedding::normalized).collect())
     }
 }
 
@@ -107,20 +91,72 @@ impl Embedder for MiniLm {
             .ok_or_else(|| EmbedFailure::new(EmbedError::Empty))
     }
 
+    /// All of `texts` in as few packed passes as fit (`PASS_TOKENS` word pieces each).
     fn embed_all(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedFailure> {
-        // Batches of similar length waste little on padding; 32 keeps memory small.
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].len());
-        let mut out: Vec<Option<Embedding>> = vec![None; texts.len()];
-        for chunk in order.chunks(32) {
-            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-            let vectors = self.run(&batch).map_err(EmbedFailure::new)?;
-            for (&i, v) in chunk.iter().zip(vectors) {
-                out[i] = Some(v);
-            }
+        self.run(texts).map_err(EmbedFailure::new)
+    }
+
+    /// One pass over `text`: the whole is the usual embedding (as `embed` gives it, but read to
+    /// `MESSAGE_TOKENS`), each part the mean of its own word pieces' hidden states in that pass
+    /// ("late chunking"). A part past the cut reads as the whole.
+    fn embed_parts(
+        &self,
+        text: &str,
+        parts: &[std::ops::Range<usize>],
+    ) -> Result<(Embedding, Vec<Embedding>), EmbedFailure> {
+        self.parts(text, parts).map_err(EmbedFailure::new)
+    }
+}
+
+impl MiniLm {
+    fn parts(
+        &self,
+        text: &str,
+        parts: &[std::ops::Range<usize>],
+    ) -> Result<(Embedding, Vec<Embedding>), EmbedError> {
+        let enc = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(EmbedError::Tokenizer)?;
+        let mut ids = enc.get_ids().to_vec();
+        if ids.len() > MESSAGE_TOKENS {
+            // Keep the closing [SEP]: the model reads a cut text as a whole one.
+            let sep = ids[ids.len() - 1];
+            ids.truncate(MESSAGE_TOKENS - 1);
+            ids.push(sep);
         }
-        out.into_iter()
-            .map(|v| v.ok_or_else(|| EmbedFailure::new(EmbedError::Empty)))
-            .collect()
+        let ids = ids.as_slice();
+        let special = &enc.get_special_tokens_mask()[..ids.len()];
+        let offsets = &enc.get_offsets()[..ids.len()];
+        // Word pieces are in text order, so a part's pieces are one run of positions.
+        let runs: Vec<Option<std::ops::Range<usize>>> = parts
+            .iter()
+            .map(|r| {
+                // The last position is [SEP] even where the cut put it over a word piece.
+                let inside = |i: &usize| {
+                    *i + 1 < ids.len()
+                        && special.get(*i) == Some(&0)
+                        && offsets
+                            .get(*i)
+                            .is_some_and(|&(a, b)| a >= r.start && b <= r.end && b > a)
+                };
+                let first = (0..ids.len()).find(inside)?;
+                let last = (0..ids.len()).rev().find(inside)?;
+                Some(first..last + 1)
+            })
+            .collect();
+        let mut pools = vec![0..ids.len()];
+        pools.extend(runs.iter().flatten().cloned());
+        let mut pooled = self.encoder.encode_pooled(ids, &pools)?.into_iter();
+        let whole = Embedding::normalized(pooled.next().ok_or(EmbedError::Empty)?);
+        let mut out = Vec::with_capacity(parts.len());
+        for run in &runs {
+            let v = match run {
+                Some(_) => pooled.next().map(Embedding::normalized),
+                None => Some(whole.clone()),
+            };
+            out.push(v.ok_or(EmbedError::Empty)?);
+        }
+        Ok((whole, out))
     }
 }

