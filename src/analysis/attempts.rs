@@ -25,7 +25,7 @@ pub struct StatedAttempt {
 }
 
 /// Past forms of things people do to fix a problem.
-const VERBS: &str = "tried|cleared|deleted|removed|rotated|reset|restarted|rebooted|reinstalled|uninstalled|installed|regenerated|generated|re-?created|created|updated|upgraded|used|checked|double[- ]checked|disabled|enabled|turned|switched|logged|signed|re-?deployed|deployed|re-?added|added|re-?entered|entered|verified|changed|refreshed|reloaded|flushed|whitelisted|allowlisted|unblocked|re-?sent|resent|retried|re-?tested|tested|followed|set|reconnected|re-?connected|connected|re-?synced|synced|contacted|asked|emailed|e-mailed|called|scanned|restored|replaced|binned|wiped|purged|closed|went|looked|compared|confirmed|rolled|revoked|re-?authori[sz]ed|authori[sz]ed|invited|re-?typed|typed|made sure|cleaned|emptied|ran|re-?ran|patched|re-?configured|configured|copied|pasted|downgraded|waited|restarted|killed|forced|hard[- ]refreshed|cleared out|went through|did";
+const VERBS: &str = "tried|cleared|deleted|removed|rotated|reset|restarted|rebooted|reinstalled|uninstalled|installed|regenerated|generated|re-?created|created|updated|upgraded|used|checked|double[- ]checked|disabled|enabled|turned|switched|logged|signed|re-?deployed|deployed|re-?added|added|re-?entered|entered|verified|changed|refreshed|reloaded|flushed|whitelisted|allowlisted|unblocked|re-?sent|resent|retried|re-?tested|tested|followed|set|reconnected|re-?connected|connected|re-?synced|synced|contacted|asked|emailed|e-mailed|called|scanned|restored|replaced|binned|wiped|purged|closed|went|looked|compared|confirmed|rolled|revoked|re-?authori[sz]ed|authori[sz]ed|invited|re-?typed|typed|made sure|cleaned|emptied|ran|re-?ran|patched|re-?configured|configured|copied|pasted|downgraded|waited|restarted|killed|forced|hard[- ]refreshed|cleared out|went through|did|made (?:a |an )?(?:new|fresh|another|second)|trimmed|stripped|nuked|messaged|texted|pinged|phoned|rang|chased|wrote to|mailed|raised|filed|reverted|rolled back|escaped|encoded|re-?issued|issued|re-?uploaded|uploaded|re-?imported|imported|re-?linked|linked|re-?enrolled|enrolled|swapped|moved|renamed";
 
 /// After "tried to": these are the goal itself, not a remedy ("I tried to log in").
 const GOALS: &[&str] = &[
@@ -40,9 +40,13 @@ struct Patterns {
     already: Regex,
     /// ", and we fetch with page_size=500": a further thing they do, after an attempt.
     and_we: Regex,
+    /// "I've been emailing you for two weeks": something they keep doing.
+    been_doing: Regex,
     opening: Regex,
     ing_failed: Regex,
     split_and: Regex,
+    /// After a clause: ", then switched …", ", and we reinstalled …".
+    comma_next: Regex,
     still: Regex,
     failed: Regex,
     partial: Regex,
@@ -55,10 +59,10 @@ fn patterns() -> Option<&'static Patterns> {
         let re = |p: String| Regex::new(&format!("(?i){p}")).ok();
         Some(Patterns {
             subject: re(format!(
-                r"(?:^|[,;:(]\s*|\b(?:and|but|so|then|also|already|yes|ok|okay|well|because|since|even|just|today|yesterday|now|and then|plus|both)\s+)(?:i|we|my team|our dev(?:eloper)?s?|our it(?: team)?)\s*(?:'ve|'d|\s+have|\s+had)?\s+(?:(?:already|also|just|even|both|then|since|now|again|literally|actually|all)\s+)*(?:{VERBS})\b"
+                r"(?:^|[,;:(]\s*|\b(?:and|but|so|then|also|already|yes|ok|okay|well|because|since|even|just|today|yesterday|now|and then|plus|both)\s+)(?:i|we|my team|our dev(?:eloper)?s?|our it(?: team)?|(?-i:IT)(?: team)?|our admin|my (?:colleague|boss|manager)|a colleague|our (?:engineers?|sysadmin))\s*(?:['’]ve|['’]d|ve\b|\s+have|\s+had)?\s+(?:(?:already|also|just|even|both|then|since|now|again|literally|actually|all)\s+)*(?:{VERBS})\b"
             ))?,
             opening: re(format!(
-                r"^(?:(?:already|also|and|then|even|plus)\s+)*(?:{VERBS})\b"
+                r"^(?:(?:done|ok|okay|yes|yep|yeah|right|so|well|sure)\b[,!.:]?\s+)?(?:(?:already|also|and|then|even|plus|just)\s+)*(?:{VERBS})\b"
             ))?,
             ing_failed: re(
                 r"\b((?:clearing|deleting|rotating|resetting|restarting|reinstalling|regenerating|updating|switching|using|trying|disabling|re-?deploying|logging out|signing out|refreshing|reloading)\b[^.,;!?]{0,50}?|a private window|incognito(?: mode)?|another browser|a different browser)\s+(?:didn't|did not|doesn't|does not|won't|hasn't|has not|made no|changed nothing)\b"
@@ -68,9 +72,16 @@ fn patterns() -> Option<&'static Patterns> {
                 r"(?:^|[,;:(]\s*|\b(?:and|but|so|then|also|yes|ok|okay|well)\s+)(?:i|we)\s+(?:'ve\s+|have\s+)?already\s+([a-z][a-z'-]+)\b"
                     .to_owned(),
             )?,
+            been_doing: re(
+                r"\b(?:i|we)\s*(?:['’]ve|ve\b|\s+have)\s+been\s+((?:e-?mailing|calling|ringing|phoning|messaging|chasing|contacting|writing to|restarting|clearing|retrying|resetting|reinstalling)\b)"
+                    .to_owned(),
+            )?,
             and_we: re(r",?\s+and\s+(?:we|i)\s+(?:also\s+)?([a-z][a-z'-]+)\b".to_owned())?,
             split_and: re(format!(
                 r",?\s+(?:and|&|then|plus)\s+(?:(?:also|even|then)\s+)?(?:(?:i|we)\s+(?:'ve\s+|have\s+)?)?((?:{VERBS})\b)|,\s+((?:{VERBS})\b)"
+            ))?,
+            comma_next: re(format!(
+                r"^[,;]\s+(?:(?:and|then|also|plus)\s+)*(?:(?:i|we)\s*(?:['’]ve\s+|ve\s+|\s+have\s+)?)?((?:{VERBS})\b)"
             ))?,
             still: re(r"\b(?:still|yet still)\s+([^.,;!?]{1,40})".to_owned())?,
             failed: re(r"\b(?:still|didn't|did not|doesn't|does not|won't|no luck|nothing changed|no change|no difference|same (?:error|issue|problem|thing|result)|to no avail|not working|no joy|useless|failed|fails|nope)\b".to_owned())?,
@@ -166,7 +177,11 @@ fn actions_from(p: &Patterns, clause: &str) -> Vec<String> {
             }
             _ => {
                 out.push(clip_words(segment));
-                break;
+                // "wiped the app data, swapped to the beta build": a comma list of steps.
+                match p.comma_next.captures(&rest[end..]).and_then(|c| c.get(1)) {
+                    Some(verb) => rest = &rest[end + verb.start()..],
+                    None => break,
+                }
             }
         }
     }
@@ -178,6 +193,21 @@ fn actions_from(p: &Patterns, clause: &str) -> Vec<String> {
 
 /// "tried that", "did it", "changed them": a step that names nothing says nothing to an agent.
 fn is_vague(action: &str) -> bool {
+    // "revoked it", "reset it", "reinstalled it": a specific remedy says what was done even when
+    // its object is only a pronoun (the thing the conversation is about).
+    const GENERIC: &[&str] = &[
+        "tried", "did", "done", "checked", "double-checked", "used", "changed", "followed", "went",
+        "looked", "tested", "set", "entered", "typed", "asked", "made", "confirmed", "verified",
+        "compared", "updated", "turned", "switched", "added", "enabled", "disabled", "ran",
+    ];
+    let verb = action
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    if !GENERIC.contains(&verb.as_str()) {
+        return false;
+    }
     const EMPTY: &[&str] = &[
         "it",
         "them",
@@ -306,6 +336,12 @@ pub fn stated_attempts(text: &str) -> Vec<StatedAttempt> {
             }
         }
         if found.is_empty() {
+            if let Some(verb) = p.been_doing.captures(sentence).and_then(|c| c.get(1)) {
+                let tail = &sentence[verb.start()..];
+                found.push(clip_words(&tail[..phrase_end(tail)]));
+            }
+        }
+        if found.is_empty() {
             if let Some(m) = p.opening.find(sentence) {
                 let verb_at = sentence[..m.end()]
                     .rfind(|c: char| c.is_whitespace())
@@ -388,6 +424,32 @@ mod tests {
     }
 
     #[test]
+    fn informal_and_subjectless_reports() {
+        assert_eq!(
+            actions("Ok, deleted it and made a fresh one."),
+            ["deleted it", "made a fresh one"]
+        );
+        assert_eq!(
+            actions("ive been ringing your sales line since monday"),
+            ["ringing your sales line since monday"]
+        );
+        assert_eq!(
+            actions("I’ve texted our admin three times"),
+            ["texted our admin three times"]
+        );
+        assert_eq!(
+            actions("IT reinstalled the browser on my machine"),
+            ["reinstalled the browser on my machine"]
+        );
+        assert_eq!(
+            actions("already wiped the app data, swapped to the beta build"),
+            ["wiped the app data", "swapped to the beta build"]
+        );
+        // A generic verb with only a pronoun still says nothing.
+        assert!(actions("Tried it.").is_empty());
+    }
+
+    #[test]
     fn problem_descriptions_are_not_attempts() {
         for text in [
             "I was charged twice for my Pro plan",
@@ -396,6 +458,9 @@ mod tests {
             "How do I clear the cache?",
             "Our webhook deliveries fail with HTTP 401",
             "I need a copy of my personal data",
+            "It restarted itself twice during the export",
+            "I've been charged for 20 seats",
+            "We've been waiting for the invite email since yesterday",
         ] {
             assert!(actions(text).is_empty(), "{text}: {:?}", actions(text));
         }

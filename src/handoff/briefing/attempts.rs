@@ -101,6 +101,21 @@ pub fn judge(reply_lower: &str) -> AttemptOutcome {
     }
 }
 
+/// "Regenerated it", "did that again": an action whose only object points back.
+fn refers_back(action: &str) -> bool {
+    let object: Vec<&str> = action.split_whitespace().skip(1).collect();
+    !object.is_empty()
+        && object.iter().all(|w| {
+        matches!(
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+                .as_str(),
+            "it" | "that" | "this" | "them" | "those" | "these" | "again" | "too" | "already"
+                | "twice" | "as" | "well" | "both" | "now" | ""
+        )
+    })
+}
+
 /// Attempts in the order they were suggested or reported.
 pub fn extract(messages: &[Message]) -> Vec<Attempt> {
     let mut attempts: Vec<Attempt> = Vec::new();
@@ -122,7 +137,8 @@ pub fn extract(messages: &[Message]) -> Vec<Attempt> {
             }
             Speaker::Customer => {
                 let lower = m.content.to_lowercase();
-                if pending_from < attempts.len() {
+                let answers_a_step = pending_from < attempts.len();
+                if answers_a_step {
                     let outcome = judge(&lower);
                     for a in &mut attempts[pending_from..] {
                         if a.source == AttemptSource::Assistant {
@@ -137,7 +153,9 @@ pub fn extract(messages: &[Message]) -> Vec<Attempt> {
                         AttemptSource::Customer => a.action.eq_ignore_ascii_case(&s.action),
                         AttemptSource::Assistant => repeats_action(&s.action, &a.action),
                     });
-                    if known {
+                    // "Regenerated it." right after the assistant suggested regenerating: the
+                    // pronoun is that step, whose outcome was just recorded.
+                    if known || (answers_a_step && refers_back(&s.action)) {
                         continue;
                     }
                     // A customer still asking for help after doing something: it did not fix it,

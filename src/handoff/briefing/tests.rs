@@ -257,6 +257,10 @@ const EXPECTED: &[Expect] = &[
         attempts: &[
             ("rotated our API key yesterday", Failed),
             ("api_key_regenerate", Failed),
+            // "Regenerated it, updated the env var, restarted everything": the first is the
+            // suggested step's outcome, the other two are steps of their own.
+            ("updated the env var", Failed),
+            ("restarted everything", Failed),
             ("role_permissions_check", Failed),
         ],
         first_action_has: "rejected request req_8HqK2xR",
