@@ -24,6 +24,9 @@ pub const EXAMPLES: &[(&str, &[&str])] = &[
             "There is a login from a device and country I don't recognise",
             "Our audit log shows activity at night that none of us did",
             "Someone may have our admin password",
+            "There is a member in our workspace that none of us recognise",
+            "An admin account appeared that nobody on the team created",
+            "We need to know who added this user and what they accessed",
         ],
     ),
     (

@@ -57,6 +57,16 @@ fn asks_for_person_in(words: &[String]) -> bool {
         {
             return true;
         }
+        // "Is anybody there?", "anyone around??": said to a bot, a call for a person.
+        if matches!(w.as_str(), "anyone" | "anybody" | "someone" | "somebody")
+            && matches!(
+                words.get(i + 1).map(String::as_str),
+                Some("there" | "here" | "around" | "available" | "alive" | "real" | "reading")
+            )
+            && !words[i + 2..].iter().any(|v| matches!(v.as_str(), "who" | "that" | "tell"))
+        {
+            return true;
+        }
         if PERSON.contains(&w.as_str()) {
             // A verb of asking shortly before the noun ("talk to a real person", "get me an agent"),
             // and no negation a little further back ("I don't want to talk to a person").
@@ -101,6 +111,8 @@ mod tests {
             "I need to talk to an agent now",
             "I tried everything but I need to talk to a person",
             "Could someone on your team make an exception?",
+            "Is anybody there? Kindly revert.",
+            "hello?? anyone around",
         ] {
             assert!(asks_for_person(yes), "{yes}");
         }
@@ -109,6 +121,7 @@ mod tests {
             "The user agent string is wrong in the export",
             "Can people on my team see exports?",
             "I don't want to talk to a person, just fix it",
+            "Is anyone there who knows how exports work? Never mind, found it.",
         ] {
             assert!(!asks_for_person(no), "{no}");
         }
