@@ -213,7 +213,10 @@ impl Encoder {
         let (x, _) = self.forward(&[ids])?;
         Ok(pools
             .iter()
-            .map(|r| self.mean(&x, r.start.min(ids.len())..r.end.min(ids.len())))
+            .map(|r| {
+                let end = r.end.min(ids.len());
+                self.mean(&x, r.start.min(end)..end)
+            })
             .collect())
     }
 
@@ -283,14 +286,16 @@ impl Encoder {
 
     /// `out = x · Wᵀ + b` for `rows` rows of `x`.
     fn linear(&self, x: &[f32], rows: usize, l: &Linear, out: &mut Vec<f32>) {
-        debug_assert_eq!(x.len(), rows * l.inputs);
+        // The invariant the unsafe call below rests on; checked in release builds too (the cost
+        // is one comparison per product).
+        assert_eq!(x.len(), rows * l.inputs, "encoder: activation shape");
         out.clear();
         out.reserve(rows * l.outputs);
         for _ in 0..rows {
             out.extend_from_slice(&l.b);
         }
         // SAFETY: `x` is rows x inputs and `out` rows x outputs, both row-major and exactly that
-        // long (asserted above and built just now); `l.w` is outputs x inputs row-major, read as
+        // long (checked above and built just now); `l.w` is outputs x inputs row-major, read as
         // its transpose (inputs x outputs) through the strides. gemm reads and writes only inside
         // those extents.
         unsafe {

