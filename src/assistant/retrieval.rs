@@ -169,6 +169,10 @@ pub fn fuse(hits: &[Hit], dense: &[f32], articles: &[usize]) -> Vec<Candidate> {
     out
 }
 
+/// Cosines between which the rankers' agreement goes from no evidence to full evidence.
+const AGREE_FROM: f64 = 0.2;
+const AGREE_FULL: f64 = 0.4;
+
 /// What the confidence of offering one candidate rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Features {
@@ -178,7 +182,10 @@ pub struct Features {
     pub lead: f64,
     /// BM25 strength: its score over the query's ceiling (`confidence::strength`), 0 if unmatched.
     pub lexical: f64,
-    /// 1 when both rankers put it first.
+    /// Both rankers put it first: 1 when it is also close in meaning, fading to 0 as its cosine
+    /// falls from `AGREE_FULL` to `AGREE_FROM`. Two rankers agreeing on a passage far from the
+    /// question ("bar colours in a chart" -> "try a private window") is agreement on the least
+    /// bad candidate, not evidence that it answers.
     pub agree: f64,
     /// The share of the fused evidence that falls on its article.
     pub article: f64,
@@ -203,11 +210,12 @@ impl Features {
             .bm25
             .map_or(0.0, |(_, s)| super::confidence::strength(s, ceiling));
         let agree = matches!((chosen.bm25, chosen.dense), (Some((0, _)), Some((0, _))));
+        let near = ((cosine - AGREE_FROM) / (AGREE_FULL - AGREE_FROM)).clamp(0.0, 1.0);
         Self {
             cosine,
             lead,
             lexical,
-            agree: if agree { 1.0 } else { 0.0 },
+            agree: if agree { near } else { 0.0 },
             article: chosen.article_share,
         }
     }
