@@ -439,8 +439,16 @@ fn the_embedding_matches_an_independent_reference() {
     let (whole, sentences) = m.embed_parts(text, &parts).expect("parts");
     assert!(whole.cosine(&m.embed(text).expect("embeds")) > 0.99999);
     let alone = |i: usize| m.embed(&text[parts[i].clone()]).expect("embeds");
-    assert!(sentences[1].cosine(&alone(1)) > 0.8, "{}", sentences[1].cosine(&alone(1)));
-    assert!(sentences[2].cosine(&alone(2)) > 0.8, "{}", sentences[2].cosine(&alone(2)));
+    assert!(
+        sentences[1].cosine(&alone(1)) > 0.8,
+        "{}",
+        sentences[1].cosine(&alone(1))
+    );
+    assert!(
+        sentences[2].cosine(&alone(2)) > 0.8,
+        "{}",
+        sentences[2].cosine(&alone(2))
+    );
     assert!(sentences[1].cosine(&vectors[0]) > sentences[2].cosine(&vectors[0]));
     assert!(sentences[2].cosine(&vectors[2]) > sentences[1].cosine(&vectors[2]));
 }

@@ -196,9 +196,32 @@ fn is_vague(action: &str) -> bool {
     // "revoked it", "reset it", "reinstalled it": a specific remedy says what was done even when
     // its object is only a pronoun (the thing the conversation is about).
     const GENERIC: &[&str] = &[
-        "tried", "did", "done", "checked", "double-checked", "used", "changed", "followed", "went",
-        "looked", "tested", "set", "entered", "typed", "asked", "made", "confirmed", "verified",
-        "compared", "updated", "turned", "switched", "added", "enabled", "disabled", "ran",
+        "tried",
+        "did",
+        "done",
+        "checked",
+        "double-checked",
+        "used",
+        "changed",
+        "followed",
+        "went",
+        "looked",
+        "tested",
+        "set",
+        "entered",
+        "typed",
+        "asked",
+        "made",
+        "confirmed",
+        "verified",
+        "compared",
+        "updated",
+        "turned",
+        "switched",
+        "added",
+        "enabled",
+        "disabled",
+        "ran",
     ];
     let verb = action
         .split_whitespace()

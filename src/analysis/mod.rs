@@ -84,6 +84,12 @@ pub struct Analysis {
     pub intent: IntentMatch,
 }
 
+/// The embedder and the mood examples' (label, vector) pairs.
+type MoodExamples = (
+    std::sync::Arc<dyn semantic::Embedder>,
+    Vec<(SentimentLabel, semantic::Embedding)>,
+);
+
 /// Sentiment analyser and intent classifier, built once from the configuration.
 pub struct Analyzer {
     sentiment: SentimentAnalyzer,
@@ -91,10 +97,7 @@ pub struct Analyzer {
     /// Intent by the nearest labelled examples, when the embedding model is there.
     examples: Option<intent_semantic::ExampleIntents>,
     /// Mood examples (label, vector), when the embedding model is there.
-    moods: Option<(
-        std::sync::Arc<dyn semantic::Embedder>,
-        Vec<(SentimentLabel, semantic::Embedding)>,
-    )>,
+    moods: Option<MoodExamples>,
 }
 
 impl std::fmt::Debug for Analyzer {

@@ -63,7 +63,9 @@ fn asks_for_person_in(words: &[String]) -> bool {
                 words.get(i + 1).map(String::as_str),
                 Some("there" | "here" | "around" | "available" | "alive" | "real" | "reading")
             )
-            && !words[i + 2..].iter().any(|v| matches!(v.as_str(), "who" | "that" | "tell"))
+            && !words[i + 2..]
+                .iter()
+                .any(|v| matches!(v.as_str(), "who" | "that" | "tell"))
         {
             return true;
         }

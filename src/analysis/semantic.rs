@@ -100,7 +100,9 @@ pub trait Embedder: Send + Sync {
         batch.extend(parts.iter().filter_map(|r| text.get(r.clone())));
         let mut all = self.embed_all(&batch)?;
         if all.is_empty() {
-            return Err(EmbedFailure::new(std::io::Error::other("no vector for the text")));
+            return Err(EmbedFailure::new(std::io::Error::other(
+                "no vector for the text",
+            )));
         }
         let whole = all.remove(0);
         Ok((whole, all))

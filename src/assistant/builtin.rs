@@ -361,7 +361,7 @@ impl BuiltinAssistant {
             .take_while(|(_, s)| self.relevant(s, &top))
             .filter_map(|(rank, s)| Some((rank, *s, self.kb.passage(s.candidate.doc)?)))
             .find(|(_, _, p)| {
-                !(after_failure && history.offered(p)) && !self.customer_did(p, &history)
+                (!after_failure || !history.offered(p)) && !self.customer_did(p, &history)
             });
 
         match fresh {

@@ -156,8 +156,11 @@ impl AssistantReply {
 /// knowledge base's passages), which `app` caches on disk.
 pub struct SemanticSetup<'a> {
     pub embedder: Arc<dyn Embedder>,
-    pub vectors: &'a dyn Fn(&str, &[&str]) -> Option<Vec<Embedding>>,
+    pub vectors: &'a VectorsFor<'a>,
 }
+
+/// Vectors of a labelled set of texts: (label, texts) -> one vector per text, if it can.
+pub type VectorsFor<'a> = dyn Fn(&str, &[&str]) -> Option<Vec<Embedding>> + 'a;
 
 /// The built-in assistant over `kb`, with hybrid retrieval when `semantic` is given and its
 /// vectors can be had (otherwise words alone, and a warning).

@@ -584,7 +584,11 @@ mod tests {
         let sent = seen.lock().unwrap()[0].1.clone();
         let given = first_passage(&sent);
         assert!(given.starts_with("webhooks-and-integrations#"), "{given}");
-        assert_eq!(r.sources, [given.clone()], "the made-up source is dropped");
+        assert_eq!(
+            r.sources,
+            std::slice::from_ref(&given),
+            "the made-up source is dropped"
+        );
         assert!(r.content.contains(&given));
         assert!(!r.actions_attempted.is_empty(), "the cited passage's steps");
         // Small talk and requests for a person never reach the model.

@@ -103,8 +103,11 @@ pub struct Memo {
     seen: Mutex<HashMap<String, Embedding>>,
     /// `embed_parts` results by text and parts. Apart from `seen`: a part read in its text's
     /// context is not the same vector as that part embedded alone.
-    parts: Mutex<HashMap<(String, Vec<(usize, usize)>), (Embedding, Vec<Embedding>)>>,
+    parts: Mutex<HashMap<PartsKey, (Embedding, Vec<Embedding>)>>,
 }
+
+/// A text and where it was split.
+type PartsKey = (String, Vec<(usize, usize)>);
 
 impl Memo {
     pub fn new(inner: Arc<dyn Embedder>) -> Self {
@@ -136,7 +139,8 @@ impl Embedder for Memo {
     }
 
     /// Remembered when the same text was split the same way; the whole text's vector is also
-    /// remembered as that text's (it is the same vector `embed` gives).
+    /// remembered as that text's (what `embed` gives, for a message within the 128 word pieces
+    /// a message is read to).
     fn embed_parts(
         &self,
         text: &str,
@@ -268,6 +272,24 @@ mod tests {
         assert_eq!(model.0.load(Ordering::SeqCst), 3);
         memo.embed("refund").expect("embed");
         assert_eq!(model.0.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn memo_reads_a_message_once_for_its_parts_and_its_whole() {
+        let model = Arc::new(Counting(AtomicUsize::new(0)));
+        let memo = Memo::new(model.clone());
+        let text = "Webhooks fail with 401. I rotated the secret already.";
+        let parts = [0..23, 24..text.len()];
+        let (whole, sentences) = memo.embed_parts(text, &parts).expect("parts");
+        assert_eq!(sentences.len(), 2);
+        assert_eq!(
+            model.0.load(Ordering::SeqCst),
+            3,
+            "the text and its two parts"
+        );
+        assert_eq!(memo.embed_parts(text, &parts).expect("again").0, whole);
+        assert_eq!(memo.embed(text).expect("embed"), whole);
+        assert_eq!(model.0.load(Ordering::SeqCst), 3, "both from memory");
     }
 
     #[test]

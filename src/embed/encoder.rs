@@ -134,8 +134,10 @@ impl Encoder {
     pub fn load(dims: Dims, safetensors: &[u8]) -> Result<Self, EmbedError> {
         let h = dims.hidden_size;
         let heads = dims.num_attention_heads;
-        if h == 0 || heads == 0 || h % heads != 0 {
-            return Err(bad(format!("hidden size {h} not divisible into {heads} heads")));
+        if h == 0 || heads == 0 || !h.is_multiple_of(heads) {
+            return Err(bad(format!(
+                "hidden size {h} not divisible into {heads} heads"
+            )));
         }
         if dims.hidden_act != "gelu" {
             return Err(bad(format!("activation {} not supported", dims.hidden_act)));
@@ -144,7 +146,10 @@ impl Encoder {
             .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
         let w = Weights(st);
         let e = "embeddings";
-        let words = w.get(&format!("{e}.word_embeddings.weight"), &[dims.vocab_size, h])?;
+        let words = w.get(
+            &format!("{e}.word_embeddings.weight"),
+            &[dims.vocab_size, h],
+        )?;
         let positions = w.get(
             &format!("{e}.position_embeddings.weight"),
             &[dims.max_position_embeddings, h],
@@ -171,7 +176,11 @@ impl Encoder {
                 qkv,
                 attn_out: w.linear(&format!("{p}.attention.output.dense"), h, h)?,
                 attn_norm: w.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
-                up: w.linear(&format!("{p}.intermediate.dense"), h, dims.intermediate_size)?,
+                up: w.linear(
+                    &format!("{p}.intermediate.dense"),
+                    h,
+                    dims.intermediate_size,
+                )?,
                 down: w.linear(&format!("{p}.output.dense"), dims.intermediate_size, h)?,
                 out_norm: w.norm(&format!("{p}.output.LayerNorm"), h)?,
             });
@@ -240,7 +249,10 @@ impl Encoder {
         let mut total = 0usize;
         for ids in texts {
             if ids.len() > self.dims.max_position_embeddings {
-                return Err(bad(format!("{} tokens exceed the position table", ids.len())));
+                return Err(bad(format!(
+                    "{} tokens exceed the position table",
+                    ids.len()
+                )));
             }
             if let Some(id) = ids.iter().find(|&&id| id as usize >= self.dims.vocab_size) {
                 return Err(bad(format!("token id {id} outside the vocabulary")));
@@ -415,8 +427,7 @@ fn exp_non_positive(x: f32) -> f32 {
     let p = 1.0
         + r * (1.0
             + r * (0.5
-                + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
     p * f32::from_bits(((n + 127) as u32) << 23)
 }
 
@@ -428,7 +439,12 @@ mod tests {
     fn erf_and_exp_match_the_library_functions() {
         for i in -6000..=6000 {
             let x = i as f32 / 1000.0;
-            assert!((erf(x) - libm::erff(x)).abs() < 1e-6, "erf({x}): {} vs {}", erf(x), libm::erff(x));
+            assert!(
+                (erf(x) - libm::erff(x)).abs() < 1e-6,
+                "erf({x}): {} vs {}",
+                erf(x),
+                libm::erff(x)
+            );
         }
         for i in 0..=8700 {
             let x = -(i as f32) / 100.0;
@@ -519,7 +535,10 @@ mod tests {
                 (name.clone(), view)
             })
             .collect();
-        (dims, safetensors::serialize(views, None).expect("serialize"))
+        (
+            dims,
+            safetensors::serialize(views, None).expect("serialize"),
+        )
     }
 
     #[test]
@@ -553,16 +572,29 @@ mod tests {
         }
         // A part read in context differs from the same tokens read alone.
         let alone = enc.encode(&[&ids[1..3]]).expect("alone");
-        assert!(alone[0].iter().zip(&pooled[1]).any(|(a, b)| (a - b).abs() > 1e-3));
-        assert_eq!(pooled[2].len(), 8, "a range past the end is cut, not a panic");
+        assert!(alone[0]
+            .iter()
+            .zip(&pooled[1])
+            .any(|(a, b)| (a - b).abs() > 1e-3));
+        assert_eq!(
+            pooled[2].len(),
+            8,
+            "a range past the end is cut, not a panic"
+        );
     }
 
     #[test]
     fn ids_outside_the_model_are_errors() {
         let (dims, bytes) = tiny_model();
         let enc = Encoder::load(dims, &bytes).expect("load");
-        assert!(enc.encode(&[&[1, 30, 2]]).is_err(), "id past the vocabulary");
-        assert!(enc.encode(&[&[1; 13]]).is_err(), "longer than the position table");
+        assert!(
+            enc.encode(&[&[1, 30, 2]]).is_err(),
+            "id past the vocabulary"
+        );
+        assert!(
+            enc.encode(&[&[1; 13]]).is_err(),
+            "longer than the position table"
+        );
         assert_eq!(enc.encode(&[&[]]).expect("empty"), vec![vec![0.0; 8]]);
     }
 

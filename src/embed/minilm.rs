@@ -145,8 +145,10 @@ impl MiniLm {
                 Some(first..last + 1)
             })
             .collect();
-        let mut pools = vec![0..ids.len()];
-        pools.extend(runs.iter().flatten().cloned());
+        // The whole text first, then each part that survived the cut.
+        let pools: Vec<std::ops::Range<usize>> = std::iter::once(0..ids.len())
+            .chain(runs.iter().flatten().cloned())
+            .collect();
         let mut pooled = self.encoder.encode_pooled(ids, &pools)?.into_iter();
         let whole = Embedding::normalized(pooled.next().ok_or(EmbedError::Empty)?);
         let mut out = Vec::with_capacity(parts.len());

@@ -398,7 +398,7 @@ fn progress(done: usize, total: usize) {
     let mut err = std::io::stderr();
     if err.is_terminal() {
         let _ = write!(err, "\r  {done}/{total} played");
-    } else if done % 25 == 0 || done == total {
+    } else if done.is_multiple_of(25) || done == total {
         let _ = writeln!(err, "  {done}/{total} played");
     }
 }

@@ -106,14 +106,26 @@ fn refers_back(action: &str) -> bool {
     let object: Vec<&str> = action.split_whitespace().skip(1).collect();
     !object.is_empty()
         && object.iter().all(|w| {
-        matches!(
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-                .as_str(),
-            "it" | "that" | "this" | "them" | "those" | "these" | "again" | "too" | "already"
-                | "twice" | "as" | "well" | "both" | "now" | ""
-        )
-    })
+            matches!(
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+                    .as_str(),
+                "it" | "that"
+                    | "this"
+                    | "them"
+                    | "those"
+                    | "these"
+                    | "again"
+                    | "too"
+                    | "already"
+                    | "twice"
+                    | "as"
+                    | "well"
+                    | "both"
+                    | "now"
+                    | ""
+            )
+        })
 }
 
 /// Attempts in the order they were suggested or reported.
