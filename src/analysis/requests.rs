@@ -8,8 +8,9 @@ pub fn asks_for_person(text: &str) -> bool {
     asks_for_person_in(&words(text))
 }
 
-/// Lowercased words, apostrophes folded away ("don't" -> "dont").
-fn words(text: &str) -> Vec<String> {
+/// Lowercased words, apostrophes folded away ("don't" -> "dont"; inside a word an apostrophe
+/// joins, so "customer's" becomes "customers"), nothing dropped.
+pub fn words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for ch in text.chars() {

@@ -807,17 +807,7 @@ impl BuiltinAssistant {
         query: &Query,
     ) -> AssistantReply {
         let all = units::split(&passage.section.plain);
-        let relevance: Vec<f32> = match (&self.semantic, &search.query) {
-            (Some(sem), Some(q)) => sem
-                .units
-                .get(passage.index)
-                .map(|vs| vs.iter().map(|v| q.best_cosine(v)).collect())
-                .unwrap_or_default(),
-            _ => all
-                .iter()
-                .map(|u| lexical_overlap(query, &u.text))
-                .collect(),
-        };
+        let relevance = self.unit_relevance(passage, &all, search, query);
         let floor = if search.query.is_some() {
             UNIT_FLOOR
         } else {
@@ -964,11 +954,16 @@ impl BuiltinAssistant {
         }
     }
 
-    /// A knowledge-base step as one sentence for the agent: "From “Webhook deliveries failing”
-    /// (Webhooks and integrations): open Settings > Developers > Webhooks, …".
-    fn next_step(&self, p: &Passage<'_>, search: &Search, query: &Query) -> String {
-        let all = units::split(&p.section.plain);
-        let relevance: Vec<f32> = match (&self.semantic, &search.query) {
+    /// How much each unit (step, bullet, paragraph) of a passage answers the query: by meaning
+    /// with the model (the units' vectors are computed with the knowledge base's), else by words.
+    fn unit_relevance(
+        &self,
+        p: &Passage<'_>,
+        all: &[units::Unit],
+        search: &Search,
+        query: &Query,
+    ) -> Vec<f32> {
+        match (&self.semantic, &search.query) {
             (Some(sem), Some(q)) => sem
                 .units
                 .get(p.index)
@@ -978,7 +973,14 @@ impl BuiltinAssistant {
                 .iter()
                 .map(|u| lexical_overlap(query, &u.text))
                 .collect(),
-        };
+        }
+    }
+
+    /// A knowledge-base step as one sentence for the agent: "From “Webhook deliveries failing”
+    /// (Webhooks and integrations): open Settings > Developers > Webhooks, …".
+    fn next_step(&self, p: &Passage<'_>, search: &Search, query: &Query) -> String {
+        let all = units::split(&p.section.plain);
+        let relevance = self.unit_relevance(p, &all, search, query);
         let best = (0..all.len())
             .filter(|&i| all[i].kind != units::UnitKind::Prose)
             .max_by(|&a, &b| {

@@ -35,26 +35,8 @@ pub fn is_stopword(word: &str) -> bool {
 }
 
 /// Lowercased words of `text`, apostrophes folded away ("didn't" -> "didnt"), nothing dropped.
-/// Cue detection (greetings, "talk to a human") works on these.
-pub fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for ch in text.chars() {
-        if ch.is_alphanumeric() {
-            cur.extend(ch.to_lowercase());
-        } else if ch == '\'' || ch == '\u{2019}' {
-            // Inside a word an apostrophe joins ("don't"); "customer's" becomes "customers", which
-            // the stemmer then folds to "customer".
-            continue;
-        } else if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
+/// Cue detection (greetings, "talk to a human") works on these; the analysis reads the same words.
+pub use crate::analysis::requests::words;
 
 /// Search terms of `text`: words minus stopwords, stemmed.
 pub fn terms(text: &str) -> Vec<String> {
