@@ -59,7 +59,7 @@ and checks its sha256. The result gets a `<file>.sha256` beside it. See models/R
     /// Transcribe an audio file (WAV or Ogg/Opus) with the local Whisper model and print the
     /// transcript as text, JSON, WebVTT or SRT. Nothing leaves the machine.
     Transcribe(warmline::app::transcribe_file::TranscribeArgs),
-    /// Print the effective configuration (after file and environment) as TOML.
+    /// Print the effective configuration (after file and environment) as TOML, secrets masked.
     Config,
 }
 

@@ -142,6 +142,19 @@ pub struct LimitsConfig {
     pub max_subscriptions_per_socket: usize,
     /// Seconds a WebSocket has to authenticate.
     pub auth_timeout_secs: u64,
+    /// Seconds a connection has to send a request's head; also how long an idle keep-alive
+    /// connection is kept.
+    pub header_read_timeout_secs: u64,
+    /// Open TCP connections one address (IPv4, or IPv6 /64) may hold; trusted proxies are exempt.
+    pub max_connections_per_ip: usize,
+    /// Open HTTP connections for the whole gateway (WebSockets count under `max_connections`).
+    pub max_http_connections: usize,
+    /// WebSockets one address (IPv4, or IPv6 /64) may hold; trusted proxies are exempt, their
+    /// clients count by their forwarded address.
+    pub max_websockets_per_ip: usize,
+    /// Reverse proxies (addresses or CIDR ranges, e.g. `["127.0.0.1", "10.0.0.0/8"]`) whose
+    /// `X-Forwarded-For` is believed. Empty: every client is its TCP peer.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for LimitsConfig {
@@ -158,6 +171,11 @@ impl Default for LimitsConfig {
             max_connections: 20_000,
             max_subscriptions_per_socket: 2_000,
             auth_timeout_secs: 10,
+            header_read_timeout_secs: 10,
+            max_connections_per_ip: 256,
+            max_http_connections: 10_000,
+            max_websockets_per_ip: 128,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -211,6 +229,26 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         let l = &self.limits;
+        for proxy in &l.trusted_proxies {
+            let p = proxy.trim();
+            check(
+                "limits.trusted_proxies",
+                p.parse::<ipnet::IpNet>().is_ok() || p.parse::<std::net::IpAddr>().is_ok(),
+                &format!("{proxy:?} is neither an address nor a CIDR range"),
+            )?;
+        }
+        check(
+            "limits.header_read_timeout_secs",
+            (1..=300).contains(&l.header_read_timeout_secs),
+            "must be 1..=300",
+        )?;
+        check(
+            "limits.max_connections_per_ip",
+            l.max_connections_per_ip > 0
+                && l.max_websockets_per_ip > 0
+                && l.max_http_connections > 0,
+            "connection caps must be positive",
+        )?;
         check(
             "limits.max_message_bytes",
             (1..=1 << 20).contains(&l.max_message_bytes),
@@ -368,6 +406,52 @@ impl Config {
     }
 }
 
+/// Keys whose values are secrets, wherever they appear in the tree.
+const SECRET_KEYS: &[&str] = &["secret", "webhook_secret", "api_key", "password", "token"];
+const MASK: &str = "********";
+
+impl Config {
+    /// The configuration as TOML, with every secret masked (TURN, webhook and API secrets, and a
+    /// password inside a database URL): what `warmline config` prints.
+    pub fn to_masked_toml(&self) -> Result<String, ConfigError> {
+        let mut value =
+            toml::Value::try_from(self).map_err(|e| ConfigError::Load(e.to_string()))?;
+        mask(&mut value, None);
+        toml::to_string_pretty(&value).map_err(|e| ConfigError::Load(e.to_string()))
+    }
+}
+
+fn mask(value: &mut toml::Value, key: Option<&str>) {
+    match value {
+        toml::Value::String(s) if key.is_some_and(|k| SECRET_KEYS.contains(&k)) => {
+            if !s.is_empty() {
+                *s = MASK.into();
+            }
+        }
+        toml::Value::String(s) if s.contains("://") => {
+            // scheme://user:password@host...
+            if let Some((scheme, rest)) = s.split_once("://") {
+                if let Some((userinfo, host)) = rest.split_once('@') {
+                    if let Some((user, _)) = userinfo.split_once(':') {
+                        *s = format!("{scheme}://{user}:{MASK}@{host}");
+                    }
+                }
+            }
+        }
+        toml::Value::Table(t) => {
+            for (k, v) in t.iter_mut() {
+                mask(v, Some(k.as_str()));
+            }
+        }
+        toml::Value::Array(items) => {
+            for v in items {
+                mask(v, key);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn check(key: &'static str, ok: bool, problem: &str) -> Result<(), ConfigError> {
     if ok {
         Ok(())
@@ -395,6 +479,34 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn printed_configuration_masks_every_secret() {
+        let mut c = Config::default();
+        c.media.turn = Some(crate::media::config::TurnConfig {
+            urls: vec!["turn:turn.example.com:3478".into()],
+            secret: "turn-s3cret".into(),
+            ttl_secs: 600,
+        });
+        c.review.webhook_secret = Some("hook-s3cret-long-enough".into());
+        c.storage.url = Some("postgres://wl:db-s3cret@db.internal/wl".into());
+        let text = c.to_masked_toml().unwrap();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(
+            text.contains("postgres://wl:********@db.internal/wl"),
+            "{text}"
+        );
+        assert!(text.contains("listen ="), "the rest is printed");
+    }
+
+    #[test]
+    fn trusted_proxies_must_parse() {
+        let mut c = Config::default();
+        c.limits.trusted_proxies = vec!["10.0.0.0/8".into(), "::1".into()];
+        c.validate().unwrap();
+        c.limits.trusted_proxies.push("the-proxy".into());
+        assert!(c.validate().is_err());
     }
 
     #[test]

@@ -87,8 +87,9 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
         Command::Config => {
-            let text =
-                toml::to_string_pretty(&config).map_err(|e| AppError::Admin(e.to_string()))?;
+            let text = config
+                .to_masked_toml()
+                .map_err(|e| AppError::Admin(e.to_string()))?;
             print!("{text}");
             Ok(())
         }

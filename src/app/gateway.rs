@@ -2,7 +2,7 @@
 //! messages, commits through the journal and hands customer messages to the assistant worker. It is
 //! what the HTTP layer's `Backend` trait is implemented by.
 
-use super::credentials::{self, PasswordPolicy};
+use super::credentials;
 use super::handoff::{Handoff, HandoffError};
 use super::preparation::Preparation;
 use super::turns::TurnJob;
@@ -18,11 +18,14 @@ use crate::domain::{
     Role, Speaker, User,
 };
 use crate::http::backend::{
-    Asker, Backend, CreatedConversation, Download, HandoffAction, LoginResult, Posted,
+    Asker, Backend, ConversationPage, CreatedConversation, Download, HandoffAction, LoginResult,
+    Posted,
 };
 use crate::http::ApiError;
 use crate::metrics::Metrics;
-use crate::storage::{journal::Journal, NewToken, Store, TokenKind, WriteOp, WriteOutcome};
+use crate::storage::{
+    journal::Journal, ListCursor, NewToken, Store, TokenKind, WriteOp, WriteOutcome,
+};
 use async_trait::async_trait;
 use chrono::Utc;
 use std::sync::Arc;
@@ -49,7 +52,11 @@ pub struct Gateway {
     pub(crate) preparation: Arc<Preparation>,
     pub(crate) calls: Arc<super::calls::Calls>,
     pub(crate) review: Arc<super::review::Review>,
-    pub(crate) passwords: PasswordPolicy,
+    /// Sessions with open sockets, closed when their token ends.
+    pub(crate) sessions: Arc<super::sessions::Sessions>,
+    /// Login password checks: bounded in number and memory.
+    pub(crate) verifier: super::credentials::BoundedVerifier,
+    pub(crate) login_throttle: std::sync::Mutex<super::login_throttle::LoginThrottle>,
     /// A real hash of a random password, verified against when the username is unknown.
     pub(crate) decoy_hash: String,
     pub(crate) limits: LimitsConfig,
@@ -102,7 +109,45 @@ fn is_staff(who: &Principal) -> Result<(), ApiError> {
     }
 }
 
+/// Rows read per page while filtering a list by access.
+const LIST_PAGE: u32 = 500;
+/// Pages read for one list answer: a caller who may read little among very many stops here and
+/// continues with the cursor.
+const LIST_MAX_PAGES: usize = 20;
+
 impl Gateway {
+    /// Up to `limit` conversations `who` may read, after `before`; the cursor continues after the
+    /// last row examined (`None` when the list is exhausted).
+    async fn readable(
+        &self,
+        who: &Principal,
+        status: Option<ConversationStatus>,
+        mut before: Option<ListCursor>,
+        limit: u32,
+    ) -> Result<(Vec<ConversationSummary>, Option<ListCursor>), ApiError> {
+        let mut out = Vec::new();
+        for _ in 0..LIST_MAX_PAGES {
+            let rows = self
+                .store
+                .list_conversations_page(status, before.as_ref(), LIST_PAGE)
+                .await?;
+            let exhausted = rows.len() < LIST_PAGE as usize;
+            for (header, summary, cursor) in rows {
+                before = Some(cursor);
+                if who.access(&header).can_read() {
+                    out.push(summary);
+                    if out.len() as u32 >= limit {
+                        return Ok((out, before));
+                    }
+                }
+            }
+            if exhausted {
+                return Ok((out, None));
+            }
+        }
+        Ok((out, before))
+    }
+
     fn handoff_service(&self) -> Result<&Handoff, ApiError> {
         self.handoff.as_ref().ok_or_else(|| {
             ApiError::Forbidden(
@@ -264,25 +309,87 @@ impl Backend for Gateway {
             .ok_or_else(|| ApiError::Unauthorized("invalid, expired or revoked token".into()))
     }
 
-    async fn login(&self, username: &str, password: &str) -> Result<LoginResult, ApiError> {
+    async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<LoginResult, ApiError> {
+        use super::login_throttle::{Admission, Failure};
         if username.len() > MAX_CUSTOMER_FIELD || password.len() > 1024 {
             return Err(ApiError::Unauthorized("wrong username or password".into()));
         }
+        let admission = self
+            .login_throttle
+            .lock()
+            .map(|t| t.admit(username, std::time::Instant::now()))
+            .unwrap_or(Admission::Allowed);
+        if let Admission::Locked { retry_after } = admission {
+            self.metrics
+                .rate_limited
+                .get_or_create(&crate::metrics::ReasonLabel {
+                    reason: "login_account",
+                })
+                .inc();
+            return Err(ApiError::RateLimited(format!(
+                "too many failed logins for this account; try again in {} s",
+                retry_after.as_secs().max(1)
+            )));
+        }
         let found = self.store.credentials(username).await?;
-        let policy = self.passwords.clone();
-        let password = password.to_owned();
         // Unknown users cost a hash too, so timing does not reveal which usernames exist.
         let (user, phc) = match found {
             Some((u, h)) => (Some(u), h),
             None => (None, self.decoy_hash.clone()),
         };
-        let ok = tokio::task::spawn_blocking(move || policy.verify(&password, &phc))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let ok = match self.verifier.verify(password.to_owned(), phc).await {
+            Ok(ok) => ok,
+            Err(super::credentials::CredentialError::Busy) => {
+                return Err(ApiError::RateLimited(
+                    "too many logins are being checked; try again in a few seconds".into(),
+                ))
+            }
+            Err(e) => return Err(ApiError::Internal(e.to_string())),
+        };
         let user = match user {
             Some(u) if ok && !u.disabled => u,
-            _ => return Err(ApiError::Unauthorized("wrong username or password".into())),
+            user => {
+                let failure = self
+                    .login_throttle
+                    .lock()
+                    .map(|mut t| t.failed(username, std::time::Instant::now()))
+                    .ok();
+                if let Some(Failure::Locked { failures, lock }) = failure {
+                    tracing::warn!(
+                        username,
+                        failures,
+                        lock_secs = lock.as_secs(),
+                        "login locked after repeated failures"
+                    );
+                    if let Some(u) = user {
+                        let entry = AuditEntry {
+                            at: Utc::now(),
+                            user_id: u.id.clone(),
+                            username: u.username.clone(),
+                            action: "login.locked".into(),
+                            conversation_id: None,
+                            detail: format!(
+                                "{failures} failed logins in a row; locked for {} s",
+                                lock.as_secs()
+                            ),
+                            ip: ip.to_string(),
+                        };
+                        if let Err(e) = self.store.append_audit(&entry).await {
+                            tracing::warn!(error = %e, "audit entry for a locked login not written");
+                        }
+                    }
+                }
+                return Err(ApiError::Unauthorized("wrong username or password".into()));
+            }
         };
+        if let Ok(mut t) = self.login_throttle.lock() {
+            t.succeeded(username);
+        }
         let now = Utc::now();
         let expires_at = now + hours(self.auth.staff_token_ttl_hours);
         let (token, hash) = credentials::new_token("wl_s");
@@ -307,10 +414,14 @@ impl Backend for Gateway {
     }
 
     async fn logout(&self, token: &str) -> Result<(), ApiError> {
-        Ok(self
-            .store
-            .revoke_token(&credentials::token_digest(token), Utc::now())
-            .await?)
+        let digest = credentials::token_digest(token);
+        self.store.revoke_token(&digest, Utc::now()).await?;
+        self.sessions.end([digest.as_str()]);
+        Ok(())
+    }
+
+    fn session_end(&self, token: &str) -> crate::http::backend::SessionEnd {
+        self.sessions.watch(credentials::token_digest(token))
     }
 
     async fn create_conversation(
@@ -421,21 +532,57 @@ impl Backend for Gateway {
         &self,
         who: &Principal,
         status: Option<ConversationStatus>,
-    ) -> Result<Vec<ConversationSummary>, ApiError> {
-        match who {
-            Principal::Customer { .. } => {
-                return Err(ApiError::Forbidden(
-                    "customers can only open their own conversation".into(),
-                ))
-            }
-            Principal::Staff(_) | Principal::Bot { .. } => {}
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<ConversationPage, ApiError> {
+        if matches!(who, Principal::Customer { .. }) {
+            return Err(ApiError::Forbidden(
+                "customers can only open their own conversation".into(),
+            ));
         }
-        let rows = self.store.list_conversations(status, LIST_LIMIT).await?;
-        Ok(rows
-            .into_iter()
-            .filter(|(h, _)| who.access(h).can_read())
-            .map(|(_, s)| s)
-            .collect())
+        let before = match before {
+            None => None,
+            Some(c) => Some(
+                ListCursor::decode(c)
+                    .ok_or_else(|| ApiError::BadRequest("invalid `before` cursor".into()))?,
+            ),
+        };
+        let (conversations, next) = self
+            .readable(who, status, before, limit.clamp(1, LIST_LIMIT))
+            .await?;
+        Ok(ConversationPage {
+            conversations,
+            next_cursor: next.map(|c| c.encode()),
+        })
+    }
+
+    async fn inbox(
+        &self,
+        who: &Principal,
+        limit: u32,
+    ) -> Result<Vec<ConversationSummary>, ApiError> {
+        if !matches!(who, Principal::Staff(_)) {
+            return Err(ApiError::Forbidden("the inbox is for staff".into()));
+        }
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for status in [
+            Some(ConversationStatus::Queued),
+            Some(ConversationStatus::WithAgent),
+            None,
+        ] {
+            let room = limit.saturating_sub(out.len() as u32);
+            if room == 0 {
+                break;
+            }
+            let (rows, _) = self.readable(who, status, None, room).await?;
+            for s in rows {
+                if seen.insert(s.conversation_id.clone()) {
+                    out.push(s);
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn post_message(

@@ -5,14 +5,17 @@
 pub mod admin;
 pub mod calls;
 pub mod credentials;
+pub mod fd_limit;
 pub mod gateway;
 pub mod handoff;
 pub mod headers;
+pub mod login_throttle;
 pub mod media_metrics;
 pub mod preparation;
 pub mod review;
 pub mod review_api;
 pub mod semantic;
+pub mod sessions;
 pub mod transcribe_file;
 pub mod transcribe_metrics;
 pub mod transcription;
@@ -25,7 +28,6 @@ use crate::config::Config;
 use crate::metrics::{Metrics, SpeakerLabel};
 use crate::storage::journal::{CommitSink, Journal, JournalObserver};
 use crate::storage::{self, StorageError, Store, WriteOutcome};
-use axum::serve::ListenerExt;
 use credentials::{CredentialError, PasswordPolicy};
 use gateway::Gateway;
 use std::future::Future;
@@ -281,8 +283,7 @@ impl App {
             stopped,
         );
 
-        let passwords = password_policy(&config)?;
-        let decoy_policy = passwords.clone();
+        let decoy_policy = password_policy(&config)?;
         let decoy_hash = tokio::task::spawn_blocking(move || {
             decoy_policy.hash(&credentials::generate_password())
         })
@@ -302,7 +303,13 @@ impl App {
             preparation,
             calls,
             review,
-            passwords,
+            sessions: {
+                let sessions = sessions::Sessions::new();
+                sessions.spawn_watcher(store.clone());
+                sessions
+            },
+            verifier: credentials::BoundedVerifier::for_this_machine(),
+            login_throttle: std::sync::Mutex::new(login_throttle::LoginThrottle::new(100_000)),
             decoy_hash,
             limits: config.limits.clone(),
             auth: config.auth.clone(),
@@ -334,21 +341,24 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
-        let service = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        // Chat frames are small and latency-bound: send them at once, not when Nagle allows.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
+        let limits = &self.config.limits;
+        let options = crate::http::server::ServeOptions {
+            header_read_timeout: std::time::Duration::from_secs(limits.header_read_timeout_secs),
+            max_connections_per_ip: limits.max_connections_per_ip,
+            max_open_connections: limits.max_http_connections,
+            trusted_proxies: crate::http::client_ip::TrustedProxies::parse(&limits.trusted_proxies)
+                .map_err(|e| AppError::Admin(e.to_string()))?,
+            drain: std::time::Duration::from_secs(10),
+        };
+        fd_limit::raise_and_check(limits);
+        let router = self.router();
         let gateway = self.gateway.clone();
         let shutdown = async move {
             shutdown.await;
             // WebSocket sessions are not requests: tell them to close, or they would outlive us.
             gateway.begin_shutdown();
         };
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
+        crate::http::server::serve(listener, router, options, Default::default(), shutdown)
             .await
             .map_err(AppError::Serve)
     }

@@ -29,7 +29,32 @@ pub enum HubItem {
         header: Arc<ConversationHeader>,
     },
     /// Not persisted (typing, presence); `origin` is the connection that caused it, which skips it.
-    Ephemeral { origin: u64, frame: Arc<str> },
+    /// `customer_frame` is what the customer may see of it (`None`: nothing, e.g. an agent who
+    /// is only viewing).
+    Ephemeral {
+        origin: u64,
+        frame: Arc<str>,
+        customer_frame: Option<Arc<str>>,
+    },
+}
+
+/// Someone online in a conversation: as staff see them, and as the customer may (`None` while
+/// the customer must not know they are there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Presence {
+    pub peer: PeerInfo,
+    pub for_customer: Option<PeerInfo>,
+}
+
+impl Presence {
+    /// How `self` appears to a subscriber who is (or is not) the customer.
+    pub fn seen_by(&self, customer: bool) -> Option<&PeerInfo> {
+        if customer {
+            self.for_customer.as_ref()
+        } else {
+            Some(&self.peer)
+        }
+    }
 }
 
 /// A changed conversation, for staff inboxes; each socket filters by what its user may see.
@@ -43,7 +68,7 @@ pub struct Hub {
     conversations: Mutex<HashMap<ConversationId, broadcast::Sender<HubItem>>>,
     inbox: broadcast::Sender<Arc<InboxItem>>,
     /// Connections subscribed to each conversation, with who they are.
-    online: Mutex<HashMap<ConversationId, Vec<(u64, PeerInfo)>>>,
+    online: Mutex<HashMap<ConversationId, Vec<(u64, Presence)>>>,
     /// Frames for one staff user on all their sockets (offers, status).
     users: Mutex<HashMap<UserId, broadcast::Sender<Arc<str>>>>,
     /// Queue snapshots for staff who asked for them.
@@ -138,67 +163,78 @@ impl Hub {
     }
 
     /// Records connection `conn` as online in `id` and tells the others; returns who else is there.
-    pub fn join(&self, id: &ConversationId, conn: u64, peer: PeerInfo) -> Vec<PeerInfo> {
+    pub fn join(&self, id: &ConversationId, conn: u64, who: Presence) -> Vec<Presence> {
         let others = {
             let mut online = self.online.lock().unwrap_or_else(|p| p.into_inner());
             let list = online.entry(id.clone()).or_default();
-            let others: Vec<PeerInfo> = list
+            let others: Vec<Presence> = list
                 .iter()
                 .filter(|(c, _)| *c != conn)
                 .map(|(_, p)| p.clone())
                 .collect();
             if !list.iter().any(|(c, _)| *c == conn) {
-                list.push((conn, peer.clone()));
+                list.push((conn, who.clone()));
             }
             others
         };
-        self.publish_ephemeral(
-            id,
-            conn,
-            &ServerFrame::Presence {
-                conversation_id: id.clone(),
-                from: peer,
-                online: true,
-            },
-        );
+        self.publish_presence(id, conn, &who, true);
         others
     }
 
     /// Records connection `conn` as gone from `id` and tells the others.
     pub fn leave(&self, id: &ConversationId, conn: u64) {
-        let peer = {
+        let who = {
             let mut online = self.online.lock().unwrap_or_else(|p| p.into_inner());
             let Some(list) = online.get_mut(id) else {
                 return;
             };
-            let peer = list
+            let who = list
                 .iter()
                 .position(|(c, _)| *c == conn)
                 .map(|i| list.remove(i).1);
             if list.is_empty() {
                 online.remove(id);
             }
-            peer
+            who
         };
-        if let Some(from) = peer {
-            self.publish_ephemeral(
-                id,
-                conn,
-                &ServerFrame::Presence {
-                    conversation_id: id.clone(),
-                    from,
-                    online: false,
-                },
-            );
+        if let Some(who) = who {
+            self.publish_presence(id, conn, &who, false);
         }
         self.prune(id);
     }
 
-    pub fn publish_ephemeral(&self, id: &ConversationId, origin: u64, frame: &ServerFrame) {
+    fn publish_presence(&self, id: &ConversationId, conn: u64, who: &Presence, online: bool) {
+        let frame = |from: &PeerInfo| ServerFrame::Presence {
+            conversation_id: id.clone(),
+            from: from.clone(),
+            online,
+        };
+        let customer = who.for_customer.as_ref().map(frame);
+        self.publish_ephemeral(id, conn, &frame(&who.peer), customer.as_ref());
+    }
+
+    /// Publishes a typing or presence frame; `customer` is what the customer may see of it.
+    pub fn publish_ephemeral(
+        &self,
+        id: &ConversationId,
+        origin: u64,
+        frame: &ServerFrame,
+        customer: Option<&ServerFrame>,
+    ) {
         let Some(tx) = self.sender(id) else { return };
+        let frame: Arc<str> = Arc::from(frame.to_json());
+        let customer_frame = customer.map(|c| {
+            let json = c.to_json();
+            if *json == *frame {
+                frame.clone()
+            } else {
+                Arc::from(json)
+            }
+        });
         let _ = tx.send(HubItem::Ephemeral {
             origin,
-            frame: Arc::from(frame.to_json()),
+            frame,
+            customer_frame,
         });
     }
 

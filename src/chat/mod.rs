@@ -3,5 +3,5 @@
 pub mod hub;
 pub mod protocol;
 
-pub use hub::{Hub, HubItem, InboxItem};
+pub use hub::{Hub, HubItem, InboxItem, Presence};
 pub use protocol::{ClientFrame, PeerInfo, ServerFrame};

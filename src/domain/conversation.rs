@@ -202,9 +202,19 @@ impl ConversationHeader {
     }
 
     /// The header as the conversation's customer may see it: no briefing, no assessment of them,
-    /// no internal routing; only their place in the queue survives from the handoff.
+    /// no internal routing; only their place in the queue survives from the handoff; staff under
+    /// their alias.
     pub fn for_customer(&self) -> Self {
+        let id = &self.conversation_id;
         Self {
+            participants: self
+                .participants
+                .iter()
+                .map(|p| Participant {
+                    user_id: p.user_id.as_ref().map(|u| u.alias_in(id)),
+                    ..p.clone()
+                })
+                .collect(),
             briefing: None,
             escalation: None,
             handoff_likelihood: None,
@@ -481,8 +491,9 @@ impl Conversation {
     /// The conversation as its customer may see it (see `ConversationHeader::for_customer`).
     pub fn for_customer(mut self) -> Self {
         self.header = self.header.for_customer();
+        let id = &self.header.conversation_id;
         for m in &mut self.messages {
-            m.handoff_likelihood = None;
+            *m = m.for_customer(id);
         }
         self
     }

@@ -191,42 +191,63 @@ pub enum EventBody {
 
 impl ConversationEvent {
     /// The event as the conversation's customer may see it: an escalation reads as a plain status
-    /// change to `queued`, other staff-only events become `Redacted` (same `seq` and timestamp),
-    /// messages lose staff-only fields.
+    /// change to `queued`, other staff-only events become `Redacted` (same `seq` and timestamp);
+    /// messages lose the assessment of the customer and of the assistant's answer; staff appear
+    /// under their alias ([`UserId::alias_in`]), never their account id; a resolution keeps who
+    /// resolved it (as that alias) but not the note, which is for the team.
     pub fn for_customer(&self) -> std::borrow::Cow<'_, Self> {
         use std::borrow::Cow;
+        let conversation = &self.conversation_id;
+        let alias = |u: &Option<UserId>| u.as_ref().map(|u| u.alias_in(conversation));
+        let owned = |body: EventBody| {
+            Cow::Owned(Self {
+                conversation_id: self.conversation_id.clone(),
+                seq: self.seq,
+                timestamp: self.timestamp,
+                body,
+            })
+        };
         match &self.body {
             EventBody::Message {
                 message,
                 routing_skill,
-            } if message.handoff_likelihood.is_some() || routing_skill.is_some() => {
-                let mut message = message.clone();
-                message.handoff_likelihood = None;
-                Cow::Owned(Self {
-                    body: EventBody::Message {
-                        message,
-                        routing_skill: None,
+            } if message.has_staff_only_fields() || routing_skill.is_some() => {
+                owned(EventBody::Message {
+                    message: message.for_customer(conversation),
+                    routing_skill: None,
+                })
+            }
+            EventBody::ParticipantJoined { participant } if participant.user_id.is_some() => {
+                owned(EventBody::ParticipantJoined {
+                    participant: Participant {
+                        user_id: alias(&participant.user_id),
+                        ..participant.clone()
                     },
-                    ..self.clone()
+                })
+            }
+            EventBody::AgentJoined {
+                participant,
+                specialist,
+            } if participant.user_id.is_some() => owned(EventBody::AgentJoined {
+                participant: Participant {
+                    user_id: alias(&participant.user_id),
+                    ..participant.clone()
+                },
+                specialist: *specialist,
+            }),
+            EventBody::ConversationResolved { by, note } if by.is_some() || note.is_some() => {
+                owned(EventBody::ConversationResolved {
+                    by: alias(by),
+                    note: None,
                 })
             }
             // The customer learns that a person is coming (the system message says why), not the
             // assessment behind it.
-            EventBody::EscalationTriggered { .. } => Cow::Owned(Self {
-                conversation_id: self.conversation_id.clone(),
-                seq: self.seq,
-                timestamp: self.timestamp,
-                body: EventBody::StatusChanged {
-                    status: ConversationStatus::Queued,
-                    reason: Some("escalated".into()),
-                },
+            EventBody::EscalationTriggered { .. } => owned(EventBody::StatusChanged {
+                status: ConversationStatus::Queued,
+                reason: Some("escalated".into()),
             }),
-            body if !body.customer_visible() => Cow::Owned(Self {
-                conversation_id: self.conversation_id.clone(),
-                seq: self.seq,
-                timestamp: self.timestamp,
-                body: EventBody::Redacted,
-            }),
+            body if !body.customer_visible() => owned(EventBody::Redacted),
             _ => Cow::Borrowed(self),
         }
     }
@@ -313,5 +334,340 @@ impl EventBody {
             Self::Message { message, .. } => Some(message),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod customer_view_tests {
+    //! Walks every event type: what the customer receives carries no staff-only field.
+    use super::*;
+    use crate::domain::briefing::{BriefingDetail, Completeness, EmotionalState, TechnicalDetail};
+    use crate::domain::call::RecordingSource;
+    use crate::domain::conversation::{ParticipantKind, Urgency};
+    use crate::domain::message::{SentimentLabel, Speaker};
+    use crate::domain::transcript::{TranscriptSegment, TranscriptSource, VoiceSegment};
+    use chrono::TimeZone;
+
+    const STAFF: &str = "usr-0000-staff-secret";
+    const NOTE: &str = "STAFF-ONLY refund approved by finance";
+
+    fn at() -> Timestamp {
+        chrono::Utc.timestamp_opt(1_700_000_000, 0).unwrap()
+    }
+
+    fn escalation() -> Escalation {
+        Escalation {
+            trigger: "frustration".into(),
+            ai_assessment: "STAFF-ONLY assessment".into(),
+            recommended_agent: "billing".into(),
+            urgency: Urgency::High,
+            customer_expectation: "STAFF-ONLY expectation".into(),
+        }
+    }
+
+    fn briefing() -> Box<Briefing> {
+        Box::new(Briefing {
+            escalation: escalation(),
+            summary: "STAFF-ONLY summary".into(),
+            detail: BriefingDetail::default(),
+            technical: TechnicalDetail::default(),
+            known_facts: Vec::new(),
+            next_actions: vec!["STAFF-ONLY next".into()],
+            warm_introduction: "STAFF-ONLY intro".into(),
+            completeness: Completeness {
+                score: 0.5,
+                missing: Vec::new(),
+            },
+            emotional_state: EmotionalState {
+                label: SentimentLabel::Frustrated,
+                trend: "worsening".into(),
+                note: "STAFF-ONLY mood".into(),
+                peak: None,
+            },
+            time_pressure: Vec::new(),
+            time_spent: None,
+            generated_at: at(),
+            source_seq: 1,
+            written_by: None,
+        })
+    }
+
+    fn agent() -> Participant {
+        Participant {
+            id: ParticipantId::from("par-1"),
+            kind: ParticipantKind::Agent,
+            user_id: Some(UserId::from(STAFF)),
+            name: "Maria".into(),
+            joined_at: at(),
+            left_at: None,
+        }
+    }
+
+    fn message() -> Message {
+        let mut m = Message::new(Speaker::Agent, "hello", at());
+        m.agent_id = Some(UserId::from(STAFF));
+        m.sentiment = Some(SentimentLabel::Frustrated);
+        m.sentiment_score = Some(-0.7);
+        m.intent = Some("billing".into());
+        m.confidence = Some(0.42);
+        m.handoff_likelihood = Some(0.77);
+        m.voice = Some(VoiceSegment {
+            call_id: "call-1".into(),
+            participant_id: ParticipantId::from("par-1"),
+            start_ms: 0,
+            end_ms: 10,
+            confidence: 0.9,
+            source: TranscriptSource::Live,
+        });
+        m
+    }
+
+    /// One of every event type. The match below has no wildcard: a new type does not compile
+    /// until it is added here.
+    fn every_event() -> Vec<EventBody> {
+        let staff = || UserId::from(STAFF);
+        let all = vec![
+            EventBody::ConversationCreated {
+                customer: Customer::default(),
+            },
+            EventBody::Message {
+                message: message(),
+                routing_skill: Some("billing".into()),
+            },
+            EventBody::ParticipantJoined {
+                participant: agent(),
+            },
+            EventBody::ParticipantLeft {
+                participant_id: ParticipantId::from("par-1"),
+            },
+            EventBody::StatusChanged {
+                status: ConversationStatus::Queued,
+                reason: None,
+            },
+            EventBody::EscalationUpdated {
+                escalation: escalation(),
+            },
+            EventBody::EscalationTriggered {
+                escalation: escalation(),
+                evidence: Vec::new(),
+                likelihood: Some(0.77),
+            },
+            EventBody::AgentBriefingReady {
+                briefing: briefing(),
+            },
+            EventBody::HandoffOffered {
+                agent_id: staff(),
+                agent_name: "Maria".into(),
+                expires_at: at(),
+                specialist: false,
+                briefing: briefing(),
+            },
+            EventBody::HandoffAccepted {
+                agent_id: staff(),
+                agent_name: "Maria".into(),
+            },
+            EventBody::HandoffDeclined {
+                agent_id: staff(),
+                reason: "declined".into(),
+            },
+            EventBody::BriefingOpened { agent_id: staff() },
+            EventBody::AgentJoined {
+                participant: agent(),
+                specialist: false,
+            },
+            EventBody::SpecialistInvited {
+                agent_id: staff(),
+                skill: "billing".into(),
+                invited_by: staff(),
+            },
+            EventBody::WaitEstimated {
+                position: 1,
+                estimate_secs: 60,
+            },
+            EventBody::HandedBack {
+                reason: "expired".into(),
+            },
+            EventBody::ConversationResolved {
+                by: Some(staff()),
+                note: Some(NOTE.into()),
+            },
+            EventBody::CallStarted {
+                call_id: "call-1".into(),
+                origin: CallOrigin::Customer,
+                recorded: true,
+            },
+            EventBody::CallJoined {
+                call_id: "call-1".into(),
+                participant_id: ParticipantId::from("par-1"),
+                name: "Maria".into(),
+            },
+            EventBody::CallLeft {
+                call_id: "call-1".into(),
+                participant_id: ParticipantId::from("par-1"),
+                reason: "hangup".into(),
+            },
+            EventBody::CallMedia {
+                call_id: "call-1".into(),
+                participant_id: ParticipantId::from("par-1"),
+                source: MediaSource::Screen,
+                change: MediaChange::Started,
+            },
+            EventBody::CallEnded {
+                call_id: "call-1".into(),
+                reason: "ended".into(),
+            },
+            EventBody::RecordingReady {
+                call_id: "call-1".into(),
+                clock_started_at: at(),
+                files: vec![RecordingFile {
+                    participant_id: None,
+                    source: RecordingSource::Mixed,
+                    path: "STAFF-ONLY/path".into(),
+                    offset_ms: 0,
+                    duration_ms: 1,
+                    mime: "audio/ogg".into(),
+                }],
+            },
+            EventBody::TranscriptReady {
+                call_id: "call-1".into(),
+                segments: vec![TranscriptSegment {
+                    participant_id: ParticipantId::from("par-1"),
+                    speaker: Speaker::Agent,
+                    name: "Maria".into(),
+                    start_ms: 0,
+                    end_ms: 1,
+                    text: "STAFF-ONLY transcript".into(),
+                    confidence: 1.0,
+                }],
+                audio_ms: 1,
+            },
+            EventBody::HandoffRated {
+                score: 5,
+                repeated: false,
+                comment: None,
+            },
+            EventBody::BriefingRated {
+                agent_id: staff(),
+                score: 2,
+                comment: Some("STAFF-ONLY rating".into()),
+            },
+            EventBody::RecordingsDeleted {
+                call_id: "call-1".into(),
+                reason: "retention".into(),
+            },
+            EventBody::Redacted,
+        ];
+        for body in &all {
+            match body {
+                EventBody::ConversationCreated { .. }
+                | EventBody::Message { .. }
+                | EventBody::ParticipantJoined { .. }
+                | EventBody::ParticipantLeft { .. }
+                | EventBody::StatusChanged { .. }
+                | EventBody::EscalationUpdated { .. }
+                | EventBody::EscalationTriggered { .. }
+                | EventBody::AgentBriefingReady { .. }
+                | EventBody::HandoffOffered { .. }
+                | EventBody::HandoffAccepted { .. }
+                | EventBody::HandoffDeclined { .. }
+                | EventBody::BriefingOpened { .. }
+                | EventBody::AgentJoined { .. }
+                | EventBody::SpecialistInvited { .. }
+                | EventBody::WaitEstimated { .. }
+                | EventBody::HandedBack { .. }
+                | EventBody::ConversationResolved { .. }
+                | EventBody::CallStarted { .. }
+                | EventBody::CallJoined { .. }
+                | EventBody::CallLeft { .. }
+                | EventBody::CallMedia { .. }
+                | EventBody::CallEnded { .. }
+                | EventBody::RecordingReady { .. }
+                | EventBody::TranscriptReady { .. }
+                | EventBody::HandoffRated { .. }
+                | EventBody::BriefingRated { .. }
+                | EventBody::RecordingsDeleted { .. }
+                | EventBody::Redacted => {}
+            }
+        }
+        all
+    }
+
+    /// Names of fields that are for staff only, wherever they appear.
+    const STAFF_FIELDS: &[&str] = &[
+        "\"briefing\"",
+        "\"note\"",
+        "\"handoffLikelihood\"",
+        "\"likelihood\"",
+        "\"sentiment\"",
+        "\"sentimentScore\"",
+        "\"intent\"",
+        "\"routingSkill\"",
+        "\"aiAssessment\"",
+        "\"escalation\"",
+        "\"segments\"",
+        "\"files\"",
+    ];
+
+    #[test]
+    fn no_event_type_shows_the_customer_a_staff_only_field() {
+        let events = every_event();
+        let kinds: std::collections::HashSet<&str> = events.iter().map(EventBody::kind).collect();
+        assert_eq!(kinds.len(), events.len(), "one sample per type");
+        for (seq, body) in events.into_iter().enumerate() {
+            let kind = body.kind();
+            let event = ConversationEvent {
+                conversation_id: ConversationId::from("conv-1"),
+                seq: seq as u64 + 1,
+                timestamp: at(),
+                body,
+            };
+            let seen = event.for_customer();
+            let json = serde_json::to_string(&*seen).unwrap();
+            assert!(!json.contains(STAFF), "{kind}: account id in {json}");
+            assert!(
+                !json.contains("STAFF-ONLY"),
+                "{kind}: staff-only text in {json}"
+            );
+            for field in STAFF_FIELDS {
+                assert!(!json.contains(field), "{kind}: {field} in {json}");
+            }
+            assert_eq!(seen.seq, event.seq, "{kind}: the seq stays gap-free");
+        }
+    }
+
+    #[test]
+    fn staff_keep_one_alias_per_conversation_so_names_still_resolve() {
+        let conv = ConversationId::from("conv-1");
+        let joined = ConversationEvent {
+            conversation_id: conv.clone(),
+            seq: 1,
+            timestamp: at(),
+            body: EventBody::AgentJoined {
+                participant: agent(),
+                specialist: false,
+            },
+        };
+        let said = ConversationEvent {
+            seq: 2,
+            body: EventBody::Message {
+                message: message(),
+                routing_skill: None,
+            },
+            ..joined.clone()
+        };
+        let (EventBody::AgentJoined { participant, .. }, EventBody::Message { message, .. }) =
+            (&joined.for_customer().body, &said.for_customer().body)
+        else {
+            panic!("types kept");
+        };
+        assert_eq!(participant.user_id, message.agent_id);
+        assert!(participant
+            .user_id
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .starts_with("agent-"));
+        let elsewhere = UserId::from(STAFF).alias_in(&ConversationId::from("conv-2"));
+        assert_ne!(participant.user_id.as_ref(), Some(&elsewhere));
     }
 }

@@ -52,6 +52,21 @@ string_id!(
     ParticipantId, "par-"
 );
 
+impl UserId {
+    /// How this staff member appears to the customer of `conversation`: the same alias in every
+    /// event and frame of that conversation (so the page can put a name to each message), but not
+    /// the account id, and different in every conversation.
+    pub fn alias_in(&self, conversation: &ConversationId) -> UserId {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(conversation.0.as_bytes())
+            .chain_update([0u8])
+            .chain_update(self.0.as_bytes())
+            .finalize();
+        UserId(format!("agent-{}", hex::encode(&digest[..8])))
+    }
+}
+
 /// Longest id accepted from a client; longer ones are rejected before any lookup.
 pub const MAX_ID_LEN: usize = 128;
 

@@ -119,6 +119,29 @@ impl Message {
         }
     }
 
+    /// True when [`Message::for_customer`] would change it.
+    pub fn has_staff_only_fields(&self) -> bool {
+        self.agent_id.is_some()
+            || self.sentiment.is_some()
+            || self.sentiment_score.is_some()
+            || self.intent.is_some()
+            || self.handoff_likelihood.is_some()
+    }
+
+    /// The message as the customer of `conversation` sees it: no assessment of them (sentiment,
+    /// intent, the handoff likelihood), the agent under their alias. The assistant's confidence
+    /// in its own answer stays: it is about the answer, and the page may show it.
+    pub fn for_customer(&self, conversation: &super::ids::ConversationId) -> Message {
+        Message {
+            agent_id: self.agent_id.as_ref().map(|a| a.alias_in(conversation)),
+            sentiment: None,
+            sentiment_score: None,
+            intent: None,
+            handoff_likelihood: None,
+            ..self.clone()
+        }
+    }
+
     pub fn set_sentiment(&mut self, s: Sentiment) {
         self.sentiment = Some(s.label);
         self.sentiment_score = Some(s.score);

@@ -85,7 +85,16 @@ pub struct Asker<'a> {
 pub trait Backend: Send + Sync + 'static {
     /// The principal behind a bearer token; `Unauthorized` when unknown, expired or revoked.
     async fn authenticate(&self, token: &str) -> Result<Principal, ApiError>;
-    async fn login(&self, username: &str, password: &str) -> Result<LoginResult, ApiError>;
+    /// Resolves once the session behind `token` ends (logout, disable, password change, expiry);
+    /// a socket opened with it closes then.
+    fn session_end(&self, token: &str) -> SessionEnd;
+    /// `ip` is the client's address, for the audit entry of an account locked by failures.
+    async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<LoginResult, ApiError>;
     async fn logout(&self, token: &str) -> Result<(), ApiError>;
 
     async fn create_conversation(
@@ -111,10 +120,21 @@ pub trait Backend: Send + Sync + 'static {
         after: u64,
         limit: u32,
     ) -> Result<Vec<ConversationEvent>, ApiError>;
+    /// The conversations `who` may read, newest first, `limit` at most, continuing after the
+    /// opaque `before` cursor. Access is checked before the limit counts.
     async fn list_conversations(
         &self,
         who: &Principal,
         status: Option<ConversationStatus>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<ConversationPage, ApiError>;
+    /// A staff inbox: every readable conversation that needs or has a person first (queued,
+    /// with an agent), then the newest others, at most `limit` in all.
+    async fn inbox(
+        &self,
+        who: &Principal,
+        limit: u32,
     ) -> Result<Vec<ConversationSummary>, ApiError>;
     /// Commits a message from `who`; returns only after it is durable.
     async fn post_message(
@@ -231,4 +251,39 @@ pub trait Backend: Send + Sync + 'static {
     fn metrics(&self) -> &crate::metrics::Metrics;
     /// Becomes `true` when the gateway shuts down; WebSocket sessions then close.
     fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool>;
+}
+
+/// Resolves when the session a socket was opened with ends. Dropping it stops watching.
+pub struct SessionEnd {
+    rx: tokio::sync::watch::Receiver<bool>,
+    _registration: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl SessionEnd {
+    pub fn new(
+        rx: tokio::sync::watch::Receiver<bool>,
+        registration: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Self {
+        Self {
+            rx,
+            _registration: registration,
+        }
+    }
+
+    /// Waits for the end; never resolves if nobody can end it any more.
+    pub async fn ended(&mut self) {
+        if self.rx.wait_for(|ended| *ended).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// One page of a conversation list.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationPage {
+    pub conversations: Vec<ConversationSummary>,
+    /// Pass as `before` for the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }

@@ -60,11 +60,7 @@ impl<B: Backend> FromRequestParts<Arc<B>> for Caller {
             })?
             .to_owned();
         let principal = backend.authenticate(&token).await?;
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        let ip = super::client_ip::ClientIp::of(&parts.extensions);
         Ok(Caller {
             principal,
             token,

@@ -1,9 +1,12 @@
 //! The HTTP surface: REST, the WebSocket, the pages, health and metrics, on one axum router that is
-//! generic over the `Backend` it serves. Every request passes the guard: per-IP rate limits, a
-//! tracing span carrying the conversation id when the path names one, and a status counter.
+//! generic over the `Backend` it serves. Every request passes the guard: the client's address
+//! (behind trusted proxies, the forwarded one), per-address rate limits, a tracing span carrying the
+//! conversation id when the path names one, security headers, and a status counter.
 
 pub mod assets;
 pub mod backend;
+pub mod client_ip;
+pub mod conn_limits;
 pub mod error;
 pub mod extract;
 pub mod handoff_rest;
@@ -11,27 +14,44 @@ pub mod ratelimit;
 pub mod recordings;
 pub mod rest;
 pub mod review;
+pub mod security_headers;
+pub mod server;
 pub mod ws;
 
 pub use backend::Backend;
 pub use error::ApiError;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use client_ip::{ClientIp, TrustedProxies};
 use ratelimit::IpLimits;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use tracing::Instrument;
 
 /// The OpenAPI 3.1 description of the REST API, served at `/api/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
+/// What the guard needs besides the backend.
+#[derive(Clone)]
+struct Guard {
+    limits: Arc<IpLimits>,
+    proxies: Arc<TrustedProxies>,
+}
+
 pub fn router<B: Backend>(backend: Arc<B>) -> Router {
     let limits = IpLimits::new(backend.limits());
+    // Validated with the configuration; a list that does not parse believes no proxy.
+    let proxies = TrustedProxies::parse(&backend.limits().trusted_proxies).unwrap_or_default();
+    let guard_state = Guard {
+        limits,
+        proxies: Arc::new(proxies),
+    };
     let body_limit = backend.limits().max_frame_bytes;
+    let websockets = conn_limits::PerIpCounts::new();
     Router::new()
         .route(
             "/api/conversations",
@@ -89,8 +109,9 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .route("/static/{*path}", get(assets::static_file))
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
+        .layer(axum::Extension(websockets))
         .layer(middleware::from_fn_with_state(
-            (backend.clone(), limits),
+            (backend.clone(), guard_state),
             guard::<B>,
         ))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -104,21 +125,20 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-/// The client address; requests that did not come through a socket (in-process tests) count as
-/// loopback.
+/// The client address the guard resolved (loopback for in-process requests).
 pub fn client_ip(req: &Request) -> IpAddr {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    ClientIp::of(req.extensions())
 }
 
 async fn guard<B: Backend>(
-    State((backend, limits)): State<(Arc<B>, Arc<IpLimits>)>,
-    req: Request,
+    State((backend, guard)): State<(Arc<B>, Guard)>,
+    mut req: Request,
     next: Next,
 ) -> Response {
-    let ip = client_ip(&req);
+    let peer = ClientIp::of(req.extensions());
+    let ip = guard.proxies.client(peer, req.headers());
+    req.extensions_mut().insert(ClientIp(ip));
+    let limits = &guard.limits;
     let path = req.uri().path().to_owned();
     let conversation_id = path
         .strip_prefix("/api/conversations/")
@@ -141,6 +161,8 @@ async fn guard<B: Backend>(
     }
     .instrument(span.clone())
     .await;
+    let mut response = response;
+    security_headers::apply(response.headers_mut());
     let status = response.status().as_u16();
     backend
         .metrics()
@@ -157,9 +179,13 @@ async fn guard<B: Backend>(
     response
 }
 
-/// `/metrics` answers scrapers on loopback, and managers or integration keys elsewhere.
+/// `/metrics` answers scrapers on loopback, and managers or integration keys elsewhere. A request
+/// a proxy forwarded is not a local scraper, even when the proxy itself is local.
 async fn metrics<B: Backend>(State(b): State<Arc<B>>, req: Request) -> Result<Response, ApiError> {
-    if !client_ip(&req).is_loopback() {
+    let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| req.headers().contains_key(*h));
+    if forwarded || !client_ip(&req).is_loopback() {
         let (mut parts, _) = req.into_parts();
         let token = extract::bearer(&parts).map(str::to_owned).ok_or_else(|| {
             ApiError::Unauthorized(

@@ -1,4 +1,4 @@
-//! Per-client-IP rate limits (token buckets from `governor`): one for every request, WebSocket
+//! Per-client rate limits (an IPv4 address, or an IPv6 /64) (token buckets from `governor`): one for every request, WebSocket
 //! upgrades included, and a tighter one for creating conversations, the only write open to anyone.
 //! Per-connection frame limits live with the WebSocket session.
 
@@ -54,6 +54,7 @@ impl IpLimits {
         method: &Method,
         path: &str,
     ) -> Result<(), (ApiError, &'static str)> {
+        let ip = super::client_ip::limit_key(ip);
         if self.requests.check_key(&ip).is_err() {
             let e = ApiError::RateLimited("too many requests from this address; slow down".into());
             return Err((e, "http"));

@@ -2,6 +2,7 @@
 //! conversation, logging in), and delegates every decision to the `Backend`.
 
 use super::backend::{Backend, CreatedConversation, LoginResult};
+use super::client_ip::ClientIp;
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller, JsonBody, QueryParams};
 use crate::domain::{
@@ -61,18 +62,19 @@ pub async fn get_conversation<B: Backend>(
 pub struct ListQuery {
     #[serde(default)]
     pub status: Option<String>,
-}
-
-#[derive(Serialize)]
-pub struct ConversationList {
-    conversations: Vec<crate::domain::ConversationSummary>,
+    /// The `nextCursor` of the previous page.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// Page size, 1..=500 (default 500).
+    #[serde(default)]
+    pub limit: Option<u32>,
 }
 
 pub async fn list_conversations<B: Backend>(
     State(b): State<Arc<B>>,
     caller: Caller,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<ConversationList>, ApiError> {
+) -> Result<Json<super::backend::ConversationPage>, ApiError> {
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(ConversationStatus::parse(s).ok_or_else(|| {
@@ -81,8 +83,11 @@ pub async fn list_conversations<B: Backend>(
             ))
         })?),
     };
-    let conversations = b.list_conversations(&caller.principal, status).await?;
-    Ok(Json(ConversationList { conversations }))
+    let limit = q.limit.unwrap_or(500);
+    Ok(Json(
+        b.list_conversations(&caller.principal, status, q.before.as_deref(), limit)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,9 +176,10 @@ pub struct LoginBody {
 
 pub async fn login<B: Backend>(
     State(b): State<Arc<B>>,
+    ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Json<LoginResult>, ApiError> {
-    Ok(Json(b.login(&body.username, &body.password).await?))
+    Ok(Json(b.login(&body.username, &body.password, ip).await?))
 }
 
 pub async fn logout<B: Backend>(

@@ -6,8 +6,10 @@
 //! Frames are rate-limited per connection; a client that keeps flooding is disconnected.
 
 use super::backend::{Backend, HandoffAction};
+use super::client_ip::ClientIp;
+use super::conn_limits::PerIpCounts;
 use super::error::ApiError;
-use crate::chat::{ClientFrame, HubItem, PeerInfo, ServerFrame};
+use crate::chat::{ClientFrame, HubItem, PeerInfo, Presence, ServerFrame};
 use crate::domain::{ConversationId, Principal};
 use crate::metrics::ReasonLabel;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -15,6 +17,7 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUp
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use axum::Extension;
 use futures_util::{SinkExt, StreamExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::{HashMap, HashSet};
@@ -28,6 +31,8 @@ use tracing::{debug, Instrument};
 
 /// Frames queued for one socket before forwarders wait (and, if it lasts, lag and refill).
 const OUTBOUND_BUFFER: usize = 1024;
+/// Conversations in a staff inbox snapshot.
+const INBOX_LIMIT: u32 = 500;
 /// Events fetched from storage per replay page.
 const REPLAY_PAGE: u32 = 500;
 /// Close codes in the private range: authentication failed, or the client flooded us.
@@ -51,6 +56,8 @@ enum Outbound {
 
 pub async fn upgrade<B: Backend>(
     State(b): State<Arc<B>>,
+    ClientIp(ip): ClientIp,
+    Extension(per_ip): Extension<Arc<PerIpCounts>>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -61,9 +68,14 @@ pub async fn upgrade<B: Backend>(
     if b.metrics().ws_connections.get() >= limits.max_connections as i64 {
         return Err(ApiError::Unavailable("connection limit reached".into()));
     }
+    let slot = per_ip
+        .try_acquire(ip, limits.max_websockets_per_ip)
+        .ok_or_else(|| {
+            ApiError::RateLimited("too many open WebSockets from this address".into())
+        })?;
     // A token in the header authenticates before the upgrade; otherwise the first frame must.
     let pre_auth = match bearer_from(&headers) {
-        Some(token) => Some(b.authenticate(token).await?),
+        Some(token) => Some((b.authenticate(token).await?, token.to_owned())),
         None => None,
     };
     let max = limits.max_frame_bytes;
@@ -74,7 +86,10 @@ pub async fn upgrade<B: Backend>(
         .max_frame_size(max)
         .read_buffer_size(READ_BUFFER)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
-        .on_upgrade(move |socket| run(b, socket, pre_auth)))
+        .on_upgrade(move |socket| async move {
+            run(b, socket, pre_auth).await;
+            drop(slot);
+        }))
 }
 
 fn bearer_from(headers: &HeaderMap) -> Option<&str> {
@@ -86,7 +101,7 @@ fn bearer_from(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-async fn run<B: Backend>(b: Arc<B>, socket: WebSocket, pre_auth: Option<Principal>) {
+async fn run<B: Backend>(b: Arc<B>, socket: WebSocket, pre_auth: Option<(Principal, String)>) {
     let conn = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
     b.metrics().ws_connections.inc();
     let (mut sink, mut stream) = socket.split();
@@ -126,14 +141,16 @@ async fn run<B: Backend>(b: Arc<B>, socket: WebSocket, pre_auth: Option<Principa
         Some(p) => Some(p),
         None => authenticate_first_frame(&b, &mut stream, &out).await,
     };
-    if let Some(who) = who {
+    if let Some((who, token)) = who {
         let span = tracing::info_span!("ws", conn, who = %who.label());
+        let ended = b.session_end(&token);
+        drop(token);
         let me = peer_info(&b, &who).await;
         let mut session = Session::new(b.clone(), who, me, conn, out.clone());
         async {
             session.send(&session.ready_frame()).await;
             session.open_personal_feed();
-            session.serve(&mut stream).await;
+            session.serve(&mut stream, ended).await;
             session.close();
         }
         .instrument(span)
@@ -152,7 +169,7 @@ async fn authenticate_first_frame<B: Backend>(
     b: &Arc<B>,
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
     out: &mpsc::Sender<Outbound>,
-) -> Option<Principal> {
+) -> Option<(Principal, String)> {
     let wait = Duration::from_secs(b.limits().auth_timeout_secs);
     let reply = |f: ServerFrame| Outbound::Frame(Arc::from(f.to_json()));
     let first = match tokio::time::timeout(wait, stream.next()).await {
@@ -171,7 +188,7 @@ async fn authenticate_first_frame<B: Backend>(
     };
     match serde_json::from_str::<ClientFrame>(&first) {
         Ok(ClientFrame::Auth { token }) => match b.authenticate(&token).await {
-            Ok(p) => Some(p),
+            Ok(p) => Some((p, token)),
             Err(e) => {
                 let _ = out
                     .send(reply(ServerFrame::error(
@@ -296,7 +313,11 @@ impl<B: Backend> Session<B> {
             .await;
     }
 
-    async fn serve(&mut self, stream: &mut futures_util::stream::SplitStream<WebSocket>) {
+    async fn serve(
+        &mut self,
+        stream: &mut futures_util::stream::SplitStream<WebSocket>,
+        mut ended: super::backend::SessionEnd,
+    ) {
         let burst = self.b.limits().ws_frame_burst;
         let mut shutdown = self.b.shutdown_signal();
         loop {
@@ -305,6 +326,11 @@ impl<B: Backend> Session<B> {
                     Some(m) => m,
                     None => break,
                 },
+                _ = ended.ended() => {
+                    // Logged out, disabled, password changed or expired: the socket goes with it.
+                    let _ = self.out.send(Outbound::Close(CLOSE_POLICY, "session ended")).await;
+                    break;
+                }
                 _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => {
                     let _ = self.out.send(Outbound::Close(CLOSE_GOING_AWAY, "server shutting down")).await;
                     break;
@@ -471,14 +497,19 @@ impl<B: Backend> Session<B> {
                 is_typing,
             } => {
                 if self.subs.contains_key(&conversation_id) {
-                    let frame = ServerFrame::Typing {
+                    let who = self.presence(&conversation_id).await;
+                    let frame = |from: &PeerInfo| ServerFrame::Typing {
                         conversation_id: conversation_id.clone(),
-                        from: self.me.clone(),
+                        from: from.clone(),
                         is_typing,
                     };
-                    self.b
-                        .hub()
-                        .publish_ephemeral(&conversation_id, self.conn, &frame);
+                    let customer = who.for_customer.as_ref().map(frame);
+                    self.b.hub().publish_ephemeral(
+                        &conversation_id,
+                        self.conn,
+                        &frame(&who.peer),
+                        customer.as_ref(),
+                    );
                 } else {
                     let e = ApiError::BadRequest(
                         "subscribe to the conversation before sending typing".into(),
@@ -527,13 +558,39 @@ impl<B: Backend> Session<B> {
             .instrument(tracing::info_span!("subscription", conversation_id = %id)),
         );
         self.subs.insert(id.clone(), task.abort_handle());
-        for other in self.b.hub().join(&id, self.conn, self.me.clone()) {
-            let frame = ServerFrame::Presence {
-                conversation_id: id.clone(),
-                from: other,
-                online: true,
-            };
-            self.send(&frame).await;
+        let me = self.presence(&id).await;
+        let customer = matches!(self.who, Principal::Customer { .. });
+        for other in self.b.hub().join(&id, self.conn, me) {
+            if let Some(from) = other.seen_by(customer) {
+                let frame = ServerFrame::Presence {
+                    conversation_id: id.clone(),
+                    from: from.clone(),
+                    online: true,
+                };
+                self.send(&frame).await;
+            }
+        }
+    }
+
+    /// How this socket's user appears in conversation `id`: to staff as themselves; to the
+    /// customer only once they have joined it, and under their alias.
+    async fn presence(&self, id: &ConversationId) -> Presence {
+        let for_customer = match &self.who {
+            Principal::Staff(u) => match self.b.authorize(&self.who, id).await {
+                Ok((header, _)) if header.has_active_agent(&u.id) => Some(PeerInfo {
+                    user_id: Some(u.id.alias_in(id).to_string()),
+                    ..self.me.clone()
+                }),
+                _ => None,
+            },
+            _ => Some(PeerInfo {
+                user_id: None,
+                ..self.me.clone()
+            }),
+        };
+        Presence {
+            peer: self.me.clone(),
+            for_customer,
         }
     }
 
@@ -558,7 +615,7 @@ impl<B: Backend> Session<B> {
         }
         // Subscribe before listing so no change between the two is missed.
         let mut rx = self.b.hub().subscribe_inbox();
-        let conversations = match self.b.list_conversations(&self.who, None).await {
+        let conversations = match self.b.inbox(&self.who, INBOX_LIMIT).await {
             Ok(c) => c,
             Err(e) => return self.reject("subscribe_inbox", &e, None).await,
         };
@@ -595,7 +652,7 @@ impl<B: Backend> Session<B> {
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         // Too far behind for deltas: send the whole list again.
-                        let Ok(conversations) = b.list_conversations(&who, None).await else {
+                        let Ok(conversations) = b.inbox(&who, INBOX_LIMIT).await else {
                             break;
                         };
                         listed = conversations
@@ -811,9 +868,20 @@ async fn forward<B: Backend>(
                     last = seq;
                 }
             }
-            Ok(HubItem::Ephemeral { origin, frame }) => {
-                if origin != conn && out.send(Outbound::Frame(frame)).await.is_err() {
-                    return;
+            Ok(HubItem::Ephemeral {
+                origin,
+                frame,
+                customer_frame,
+            }) => {
+                let frame = if matches!(who, Principal::Customer { .. }) {
+                    customer_frame
+                } else {
+                    Some(frame)
+                };
+                if let Some(frame) = frame.filter(|_| origin != conn) {
+                    if out.send(Outbound::Frame(frame)).await.is_err() {
+                        return;
+                    }
                 }
             }
             Err(broadcast::error::RecvError::Lagged(_)) => {

@@ -118,6 +118,29 @@ pub struct ApiKeyInfo {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// Where a conversation list continues: the last row's update time and id (the list's order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    pub updated_at_ms: i64,
+    pub id: String,
+}
+
+impl ListCursor {
+    /// `<milliseconds>.<id>`, opaque to clients.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.updated_at_ms, self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let (ms, id) = s.split_once('.')?;
+        let updated_at_ms = ms.parse().ok()?;
+        crate::domain::ids::is_plausible_id(id).then(|| Self {
+            updated_at_ms,
+            id: id.to_owned(),
+        })
+    }
+}
+
 /// A staff account to create; `password_hash` is an argon2 PHC string.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -188,7 +211,22 @@ pub trait Store: Send + Sync + 'static {
         &self,
         status: Option<ConversationStatus>,
         limit: u32,
-    ) -> Result<Vec<(ConversationHeader, ConversationSummary)>>;
+    ) -> Result<Vec<(ConversationHeader, ConversationSummary)>> {
+        Ok(self
+            .list_conversations_page(status, None, limit)
+            .await?
+            .into_iter()
+            .map(|(h, s, _)| (h, s))
+            .collect())
+    }
+    /// One page of [`Store::list_conversations`]: rows after `before` (exclusive), each with the
+    /// cursor that continues after it.
+    async fn list_conversations_page(
+        &self,
+        status: Option<ConversationStatus>,
+        before: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<(ConversationHeader, ConversationSummary, ListCursor)>>;
 
     async fn create_user(&self, user: NewUser, now: Timestamp) -> Result<User>;
     async fn list_users(&self) -> Result<Vec<User>>;
@@ -213,6 +251,9 @@ pub trait Store: Send + Sync + 'static {
     /// The principal behind a token digest, if the token exists, is unexpired and unrevoked.
     async fn resolve_token(&self, hash: &str, now: Timestamp) -> Result<Option<Principal>>;
     async fn revoke_token(&self, hash: &str, now: Timestamp) -> Result<()>;
+    /// Digests of tokens revoked at or after `from`, or expiring in `from..=to`: the sessions
+    /// whose open sockets must close.
+    async fn tokens_ended_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<String>>;
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>>;
     /// Revokes a bot key by its public id; false when there is none.
     async fn revoke_api_key(&self, id: &str, now: Timestamp) -> Result<bool>;

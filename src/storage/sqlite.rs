@@ -13,8 +13,8 @@
 
 use super::sqlite_review as review;
 use super::{
-    ApiKeyInfo, NewToken, NewUser, NewWebhook, QueuedWebhook, Result, StorageError, Store,
-    TokenKind, WebhookOutcome, WriteOp, WriteOutcome,
+    ApiKeyInfo, ListCursor, NewToken, NewUser, NewWebhook, QueuedWebhook, Result, StorageError,
+    Store, TokenKind, WebhookOutcome, WriteOp, WriteOutcome,
 };
 use crate::domain::{
     AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
@@ -393,37 +393,53 @@ impl Store for SqliteStore {
         bodies.iter().map(|b| json(b, "event")).collect()
     }
 
-    async fn list_conversations(
+    async fn list_conversations_page(
         &self,
         status: Option<ConversationStatus>,
+        before: Option<&ListCursor>,
         limit: u32,
-    ) -> Result<Vec<(ConversationHeader, ConversationSummary)>> {
+    ) -> Result<Vec<(ConversationHeader, ConversationSummary, ListCursor)>> {
         // Status and ordering come from the rows (status changes are written at once); each row
         // is checked against the log's last seq and rebuilt from the log when it lags.
         let mut conn = self.reader.acquire().await?;
-        let filter = if status.is_some() {
-            "WHERE c.status = ?"
+        let mut conditions = Vec::new();
+        if status.is_some() {
+            conditions.push("c.status = ?");
+        }
+        if before.is_some() {
+            conditions.push("(c.updated_at, c.id) < (?, ?)");
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
         } else {
-            ""
+            format!("WHERE {}", conditions.join(" AND "))
         };
         let sql = format!(
             "SELECT c.id, c.header, c.summary, c.last_seq, c.updated_at,
                     (SELECT MAX(seq) FROM events e WHERE e.conversation_key = c.key)
-             FROM conversations c {filter} ORDER BY c.updated_at DESC LIMIT ?"
+             FROM conversations c {filter} ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"
         );
         let mut query = sqlx::query_as::<_, (String, String, String, i64, i64, Option<i64>)>(&sql);
         if let Some(s) = status {
             query = query.bind(s.as_str());
         }
+        if let Some(c) = before {
+            query = query.bind(c.updated_at_ms).bind(c.id.clone());
+        }
         let rows = query.bind(limit as i64).fetch_all(&mut *conn).await?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, h, s, last_seq, updated_at, log_seq) in rows {
+            let cursor = ListCursor {
+                updated_at_ms: updated_at,
+                id: id.clone(),
+            };
             if log_seq.unwrap_or(0) > last_seq {
                 if let Some(c) = load_state(&mut conn, &ConversationId(id)).await? {
-                    out.push((c.header, c.summary));
+                    out.push((c.header, c.summary, cursor));
                 }
             } else {
-                out.push((read_header(&h, last_seq, updated_at)?, json(&s, "summary")?));
+                let header = read_header(&h, last_seq, updated_at)?;
+                out.push((header, json(&s, "summary")?, cursor));
             }
         }
         Ok(out)
@@ -567,6 +583,18 @@ impl Store for SqliteStore {
             }),
             other => return Err(StorageError::Corrupt(format!("token kind {other}"))),
         })
+    }
+
+    async fn tokens_ended_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<String>> {
+        let rows = sqlx::query_scalar::<_, String>(
+            "SELECT hash FROM tokens WHERE revoked_at >= ?1
+             UNION SELECT hash FROM tokens WHERE expires_at >= ?1 AND expires_at <= ?2",
+        )
+        .bind(ms(from))
+        .bind(ms(to))
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows)
     }
 
     async fn revoke_token(&self, hash: &str, now: Timestamp) -> Result<()> {

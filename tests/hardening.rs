@@ -1,0 +1,695 @@
+//! What an attacker without an account can do, and sockets that outlive their session: each test
+//! here is one finding of the hardening review, run against the real gateway on port 0.
+
+mod common;
+
+use common::*;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+use warmline::domain::Role;
+
+/// A process's resident memory in MiB.
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS")
+        / 1024
+}
+
+/// The real binary, serving on its defaults (the production argon2 cost) in a fresh data folder;
+/// killed when dropped.
+struct Gateway {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_binary(extra_env: &[(&str, &str)]) -> Gateway {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_warmline"));
+    cmd.args(["serve"])
+        .env("WARMLINE_DATA_DIR", dir.path())
+        .env("WARMLINE_LISTEN", "127.0.0.1:0")
+        .env("WARMLINE_LOG__FILTER", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("warmline serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut base = None;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(url) = line.trim().strip_prefix("Customer chat:") {
+            base = Some(url.trim().trim_end_matches("/chat").to_owned());
+            break;
+        }
+    }
+    Gateway {
+        child,
+        base: base.expect("the gateway printed its address"),
+        _dir: dir,
+    }
+}
+
+fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<IpAddr>().expect("ip"))
+        .build()
+        .expect("client")
+}
+
+/// 200 wrong logins from 10 addresses, at the production argon2 cost, all at once: the process
+/// stays under 300 MB (it reached 5.5 GB when every check allocated its own 19 MiB), and a right
+/// password still logs in afterwards.
+#[tokio::test]
+async fn wrong_logins_do_not_grow_memory() {
+    let gateway = start_binary(&[("WARMLINE_TRANSCRIBE__ENABLED", "false")]);
+    let pid = gateway.child.id();
+    let before = rss_mib(pid);
+    let mut tasks = Vec::new();
+    for a in 0..10 {
+        let client = client_from(&format!("127.0.0.{}", 10 + a));
+        for i in 0..20 {
+            let (client, url) = (client.clone(), format!("{}/api/auth/login", gateway.base));
+            tasks.push(tokio::spawn(async move {
+                let body = json!({ "username": format!("guess-{a}-{i}"), "password": "wrong" });
+                client
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            }));
+        }
+    }
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for t in tasks {
+        let s = t.await.expect("task").expect("response");
+        *statuses.entry(s).or_default() += 1;
+    }
+    let after = rss_mib(pid);
+    eprintln!("wrong logins: {statuses:?}; gateway RSS {before} -> {after} MiB");
+    assert!(
+        statuses.keys().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.get(&401).copied().unwrap_or(0) >= 2,
+        "some were checked"
+    );
+    assert!(after < 300, "RSS after 200 wrong logins: {after} MiB");
+    assert!(
+        after < before + 100,
+        "RSS grew from {before} to {after} MiB"
+    );
+    // Still serving: an unknown user gets an ordinary 401 from a fresh address.
+    let r = client_from("127.0.0.99")
+        .post(format!("{}/api/auth/login", gateway.base))
+        .json(&json!({ "username": "nobody", "password": "x" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 401);
+}
+
+/// An account that keeps failing is locked with growing back-off whatever address guesses, the
+/// right password included while locked, and the lock is in the audit log.
+#[tokio::test]
+async fn repeated_failures_lock_the_account_and_are_audited() {
+    let app = spawn_app().await;
+    app.add_user("maria", Role::Agent, &["general"]).await;
+    let mut last = 0;
+    for i in 0..6 {
+        // A new address each time: per-address limits alone would never stop this.
+        let r = client_from(&format!("127.0.1.{}", 10 + i))
+            .post(app.url("/api/auth/login"))
+            .json(&json!({ "username": "maria", "password": format!("guess {i}") }))
+            .send()
+            .await
+            .expect("login");
+        last = r.status().as_u16();
+        assert_eq!(last, 401, "failure {i} is an ordinary 401");
+    }
+    let locked = client_from("127.0.1.50")
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "username": "maria", "password": "maria-password" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(
+        locked.status(),
+        429,
+        "locked, even with the right password (after {last})"
+    );
+    let body: Value = locked.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("this account"),
+        "{body}"
+    );
+    let audit = app.store().audit_log(10).await.expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "login.locked" && e.username == "maria" && e.ip == "127.0.1.15"),
+        "{audit:?}"
+    );
+    // After the lock (1 s after six failures) the right password works and clears the record.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token = app.login("maria").await;
+    assert!(!token.is_empty());
+}
+
+async fn healthz_from(addr: SocketAddr, local: &str) -> Duration {
+    let started = Instant::now();
+    let r = client_from(local)
+        .get(format!("http://{addr}/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("healthz answers");
+    assert_eq!(r.status(), 200);
+    started.elapsed()
+}
+
+/// 600 half-open connections from one address: the address gets its cap and no more, `/healthz`
+/// from elsewhere answers within 1 s, and a connection that never finishes its head is closed
+/// after the header timeout.
+#[tokio::test]
+async fn half_open_connections_from_one_address_do_not_starve_others() {
+    let app = spawn_app_with(|c| {
+        c.limits.header_read_timeout_secs = 2;
+        c.limits.max_connections_per_ip = 64;
+    })
+    .await;
+    let addr = app.running.as_ref().expect("running").addr;
+    let mut held = Vec::new();
+    for _ in 0..600 {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind("127.0.2.1:0".parse().expect("addr"))
+            .expect("bind");
+        match socket.connect(addr).await {
+            Ok(mut s) => {
+                let _ = s
+                    .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                    .await;
+                held.push(s);
+            }
+            Err(e) => panic!("connect: {e}"),
+        }
+    }
+    let took = healthz_from(addr, "127.0.2.2").await;
+    assert!(took < Duration::from_secs(1), "/healthz took {took:?}");
+    // Over the cap the gateway closed the connections at once: reading them ends.
+    let mut closed = 0;
+    for s in held.iter_mut() {
+        let mut buf = [0u8; 64];
+        if let Ok(Ok(0)) | Ok(Err(_)) =
+            tokio::time::timeout(Duration::from_millis(5), s.read(&mut buf)).await
+        {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 600 - 64, "{closed} of 600 closed at once");
+    // The ones held are closed by the header timeout.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut still_open = 0;
+    for s in held.iter_mut() {
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(Duration::from_millis(5), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {}
+            Ok(Ok(_)) => {} // a 408 or similar, then the close
+            Err(_) => still_open += 1,
+        }
+    }
+    assert_eq!(still_open, 0, "connections outlived the header timeout");
+    assert!(healthz_from(addr, "127.0.2.1").await < Duration::from_secs(1));
+}
+
+/// One address cannot hold every WebSocket slot.
+#[tokio::test]
+async fn websockets_are_capped_per_address() {
+    let app = spawn_app_with(|c| c.limits.max_websockets_per_ip = 3).await;
+    let (_, token) = app.new_conversation(json!({ "name": "Ana" })).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(app.socket(&token).await);
+    }
+    let url = format!("{}/api/ws", app.base.replacen("http", "ws", 1));
+    let refused = tokio_tungstenite::connect_async(url.as_str()).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 429),
+        other => panic!("fourth socket from one address: {other:?}"),
+    }
+    drop(open.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    open.push(app.socket(&token).await);
+}
+
+async fn closed_with_policy(ws: &mut client_socket::Socket) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, ws.next()).await {
+            Err(_) => return Err("still open after 1 s".into()),
+            Ok(Some(Ok(Message::Close(Some(f))))) => {
+                return if u16::from(f.code) == 1008 {
+                    Ok(())
+                } else {
+                    Err(format!("closed with {:?}", f.code))
+                }
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(other) => return Err(format!("ended without a close frame: {other:?}")),
+        }
+    }
+}
+
+mod client_socket {
+    pub use warmline::bench::client::Socket;
+}
+
+/// Logout, and `warmline users disable` run by another process, close the open sockets of those
+/// sessions within a second with code 1008.
+#[tokio::test]
+async fn ended_sessions_close_their_sockets() {
+    let app = spawn_app().await;
+    let token = app.add_user("maria", Role::Agent, &["general"]).await;
+    let other = app.login("maria").await;
+    let mut ws = app.socket(&token).await;
+    let mut ws_other = app.socket(&other).await;
+    let r = app
+        .http
+        .post(app.url("/api/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(r.status(), 204);
+    closed_with_policy(&mut ws)
+        .await
+        .expect("logout closes the socket");
+    // The other session of the same user is untouched by that logout.
+    send_json(&mut ws_other, &json!({ "type": "ping" }))
+        .await
+        .expect("send");
+    assert_eq!(recv_type(&mut ws_other, &["pong"]).await["type"], "pong");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warmline"))
+        .args(["users", "disable", "maria"])
+        .env("WARMLINE_DATA_DIR", app.dir.path())
+        .env("WARMLINE_LOG__FILTER", "warn")
+        .output()
+        .expect("warmline users disable runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    closed_with_policy(&mut ws_other)
+        .await
+        .expect("disable closes the socket");
+}
+
+/// Behind a configured proxy each forwarded client has its own limits; without one, a forged
+/// `X-Forwarded-For` changes nothing. `/metrics` forwarded by a local proxy is not "local".
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    async fn create(app: &TestApp, xff: &str) -> u16 {
+        app.http
+            .post(app.url("/api/conversations"))
+            .header("x-forwarded-for", xff)
+            .json(&json!({ "customer": { "name": "Ana" } }))
+            .send()
+            .await
+            .expect("create")
+            .status()
+            .as_u16()
+    }
+    let untrusted = spawn_app_with(|c| c.limits.conversations_per_minute_per_ip = 2).await;
+    assert_eq!(create(&untrusted, "198.51.100.1").await, 201);
+    assert_eq!(create(&untrusted, "198.51.100.2").await, 201);
+    assert_eq!(
+        create(&untrusted, "198.51.100.3").await,
+        429,
+        "a forged header is not believed"
+    );
+
+    let proxied = spawn_app_with(|c| {
+        c.limits.conversations_per_minute_per_ip = 2;
+        c.limits.trusted_proxies = vec!["127.0.0.0/8".into()];
+    })
+    .await;
+    assert_eq!(create(&proxied, "198.51.100.1").await, 201);
+    assert_eq!(create(&proxied, "198.51.100.1").await, 201);
+    assert_eq!(create(&proxied, "198.51.100.1").await, 429);
+    assert_eq!(
+        create(&proxied, "198.51.100.2").await,
+        201,
+        "another client behind the proxy"
+    );
+    // IPv6 clients count per /64.
+    assert_eq!(create(&proxied, "2001:db8:1:2::1").await, 201);
+    assert_eq!(create(&proxied, "2001:db8:1:2::2").await, 201);
+    assert_eq!(create(&proxied, "2001:db8:1:2::3").await, 429);
+
+    let metrics = proxied
+        .http
+        .get(proxied.url("/metrics"))
+        .header("x-forwarded-for", "203.0.113.5")
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(metrics.status(), 401);
+    let local = proxied.get(None, "/metrics").await;
+    assert_eq!(
+        local.status(),
+        200,
+        "a local scraper without a proxy in between"
+    );
+}
+
+/// Every page and API answer carries the security headers; pages may not be framed.
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let app = spawn_app().await;
+    for path in [
+        "/chat",
+        "/agent",
+        "/review",
+        "/static/customer.js",
+        "/api/me",
+        "/nope",
+    ] {
+        let r = app.get(None, path).await;
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(
+            h.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+        assert_eq!(
+            h.get("referrer-policy").map(|v| v.as_bytes()),
+            Some(&b"no-referrer"[..]),
+            "{path}"
+        );
+    }
+}
+
+/// Reads the customer's frames into `log` until one satisfies `done`.
+async fn read_until(
+    ws: &mut warmline::bench::client::Socket,
+    log: &mut Vec<Value>,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    loop {
+        let f = recv(ws).await;
+        log.push(f.clone());
+        if done(&f) {
+            return f;
+        }
+    }
+}
+
+fn is_event(kind: &'static str) -> impl Fn(&Value) -> bool {
+    move |f| f["type"] == "event" && f["event"]["type"] == kind
+}
+
+async fn staff_step(ws: &mut warmline::bench::client::Socket, frame: Value) {
+    send_json(ws, &frame).await.expect("send");
+    let r = recv_type(ws, &["done", "error"]).await;
+    assert_eq!(r["type"], "done", "{frame} -> {r}");
+}
+
+/// A whole handoff, watched from the customer's socket and REST views: an agent viewing before
+/// joining is invisible (no presence, no typing), then appears under an alias; the resolution
+/// note, account ids, the briefing and every assessment never reach the customer.
+#[tokio::test]
+async fn the_customer_sees_nothing_staff_only_through_a_whole_handoff() {
+    let app =
+        spawn_app_with(|c| c.assistant = warmline::assistant::AssistantConfig::default()).await;
+    let sam_token = app
+        .add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    let sam_id = app
+        .get(Some(&sam_token), "/api/me")
+        .await
+        .json::<Value>()
+        .await
+        .expect("me")["user"]["id"]
+        .as_str()
+        .expect("user id")
+        .to_owned();
+    let mut sam = app.socket(&sam_token).await;
+    recv_type(&mut sam, &["agent_status"]).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Dana" })).await;
+    let mut c = app.socket(&customer).await;
+    let mut log = Vec::new();
+    send_json(
+        &mut c,
+        &json!({ "type": "subscribe", "conversationId": id, "afterSeq": 0 }),
+    )
+    .await
+    .expect("subscribe");
+    read_until(&mut c, &mut log, |f| f["type"] == "subscribed").await;
+    for text in [
+        "I was charged twice this month for my Pro plan, invoice INV-20931.",
+        "This is ridiculous, I already tried that. Please let me talk to a human now!",
+    ] {
+        assert_eq!(app.post_message(&customer, &id, text).await.status(), 201);
+    }
+    recv_type(&mut sam, &["offer"]).await;
+    read_until(&mut c, &mut log, is_event("status_changed")).await;
+
+    // Sam looks before taking it: subscribes and types. The customer must not learn of it.
+    send_json(
+        &mut sam,
+        &json!({ "type": "subscribe", "conversationId": id, "afterSeq": 0 }),
+    )
+    .await
+    .expect("subscribe");
+    recv_type(&mut sam, &["subscribed"]).await;
+    send_json(
+        &mut sam,
+        &json!({ "type": "typing", "conversationId": id, "isTyping": true }),
+    )
+    .await
+    .expect("typing");
+    let quiet = tokio::time::timeout(Duration::from_millis(400), async {
+        loop {
+            let f = recv(&mut c).await;
+            if f["type"] == "presence" || f["type"] == "typing" {
+                return f;
+            }
+            log.push(f);
+        }
+    })
+    .await;
+    assert!(
+        quiet.is_err(),
+        "a viewing agent showed up to the customer: {quiet:?}"
+    );
+
+    for step in ["accept_offer", "open_briefing", "join_conversation"] {
+        staff_step(&mut sam, json!({ "type": step, "conversationId": id })).await;
+    }
+    read_until(&mut c, &mut log, is_event("agent_joined")).await;
+    send_json(
+        &mut sam,
+        &json!({ "type": "typing", "conversationId": id, "isTyping": true }),
+    )
+    .await
+    .expect("typing");
+    let typing = read_until(&mut c, &mut log, |f| f["type"] == "typing").await;
+    assert!(
+        typing["from"]["userId"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("agent-"),
+        "{typing}"
+    );
+    send_json(
+        &mut sam,
+        &json!({ "type": "send_message", "conversationId": id, "content": "Refund is on its way.", "clientMsgId": "m1" }),
+    )
+    .await
+    .expect("send");
+    recv_type(&mut sam, &["ack"]).await;
+    staff_step(
+        &mut sam,
+        json!({ "type": "resolve_conversation", "conversationId": id, "note": "STAFF-ONLY: refund approved by finance" }),
+    )
+    .await;
+    let resolved = read_until(&mut c, &mut log, is_event("conversation_resolved")).await;
+    assert!(
+        resolved["event"]["by"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("agent-"),
+        "the survey still knows an agent resolved it"
+    );
+
+    // The REST views of the same conversation.
+    let conversation: Value = app
+        .get(Some(&customer), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let events: Value = app
+        .get(Some(&customer), &format!("/api/conversations/{id}/events"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    log.push(conversation);
+    log.push(events);
+
+    assert!(log.len() > 10, "saw the conversation: {}", log.len());
+    for frame in &log {
+        let json = frame.to_string();
+        assert!(
+            !json.contains(&sam_id),
+            "account id reached the customer: {json}"
+        );
+        assert!(
+            !json.contains("STAFF-ONLY"),
+            "the note reached the customer: {json}"
+        );
+        for field in [
+            "\"briefing\"",
+            "\"note\"",
+            "\"handoffLikelihood\"",
+            "\"sentiment\"",
+            "\"intent\"",
+            "\"escalation\"",
+        ] {
+            assert!(
+                !json.contains(field),
+                "{field} reached the customer: {json}"
+            );
+        }
+    }
+}
+
+/// A flood of new conversations does not push the queue out of an agent's inbox, and lists page
+/// with a cursor after access is checked.
+#[tokio::test]
+async fn a_flood_of_conversations_does_not_hide_the_queue() {
+    let app = spawn_app_with(|c| {
+        c.assistant = warmline::assistant::AssistantConfig::default();
+        c.limits.conversations_per_minute_per_ip = 10_000;
+        c.limits.http_request_burst_per_ip = 10_000;
+        c.limits.http_requests_per_second_per_ip = 10_000;
+    })
+    .await;
+    let agent = app
+        .add_user("sam", Role::Agent, &["general", "billing"])
+        .await;
+    let mut sam = app.socket(&agent).await;
+    recv_type(&mut sam, &["agent_status"]).await;
+    let (waiting, customer) = app.new_conversation(json!({ "name": "Dana" })).await;
+    app.post_message(
+        &customer,
+        &waiting,
+        "I was charged twice, please let me talk to a human now",
+    )
+    .await;
+    recv_type(&mut sam, &["offer"]).await;
+    let mut tasks = Vec::new();
+    for chunk in 0..8 {
+        let (http, url) = (app.http.clone(), app.url("/api/conversations"));
+        tasks.push(tokio::spawn(async move {
+            for i in 0..75 {
+                let r = http
+                    .post(&url)
+                    .json(&json!({ "customer": { "name": format!("flood {chunk}-{i}") } }))
+                    .send()
+                    .await
+                    .expect("create");
+                assert_eq!(r.status(), 201);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("flood");
+    }
+    send_json(&mut sam, &json!({ "type": "subscribe_inbox" }))
+        .await
+        .expect("inbox");
+    let inbox = recv_type(&mut sam, &["inbox"]).await;
+    let ids: Vec<&str> = inbox["conversations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["conversationId"].as_str())
+        .collect();
+    assert!(ids.len() <= 500);
+    assert_eq!(
+        ids.first().copied(),
+        Some(waiting.as_str()),
+        "the queued conversation leads the inbox"
+    );
+
+    // Paging: every conversation once, newest first.
+    let mut seen = std::collections::HashSet::new();
+    let mut before: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut path = "/api/conversations?limit=128".to_owned();
+        if let Some(c) = &before {
+            path.push_str(&format!("&before={c}"));
+        }
+        let page: Value = app
+            .get(Some(&agent), &path)
+            .await
+            .json()
+            .await
+            .expect("page");
+        pages += 1;
+        for c in page["conversations"].as_array().expect("list") {
+            assert!(
+                seen.insert(c["conversationId"].as_str().expect("id").to_owned()),
+                "once"
+            );
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => before = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 20);
+    }
+    assert_eq!(seen.len(), 601, "{pages} pages");
+    let bad = app
+        .get(Some(&agent), "/api/conversations?before=nonsense")
+        .await;
+    assert_eq!(bad.status(), 400);
+}
