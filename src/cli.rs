@@ -61,6 +61,22 @@ and checks its sha256. The result gets a `<file>.sha256` beside it. See models/R
     Transcribe(warmline::app::transcribe_file::TranscribeArgs),
     /// Print the effective configuration (after file and environment) as TOML, secrets masked.
     Config,
+    /// Back up the database (a consistent copy, taken while the gateway serves) and optionally
+    /// the call recordings into a new folder, with a manifest of checksums. Schedule it (e.g. a
+    /// nightly systemd timer) and keep as many as your retention asks; see README "Backups".
+    Backup {
+        /// The folder to create (must not exist, or be empty).
+        dest: PathBuf,
+        /// Copy the call recordings too.
+        #[arg(long)]
+        recordings: bool,
+    },
+    /// Restore a backup into the data folder, which must have no database yet. Stop nothing:
+    /// the gateway is started on the restored folder afterwards.
+    Restore {
+        /// A folder `warmline backup` made.
+        src: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -225,4 +241,8 @@ pub enum BenchCommand {
     /// Handoff review with many handoffs stored: seeds complete handoff timelines, lets the
     /// gateway compute their figures, then times the review list, aggregates and CSV export.
     Review(warmline::bench::review::ReviewBenchArgs),
+    /// Turn cost by conversation length: conversations seeded with 1,000 and 10,000 long
+    /// messages get short questions; CPU per turn and the wait for the answer against a fresh
+    /// conversation in the same run.
+    Turns(warmline::bench::turns::TurnsBenchArgs),
 }

@@ -227,6 +227,17 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Defaults, then the TOML `text` (no environment), validated: what a configuration file
+    /// alone makes of the gateway.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let cfg: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|e| ConfigError::Load(describe(e)))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let l = &self.limits;
         for proxy in &l.trusted_proxies {

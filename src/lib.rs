@@ -18,3 +18,6 @@ pub mod review;
 pub mod storage;
 pub mod telemetry;
 pub mod transcribe;
+
+#[cfg(test)]
+mod fuzz;

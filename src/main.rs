@@ -70,6 +70,9 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Bench(BenchCommand::Embed(args)) => {
             warmline::bench::embed::run(args).map_err(|e| AppError::Admin(e.to_string()))
         }
+        Command::Bench(BenchCommand::Turns(args)) => warmline::bench::turns::run(args)
+            .await
+            .map_err(|e| AppError::Admin(e.to_string())),
         Command::Bench(BenchCommand::Quality(args)) => warmline::bench::quality::run(args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
@@ -86,6 +89,33 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Transcribe(args) => app::transcribe_file::run(&config, args)
             .await
             .map_err(|e| AppError::Admin(e.to_string())),
+        Command::Backup { dest, recordings } => {
+            let store = app::open_store(&config).await?;
+            let m = app::backup::backup(&config, &*store, &dest, recordings)
+                .await
+                .map_err(|e| AppError::Admin(e.to_string()))?;
+            println!(
+                "backed up {} ({} bytes) and {} recording file(s) into {}",
+                m.database.path,
+                m.database.bytes,
+                m.recordings.len(),
+                dest.display()
+            );
+            Ok(())
+        }
+        Command::Restore { src } => {
+            let m =
+                app::backup::restore(&config, &src).map_err(|e| AppError::Admin(e.to_string()))?;
+            // Opening checks the copy and brings its schema up to date.
+            app::open_store(&config).await?;
+            println!(
+                "restored the backup of {} ({} recording file(s)) into {}",
+                m.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                m.recordings.len(),
+                config.data_dir.display()
+            );
+            Ok(())
+        }
         Command::Config => {
             let text = config
                 .to_masked_toml()

@@ -693,3 +693,243 @@ async fn a_flood_of_conversations_does_not_hide_the_queue() {
         .await;
     assert_eq!(bad.status(), 400);
 }
+
+/// CPU time of this process (user + system).
+fn cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes the struct we pass.
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) },
+        0
+    );
+    // SAFETY: initialised by the call above.
+    let u = unsafe { usage.assume_init() };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// A short message in a conversation of 1,000 long ones costs about what it costs in a new one:
+/// the turn reads the opening and the newest messages, not the whole log (it read all 16 MB, 1.5 s
+/// of CPU per message in a release build).
+#[tokio::test]
+async fn a_turn_costs_the_same_in_a_long_conversation() {
+    use warmline::domain::{ConversationId, EventBody, Message, Speaker};
+    use warmline::storage::{MessageWindow, WriteOp};
+    let app =
+        spawn_app_with(|c| c.assistant = warmline::assistant::AssistantConfig::default()).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Dana" })).await;
+    let conversation = ConversationId::from(id.as_str());
+    let filler = "We keep the nightly report in the shared folder for the morning. ".repeat(250);
+    let start = chrono::Utc::now() - chrono::Duration::hours(2);
+    let ops: Vec<WriteOp> = (0..1000)
+        .map(|i| {
+            let speaker = if i % 2 == 0 {
+                Speaker::Customer
+            } else {
+                Speaker::Ai
+            };
+            let at = start + chrono::Duration::seconds(i);
+            WriteOp::Append {
+                conversation_id: conversation.clone(),
+                body: EventBody::Message {
+                    message: Message::new(speaker, filler.clone(), at),
+                    routing_skill: None,
+                },
+                client_id: Some(format!("seed-{i}")),
+                at,
+            }
+        })
+        .collect();
+    app.store().apply_batch(ops).await.expect("seeded");
+    let window = app
+        .store()
+        .conversation_window(&conversation, MessageWindow::TURN)
+        .await
+        .expect("window")
+        .expect("conversation");
+    let bytes: usize = window.messages.iter().map(|m| m.content.len()).sum();
+    assert!(
+        window.messages.len() <= 6 && bytes <= 48 * 1024,
+        "{} messages, {bytes} bytes",
+        window.messages.len()
+    );
+    assert_eq!(
+        window.messages.first().map(|m| m.seq),
+        Some(2),
+        "the opening is kept"
+    );
+
+    let mut c = app.socket(&customer).await;
+    let last = app
+        .store()
+        .header(&conversation)
+        .await
+        .expect("header")
+        .expect("some")
+        .last_seq;
+    send_json(
+        &mut c,
+        &json!({ "type": "subscribe", "conversationId": id, "afterSeq": last }),
+    )
+    .await
+    .expect("sub");
+    recv_type(&mut c, &["subscribed"]).await;
+    let mut spent = Vec::new();
+    for (i, q) in [
+        "How do I export my data as a CSV?",
+        "Where do I find my invoices?",
+        "How do I rotate an API key?",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let before = cpu_time();
+        send_json(&mut c, &json!({ "type": "send_message", "conversationId": id, "content": q, "clientMsgId": format!("q{i}") }))
+            .await
+            .expect("send");
+        loop {
+            let f = recv_type(&mut c, &["event"]).await;
+            if f["event"]["type"] == "message" && f["event"]["message"]["speaker"] == "ai" {
+                break;
+            }
+        }
+        spent.push(cpu_time() - before);
+    }
+    spent.sort();
+    // Debug build, whole process: generous, and still two orders below reading the whole log.
+    assert!(
+        spent[1] < Duration::from_millis(400),
+        "CPU per turn {spent:?}"
+    );
+}
+
+fn cli(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_warmline"))
+        .args(args)
+        .env("WARMLINE_DATA_DIR", data_dir)
+        .env("WARMLINE_LOG__FILTER", "warn")
+        .output()
+        .expect("warmline runs")
+}
+
+/// `warmline backup` while the gateway takes writes, `warmline restore` into a fresh folder: every
+/// message acknowledged before the backup began is there, and the recordings too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_under_write_load_restores_everything_acknowledged() {
+    let app = spawn_app_with(|c| {
+        c.limits.http_requests_per_second_per_ip = 100_000;
+        c.limits.http_request_burst_per_ip = 100_000;
+    })
+    .await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Dana" })).await;
+    let recording = app.dir.path().join("recordings").join(&id).join("call-1");
+    std::fs::create_dir_all(&recording).expect("dir");
+    std::fs::write(recording.join("mixed.ogg"), b"OggS not really audio").expect("file");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(Instant, String)>::new()));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (http, url, token) = (
+            app.http.clone(),
+            app.url(&format!("/api/conversations/{id}/messages")),
+            customer.clone(),
+        );
+        let (stop, acked) = (stop.clone(), acked.clone());
+        writers.push(tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({ "content": format!("writer {w} message {i}"), "clientMsgId": format!("w{w}-{i}") }))
+                    .send()
+                    .await
+                    .expect("post");
+                if r.status() == 201 {
+                    let v: Value = r.json().await.expect("json");
+                    let mid = v["message"]["id"].as_str().or(v["id"].as_str()).expect("message id").to_owned();
+                    acked.lock().expect("lock").push((Instant::now(), mid));
+                }
+                i += 1;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let backup_started = Instant::now();
+    let dest = tempfile::tempdir().expect("dest");
+    let target = dest.path().join("backup");
+    let data = app.dir.path().to_owned();
+    let target_arg = target.to_str().expect("utf-8").to_owned();
+    let out =
+        tokio::task::spawn_blocking(move || cli(&data, &["backup", &target_arg, "--recordings"]))
+            .await
+            .expect("backup ran");
+    assert!(
+        out.status.success(),
+        "backup: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let before: Vec<String> = acked
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|(at, _)| *at < backup_started)
+        .map(|(_, id)| id.clone())
+        .collect();
+    assert!(before.len() > 20, "writes were going on: {}", before.len());
+
+    let fresh = tempfile::tempdir().expect("fresh");
+    let out = cli(fresh.path(), &["restore", target.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = cli(fresh.path(), &["restore", target.to_str().expect("utf-8")]);
+    assert!(
+        !again.status.success(),
+        "restore refuses a folder that already has a database"
+    );
+
+    let mut config = warmline::config::Config::default();
+    config.data_dir = fresh.path().to_owned();
+    let store = warmline::app::open_store(&config)
+        .await
+        .expect("restored store opens");
+    let restored = store
+        .conversation(&warmline::domain::ConversationId::from(id.as_str()))
+        .await
+        .expect("read")
+        .expect("the conversation is there");
+    let ids: std::collections::HashSet<&str> =
+        restored.messages.iter().map(|m| m.id.as_str()).collect();
+    let missing: Vec<&String> = before
+        .iter()
+        .filter(|m| !ids.contains(m.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged before the backup are missing",
+        missing.len()
+    );
+    let seqs: Vec<u64> = restored.messages.iter().map(|m| m.seq).collect();
+    assert!(seqs.windows(2).all(|p| p[0] < p[1]));
+    let copied = std::fs::read(
+        fresh
+            .path()
+            .join("recordings")
+            .join(&id)
+            .join("call-1")
+            .join("mixed.ogg"),
+    )
+    .expect("recording restored");
+    assert_eq!(copied, b"OggS not really audio");
+}

@@ -3,6 +3,7 @@
 //! module that names concrete types.
 
 pub mod admin;
+pub mod backup;
 pub mod calls;
 pub mod credentials;
 pub mod fd_limit;

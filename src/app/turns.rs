@@ -92,7 +92,14 @@ pub fn spawn(deps: TurnDeps) -> (mpsc::Sender<TurnJob>, tokio::task::JoinHandle<
 }
 
 async fn turn(deps: &TurnDeps, job: TurnJob) {
-    let mut conversation = match deps.store.conversation(&job.conversation_id).await {
+    // The opening and the newest messages, not the whole log: a turn costs the same in the
+    // thousandth message as in the first.
+    let window = crate::storage::MessageWindow::TURN;
+    let mut conversation = match deps
+        .store
+        .conversation_window(&job.conversation_id, window)
+        .await
+    {
         Ok(Some(c)) => c,
         Ok(None) => return,
         Err(e) => {

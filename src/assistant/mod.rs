@@ -17,6 +17,15 @@
 //! - Imports only `crate::domain` from the crate.
 
 mod article;
+
+/// The knowledge-base Markdown parser, for the fuzz targets (`src/fuzz.rs`).
+#[cfg(test)]
+pub(crate) fn fuzz_parse_article(
+    id: &str,
+    markdown: &str,
+) -> Result<article::Article, AssistantError> {
+    article::parse(id, markdown)
+}
 mod bm25;
 mod builtin;
 mod confidence;

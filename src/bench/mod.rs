@@ -12,3 +12,4 @@ pub mod media;
 pub mod quality;
 pub mod review;
 pub mod transcribe;
+pub mod turns;

@@ -16,8 +16,8 @@ mod sqlite_review;
 
 use crate::domain::{
     AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
-    ConversationStatus, ConversationSummary, EventBody, HandoffFilter, HandoffMetrics, Principal,
-    Role, Timestamp, User, UserId,
+    ConversationStatus, ConversationSummary, EventBody, HandoffFilter, HandoffMetrics, Message,
+    Principal, Role, Timestamp, User, UserId,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -118,6 +118,66 @@ pub struct ApiKeyInfo {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// Which messages of a long conversation a turn reads: the first `head` (how it began: the
+/// problem, who the customer is) and the newest ones back to `tail_bytes` of stored size (at
+/// least the newest, at most `tail_max`), in order, each once; every message but the newest cut
+/// to `older_bytes` of content (what a customer writes at length is in its first paragraphs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageWindow {
+    pub head: usize,
+    pub tail_max: usize,
+    pub tail_bytes: usize,
+    pub older_bytes: usize,
+}
+
+impl MessageWindow {
+    /// A turn's window: every message of any ordinary conversation (a hundred messages of chat
+    /// is about 20 KB), the opening and the last 32 KB of a long one.
+    pub const TURN: Self = Self {
+        head: 2,
+        tail_max: 200,
+        tail_bytes: 32 * 1024,
+        older_bytes: 4 * 1024,
+    };
+
+    /// The window of `messages` (in order), measuring each by its content's length.
+    pub fn select(self, mut messages: Vec<Message>) -> Vec<Message> {
+        let mut bytes = 0usize;
+        let mut tail_from = messages.len();
+        while tail_from > 0 && messages.len() - tail_from < self.tail_max {
+            let size = messages[tail_from - 1].content.len() + 256;
+            if bytes + size > self.tail_bytes && tail_from < messages.len() {
+                break;
+            }
+            bytes += size;
+            tail_from -= 1;
+        }
+        if tail_from > self.head {
+            let tail = messages.split_off(tail_from);
+            messages.truncate(self.head);
+            messages.extend(tail);
+        }
+        self.cut_older(&mut messages);
+        messages
+    }
+
+    /// Cuts every message but the newest to `older_bytes`, at a character boundary.
+    pub fn cut_older(self, messages: &mut [Message]) {
+        let Some((_, older)) = messages.split_last_mut() else {
+            return;
+        };
+        for m in older {
+            if m.content.len() > self.older_bytes {
+                let mut end = self.older_bytes;
+                while !m.content.is_char_boundary(end) {
+                    end -= 1;
+                }
+                m.content.truncate(end);
+            }
+        }
+    }
+}
+
 /// Where a conversation list continues: the last row's update time and id (the list's order).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListCursor {
@@ -199,6 +259,21 @@ pub trait Store: Send + Sync + 'static {
 
     async fn header(&self, id: &ConversationId) -> Result<Option<ConversationHeader>>;
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
+    /// Writes a consistent copy of the whole store to the new file `path` while writes go on:
+    /// everything committed before the copy began, nothing after.
+    async fn backup_into(&self, path: &std::path::Path) -> Result<()>;
+    /// The conversation with a bounded window of its messages (see [`MessageWindow`]): what a
+    /// turn reads, so its cost does not grow with the conversation.
+    async fn conversation_window(
+        &self,
+        id: &ConversationId,
+        window: MessageWindow,
+    ) -> Result<Option<Conversation>> {
+        Ok(self.conversation(id).await?.map(|mut c| {
+            c.messages = window.select(std::mem::take(&mut c.messages));
+            c
+        }))
+    }
     /// Events with `seq > after`, ascending, at most `limit`.
     async fn events_after(
         &self,
@@ -316,5 +391,42 @@ pub async fn open(url: &str, read_connections: u32) -> Result<Arc<dyn Store>> {
         ))
     } else {
         Err(StorageError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use crate::domain::Speaker;
+
+    fn messages(n: usize, bytes: usize) -> Vec<Message> {
+        (0..n)
+            .map(|i| {
+                let mut m = Message::new(Speaker::Customer, "x".repeat(bytes), chrono::Utc::now());
+                m.seq = i as u64 + 2;
+                m
+            })
+            .collect()
+    }
+
+    #[test]
+    fn short_conversations_are_read_whole() {
+        let all = messages(150, 100);
+        assert_eq!(MessageWindow::TURN.select(all.clone()), all);
+    }
+
+    #[test]
+    fn long_ones_keep_the_opening_and_the_newest_within_the_budget() {
+        let w = MessageWindow::TURN.select(messages(1000, 16_000));
+        let seqs: Vec<u64> = w.iter().map(|m| m.seq).collect();
+        assert_eq!(&seqs[..2], &[2, 3]);
+        assert_eq!(*seqs.last().unwrap(), 1001);
+        assert!(w.len() <= 2 + 2, "{seqs:?}");
+        assert!(seqs.windows(2).all(|p| p[0] < p[1]), "in order, once");
+        assert!(w[..w.len() - 1].iter().all(|m| m.content.len() <= 4096));
+        // A single message over the budget is still read, whole.
+        let one = MessageWindow::TURN.select(messages(10, 100_000));
+        assert_eq!(one.last().unwrap().seq, 11);
+        assert_eq!(one.last().unwrap().content.len(), 100_000);
     }
 }

@@ -13,8 +13,8 @@
 
 use super::sqlite_review as review;
 use super::{
-    ApiKeyInfo, ListCursor, NewToken, NewUser, NewWebhook, QueuedWebhook, Result, StorageError,
-    Store, TokenKind, WebhookOutcome, WriteOp, WriteOutcome,
+    ApiKeyInfo, ListCursor, MessageWindow, NewToken, NewUser, NewWebhook, QueuedWebhook, Result,
+    StorageError, Store, TokenKind, WebhookOutcome, WriteOp, WriteOutcome,
 };
 use crate::domain::{
     AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
@@ -372,6 +372,74 @@ impl Store for SqliteStore {
                 messages.push(message);
             }
         }
+        Ok(Some(Conversation { header, messages }))
+    }
+
+    async fn backup_into(&self, path: &std::path::Path) -> Result<()> {
+        // One read transaction: the copy is the snapshot at its start; the writer goes on.
+        let target = path.to_string_lossy().into_owned();
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.reader)
+            .await?;
+        Ok(())
+    }
+
+    async fn conversation_window(
+        &self,
+        id: &ConversationId,
+        window: MessageWindow,
+    ) -> Result<Option<Conversation>> {
+        use futures_util::TryStreamExt;
+        let Some(header) = self.header(id).await? else {
+            return Ok(None);
+        };
+        let mut conn = self.reader.acquire().await?;
+        let Some(key) = sqlx::query_scalar::<_, i64>("SELECT key FROM conversations WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        // Newest first, stopping at the budget: the rows before it are never read.
+        let mut tail: Vec<(i64, String)> = Vec::new();
+        {
+            let mut bytes = 0usize;
+            let mut rows = sqlx::query_as::<_, (i64, String)>(
+                "SELECT seq, body FROM events WHERE conversation_key = ? AND type = 'message'
+                 ORDER BY seq DESC",
+            )
+            .bind(key)
+            .fetch(&mut *conn);
+            while let Some((seq, body)) = rows.try_next().await? {
+                if tail.len() >= window.tail_max
+                    || (!tail.is_empty() && bytes + body.len() > window.tail_bytes)
+                {
+                    break;
+                }
+                bytes += body.len();
+                tail.push((seq, body));
+            }
+        }
+        let before = tail.last().map_or(i64::MAX, |(seq, _)| *seq);
+        let head: Vec<String> = sqlx::query_scalar(
+            "SELECT body FROM events WHERE conversation_key = ? AND type = 'message' AND seq < ?
+             ORDER BY seq LIMIT ?",
+        )
+        .bind(key)
+        .bind(before)
+        .bind(window.head as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut messages = Vec::with_capacity(head.len() + tail.len());
+        for body in head.iter().chain(tail.iter().rev().map(|(_, b)| b)) {
+            let ev: ConversationEvent = json(body, "event")?;
+            if let EventBody::Message { message, .. } = ev.body {
+                messages.push(message);
+            }
+        }
+        window.cut_older(&mut messages);
         Ok(Some(Conversation { header, messages }))
     }
 

@@ -29,7 +29,8 @@ impl Coordinator {
             };
             for (header, _) in rows {
                 let id = header.conversation_id.clone();
-                let conversation = match self.deps.store.conversation(&id).await {
+                let window = crate::storage::MessageWindow::TURN;
+                let conversation = match self.deps.store.conversation_window(&id, window).await {
                     Ok(Some(c)) => c,
                     Ok(None) => continue,
                     Err(e) => {

@@ -21,6 +21,26 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
+/// The forwarder's packet handling, for the fuzz targets (`src/fuzz.rs`).
+#[cfg(test)]
+pub(crate) fn fuzz_out_map() -> forward::OutMap {
+    forward::OutMap {
+        payload_type: 96,
+        ext: HashMap::from([(4u8, 1u8), (3u8, 2u8)]),
+        mid: Some((1, bytes::Bytes::from_static(b"0"))),
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn fuzz_rewrite(pkt: &mut rtc::rtp::Packet, ssrc: u32, map: &forward::OutMap) {
+    forward::rewrite(pkt, ssrc, map)
+}
+
+#[cfg(test)]
+pub(crate) fn fuzz_is_keyframe_request(p: &dyn rtc::rtcp::Packet) -> bool {
+    keyframes::is_keyframe_request(p)
+}
+
 /// Recording paths kept for calls that have not had their first offer yet.
 const MAX_PENDING_PATHS: usize = 4096;
 
