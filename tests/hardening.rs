@@ -39,11 +39,24 @@ impl Drop for Gateway {
 }
 
 fn start_binary(extra_env: &[(&str, &str)]) -> Gateway {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().expect("dir");
+    let (child, base) = spawn_binary(dir.path(), extra_env);
+    Gateway {
+        child,
+        base,
+        _dir: dir,
+    }
+}
+
+/// Starts `warmline serve` on `data_dir`; returns the process and its base URL.
+fn spawn_binary(
+    data_dir: &std::path::Path,
+    extra_env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_warmline"));
     cmd.args(["serve"])
-        .env("WARMLINE_DATA_DIR", dir.path())
+        .env("WARMLINE_DATA_DIR", data_dir)
         .env("WARMLINE_LISTEN", "127.0.0.1:0")
         .env("WARMLINE_LOG__FILTER", "warn")
         .stdout(std::process::Stdio::piped())
@@ -54,18 +67,17 @@ fn start_binary(extra_env: &[(&str, &str)]) -> Gateway {
     let mut child = cmd.spawn().expect("warmline serve starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut base = None;
-    for line in std::io::BufReader::new(stdout).lines() {
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
         let line = line.expect("line");
         if let Some(url) = line.trim().strip_prefix("Customer chat:") {
             base = Some(url.trim().trim_end_matches("/chat").to_owned());
             break;
         }
     }
-    Gateway {
-        child,
-        base: base.expect("the gateway printed its address"),
-        _dir: dir,
-    }
+    // Keep reading so the gateway never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, base.expect("the gateway printed its address"))
 }
 
 fn client_from(ip: &str) -> reqwest::Client {
@@ -932,4 +944,306 @@ async fn a_backup_under_write_load_restores_everything_acknowledged() {
     )
     .expect("recording restored");
     assert_eq!(copied, b"OggS not really audio");
+}
+
+/// `kill -9` during a burst of 50 conversations, five times over on the same data folder: after
+/// each restart every acknowledged message is there exactly once, resending everything (the
+/// acknowledged and the unanswered) stores no duplicate, and every conversation's seq has no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_burst_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = [
+        ("WARMLINE_TRANSCRIBE__ENABLED", "false"),
+        ("WARMLINE_ASSISTANT__KIND", "none"),
+        ("WARMLINE_LIMITS__CONVERSATIONS_PER_MINUTE_PER_IP", "100000"),
+        ("WARMLINE_LIMITS__HTTP_REQUESTS_PER_SECOND_PER_IP", "100000"),
+        ("WARMLINE_LIMITS__HTTP_REQUEST_BURST_PER_IP", "100000"),
+    ];
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let mut total_acked = 0;
+    for round in 0..5 {
+        let (mut child, base) = spawn_binary(dir.path(), &env);
+        let mut conversations = Vec::new();
+        for i in 0..50 {
+            let r: Value = http
+                .post(format!("{base}/api/conversations"))
+                .json(&json!({ "customer": { "name": format!("round {round} customer {i}") } }))
+                .send()
+                .await
+                .expect("create")
+                .json()
+                .await
+                .expect("json");
+            conversations.push((
+                r["conversationId"].as_str().expect("id").to_owned(),
+                r["customerToken"].as_str().expect("token").to_owned(),
+            ));
+        }
+        // The burst: every conversation posts as fast as it can; the gateway dies in the middle.
+        let mut tasks = Vec::new();
+        for (id, token) in conversations.clone() {
+            let (http, base) = (http.clone(), base.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut acked = Vec::new();
+                let mut sent = Vec::new();
+                for n in 0.. {
+                    let key = format!("m{n}");
+                    sent.push(key.clone());
+                    let r = http
+                        .post(format!("{base}/api/conversations/{id}/messages"))
+                        .bearer_auth(&token)
+                        .json(&json!({ "content": format!("message {n}"), "clientMsgId": key }))
+                        .send()
+                        .await;
+                    match r {
+                        Ok(r) if r.status() == 201 => {
+                            let v: Value = match r.json().await {
+                                Ok(v) => v,
+                                Err(_) => break,
+                            };
+                            acked.push((key, v["id"].as_str().unwrap_or_default().to_owned()));
+                        }
+                        _ => break,
+                    }
+                }
+                (id, token, acked, sent)
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // SAFETY: kill only signals the child process we started.
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        let _ = child.wait();
+        let mut results = Vec::new();
+        for t in tasks {
+            results.push(t.await.expect("burst task"));
+        }
+        let acked: usize = results.iter().map(|r| r.2.len()).sum();
+        assert!(
+            acked > 50,
+            "round {round}: the burst was under way ({acked} acknowledged)"
+        );
+        total_acked += acked;
+
+        let (mut child, base) = spawn_binary(dir.path(), &env);
+        for (id, token, acked, sent) in &results {
+            // Resend everything: the acknowledged come back as the same message, nothing doubles.
+            for key in sent {
+                let r = http
+                    .post(format!("{base}/api/conversations/{id}/messages"))
+                    .bearer_auth(token)
+                    .json(&json!({ "content": "resent", "clientMsgId": key }))
+                    .send()
+                    .await
+                    .expect("resend");
+                assert!(r.status().is_success(), "resend {key}: {}", r.status());
+                let v: Value = r.json().await.expect("json");
+                if let Some((_, original)) = acked.iter().find(|(k, _)| k == key) {
+                    assert_eq!(
+                        v["id"].as_str(),
+                        Some(original.as_str()),
+                        "round {round}: {key} deduplicated"
+                    );
+                }
+            }
+            let conv: Value = http
+                .get(format!("{base}/api/conversations/{id}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            let messages = conv["messages"].as_array().expect("messages");
+            let keys: Vec<&str> = messages
+                .iter()
+                .filter_map(|m| m["clientMsgId"].as_str())
+                .collect();
+            let unique: std::collections::HashSet<&&str> = keys.iter().collect();
+            assert_eq!(
+                unique.len(),
+                keys.len(),
+                "round {round}: a message stored twice in {id}"
+            );
+            for (key, _) in acked {
+                assert!(
+                    keys.contains(&key.as_str()),
+                    "round {round}: acknowledged {key} lost in {id}"
+                );
+            }
+            let events: Value = http
+                .get(format!("{base}/api/conversations/{id}/events"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("events")
+                .json()
+                .await
+                .expect("json");
+            let seqs: Vec<u64> = events["events"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .filter_map(|e| e["seq"].as_u64())
+                .collect();
+            assert!(
+                seqs.iter().enumerate().all(|(i, s)| *s == i as u64 + 1),
+                "round {round}: seq gap in {id}: {seqs:?}"
+            );
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    eprintln!("kill -9 x5: {total_acked} acknowledged messages, none lost or doubled");
+}
+
+/// The database on a full disk (a 6 MB tmpfs): writes are refused with a clear 507 while reads,
+/// `/healthz` and the process carry on; with room again (the tmpfs grown) writes succeed, and after
+/// a restart every acknowledged message is there. Needs root for the mount: skipped otherwise,
+/// unless `WLTEST_REQUIRE_ROOT` is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_writes_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mount = dir.path().join("data");
+    std::fs::create_dir_all(&mount).expect("mkdir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+        .arg(&mount)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var_os("WLTEST_REQUIRE_ROOT").is_none(),
+            "could not mount a tmpfs"
+        );
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _unmount = Unmount(mount.clone());
+    let env = [
+        ("WARMLINE_TRANSCRIBE__ENABLED", "false"),
+        ("WARMLINE_ASSISTANT__KIND", "none"),
+        ("WARMLINE_LIMITS__HTTP_REQUESTS_PER_SECOND_PER_IP", "100000"),
+        ("WARMLINE_LIMITS__HTTP_REQUEST_BURST_PER_IP", "100000"),
+    ];
+    let http = reqwest::Client::new();
+    let (mut child, base) = spawn_binary(&mount, &env);
+    let created: Value = http
+        .post(format!("{base}/api/conversations"))
+        .json(&json!({ "customer": { "name": "Dana" } }))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let id = created["conversationId"].as_str().expect("id").to_owned();
+    let token = created["customerToken"].as_str().expect("token").to_owned();
+    let post = |n: usize| {
+        let (http, base, id, token) = (http.clone(), base.clone(), id.clone(), token.clone());
+        async move {
+            http.post(format!("{base}/api/conversations/{id}/messages"))
+                .bearer_auth(&token)
+                .json(&json!({ "content": format!("{n} {}", "disk filler ".repeat(1300)), "clientMsgId": format!("m{n}") }))
+                .send()
+                .await
+                .expect("post")
+        }
+    };
+    let mut acked = Vec::new();
+    let mut refused = None;
+    for n in 0..5000 {
+        let r = post(n).await;
+        if r.status() == 201 {
+            acked.push(format!("m{n}"));
+        } else {
+            refused = Some((
+                r.status().as_u16(),
+                r.json::<Value>().await.expect("json error"),
+            ));
+            break;
+        }
+    }
+    let (status, body) = refused.expect("the disk filled up");
+    assert_eq!(status, 507, "after {} writes: {body}", acked.len());
+    assert_eq!(body["error"]["code"], "insufficient_storage", "{body}");
+    assert!(
+        acked.len() > 50,
+        "{} written before the disk was full",
+        acked.len()
+    );
+    // Still serving: health, reads, and the refusal again rather than a crash.
+    assert_eq!(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status(),
+        200
+    );
+    let conv: Value = http
+        .get(format!("{base}/api/conversations/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("read")
+        .json()
+        .await
+        .expect("json");
+    let stored = conv["messages"].as_array().expect("messages").len();
+    assert!(
+        stored >= acked.len(),
+        "{stored} readable, {} acknowledged",
+        acked.len()
+    );
+    assert_eq!(post(99_999).await.status(), 507);
+
+    // Room again: writes go on without a restart.
+    let grown = std::process::Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(&mount)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(grown, "tmpfs remount");
+    let again = post(100_000).await;
+    assert_eq!(again.status(), 201, "writes resume once there is room");
+    acked.push("m100000".into());
+
+    let _ = child.kill();
+    let _ = child.wait();
+    let (mut child, base) = spawn_binary(&mount, &env);
+    let conv: Value = http
+        .get(format!("{base}/api/conversations/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("read")
+        .json()
+        .await
+        .expect("json");
+    let keys: std::collections::HashSet<&str> = conv["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["clientMsgId"].as_str())
+        .collect();
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|k| !keys.contains(k.as_str()))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged and lost: {lost:?}");
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -4,7 +4,10 @@
 //! - Customer: only their own conversation; may read and post.
 //! - Agent: conversations they currently take part in, that are offered to them, that they accepted
 //!   or were invited to as a specialist, or that no agent owns yet and that are routed under one of
-//!   their skills; may read and post (posting into an unowned conversation takes it over).
+//!   their skills; may read and post (posting into an unowned conversation takes it over). A
+//!   *resolved* conversation belongs to the agents who took part in it or were part of its handoff:
+//!   only they may read it or reopen it by posting; a colleague with the skill who was never
+//!   involved may not (a manager can read it in the review).
 //! - Manager: every conversation, read-only.
 //! - Bot (integration API key): every conversation; may read and post as the assistant.
 
@@ -48,11 +51,22 @@ impl Principal {
             Principal::Staff(user) => match user.role {
                 Role::Manager => Access::Read,
                 Role::Agent => {
+                    let involved = conv.handoff.as_ref().is_some_and(|h| h.involves(&user.id));
+                    if conv.status == super::conversation::ConversationStatus::Resolved {
+                        let took_part = conv
+                            .participants
+                            .iter()
+                            .any(|p| p.user_id.as_ref() == Some(&user.id));
+                        return if took_part || involved {
+                            Access::ReadWrite
+                        } else {
+                            Access::None
+                        };
+                    }
                     let owns = conv.has_active_agent(&user.id);
                     let may_take =
                         conv.active_agents().next().is_none() && user.has_skill(&conv.skill);
                     // Offered, accepted or invited as a specialist: they must read it to decide.
-                    let involved = conv.handoff.as_ref().is_some_and(|h| h.involves(&user.id));
                     if owns || may_take || involved {
                         Access::ReadWrite
                     } else {
@@ -168,6 +182,39 @@ mod tests {
             Principal::Staff(user("b", Role::Agent, &["billing"])).access(&c),
             Access::None
         );
+    }
+
+    #[test]
+    fn a_resolved_conversation_belongs_to_those_who_took_part() {
+        let mut c = conv("billing");
+        c.participants.push(Participant {
+            id: ParticipantId::from("p"),
+            kind: ParticipantKind::Agent,
+            user_id: Some(UserId::from("a")),
+            name: "A".into(),
+            joined_at: now(),
+            left_at: Some(now()),
+        });
+        c.status = crate::domain::ConversationStatus::Resolved;
+        let took_part = Principal::Staff(user("a", Role::Agent, &[]));
+        let colleague = Principal::Staff(user("b", Role::Agent, &["billing"]));
+        assert_eq!(
+            took_part.access(&c),
+            Access::ReadWrite,
+            "may read and reopen"
+        );
+        assert_eq!(
+            colleague.access(&c),
+            Access::None,
+            "the skill alone is not enough"
+        );
+        assert_eq!(
+            Principal::Staff(user("m", Role::Manager, &[])).access(&c),
+            Access::Read
+        );
+        // Before resolution the same colleague could have taken it.
+        c.status = crate::domain::ConversationStatus::Queued;
+        assert_eq!(colleague.access(&c), Access::ReadWrite);
     }
 
     #[test]

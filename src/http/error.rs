@@ -15,6 +15,7 @@
 //! |        |                       | `not_in_conversation`, `invite_pending`, `no_specialist` |
 //! | 413    | `payload_too_large`   | message or body over the configured limit                |
 //! | 429    | `rate_limited`        | too many requests or frames                              |
+//! | 507    | `insufficient_storage`| the database's disk is full: nothing was saved           |
 //! | 503    | `unavailable`         | storage not reachable, shutting down                     |
 //! | 500    | `internal`            | a bug or a failure we did not foresee                    |
 
@@ -43,6 +44,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     RateLimited(String),
+    #[error("storage is full: nothing was saved; try again later")]
+    InsufficientStorage(String),
     #[error("service unavailable")]
     Unavailable(String),
     #[error("internal error")]
@@ -60,6 +63,7 @@ impl ApiError {
             Self::Conflict(_) | Self::HandoffConflict(..) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -76,6 +80,7 @@ impl ApiError {
             Self::HandoffConflict(code, _) => code,
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::RateLimited(_) => "rate_limited",
+            Self::InsufficientStorage(_) => "insufficient_storage",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -98,6 +103,7 @@ impl ApiError {
         match self {
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
             Self::Unavailable(cause) => tracing::warn!(%cause, "unavailable"),
+            Self::InsufficientStorage(cause) => tracing::error!(%cause, "storage full"),
             _ => {}
         }
     }
@@ -106,6 +112,9 @@ impl ApiError {
 impl From<crate::storage::StorageError> for ApiError {
     fn from(e: crate::storage::StorageError) -> Self {
         use crate::storage::StorageError as S;
+        if e.is_disk_trouble() {
+            return Self::InsufficientStorage(e.to_string());
+        }
         match e {
             S::Conflict(what) => Self::Conflict(format!("{what} already exists")),
             S::WriterGone => Self::Unavailable(e.to_string()),

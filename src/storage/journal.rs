@@ -136,8 +136,14 @@ async fn writer(
                 observer.batch_failed();
                 error!(error = %e, writes = n, "batch commit failed");
                 let msg = e.to_string();
+                let full = e.is_disk_trouble();
                 for reply in replies.drain(..) {
-                    let _ = reply.send(Err(StorageError::CommitFailed(msg.clone())));
+                    let err = if full {
+                        StorageError::Full(msg.clone())
+                    } else {
+                        StorageError::CommitFailed(msg.clone())
+                    };
+                    let _ = reply.send(Err(err));
                 }
             }
         }

@@ -36,8 +36,27 @@ pub enum StorageError {
     Conflict(String),
     #[error("commit failed: {0}")]
     CommitFailed(String),
+    /// The disk under the database is full (or failing writes): nothing of the write was kept.
+    #[error("the database's disk is full or failing: {0}")]
+    Full(String),
     #[error("the writer has stopped")]
     WriterGone,
+}
+
+impl StorageError {
+    /// True for SQLite's "disk full" and I/O failures (`SQLITE_FULL`, `SQLITE_IOERR_*`): the
+    /// write was refused by the disk, not by a bug, and can succeed once there is room.
+    pub fn is_disk_trouble(&self) -> bool {
+        match self {
+            StorageError::Full(_) => true,
+            StorageError::Database(sqlx::Error::Database(db)) => db
+                .code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .is_some_and(|c| matches!(c & 0xff, 10 | 13)),
+            StorageError::Database(sqlx::Error::Io(_)) => true,
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

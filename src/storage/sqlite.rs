@@ -160,12 +160,17 @@ fn user_from_row(r: &SqliteRow, offset: usize) -> Result<User> {
 
 const USER_COLUMNS: &str = "u.id, u.username, u.name, u.role, u.skills, u.languages, u.max_concurrent, u.disabled, u.created_at";
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn apply_batch(&self, ops: Vec<WriteOp>) -> Result<Vec<WriteOutcome>> {
+impl SqliteStore {
+    async fn apply_batch_on(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<WriteOutcome>> {
+        use sqlx::Connection;
         // IMMEDIATE: take the write lock up front. A deferred transaction that reads first and writes
         // later cannot wait for the lock when it upgrades; it fails with SQLITE_BUSY at once.
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+
         // Conversations touched by this batch, as they will be after it commits.
         let mut staged: HashMap<ConversationId, Staged> = HashMap::new();
         // Idempotency keys appended within this batch (not yet visible to SELECT).
@@ -316,6 +321,22 @@ impl Store for SqliteStore {
             cache.extend(staged.into_iter().map(|(k, v)| (k, v.state)));
         }
         Ok(outcomes)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn apply_batch(&self, ops: Vec<WriteOp>) -> Result<Vec<WriteOutcome>> {
+        let mut conn = self.writer.acquire().await?;
+        let result = self.apply_batch_on(&mut conn, ops).await;
+        if result.is_err() {
+            // A failed write may have been rolled back by SQLite itself (a full disk does), and
+            // the driver's record of the open transaction then disagrees: every later batch would
+            // fail with "non-zero transaction depth". This connection goes; the pool opens a
+            // fresh one for the next batch.
+            conn.close_on_drop();
+        }
+        result
     }
 
     async fn flush(&self) -> Result<usize> {
