@@ -154,6 +154,23 @@ async fn bad_offers_and_candidate_floods_get_clear_errors_and_the_call_carries_o
         "not in the call yet"
     );
 
+    // An offer without its `a=mid` lines is refused, and leaves nothing half-done: the next,
+    // good offer is answered (it used to be refused until hang-up).
+    let (_broken_peer, broken) = real_offer().await;
+    let no_mid: String = broken
+        .split("\r\n")
+        .filter(|l| !l.starts_with("a=mid:") && !l.starts_with("a=group:BUNDLE"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    send_json(
+        &mut c,
+        &json!({ "type": "call_offer", "callId": call_id, "sdp": no_mid, "tracks": {} }),
+    )
+    .await
+    .unwrap();
+    let refused = recv_type(&mut c, &["call_answer", "error"]).await;
+    assert_eq!(refused["type"], "error", "{refused}");
+
     // A real offer joins and is answered.
     let (_peer, sdp) = real_offer().await;
     send_json(

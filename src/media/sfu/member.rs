@@ -166,6 +166,18 @@ impl Member {
         }
     }
 
+    /// Returns the connection to its last stable state after a refused remote offer.
+    async fn roll_back(&mut self) {
+        let rollback = match RTCSessionDescription::rollback(None) {
+            Ok(d) => d,
+            Err(e) => return warn!(member = %self.id, error = %e, "no rollback description"),
+        };
+        if let Err(e) = self.pc.set_remote_description(rollback).await {
+            // Nothing was applied (the offer failed before the state changed): nothing to undo.
+            tracing::debug!(member = %self.id, error = %e, "rollback after a refused offer");
+        }
+    }
+
     async fn signal(&mut self, signal: Signal) {
         match signal {
             Signal::Offer { sdp, tracks } => {
@@ -183,17 +195,25 @@ impl Member {
                     Err(e) => return self.error("bad_sdp", format!("invalid offer: {e}")).await,
                 };
                 if let Err(e) = self.pc.set_remote_description(desc).await {
+                    self.roll_back().await;
                     return self.error("bad_sdp", format!("offer refused: {e}")).await;
                 }
+                let answer = self.answer().await;
+                let sdp = match answer {
+                    Ok(sdp) => sdp,
+                    Err(e) => {
+                        // An offer we cannot answer (a missing mid, say) must not leave the
+                        // connection half-way: back to stable, so the next offer works.
+                        self.roll_back().await;
+                        return self
+                            .error("bad_sdp", format!("offer not answerable: {e}"))
+                            .await;
+                    }
+                };
                 self.have_remote = true;
                 self.flush_candidates().await;
-                match self.answer().await {
-                    Ok(sdp) => {
-                        let sdp = self.public(sdp);
-                        self.send(Outgoing::Answer { sdp }).await;
-                    }
-                    Err(e) => return self.error("media", e).await,
-                }
+                let sdp = self.public(sdp);
+                self.send(Outgoing::Answer { sdp }).await;
                 self.after_negotiation().await;
                 if self.negotiation.answered() {
                     self.offer().await;
