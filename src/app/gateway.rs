@@ -744,7 +744,12 @@ impl Backend for Gateway {
 
     async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError> {
         is_staff(who)?;
-        Ok(self.handoff_service()?.snapshot().await?)
+        let snapshot = self.handoff_service()?.snapshot().await?;
+        Ok(super::handoff::queue_view::for_viewer(who, &snapshot))
+    }
+
+    fn queue_view(&self, who: &Principal, queue: &serde_json::Value) -> serde_json::Value {
+        super::handoff::queue_view::for_viewer(who, queue)
     }
 
     async fn review_handoffs(

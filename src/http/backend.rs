@@ -162,6 +162,8 @@ pub trait Backend: Send + Sync + 'static {
         id: &ConversationId,
     ) -> Result<serde_json::Value, ApiError>;
     /// Staff: queues and agents.
+    /// What `who` may see of a published queue snapshot (agents: their skills' queues only).
+    fn queue_view(&self, who: &Principal, queue: &serde_json::Value) -> serde_json::Value;
     async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError>;
     /// Managers: one page of handoffs, newest first, and how many match. Audited.
     async fn review_handoffs(

@@ -754,8 +754,31 @@ impl<B: Backend> Session<B> {
         if let Some(old) = self.queue.take() {
             old.abort();
         }
-        // Each frame is a whole snapshot: missing some loses nothing.
-        self.queue = Some(relay_skipping_lag(rx, self.out.clone()));
+        // Each frame is a whole snapshot: missing some loses nothing. Each is cut down to what
+        // this caller may see.
+        let (b, who, out) = (self.b.clone(), self.who.clone(), self.out.clone());
+        let mut rx = rx;
+        let task = tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(frame) => {
+                        let Ok(ServerFrame::Queue { queue }) =
+                            serde_json::from_str::<ServerFrame>(&frame)
+                        else {
+                            continue;
+                        };
+                        let queue = b.queue_view(&who, &queue);
+                        let frame = ServerFrame::Queue { queue }.to_json();
+                        if out.send(Outbound::Frame(Arc::from(frame))).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        self.queue = Some(task.abort_handle());
     }
 
     async fn handoff(&mut self, conversation_id: ConversationId, action: HandoffAction) {

@@ -138,8 +138,8 @@ pub struct ApiKeyInfo {
 }
 
 /// Which messages of a long conversation a turn reads: the first `head` (how it began: the
-/// problem, who the customer is) and the newest ones back to `tail_bytes` of stored size (at
-/// least the newest, at most `tail_max`), in order, each once; every message but the newest cut
+/// problem, who the customer is) and the newest ones back to `tail_bytes` of text (at least the
+/// newest, at most `tail_max`), in order, each once; every message but the newest cut
 /// to `older_bytes` of content (what a customer writes at length is in its first paragraphs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageWindow {
@@ -150,8 +150,8 @@ pub struct MessageWindow {
 }
 
 impl MessageWindow {
-    /// A turn's window: every message of any ordinary conversation (a hundred messages of chat
-    /// is about 20 KB), the opening and the last 32 KB of a long one.
+    /// A turn's window: every message of any ordinary conversation (a hundred and fifty chat
+    /// messages are about 15 KB of text), the opening and the last 32 KB of a long one.
     pub const TURN: Self = Self {
         head: 2,
         tail_max: 200,
@@ -164,7 +164,7 @@ impl MessageWindow {
         let mut bytes = 0usize;
         let mut tail_from = messages.len();
         while tail_from > 0 && messages.len() - tail_from < self.tail_max {
-            let size = messages[tail_from - 1].content.len() + 256;
+            let size = messages[tail_from - 1].content.len();
             if bytes + size > self.tail_bytes && tail_from < messages.len() {
                 break;
             }

@@ -424,7 +424,7 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         // Newest first, stopping at the budget: the rows before it are never read.
-        let mut tail: Vec<(i64, String)> = Vec::new();
+        let mut tail: Vec<(i64, Message)> = Vec::new();
         {
             let mut bytes = 0usize;
             let mut rows = sqlx::query_as::<_, (i64, String)>(
@@ -434,13 +434,19 @@ impl Store for SqliteStore {
             .bind(key)
             .fetch(&mut *conn);
             while let Some((seq, body)) = rows.try_next().await? {
-                if tail.len() >= window.tail_max
-                    || (!tail.is_empty() && bytes + body.len() > window.tail_bytes)
-                {
+                if tail.len() >= window.tail_max {
                     break;
                 }
-                bytes += body.len();
-                tail.push((seq, body));
+                let ev: ConversationEvent = json(&body, "event")?;
+                let EventBody::Message { message, .. } = ev.body else {
+                    continue;
+                };
+                let size = message.content.len();
+                if !tail.is_empty() && bytes + size > window.tail_bytes {
+                    break;
+                }
+                bytes += size;
+                tail.push((seq, message));
             }
         }
         let before = tail.last().map_or(i64::MAX, |(seq, _)| *seq);
@@ -454,12 +460,13 @@ impl Store for SqliteStore {
         .fetch_all(&mut *conn)
         .await?;
         let mut messages = Vec::with_capacity(head.len() + tail.len());
-        for body in head.iter().chain(tail.iter().rev().map(|(_, b)| b)) {
+        for body in &head {
             let ev: ConversationEvent = json(body, "event")?;
             if let EventBody::Message { message, .. } = ev.body {
                 messages.push(message);
             }
         }
+        messages.extend(tail.into_iter().rev().map(|(_, m)| m));
         window.cut_older(&mut messages);
         Ok(Some(Conversation { header, messages }))
     }

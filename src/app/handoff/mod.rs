@@ -21,6 +21,7 @@
 mod case;
 mod coordinator;
 mod error;
+pub mod queue_view;
 mod recover;
 
 pub use error::HandoffError;
