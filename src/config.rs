@@ -434,11 +434,12 @@ impl Config {
 
 fn mask(value: &mut toml::Value, key: Option<&str>) {
     match value {
-        toml::Value::String(s) if key.is_some_and(|k| SECRET_KEYS.contains(&k)) => {
-            if !s.is_empty() {
-                *s = MASK.into();
-            }
+        toml::Value::String(s)
+            if key.is_some_and(|k| SECRET_KEYS.contains(&k)) && !s.is_empty() =>
+        {
+            *s = MASK.into();
         }
+        toml::Value::String(s) if key.is_some_and(|k| SECRET_KEYS.contains(&k)) => {}
         toml::Value::String(s) if s.contains("://") => {
             // scheme://user:password@host...
             if let Some((scheme, rest)) = s.split_once("://") {

@@ -911,8 +911,10 @@ async fn a_backup_under_write_load_restores_everything_acknowledged() {
         "restore refuses a folder that already has a database"
     );
 
-    let mut config = warmline::config::Config::default();
-    config.data_dir = fresh.path().to_owned();
+    let config = warmline::config::Config {
+        data_dir: fresh.path().to_owned(),
+        ..Default::default()
+    };
     let store = warmline::app::open_store(&config)
         .await
         .expect("restored store opens");

@@ -54,7 +54,9 @@ fn raise() -> u64 {
             }
         }
     }
-    rl.rlim_cur as u64
+    #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every Unix
+    let limit = rl.rlim_cur as u64;
+    limit
 }
 
 #[cfg(not(unix))]

@@ -70,11 +70,12 @@ impl Sessions {
     /// Ends the sessions behind these digests; returns how many were open.
     pub fn end<'a>(&self, digests: impl IntoIterator<Item = &'a str>) -> usize {
         let Ok(open) = self.open.lock() else { return 0 };
-        digests
-            .into_iter()
-            .filter_map(|d| open.get(d))
-            .map(|tx| tx.send_replace(true))
-            .count()
+        let mut ended = 0;
+        for tx in digests.into_iter().filter_map(|d| open.get(d)) {
+            tx.send_replace(true);
+            ended += 1;
+        }
+        ended
     }
 
     pub fn watched(&self) -> usize {
