@@ -339,3 +339,41 @@ async fn a_call_nobody_joins_is_ended_and_a_new_one_can_start() {
         .to_owned();
     assert_ne!(first, second, "a fresh call, not the ended one");
 }
+
+/// Customers alone with the assistant hold a media port each: only so many such calls at once,
+/// the next is asked to keep chatting; an ended call frees its place. They get no TURN relay.
+#[tokio::test]
+async fn calls_without_an_agent_are_capped_and_get_no_relay() {
+    let app = spawn_app_with(|c| {
+        lenient(c);
+        c.media.max_calls_without_agent = 2;
+        c.media.unjoined_call_secs = 1;
+        c.media.turn = Some(warmline::media::config::TurnConfig {
+            urls: vec!["turn:127.0.0.1:3478".into()],
+            secret: "turn-secret-for-tests".into(),
+            ttl_secs: 600,
+        });
+    })
+    .await;
+    let mut sockets = Vec::new();
+    let mut ready = Vec::new();
+    for name in ["Ana", "Ben", "Cy"] {
+        let (id, token) = app.new_conversation(json!({ "name": name })).await;
+        let mut ws = app.socket(&token).await;
+        ready.push(start_call(&mut ws, &id).await);
+        sockets.push((ws, id));
+    }
+    assert_eq!(ready[0]["type"], "call_ready", "{}", ready[0]);
+    assert_eq!(ready[1]["type"], "call_ready", "{}", ready[1]);
+    assert_eq!(ready[2]["code"], "rate_limited", "{}", ready[2]);
+    let servers = ready[0]["iceServers"].as_array().unwrap();
+    assert!(
+        servers.iter().all(|s| s.get("username").is_none()),
+        "no relay credentials for a customer alone with the assistant: {servers:?}"
+    );
+    // Nobody joins the first two: they end after a second, and the third customer gets a place.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let (ws, id) = &mut sockets[2];
+    let again = start_call(ws, id).await;
+    assert_eq!(again["type"], "call_ready", "{again}");
+}

@@ -6,6 +6,10 @@
 //! - Only the conversation's customer and the agents in it take part (`Principal::may_join_call`);
 //!   a member is the caller's participant in the conversation.
 //! - One live call per conversation; `call_start` returns the live one if there is one.
+//! - Calls a customer starts while no agent is in the conversation are capped
+//!   (`[media] max_calls_without_agent`): each holds a media port, and anonymous callers must not
+//!   fill the range for callers with an agent. TURN credentials (relay bandwidth) go only to the
+//!   agents and to customers whose conversation has an agent or a handoff under way.
 //! - A member's signalling rides on one socket: when it closes, they leave the call (`dropped`).
 //! - A started call nobody joins within `[media] unjoined_call_secs` ends (`nobody_joined`).
 //! - Live calls do not survive a restart: they are ended with reason `gateway_restart` at start.
@@ -53,6 +57,8 @@ pub struct Calls {
     starting: tokio::sync::Mutex<()>,
     /// Calls someone joined (they end when the last one leaves, not by the unjoined timeout).
     joined: Mutex<std::collections::HashSet<String>>,
+    /// Live calls a customer started while no agent was in the conversation.
+    without_agent: Mutex<std::collections::HashSet<String>>,
     /// Told about calls starting, ending and their recordings, when transcription is on.
     transcription: std::sync::OnceLock<Arc<super::transcription::Transcription>>,
 }
@@ -114,6 +120,7 @@ impl Calls {
             outs: Mutex::new(HashMap::new()),
             starting: tokio::sync::Mutex::new(()),
             joined: Mutex::new(std::collections::HashSet::new()),
+            without_agent: Mutex::new(std::collections::HashSet::new()),
             transcription: std::sync::OnceLock::new(),
         }
     }
@@ -169,8 +176,15 @@ impl Calls {
                 .find(|(_, c)| **c == conversation)
                 .map(|(call, _)| call.clone())
         };
+        let customer = matches!(who, Principal::Customer { .. });
+        let has_agent = header.active_agents().next().is_some();
         let call_id = match live.or_else(|| header.live_call().map(|c| c.call_id.clone())) {
             Some(call_id) => call_id,
+            None if customer && !has_agent && !self.room_without_agent() => {
+                return Err(ApiError::RateLimited(
+                    "many calls are waiting for a person right now; keep chatting here and start the call when a specialist has joined".into(),
+                ));
+            }
             None => {
                 let call_id = format!("call-{}", uuid::Uuid::now_v7());
                 let origin = match who {
@@ -206,6 +220,14 @@ impl Calls {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(call_id.clone(), conversation.clone());
+        {
+            let mut waiting = self.without_agent.lock().unwrap_or_else(|p| p.into_inner());
+            if has_agent {
+                waiting.remove(&call_id);
+            } else if customer {
+                waiting.insert(call_id.clone());
+            }
+        }
         if let Some(t) = self.transcription.get() {
             t.call_started(&call_id, header);
         }
@@ -213,18 +235,47 @@ impl Calls {
             Principal::Staff(u) => u.id.to_string(),
             _ => conversation.to_string(),
         };
-        let ice_servers = serde_json::to_value(ice::ice_servers(
-            &self.config,
-            &user,
-            Utc::now().timestamp(),
-        ))
-        .unwrap_or_default();
+        // Relay bandwidth for the people a call is for: agents, and customers with an agent
+        // or a handoff under way; a customer alone with the assistant gets STUN only.
+        let admitted = !customer
+            || has_agent
+            || matches!(
+                header.status,
+                ConversationStatus::Queued | ConversationStatus::WithAgent
+            );
+        let ice_config;
+        let ice_config = if admitted {
+            &self.config
+        } else {
+            ice_config = MediaConfig {
+                turn: None,
+                ..self.config.clone()
+            };
+            &ice_config
+        };
+        let ice_servers =
+            serde_json::to_value(ice::ice_servers(ice_config, &user, Utc::now().timestamp()))
+                .unwrap_or_default();
         Ok(ServerFrame::CallReady {
             conversation_id: conversation,
             call_id,
             ice_servers,
             recorded: self.recorded(),
         })
+    }
+
+    /// Whether another call without an agent fits under the cap (ended calls no longer count).
+    fn room_without_agent(&self) -> bool {
+        let live: std::collections::HashSet<String> = self
+            .index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        let mut waiting = self.without_agent.lock().unwrap_or_else(|p| p.into_inner());
+        waiting.retain(|c| live.contains(c));
+        waiting.len() < self.config.max_calls_without_agent
     }
 
     /// Ends `call_id` after `unjoined_call_secs` unless someone joined it by then.

@@ -77,6 +77,10 @@ pub struct MediaConfig {
     /// Record calls (per member and track, plus the mixed audio) under
     /// `<data_dir>/recordings/`. Members are told whether a call is recorded.
     pub recording: bool,
+    /// Calls customers may hold at once while no agent is in their conversation (each holds a
+    /// media port): beyond it a customer is asked to keep chatting, so anonymous callers cannot
+    /// fill the port range. Calls with an agent never count. 0 refuses them.
+    pub max_calls_without_agent: usize,
 }
 
 impl Default for MediaConfig {
@@ -92,6 +96,7 @@ impl Default for MediaConfig {
             max_call_members: 6,
             unjoined_call_secs: 120,
             recording: true,
+            max_calls_without_agent: 50,
         }
     }
 }
