@@ -25,6 +25,26 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --locked --all-targets 2>&1 | tee "$log" || status=$?
+# The shared target folder keeps every build's test binaries (a clone at a new path builds new
+# ones, ~14 GB a run): keep the newest of each name, and drop incremental state over 8 GB.
+python3 - "$CARGO_TARGET_DIR" <<'PRUNE' || true
+import os, re, sys, shutil
+deps = os.path.join(sys.argv[1], "debug", "deps")
+newest = {}
+for f in os.listdir(deps) if os.path.isdir(deps) else []:
+    p = os.path.join(deps, f)
+    m = re.match(r"^(.*)-[0-9a-f]{16}$", f)
+    if m and os.path.isfile(p) and os.access(p, os.X_OK):
+        newest.setdefault(m.group(1), []).append((os.path.getmtime(p), p))
+for name, runs in newest.items():
+    keep = 2 if name == "warmline" else 1  # the lib's and the bin's unit tests share a name
+    for _, p in sorted(runs)[:-keep]:
+        os.remove(p)
+inc = os.path.join(sys.argv[1], "debug", "incremental")
+size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(inc) for f in fs)
+if size > 8 << 30:
+    shutil.rmtree(inc, ignore_errors=True)
+PRUNE
 # Ignored tests are the long fuzzing runs (cargo test --release --lib -- --ignored fuzz).
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "tests: %d passed, %d failed, %d ignored (long fuzzing runs)\n", p, f, i }' "$log"
 exit "$status"
