@@ -377,3 +377,49 @@ async fn calls_without_an_agent_are_capped_and_get_no_relay() {
     let again = start_call(ws, id).await;
     assert_eq!(again["type"], "call_ready", "{again}");
 }
+
+/// Starting a call while only the assistant is there is a request for a person: the conversation
+/// escalates at once (`call_request`), and an agent on duty is offered it with the briefing.
+#[tokio::test]
+async fn a_call_started_with_only_the_assistant_escalates() {
+    let app = spawn_app_with(lenient).await;
+    let skills = ["general", "technical", "billing", "account", "integrations"];
+    let agent = app.add_user("maria", Role::Agent, &skills).await;
+    let mut maria = app.socket(&agent).await;
+    recv_type(&mut maria, &["agent_status"]).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
+    assert_eq!(
+        app.post_message(
+            &customer,
+            &id,
+            "My dashboard shows the wrong totals since this morning"
+        )
+        .await
+        .status(),
+        201
+    );
+    let mut c = app.socket(&customer).await;
+    let ready = start_call(&mut c, &id).await;
+    assert_eq!(ready["type"], "call_ready", "{ready}");
+    let offer = recv_type(&mut maria, &["offer"]).await;
+    assert_eq!(offer["conversationId"], id);
+    assert_eq!(
+        offer["briefing"]["escalation"]["trigger"], "call_request",
+        "{offer}"
+    );
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    let kinds: Vec<String> = events(&app, &manager, &id)
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let started = kinds
+        .iter()
+        .position(|k| k == "call_started")
+        .expect("call started");
+    let escalated = kinds
+        .iter()
+        .position(|k| k == "escalation_triggered")
+        .expect("escalated");
+    assert!(started < escalated, "{kinds:?}");
+}

@@ -52,6 +52,8 @@ pub struct Gateway {
     pub(crate) preparation: Arc<Preparation>,
     pub(crate) calls: Arc<super::calls::Calls>,
     pub(crate) review: Arc<super::review::Review>,
+    /// The escalation policy (a call started with only the assistant escalates).
+    pub(crate) policy: Arc<crate::handoff::policy::EscalationPolicy>,
     /// Sessions with open sockets, closed when their token ends.
     pub(crate) sessions: Arc<super::sessions::Sessions>,
     /// Login password checks: bounded in number and memory.
@@ -116,6 +118,35 @@ const LIST_PAGE: u32 = 500;
 const LIST_MAX_PAGES: usize = 20;
 
 impl Gateway {
+    /// A customer started a call while the assistant had the conversation: they want a person,
+    /// so it escalates now (trigger `call_request`) instead of leaving them waiting in the call.
+    async fn escalate_for_call(&self, header: &ConversationHeader) {
+        let Some(handoff) = &self.handoff else {
+            return;
+        };
+        let id = &header.conversation_id;
+        let conversation = match self
+            .store
+            .conversation_window(id, crate::storage::MessageWindow::TURN)
+            .await
+        {
+            Ok(Some(c)) => c,
+            Ok(None) => return,
+            Err(e) => return tracing::warn!(error = %e, "call escalation: conversation not read"),
+        };
+        let decision = self.policy.call_started(&conversation, Utc::now());
+        let likelihood = self
+            .preparation
+            .get(id)
+            .map_or(1.0, |d| d.likelihood.max(0.5));
+        if let Err(e) = handoff
+            .escalate(conversation, decision, likelihood, Default::default())
+            .await
+        {
+            tracing::warn!(error = %e, "call escalation not handed to the coordinator");
+        }
+    }
+
     /// Up to `limit` conversations `who` may read, after `before`; the cursor continues after the
     /// last row examined (`None` when the list is exhausted).
     async fn readable(
@@ -881,7 +912,12 @@ impl Backend for Gateway {
     ) -> Result<Option<ServerFrame>, ApiError> {
         if let ClientFrame::CallStart { conversation_id } = &frame {
             let (header, _) = self.authorize(who, conversation_id).await?;
-            return Ok(Some(self.calls.start(who, &header).await?));
+            let ready = self.calls.start(who, &header).await?;
+            if matches!(who, Principal::Customer { .. }) && header.status == ConversationStatus::Ai
+            {
+                self.escalate_for_call(&header).await;
+            }
+            return Ok(Some(ready));
         }
         let call_id = match &frame {
             ClientFrame::CallOffer { call_id, .. }

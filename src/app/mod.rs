@@ -304,6 +304,7 @@ impl App {
             preparation,
             calls,
             review,
+            policy: policy.clone(),
             sessions: {
                 let sessions = sessions::Sessions::new();
                 sessions.spawn_watcher(store.clone());

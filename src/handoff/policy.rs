@@ -180,6 +180,28 @@ pub struct EscalationPolicy {
 }
 
 impl EscalationPolicy {
+    /// The customer started a video call while the assistant had the conversation: a request for
+    /// a person by the clearest means there is. The decision names their latest message as the
+    /// evidence (the context they called about) and routes under the conversation's skill.
+    pub fn call_started(&self, conv: &Conversation, now: DateTime<Utc>) -> Decision {
+        let evidence = conv
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.speaker == Speaker::Customer)
+            .map(|m| vec![m.id.clone()])
+            .unwrap_or_default();
+        Decision {
+            trigger: Trigger::CallRequest,
+            evidence,
+            urgency: Urgency::Medium,
+            recommended_skill: conv.header.skill.clone(),
+            ai_assessment: "The customer started a video call to talk to a person.".to_owned(),
+            customer_expectation: "call_with_person".to_owned(),
+            decided_at: now,
+        }
+    }
+
     /// A policy over the default intent set. Out-of-range values are clamped rather than trusted
     /// (`PolicyConfig::validate` reports them at start-up).
     pub fn new(mut cfg: PolicyConfig) -> Self {
