@@ -341,11 +341,13 @@ async fn a_call_nobody_joins_is_ended_and_a_new_one_can_start() {
 }
 
 /// Customers alone with the assistant hold a media port each: only so many such calls at once,
-/// the next is asked to keep chatting; an ended call frees its place. They get no TURN relay.
+/// the next is asked to keep chatting; an ended call frees its place. With no handoff coming
+/// (handoffs off here) they get no TURN relay.
 #[tokio::test]
 async fn calls_without_an_agent_are_capped_and_get_no_relay() {
     let app = spawn_app_with(|c| {
         lenient(c);
+        c.handoff.enabled = false;
         c.media.max_calls_without_agent = 2;
         c.media.unjoined_call_secs = 1;
         c.media.turn = Some(warmline::media::config::TurnConfig {
@@ -382,7 +384,15 @@ async fn calls_without_an_agent_are_capped_and_get_no_relay() {
 /// escalates at once (`call_request`), and an agent on duty is offered it with the briefing.
 #[tokio::test]
 async fn a_call_started_with_only_the_assistant_escalates() {
-    let app = spawn_app_with(lenient).await;
+    let app = spawn_app_with(|c| {
+        lenient(c);
+        c.media.turn = Some(warmline::media::config::TurnConfig {
+            urls: vec!["turn:127.0.0.1:3478".into()],
+            secret: "turn-secret-for-tests".into(),
+            ttl_secs: 600,
+        });
+    })
+    .await;
     let skills = ["general", "technical", "billing", "account", "integrations"];
     let agent = app.add_user("maria", Role::Agent, &skills).await;
     let mut maria = app.socket(&agent).await;
@@ -401,6 +411,14 @@ async fn a_call_started_with_only_the_assistant_escalates() {
     let mut c = app.socket(&customer).await;
     let ready = start_call(&mut c, &id).await;
     assert_eq!(ready["type"], "call_ready", "{ready}");
+    assert!(
+        ready["iceServers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.get("username").is_some()),
+        "a person is on the way: the customer may use the relay: {ready}"
+    );
     let offer = recv_type(&mut maria, &["offer"]).await;
     assert_eq!(offer["conversationId"], id);
     assert_eq!(

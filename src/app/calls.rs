@@ -153,10 +153,13 @@ impl Calls {
     }
 
     /// `call_start`: the live call of the conversation, started now if there is none.
+    /// `escalating`: the caller is escalating the conversation because of this call (a person is
+    /// on the way, so the customer gets relay credentials like everyone the call is for).
     pub async fn start(
         self: &Arc<Self>,
         who: &Principal,
         header: &ConversationHeader,
+        escalating: bool,
     ) -> Result<ServerFrame, ApiError> {
         self.media()?;
         if !who.may_join_call(header) {
@@ -239,6 +242,7 @@ impl Calls {
         // or a handoff under way; a customer alone with the assistant gets STUN only.
         let admitted = !customer
             || has_agent
+            || escalating
             || matches!(
                 header.status,
                 ConversationStatus::Queued | ConversationStatus::WithAgent

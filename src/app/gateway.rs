@@ -912,9 +912,11 @@ impl Backend for Gateway {
     ) -> Result<Option<ServerFrame>, ApiError> {
         if let ClientFrame::CallStart { conversation_id } = &frame {
             let (header, _) = self.authorize(who, conversation_id).await?;
-            let ready = self.calls.start(who, &header).await?;
-            if matches!(who, Principal::Customer { .. }) && header.status == ConversationStatus::Ai
-            {
+            let escalate = matches!(who, Principal::Customer { .. })
+                && header.status == ConversationStatus::Ai
+                && self.handoff.is_some();
+            let ready = self.calls.start(who, &header, escalate).await?;
+            if escalate {
                 self.escalate_for_call(&header).await;
             }
             return Ok(Some(ready));
