@@ -80,6 +80,35 @@ fn spawn_binary(
     (child, base.expect("the gateway printed its address"))
 }
 
+/// GET `url` with `token`, as JSON.
+async fn get_json(http: &reqwest::Client, url: String, token: &str) -> Value {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// Creates a conversation on the gateway at `base`; returns (id, customer token).
+async fn create_conversation(http: &reqwest::Client, base: &str, name: &str) -> (String, String) {
+    let r: Value = http
+        .post(format!("{base}/api/conversations"))
+        .json(&json!({ "customer": { "name": name } }))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    (
+        r["conversationId"].as_str().expect("id").to_owned(),
+        r["customerToken"].as_str().expect("token").to_owned(),
+    )
+}
+
 fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(ip.parse::<IpAddr>().expect("ip"))
@@ -706,22 +735,6 @@ async fn a_flood_of_conversations_does_not_hide_the_queue() {
     assert_eq!(bad.status(), 400);
 }
 
-/// CPU time of this process (user + system).
-fn cpu_time() -> Duration {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes the struct we pass.
-    assert_eq!(
-        unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) },
-        0
-    );
-    // SAFETY: initialised by the call above.
-    let u = unsafe { usage.assume_init() };
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    tv(u.ru_utime) + tv(u.ru_stime)
-}
-
 /// A short message in a conversation of 1,000 long ones costs about what it costs in a new one:
 /// the turn reads the opening and the newest messages, not the whole log (it read all 16 MB, 1.5 s
 /// of CPU per message in a release build).
@@ -797,7 +810,7 @@ async fn a_turn_costs_the_same_in_a_long_conversation() {
     .iter()
     .enumerate()
     {
-        let before = cpu_time();
+        let before = warmline::bench::machine::process_cpu_time();
         send_json(&mut c, &json!({ "type": "send_message", "conversationId": id, "content": q, "clientMsgId": format!("q{i}") }))
             .await
             .expect("send");
@@ -807,7 +820,7 @@ async fn a_turn_costs_the_same_in_a_long_conversation() {
                 break;
             }
         }
-        spent.push(cpu_time() - before);
+        spent.push(warmline::bench::machine::process_cpu_time() - before);
     }
     spent.sort();
     // Debug build, whole process: generous, and still two orders below reading the whole log.
@@ -970,19 +983,8 @@ async fn kill_9_during_a_burst_loses_nothing_acknowledged() {
         let (mut child, base) = spawn_binary(dir.path(), &env);
         let mut conversations = Vec::new();
         for i in 0..50 {
-            let r: Value = http
-                .post(format!("{base}/api/conversations"))
-                .json(&json!({ "customer": { "name": format!("round {round} customer {i}") } }))
-                .send()
-                .await
-                .expect("create")
-                .json()
-                .await
-                .expect("json");
-            conversations.push((
-                r["conversationId"].as_str().expect("id").to_owned(),
-                r["customerToken"].as_str().expect("token").to_owned(),
-            ));
+            let name = format!("round {round} customer {i}");
+            conversations.push(create_conversation(&http, &base, &name).await);
         }
         // The burst: every conversation posts as fast as it can; the gateway dies in the middle.
         let mut tasks = Vec::new();
@@ -1050,15 +1052,7 @@ async fn kill_9_during_a_burst_loses_nothing_acknowledged() {
                     );
                 }
             }
-            let conv: Value = http
-                .get(format!("{base}/api/conversations/{id}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("get")
-                .json()
-                .await
-                .expect("json");
+            let conv = get_json(&http, format!("{base}/api/conversations/{id}"), token).await;
             let messages = conv["messages"].as_array().expect("messages");
             let keys: Vec<&str> = messages
                 .iter()
@@ -1076,15 +1070,12 @@ async fn kill_9_during_a_burst_loses_nothing_acknowledged() {
                     "round {round}: acknowledged {key} lost in {id}"
                 );
             }
-            let events: Value = http
-                .get(format!("{base}/api/conversations/{id}/events"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("events")
-                .json()
-                .await
-                .expect("json");
+            let events = get_json(
+                &http,
+                format!("{base}/api/conversations/{id}/events"),
+                token,
+            )
+            .await;
             let seqs: Vec<u64> = events["events"]
                 .as_array()
                 .expect("events")
@@ -1142,17 +1133,7 @@ async fn a_full_disk_refuses_writes_and_loses_nothing_acknowledged() {
     ];
     let http = reqwest::Client::new();
     let (mut child, base) = spawn_binary(&mount, &env);
-    let created: Value = http
-        .post(format!("{base}/api/conversations"))
-        .json(&json!({ "customer": { "name": "Dana" } }))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("json");
-    let id = created["conversationId"].as_str().expect("id").to_owned();
-    let token = created["customerToken"].as_str().expect("token").to_owned();
+    let (id, token) = create_conversation(&http, &base, "Dana").await;
     let post = |n: usize| {
         let (http, base, id, token) = (http.clone(), base.clone(), id.clone(), token.clone());
         async move {
@@ -1195,15 +1176,7 @@ async fn a_full_disk_refuses_writes_and_loses_nothing_acknowledged() {
             .status(),
         200
     );
-    let conv: Value = http
-        .get(format!("{base}/api/conversations/{id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("read")
-        .json()
-        .await
-        .expect("json");
+    let conv = get_json(&http, format!("{base}/api/conversations/{id}"), &token).await;
     let stored = conv["messages"].as_array().expect("messages").len();
     assert!(
         stored >= acked.len(),
@@ -1226,15 +1199,7 @@ async fn a_full_disk_refuses_writes_and_loses_nothing_acknowledged() {
     let _ = child.kill();
     let _ = child.wait();
     let (mut child, base) = spawn_binary(&mount, &env);
-    let conv: Value = http
-        .get(format!("{base}/api/conversations/{id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("read")
-        .json()
-        .await
-        .expect("json");
+    let conv = get_json(&http, format!("{base}/api/conversations/{id}"), &token).await;
     let keys: std::collections::HashSet<&str> = conv["messages"]
         .as_array()
         .expect("messages")

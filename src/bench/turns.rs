@@ -67,21 +67,6 @@ const QUESTIONS: &[&str] = &[
 /// Seeded text: plain, neutral detail (nothing that should escalate or answer anything).
 const FILLER: &str = "We keep the nightly report in the shared folder so the team can read it in the morning, and the numbers match what we saw last week. ";
 
-fn cpu_time() -> Duration {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes the struct we pass and nothing else.
-    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0;
-    if !ok {
-        return Duration::ZERO;
-    }
-    // SAFETY: initialised by the successful call above.
-    let u = unsafe { usage.assume_init() };
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
-    };
-    tv(u.ru_utime) + tv(u.ru_stime)
-}
-
 fn filler(bytes: usize, i: usize) -> String {
     let mut s = format!("Detail {i}: ");
     while s.len() < bytes {
@@ -152,7 +137,7 @@ pub async fn measure(args: &TurnsBenchArgs) -> Result<TurnsBenchResult, BenchErr
         let mut waits = Vec::new();
         for t in 0..=args.turns {
             let question = QUESTIONS[t % QUESTIONS.len()];
-            let cpu_before = cpu_time();
+            let cpu_before = machine::process_cpu_time();
             let started = Instant::now();
             client::send_json(
                 &mut ws,
@@ -169,7 +154,7 @@ pub async fn measure(args: &TurnsBenchArgs) -> Result<TurnsBenchResult, BenchErr
             })
             .await?;
             let waited = started.elapsed();
-            let spent = cpu_time().saturating_sub(cpu_before);
+            let spent = machine::process_cpu_time().saturating_sub(cpu_before);
             if t > 0 {
                 cpu.push(spent.as_secs_f64() * 1e3);
                 waits.push(waited.as_secs_f64() * 1e3);

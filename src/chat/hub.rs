@@ -72,7 +72,7 @@ pub struct Hub {
     /// Frames for one staff user on all their sockets (offers, status).
     users: Mutex<HashMap<UserId, broadcast::Sender<Arc<str>>>>,
     /// Queue snapshots for staff who asked for them.
-    queue: broadcast::Sender<Arc<str>>,
+    queue: broadcast::Sender<Arc<serde_json::Value>>,
 }
 
 impl Default for Hub {
@@ -119,14 +119,16 @@ impl Hub {
         }
     }
 
-    pub fn subscribe_queue(&self) -> broadcast::Receiver<Arc<str>> {
+    /// Routing snapshots as published: each subscriber cuts its own view (agents see only
+    /// their skills' queues) and frames it.
+    pub fn subscribe_queue(&self) -> broadcast::Receiver<Arc<serde_json::Value>> {
         self.queue.subscribe()
     }
 
-    /// Publishes a queue snapshot frame; cheap when nobody listens.
-    pub fn publish_queue(&self, frame: impl FnOnce() -> ServerFrame) {
+    /// Publishes a queue snapshot; cheap when nobody listens.
+    pub fn publish_queue(&self, snapshot: impl FnOnce() -> serde_json::Value) {
         if self.queue.receiver_count() > 0 {
-            let _ = self.queue.send(Arc::from(frame().to_json()));
+            let _ = self.queue.send(Arc::new(snapshot()));
         }
     }
 

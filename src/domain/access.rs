@@ -118,16 +118,18 @@ mod tests {
     }
 
     fn user(id: &str, role: Role, skills: &[&str]) -> User {
-        User {
-            id: UserId::from(id),
-            username: id.into(),
-            name: id.into(),
-            role,
-            skills: skills.iter().map(|s| s.to_string()).collect(),
-            languages: vec!["en".into()],
-            max_concurrent: 3,
-            disabled: false,
-            created_at: now(),
+        User::for_tests(id, role, skills)
+    }
+
+    /// Agent "a" in the conversation, still there or gone since `left_at`.
+    fn agent_a(left_at: Option<crate::domain::Timestamp>) -> Participant {
+        Participant {
+            id: ParticipantId::from("p"),
+            kind: ParticipantKind::Agent,
+            user_id: Some(UserId::from("a")),
+            name: "A".into(),
+            joined_at: now(),
+            left_at,
         }
     }
 
@@ -166,14 +168,7 @@ mod tests {
     #[test]
     fn once_owned_only_the_owner_agent_sees_it() {
         let mut c = conv("billing");
-        c.participants.push(Participant {
-            id: ParticipantId::from("p"),
-            kind: ParticipantKind::Agent,
-            user_id: Some(UserId::from("a")),
-            name: "A".into(),
-            joined_at: now(),
-            left_at: None,
-        });
+        c.participants.push(agent_a(None));
         assert_eq!(
             Principal::Staff(user("a", Role::Agent, &[])).access(&c),
             Access::ReadWrite
@@ -187,14 +182,7 @@ mod tests {
     #[test]
     fn a_resolved_conversation_belongs_to_those_who_took_part() {
         let mut c = conv("billing");
-        c.participants.push(Participant {
-            id: ParticipantId::from("p"),
-            kind: ParticipantKind::Agent,
-            user_id: Some(UserId::from("a")),
-            name: "A".into(),
-            joined_at: now(),
-            left_at: Some(now()),
-        });
+        c.participants.push(agent_a(Some(now())));
         c.status = crate::domain::ConversationStatus::Resolved;
         let took_part = Principal::Staff(user("a", Role::Agent, &[]));
         let colleague = Principal::Staff(user("b", Role::Agent, &["billing"]));
@@ -238,14 +226,7 @@ mod tests {
             !Principal::Staff(maria.clone()).may_join_call(&c),
             "seeing a conversation is not being in it"
         );
-        c.participants.push(Participant {
-            id: ParticipantId::from("p"),
-            kind: ParticipantKind::Agent,
-            user_id: Some(UserId::from("a")),
-            name: "A".into(),
-            joined_at: now(),
-            left_at: None,
-        });
+        c.participants.push(agent_a(None));
         assert!(Principal::Staff(maria).may_join_call(&c));
         assert!(!Principal::Staff(user("m", Role::Manager, &[])).may_join_call(&c));
         let other = Principal::Customer {

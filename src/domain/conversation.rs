@@ -201,6 +201,13 @@ impl ConversationHeader {
         self.active_agents().any(|u| u == user)
     }
 
+    /// How staff member `user` appears to this conversation's customer: under their alias once
+    /// they take part in it, not at all before (an agent only looking is not announced).
+    pub fn customer_alias_of(&self, user: &UserId) -> Option<UserId> {
+        self.has_active_agent(user)
+            .then(|| user.alias_in(&self.conversation_id))
+    }
+
     /// The header as the conversation's customer may see it: no briefing, no assessment of them,
     /// no internal routing; only their place in the queue survives from the handoff; staff under
     /// their alias.

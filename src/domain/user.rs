@@ -46,4 +46,20 @@ impl User {
     pub fn has_skill(&self, skill: &str) -> bool {
         self.skills.iter().any(|s| s == skill)
     }
+
+    /// An enabled account with `id` as its id, username and name, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(id: &str, role: Role, skills: &[&str]) -> Self {
+        Self {
+            id: UserId::from(id),
+            username: id.into(),
+            name: id.into(),
+            role,
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            languages: vec!["en".into()],
+            max_concurrent: 3,
+            disabled: false,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
 }

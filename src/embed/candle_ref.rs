@@ -8,10 +8,10 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use std::path::Path;
-use tokenizers::{Tokenizer, TruncationParams};
+use tokenizers::Tokenizer;
 
-/// The model's `max_seq_length`: word pieces beyond it are not read.
-pub const MAX_TOKENS: usize = 256;
+/// Word pieces read per text: the same limit as the encoder's.
+const MAX_TOKENS: usize = super::minilm::MAX_TOKENS;
 
 pub struct CandleMiniLm {
     model: BertModel,
@@ -24,32 +24,22 @@ impl CandleMiniLm {
     /// Loads the verified model folder (`package::fetch` makes it).
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
         package::verify(dir)?;
-        let read = |name: &str| {
-            let path = dir.join(name);
-            std::fs::read(&path).map_err(|source| EmbedError::Io { path, source })
-        };
-        let config: Config =
-            serde_json::from_slice(&read("config.json")?).map_err(EmbedError::Config)?;
-        let mut tokenizer =
-            Tokenizer::from_bytes(read("tokenizer.json")?).map_err(EmbedError::Tokenizer)?;
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
-                ..TruncationParams::default()
-            }))
-            .map_err(EmbedError::Tokenizer)?;
+        let config: Config = serde_json::from_slice(&package::read(dir, "config.json")?)
+            .map_err(EmbedError::Config)?;
+        let tokenizer = package::tokenizer(dir, MAX_TOKENS)?;
         let device = Device::Cpu;
-        let vb =
-            VarBuilder::from_buffered_safetensors(read("model.safetensors")?, DType::F32, &device)
-                .map_err(EmbedError::Model)?;
+        let vb = VarBuilder::from_buffered_safetensors(
+            package::read(dir, "model.safetensors")?,
+            DType::F32,
+            &device,
+        )
+        .map_err(EmbedError::Model)?;
         let model = BertModel::load(vb, &config).map_err(EmbedError::Model)?;
-        let weights_sha = package::FILES[0].1;
         Ok(Self {
             model,
             tokenizer,
             device,
-            id: format!("all-MiniLM-L6-v2@{}", &weights_sha[..12]),
+            id: package::model_id(),
         })
     }
 

@@ -7,7 +7,7 @@ use super::encoder::{Dims, Encoder};
 use super::{package, EmbedError};
 use crate::analysis::semantic::{EmbedFailure, Embedder, Embedding};
 use std::path::Path;
-use tokenizers::{Tokenizer, TruncationParams};
+use tokenizers::Tokenizer;
 
 /// The model's `max_seq_length`: word pieces beyond it are not read.
 pub const MAX_TOKENS: usize = 256;
@@ -29,27 +29,14 @@ impl MiniLm {
     /// Loads the verified model folder (`package::fetch` makes it).
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
         package::verify(dir)?;
-        let read = |name: &str| {
-            let path = dir.join(name);
-            std::fs::read(&path).map_err(|source| EmbedError::Io { path, source })
-        };
-        let dims: Dims =
-            serde_json::from_slice(&read("config.json")?).map_err(EmbedError::Config)?;
-        let mut tokenizer =
-            Tokenizer::from_bytes(read("tokenizer.json")?).map_err(EmbedError::Tokenizer)?;
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS.min(dims.max_position_embeddings),
-                ..TruncationParams::default()
-            }))
-            .map_err(EmbedError::Tokenizer)?;
-        let encoder = Encoder::load(dims, &read("model.safetensors")?)?;
-        let weights_sha = package::FILES[0].1;
+        let dims: Dims = serde_json::from_slice(&package::read(dir, "config.json")?)
+            .map_err(EmbedError::Config)?;
+        let tokenizer = package::tokenizer(dir, MAX_TOKENS.min(dims.max_position_embeddings))?;
+        let encoder = Encoder::load(dims, &package::read(dir, "model.safetensors")?)?;
         Ok(Self {
             encoder,
             tokenizer,
-            id: format!("all-MiniLM-L6-v2@{}", &weights_sha[..12]),
+            id: package::model_id(),
         })
     }
 

@@ -58,6 +58,31 @@ fn sums_text() -> String {
         .collect()
 }
 
+/// One file of the verified model folder `dir`, read whole.
+pub fn read(dir: &Path, name: &str) -> Result<Vec<u8>, EmbedError> {
+    let path = dir.join(name);
+    std::fs::read(&path).map_err(|source| EmbedError::Io { path, source })
+}
+
+/// The model's tokenizer from `dir`: no padding, texts cut at `max_tokens` word pieces.
+pub fn tokenizer(dir: &Path, max_tokens: usize) -> Result<tokenizers::Tokenizer, EmbedError> {
+    let mut tokenizer = tokenizers::Tokenizer::from_bytes(read(dir, "tokenizer.json")?)
+        .map_err(EmbedError::Tokenizer)?;
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(Some(tokenizers::TruncationParams {
+            max_length: max_tokens,
+            ..tokenizers::TruncationParams::default()
+        }))
+        .map_err(EmbedError::Tokenizer)?;
+    Ok(tokenizer)
+}
+
+/// The model's id in caches and logs: its name and the weights' checksum.
+pub fn model_id() -> String {
+    format!("all-MiniLM-L6-v2@{}", &FILES[0].1[..12])
+}
+
 /// True when `dir` holds the complete, verified model.
 pub fn verify(dir: &Path) -> Result<(), EmbedError> {
     let sums_path = dir.join(SUMS);

@@ -577,11 +577,11 @@ impl<B: Backend> Session<B> {
     async fn presence(&self, id: &ConversationId) -> Presence {
         let for_customer = match &self.who {
             Principal::Staff(u) => match self.b.authorize(&self.who, id).await {
-                Ok((header, _)) if header.has_active_agent(&u.id) => Some(PeerInfo {
-                    user_id: Some(u.id.alias_in(id).to_string()),
+                Ok((header, _)) => header.customer_alias_of(&u.id).map(|alias| PeerInfo {
+                    user_id: Some(alias.to_string()),
                     ..self.me.clone()
                 }),
-                _ => None,
+                Err(_) => None,
             },
             _ => Some(PeerInfo {
                 user_id: None,
@@ -754,20 +754,15 @@ impl<B: Backend> Session<B> {
         if let Some(old) = self.queue.take() {
             old.abort();
         }
-        // Each frame is a whole snapshot: missing some loses nothing. Each is cut down to what
-        // this caller may see.
+        // Each snapshot is whole: missing some loses nothing. Each is cut to what this caller may
+        // see and framed here.
         let (b, who, out) = (self.b.clone(), self.who.clone(), self.out.clone());
         let mut rx = rx;
         let task = tokio::spawn(async move {
             loop {
                 match rx.recv().await {
-                    Ok(frame) => {
-                        let Ok(ServerFrame::Queue { queue }) =
-                            serde_json::from_str::<ServerFrame>(&frame)
-                        else {
-                            continue;
-                        };
-                        let queue = b.queue_view(&who, &queue);
+                    Ok(snapshot) => {
+                        let queue = b.queue_view(&who, &snapshot);
                         let frame = ServerFrame::Queue { queue }.to_json();
                         if out.send(Outbound::Frame(Arc::from(frame))).await.is_err() {
                             break;

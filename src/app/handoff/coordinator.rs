@@ -1093,9 +1093,7 @@ impl Coordinator {
         self.deps.metrics.handoff_queued.set(queued as i64);
         if std::mem::take(&mut self.dirty) {
             let snapshot = self.snapshot();
-            self.deps
-                .hub
-                .publish_queue(move || ServerFrame::Queue { queue: snapshot });
+            self.deps.hub.publish_queue(move || snapshot);
         }
     }
 

@@ -46,20 +46,10 @@ pub fn for_viewer(who: &Principal, snapshot: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{User, UserId};
+    use crate::domain::User;
 
     fn staff(id: &str, role: Role, skills: &[&str]) -> Principal {
-        Principal::Staff(User {
-            id: UserId::from(id),
-            username: id.into(),
-            name: id.into(),
-            role,
-            skills: skills.iter().map(|s| s.to_string()).collect(),
-            languages: vec!["en".into()],
-            max_concurrent: 3,
-            disabled: false,
-            created_at: chrono::Utc::now(),
-        })
+        Principal::Staff(User::for_tests(id, role, skills))
     }
 
     fn snapshot() -> Value {
