@@ -134,6 +134,12 @@ pub struct LimitsConfig {
     pub http_request_burst_per_ip: u32,
     /// Conversations created per client IP per minute.
     pub conversations_per_minute_per_ip: u32,
+    /// Anonymous conversations per minute, gateway-wide, from which each new one must solve a
+    /// proof-of-work challenge (0: never). The difficulty starts at `challenge_base_bits` and
+    /// grows one bit per doubling of the rate, up to `challenge_max_bits`.
+    pub challenge_above_conversations_per_minute: u32,
+    pub challenge_base_bits: u8,
+    pub challenge_max_bits: u8,
     /// Login attempts per client IP per minute (each costs an argon2 hash).
     pub logins_per_minute_per_ip: u32,
     /// Simultaneous WebSocket connections for the whole gateway.
@@ -167,6 +173,9 @@ impl Default for LimitsConfig {
             http_requests_per_second_per_ip: 50,
             http_request_burst_per_ip: 200,
             conversations_per_minute_per_ip: 30,
+            challenge_above_conversations_per_minute: 120,
+            challenge_base_bits: 18,
+            challenge_max_bits: 22,
             logins_per_minute_per_ip: 20,
             max_connections: 20_000,
             max_subscriptions_per_socket: 2_000,
@@ -294,6 +303,12 @@ impl Config {
             "limits.conversations_per_minute_per_ip",
             l.conversations_per_minute_per_ip > 0,
             "must be positive",
+        )?;
+        check(
+            "limits.challenge_max_bits",
+            (1..=32).contains(&l.challenge_max_bits)
+                && (1..=l.challenge_max_bits).contains(&l.challenge_base_bits),
+            "challenge bits must satisfy 1 <= challenge_base_bits <= challenge_max_bits <= 32",
         )?;
         check(
             "limits.logins_per_minute_per_ip",

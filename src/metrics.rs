@@ -20,6 +20,11 @@ pub struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SpeakerLabel {
     pub speaker: &'static str,
 }
@@ -31,6 +36,8 @@ pub struct Metrics {
     pub ws_frames_received: Counter,
     pub ws_frames_rejected: Family<ReasonLabel, Counter>,
     pub rate_limited: Family<ReasonLabel, Counter>,
+    /// Proof-of-work challenges for anonymous creation: `issued`, `solved`, `refused`.
+    pub creation_challenges: Family<OutcomeLabel, Counter>,
     pub messages_committed: Family<SpeakerLabel, Counter>,
     pub journal_batch_writes: Histogram,
     pub journal_commit_seconds: Histogram,
@@ -66,6 +73,7 @@ impl Metrics {
             ws_frames_received: Counter::default(),
             ws_frames_rejected: Family::default(),
             rate_limited: Family::default(),
+            creation_challenges: Family::default(),
             messages_committed: Family::default(),
             journal_batch_writes: Histogram::new(exponential_buckets(1.0, 2.0, 12)),
             journal_commit_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
@@ -104,6 +112,11 @@ impl Metrics {
             "rate_limited",
             "Requests or frames refused by a rate limit",
             m.rate_limited.clone(),
+        );
+        registry.register(
+            "creation_challenges",
+            "Proof-of-work challenges for new anonymous conversations, by outcome",
+            m.creation_challenges.clone(),
         );
         registry.register(
             "messages_committed",

@@ -305,3 +305,109 @@ async fn each_speakers_audio_reaches_the_tap_decoded_with_their_id_on_the_call_c
         assert!(dir.path().join("c-tap/call-tap").join(&f.path).is_file());
     }
 }
+
+/// The recordings directory fills up mid-call (a 64 KiB tmpfs with 24 KiB free): the recorder ends
+/// its files at their last whole write, and the call goes on: every speaker's audio keeps
+/// reaching the tap to the end, the speakers never notice, and each file reported decodes
+/// to the duration it claims. Needs root for the mount: skipped otherwise, unless
+/// `WLTEST_REQUIRE_ROOT` is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_recordings_disk_ends_the_files_cleanly_and_the_call_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount = dir.path().join("rec");
+    std::fs::create_dir_all(&mount).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&mount)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var_os("WLTEST_REQUIRE_ROOT").is_none(),
+            "could not mount a tmpfs"
+        );
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _unmount = Unmount(mount.clone());
+    std::fs::write(mount.join("filler"), vec![7u8; 40 * 1024]).unwrap();
+    let failures_before = warmline::media::stats::snapshot().recording_write_failures;
+
+    let cfg = MediaConfig {
+        udp_port_min: 43400,
+        udp_port_max: 43499,
+        ..MediaConfig::default()
+    };
+    let (sfu, mut call_events) = Sfu::new(cfg);
+    let (sfu, mut tap) = sfu.with_recordings(mount.clone()).with_audio_tap(1_000);
+    let sfu = Arc::new(sfu);
+    sfu.set_recording_path("call-full", "c-full/call-full");
+    let a = tokio::spawn(speaker(sfu.clone(), "call-full", "p-ana", 440.0, 250));
+    let b = tokio::spawn(speaker(sfu.clone(), "call-full", "p-sam", 880.0, 250));
+    a.await.unwrap();
+    b.await.unwrap();
+
+    let mut chunks = Vec::new();
+    while let Ok(c) = tap.try_recv() {
+        chunks.push(c);
+    }
+    for who in ["p-ana", "p-sam"] {
+        let mine: Vec<_> = chunks
+            .iter()
+            .filter(|c| c.participant_id.0 == who)
+            .collect();
+        assert!(
+            mine.len() >= 250 * 9 / 10,
+            "{who}'s audio reached the tap to the end: {} of 250",
+            mine.len()
+        );
+    }
+    let failures = warmline::media::stats::snapshot().recording_write_failures - failures_before;
+    assert!(failures > 0, "the disk refused writes");
+
+    let files = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match call_events.recv().await {
+                Some(CallEvent::Recorded { files, .. }) => return files,
+                Some(_) => {}
+                None => return Vec::new(),
+            }
+        }
+    })
+    .await
+    .unwrap_or_default();
+    eprintln!("{failures} refused writes; kept: {files:?}");
+    let call_dir = mount.join("c-full/call-full");
+    for f in &files {
+        let bytes = std::fs::read(call_dir.join(&f.path)).expect("a reported file exists");
+        let decoded = warmline::transcribe::audio::decode_bytes(&bytes)
+            .unwrap_or_else(|e| panic!("{} is a valid Ogg prefix: {e}", f.path));
+        let decoded_ms = decoded.samples.len() as u64 * 1000 / decoded.sample_rate as u64;
+        assert!(
+            decoded_ms.abs_diff(f.duration_ms) <= 100,
+            "{}: reports {} ms, decodes to {decoded_ms} ms",
+            f.path,
+            f.duration_ms
+        );
+        assert!(f.duration_ms < 5_000, "{} was cut short", f.path);
+    }
+    // Files the disk refused from the start are not left behind half-written.
+    if let Ok(entries) = std::fs::read_dir(&call_dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                files.iter().any(|f| f.path == name),
+                "{name} is on disk but not reported"
+            );
+        }
+    }
+}

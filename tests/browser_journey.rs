@@ -29,8 +29,15 @@ async fn the_whole_journey_from_chat_to_review() {
         c.transcribe.enabled = true;
         c.transcribe.model = Some(model);
         c.transcribe.threads_per_worker = 1;
+        // Under pressure from the first conversation on: the customer's page solves a real
+        // proof-of-work challenge before its conversation starts.
+        c.limits.challenge_above_conversations_per_minute = 1;
+        c.limits.challenge_base_bits = 16;
+        c.limits.challenge_max_bits = 16;
     })
     .await;
+    app.new_conversation(serde_json::json!({ "name": "An earlier visitor" }))
+        .await;
     let manager = app.add_user("morgan", Role::Manager, &[]).await;
     app.add_user("sam", Role::Agent, &["billing", "general"])
         .await;
@@ -68,6 +75,16 @@ async fn the_whole_journey_from_chat_to_review() {
             .clone()
     };
     step("customer told");
+    let metrics = app.get(None, "/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("warmline_creation_challenges_total{outcome=\"solved\"} 1"),
+        "the page solved the challenge: {}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("challenges"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     step("screen share decoded");
     step("live transcript on the agent page");
     step("customer rated");

@@ -648,6 +648,8 @@ async fn a_flood_of_conversations_does_not_hide_the_queue() {
     let app = spawn_app_with(|c| {
         c.assistant = warmline::assistant::AssistantConfig::default();
         c.limits.conversations_per_minute_per_ip = 10_000;
+        // The flood here tests the inbox; the challenge has its own test.
+        c.limits.challenge_above_conversations_per_minute = 0;
         c.limits.http_request_burst_per_ip = 10_000;
         c.limits.http_requests_per_second_per_ip = 10_000;
     })
@@ -971,6 +973,7 @@ async fn kill_9_during_a_burst_loses_nothing_acknowledged() {
         ("WARMLINE_TRANSCRIBE__ENABLED", "false"),
         ("WARMLINE_ASSISTANT__KIND", "none"),
         ("WARMLINE_LIMITS__CONVERSATIONS_PER_MINUTE_PER_IP", "100000"),
+        ("WARMLINE_LIMITS__CHALLENGE_ABOVE_CONVERSATIONS_PER_MINUTE", "0"),
         ("WARMLINE_LIMITS__HTTP_REQUESTS_PER_SECOND_PER_IP", "100000"),
         ("WARMLINE_LIMITS__HTTP_REQUEST_BURST_PER_IP", "100000"),
     ];
@@ -1211,6 +1214,216 @@ async fn a_full_disk_refuses_writes_and_loses_nothing_acknowledged() {
         .filter(|k| !keys.contains(k.as_str()))
         .collect();
     assert!(lost.is_empty(), "acknowledged and lost: {lost:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Under a flood of anonymous conversations each new one must solve a proof-of-work challenge,
+/// harder the larger the flood; a solution creates once; staff are never asked.
+#[tokio::test]
+async fn a_flood_of_new_conversations_meets_a_proof_of_work_challenge() {
+    use warmline::http::creation_challenge::{solve, Challenge};
+    let app = spawn_app_with(|c| {
+        c.limits.conversations_per_minute_per_ip = 10_000;
+        c.limits.http_request_burst_per_ip = 10_000;
+        c.limits.challenge_above_conversations_per_minute = 20;
+        c.limits.challenge_base_bits = 8;
+        c.limits.challenge_max_bits = 12;
+    })
+    .await;
+    let create = |proof: Option<String>| {
+        let mut req = app.http.post(app.url("/api/conversations")).json(&json!({}));
+        if let Some(p) = proof {
+            req = req.header("Warmline-Challenge", p);
+        }
+        async move {
+            let r = req.send().await.expect("create");
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.expect("json"))
+        }
+    };
+    let challenge_of = |body: &Value| Challenge {
+        token: body["error"]["challenge"]["token"]
+            .as_str()
+            .expect("token")
+            .into(),
+        bits: body["error"]["challenge"]["bits"].as_u64().expect("bits") as u8,
+    };
+    for _ in 0..20 {
+        assert_eq!(create(None).await.0, 201, "quiet: no challenge");
+    }
+    // The flood: without a solution nothing more is created.
+    let (status, body) = create(None).await;
+    assert_eq!(status, 428, "{body}");
+    assert_eq!(body["error"]["code"], "challenge_required");
+    assert_eq!(
+        body["error"]["challenge"]["algorithm"],
+        "sha256-leading-zero-bits"
+    );
+    let first = challenge_of(&body);
+    assert_eq!(first.bits, 8);
+    assert_eq!(first.token.len(), 63);
+    for _ in 0..50 {
+        assert_eq!(create(None).await.0, 428);
+    }
+    let solution = solve(&first);
+    let proof = format!("{}:{solution}", first.token);
+    assert_eq!(create(Some(proof.clone())).await.0, 201, "solved");
+    let (status, body) = create(Some(proof)).await;
+    assert_eq!(status, 428, "a solution creates once");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already used")),
+        "{body}"
+    );
+    let wrong = format!("{}:not-the-answer", first.token);
+    assert_eq!(create(Some(wrong)).await.0, 428);
+    let forged = format!("{}:{solution}", "A".repeat(63));
+    assert_eq!(create(Some(forged)).await.0, 428);
+    let (status, _) = create(Some("no colon at all".into())).await;
+    assert_eq!(status, 428);
+
+    // Solving is the only way on: 19 more reach 2x the threshold, and the price goes up a bit.
+    let mut body = body;
+    for _ in 0..19 {
+        let c = challenge_of(&body);
+        let proof = format!("{}:{}", c.token, solve(&c));
+        assert_eq!(create(Some(proof)).await.0, 201);
+        body = create(None).await.1;
+    }
+    assert_eq!(challenge_of(&body).bits, 9, "{body}");
+
+    // Staff and integrations are known callers.
+    let agent = app.add_user("sam", Role::Agent, &["general"]).await;
+    let r = app
+        .http
+        .post(app.url("/api/conversations"))
+        .bearer_auth(&agent)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    let metrics = app.get(None, "/metrics").await.text().await.expect("text");
+    assert!(metrics.contains("warmline_creation_challenges_total{outcome=\"solved\"} 20"));
+}
+
+/// A disk whose fsync fails: a small shim preloaded into the real binary makes `fsync` and
+/// `fdatasync` return EIO while a flag file exists. Writes are refused with a clear 507 and
+/// nothing is acknowledged that was not synced; reads and `/healthz` carry on; once fsync works
+/// again writes resume without a restart, and after a `kill -9` every acknowledged message is
+/// there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_fsync_refuses_writes_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().expect("dir");
+    let source = dir.path().join("failing_fsync.c");
+    std::fs::write(
+        &source,
+        r#"#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+static int failing(void) {
+    const char *flag = getenv("WLTEST_FSYNC_FAIL_FLAG");
+    return flag && access(flag, F_OK) == 0;
+}
+int fsync(int fd) {
+    if (failing()) { errno = EIO; return -1; }
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    return real(fd);
+}
+int fdatasync(int fd) {
+    if (failing()) { errno = EIO; return -1; }
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    return real(fd);
+}
+"#,
+    )
+    .expect("shim source");
+    let shim = dir.path().join("failing_fsync.so");
+    let built = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-O2", "-o"])
+        .arg(&shim)
+        .arg(&source)
+        .arg("-ldl")
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(built, "cc builds the fsync shim (cc is the linker Rust uses)");
+    let flag = dir.path().join("fail-fsync");
+    let data = dir.path().join("data");
+    let (shim, flag_env) = (shim.display().to_string(), flag.display().to_string());
+    let env = [
+        ("WARMLINE_TRANSCRIBE__ENABLED", "false"),
+        ("WARMLINE_ASSISTANT__KIND", "none"),
+        ("WARMLINE_LIMITS__HTTP_REQUESTS_PER_SECOND_PER_IP", "100000"),
+        ("WARMLINE_LIMITS__HTTP_REQUEST_BURST_PER_IP", "100000"),
+        ("LD_PRELOAD", shim.as_str()),
+        ("WLTEST_FSYNC_FAIL_FLAG", flag_env.as_str()),
+    ];
+    let http = reqwest::Client::new();
+    let (mut child, base) = spawn_binary(&data, &env);
+    let (id, token) = create_conversation(&http, &base, "Dana").await;
+    let post = |n: usize| {
+        let (http, base, id, token) = (http.clone(), base.clone(), id.clone(), token.clone());
+        async move {
+            http.post(format!("{base}/api/conversations/{id}/messages"))
+                .bearer_auth(&token)
+                .json(&json!({ "content": format!("message {n}"), "clientMsgId": format!("m{n}") }))
+                .send()
+                .await
+                .expect("post")
+        }
+    };
+    let mut acked = Vec::new();
+    for n in 0..20 {
+        assert_eq!(post(n).await.status(), 201);
+        acked.push(format!("m{n}"));
+    }
+
+    std::fs::write(&flag, b"").expect("flag");
+    for n in 20..30 {
+        let r = post(n).await;
+        assert_eq!(r.status(), 507, "a write whose fsync failed is not acknowledged");
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "insufficient_storage", "{body}");
+    }
+    assert_eq!(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status(),
+        200
+    );
+    let conv = get_json(&http, format!("{base}/api/conversations/{id}"), &token).await;
+    assert!(conv["messages"].as_array().expect("messages").len() >= 20);
+
+    std::fs::remove_file(&flag).expect("unflag");
+    for n in 30..40 {
+        assert_eq!(post(n).await.status(), 201, "writes resume once fsync works");
+        acked.push(format!("m{n}"));
+    }
+    // A resend of a refused message is stored once.
+    assert_eq!(post(25).await.status(), 201);
+    assert_eq!(post(25).await.status(), 200, "the resend is deduplicated");
+    acked.push("m25".into());
+
+    let _ = child.kill();
+    let _ = child.wait();
+    let (mut child, base) = spawn_binary(&data, &env[..4]);
+    let conv = get_json(&http, format!("{base}/api/conversations/{id}"), &token).await;
+    let keys: Vec<&str> = conv["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["clientMsgId"].as_str())
+        .collect();
+    let lost: Vec<&String> = acked.iter().filter(|k| !keys.contains(&k.as_str())).collect();
+    assert!(lost.is_empty(), "acknowledged and lost: {lost:?}");
+    let dupes = keys.len() - keys.iter().collect::<std::collections::HashSet<_>>().len();
+    assert_eq!(dupes, 0, "no message stored twice");
     let _ = child.kill();
     let _ = child.wait();
 }

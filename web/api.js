@@ -1,16 +1,18 @@
-// JSON REST helper. Errors from the gateway look like {"error":{"code","message"}}.
+// JSON REST helper. Errors from the gateway look like {"error":{"code","message", ...}}; the
+// whole error object is kept as `details` (e.g. the challenge of `challenge_required`).
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = {}) {
     super(message || code || `HTTP ${status}`);
     this.name = "ApiError";
     this.status = status;
     this.code = code || "http_error";
+    this.details = details;
   }
 }
 
-export async function api(path, { method = "GET", body, token, signal } = {}) {
-  const headers = { Accept: "application/json" };
+export async function api(path, { method = "GET", body, token, signal, headers: extra } = {}) {
+  const headers = { Accept: "application/json", ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let res;
@@ -38,7 +40,7 @@ export async function api(path, { method = "GET", body, token, signal } = {}) {
   }
   if (!res.ok) {
     const e = data?.error ?? {};
-    throw new ApiError(res.status, e.code, e.message || res.statusText);
+    throw new ApiError(res.status, e.code, e.message || res.statusText, e);
   }
   return data;
 }

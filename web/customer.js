@@ -2,6 +2,7 @@
 // when needed, a person. The conversation survives reloads (id and token in localStorage).
 
 import { api } from "./api.js";
+import { solveChallenge } from "./proof-of-work.js";
 import { $, autoGrow } from "./dom.js";
 import { WarmlineSocket } from "./wsclient.js";
 import { ConversationModel } from "./conversation-model.js";
@@ -125,10 +126,27 @@ function showIntro(notice = "") {
   if (matchMedia("(pointer: fine)").matches) ui.introName.focus();
 }
 
-function setIntroBusy(busy) {
+function setIntroBusy(busy, label = "Starting…") {
   ui.introStart.disabled = busy;
   ui.introSkip.disabled = busy;
-  ui.introStart.textContent = busy ? "Starting…" : "Start chat";
+  ui.introStart.textContent = busy ? label : "Start chat";
+}
+
+// Starts a conversation. When the gateway is busy it asks for a small proof of work first
+// (`challenge_required`); the browser solves it and asks again, a few times at most.
+async function createConversation(body) {
+  let proof;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const headers = proof ? { "Warmline-Challenge": proof } : undefined;
+      return await api("/api/conversations", { method: "POST", body, headers });
+    } catch (err) {
+      const challenge = err?.details?.challenge;
+      if (err?.code !== "challenge_required" || !challenge || attempt >= 3) throw err;
+      setIntroBusy(true, "Connecting securely…");
+      proof = `${challenge.token}:${await solveChallenge(challenge)}`;
+    }
+  }
 }
 
 async function startConversation(withDetails) {
@@ -148,7 +166,7 @@ async function startConversation(withDetails) {
   }
   setIntroBusy(true);
   try {
-    const res = await api("/api/conversations", { method: "POST", body: customer ? { customer } : {} });
+    const res = await createConversation(customer ? { customer } : {});
     const saved = { conversationId: res.conversationId, customerToken: res.customerToken, name: customer?.name ?? null };
     save(saved);
     ui.introForm.reset();

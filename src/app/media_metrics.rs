@@ -33,6 +33,11 @@ impl prometheus_client::collector::Collector for MediaCollector {
                 "Decoded audio chunks the full transcription tap dropped",
                 s.audio_tap_dropped,
             ),
+            (
+                "media_recording_write_failures",
+                "Recording writes the disk refused (full, failing); each ended one file early",
+                s.recording_write_failures,
+            ),
         ] {
             let counter = ConstCounter::new(value);
             let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;

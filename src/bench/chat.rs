@@ -109,6 +109,7 @@ pub(crate) fn bench_config(dir: &std::path::Path, with_assistant: bool) -> Confi
     c.limits.http_requests_per_second_per_ip = 1_000_000;
     c.limits.http_request_burst_per_ip = 1_000_000;
     c.limits.conversations_per_minute_per_ip = 1_000_000;
+    c.limits.challenge_above_conversations_per_minute = 0;
     c.limits.logins_per_minute_per_ip = 1_000_000;
     c.auth.argon2_memory_kib = 256;
     c.auth.argon2_iterations = 1;

@@ -14,6 +14,7 @@
 //! |        |                       | `briefing_not_opened`, `already_joined`, `not_escalated`,|
 //! |        |                       | `not_in_conversation`, `invite_pending`, `no_specialist` |
 //! | 413    | `payload_too_large`   | message or body over the configured limit                |
+//! | 428    | `challenge_required`  | solve the attached proof-of-work challenge, then retry   |
 //! | 429    | `rate_limited`        | too many requests or frames                              |
 //! | 507    | `insufficient_storage`| the database's disk is full: nothing was saved           |
 //! | 503    | `unavailable`         | storage not reachable, shutting down                     |
@@ -44,6 +45,13 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     RateLimited(String),
+    /// Anonymous creation under pressure: the body carries `challenge: {token, bits}`.
+    #[error("{message}")]
+    ChallengeRequired {
+        message: String,
+        token: String,
+        bits: u8,
+    },
     #[error("storage is full: nothing was saved; try again later")]
     InsufficientStorage(String),
     #[error("service unavailable")]
@@ -63,6 +71,7 @@ impl ApiError {
             Self::Conflict(_) | Self::HandoffConflict(..) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::ChallengeRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
             Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -80,6 +89,7 @@ impl ApiError {
             Self::HandoffConflict(code, _) => code,
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::RateLimited(_) => "rate_limited",
+            Self::ChallengeRequired { .. } => "challenge_required",
             Self::InsufficientStorage(_) => "insufficient_storage",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -127,7 +137,15 @@ impl From<crate::storage::StorageError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
-        let body = json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        let mut body = json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        if let Self::ChallengeRequired { token, bits, .. } = &self {
+            body["error"]["challenge"] = json!({
+                "algorithm": "sha256-leading-zero-bits",
+                "token": token,
+                "bits": bits,
+                "header": "Warmline-Challenge",
+            });
+        }
         (self.status(), axum::Json(body)).into_response()
     }
 }

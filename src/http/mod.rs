@@ -5,8 +5,10 @@
 
 pub mod assets;
 pub mod backend;
+pub mod challenge_gate;
 pub mod client_ip;
 pub mod conn_limits;
+pub mod creation_challenge;
 pub mod error;
 pub mod extract;
 pub mod handoff_rest;
@@ -52,6 +54,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
     };
     let body_limit = backend.limits().max_frame_bytes;
     let websockets = conn_limits::PerIpCounts::new();
+    let challenges = challenge_gate::ChallengeGate::new(backend.limits());
     Router::new()
         .route(
             "/api/conversations",
@@ -110,6 +113,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(axum::Extension(websockets))
+        .layer(axum::Extension(challenges))
         .layer(middleware::from_fn_with_state(
             (backend.clone(), guard_state),
             guard::<B>,

@@ -2,6 +2,7 @@
 //! conversation, logging in), and delegates every decision to the `Backend`.
 
 use super::backend::{Backend, CreatedConversation, LoginResult};
+use super::challenge_gate::ChallengeGate;
 use super::client_ip::ClientIp;
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller, JsonBody, QueryParams};
@@ -25,6 +26,8 @@ pub struct CreateConversationBody {
 
 pub async fn create_conversation<B: Backend>(
     State(b): State<Arc<B>>,
+    axum::Extension(challenges): axum::Extension<Arc<ChallengeGate>>,
+    headers: axum::http::HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<CreatedConversation>), ApiError> {
     let body = body.map_err(|r| match r.status() {
@@ -42,7 +45,21 @@ pub async fn create_conversation<B: Backend>(
             .customer
             .unwrap_or_default()
     };
+    // Staff and integrations are known callers; only anonymous visitors meet the challenge.
+    let known = match super::extract::bearer_of(&headers) {
+        Some(token) => matches!(
+            b.authenticate(token).await,
+            Ok(Principal::Staff(_) | Principal::Bot { .. })
+        ),
+        None => false,
+    };
+    if !known {
+        challenges.admit(&headers, b.metrics())?;
+    }
     let created = b.create_conversation(customer).await?;
+    if !known {
+        challenges.created();
+    }
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -21,6 +21,7 @@ pub mod clock;
 pub mod layout;
 pub mod mixer;
 pub mod ogg;
+mod page_file;
 mod track;
 pub mod webm;
 
