@@ -14,6 +14,11 @@
 //!   (`clock::TrackClock`). Each file's `offsetMs` is where its first sample sits on that clock.
 //! - When the call ends the files are finalised (Ogg end of stream; WebM cues and duration) and
 //!   reported once as `CallEvent::Recorded`.
+//! - A disk that refuses a write (full, failing) ends that file early and cleanly: Ogg pages
+//!   reach the file in whole commits about once a second (`page_file`), so the file is cut back
+//!   to its last whole commit and reported with the duration it holds (removed if it holds
+//!   none); a video file cut mid-cluster is removed. Each refusal is logged and counted
+//!   (`stats::RECORDING_WRITE_FAILURES`); forwarding, the mixer and the audio tap go on.
 //! - With recording off (`[media] recording = false`) no file is written; the audio tap still
 //!   runs when one is attached.
 

@@ -291,25 +291,24 @@ pub fn mix(rx: sync_mpsc::Receiver<MixIn>, dir: PathBuf, started: Instant) -> Fi
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut write = |frames: Vec<(u64, Vec<i16>)>,
-                     ogg: &mut Option<OggRecording>|
-     -> Result<(), RecordError> {
-        for (index, pcm) in frames {
-            let n = encoder
-                .encode(&pcm, &mut packet)
-                .map_err(RecordError::codec)?;
-            let o = match ogg {
-                Some(o) => o,
-                None => ogg.insert(OggRecording::create(&dir, MIXED, &call_id)?),
-            };
-            o.write(
-                index * FRAME as u64,
-                bytes::Bytes::copy_from_slice(&packet[..n]),
-                FRAME as u64,
-            )?;
-        }
-        Ok(())
-    };
+    let mut write =
+        |frames: Vec<(u64, Vec<i16>)>, ogg: &mut Option<OggRecording>| -> Result<(), RecordError> {
+            for (index, pcm) in frames {
+                let n = encoder
+                    .encode(&pcm, &mut packet)
+                    .map_err(RecordError::codec)?;
+                let o = match ogg {
+                    Some(o) => o,
+                    None => ogg.insert(OggRecording::create(&dir, MIXED, &call_id)?),
+                };
+                o.write(
+                    index * FRAME as u64,
+                    bytes::Bytes::copy_from_slice(&packet[..n]),
+                    FRAME as u64,
+                )?;
+            }
+            Ok(())
+        };
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(m) => mixer.push(m.at, &m.pcm),
