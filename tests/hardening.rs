@@ -973,7 +973,10 @@ async fn kill_9_during_a_burst_loses_nothing_acknowledged() {
         ("WARMLINE_TRANSCRIBE__ENABLED", "false"),
         ("WARMLINE_ASSISTANT__KIND", "none"),
         ("WARMLINE_LIMITS__CONVERSATIONS_PER_MINUTE_PER_IP", "100000"),
-        ("WARMLINE_LIMITS__CHALLENGE_ABOVE_CONVERSATIONS_PER_MINUTE", "0"),
+        (
+            "WARMLINE_LIMITS__CHALLENGE_ABOVE_CONVERSATIONS_PER_MINUTE",
+            "0",
+        ),
         ("WARMLINE_LIMITS__HTTP_REQUESTS_PER_SECOND_PER_IP", "100000"),
         ("WARMLINE_LIMITS__HTTP_REQUEST_BURST_PER_IP", "100000"),
     ];
@@ -1232,7 +1235,10 @@ async fn a_flood_of_new_conversations_meets_a_proof_of_work_challenge() {
     })
     .await;
     let create = |proof: Option<String>| {
-        let mut req = app.http.post(app.url("/api/conversations")).json(&json!({}));
+        let mut req = app
+            .http
+            .post(app.url("/api/conversations"))
+            .json(&json!({}));
         if let Some(p) = proof {
             req = req.header("Warmline-Challenge", p);
         }
@@ -1350,7 +1356,10 @@ int fdatasync(int fd) {
         .arg("-ldl")
         .status()
         .is_ok_and(|s| s.success());
-    assert!(built, "cc builds the fsync shim (cc is the linker Rust uses)");
+    assert!(
+        built,
+        "cc builds the fsync shim (cc is the linker Rust uses)"
+    );
     let flag = dir.path().join("fail-fsync");
     let data = dir.path().join("data");
     let (shim, flag_env) = (shim.display().to_string(), flag.display().to_string());
@@ -1385,7 +1394,11 @@ int fdatasync(int fd) {
     std::fs::write(&flag, b"").expect("flag");
     for n in 20..30 {
         let r = post(n).await;
-        assert_eq!(r.status(), 507, "a write whose fsync failed is not acknowledged");
+        assert_eq!(
+            r.status(),
+            507,
+            "a write whose fsync failed is not acknowledged"
+        );
         let body: Value = r.json().await.expect("json");
         assert_eq!(body["error"]["code"], "insufficient_storage", "{body}");
     }
@@ -1402,7 +1415,11 @@ int fdatasync(int fd) {
 
     std::fs::remove_file(&flag).expect("unflag");
     for n in 30..40 {
-        assert_eq!(post(n).await.status(), 201, "writes resume once fsync works");
+        assert_eq!(
+            post(n).await.status(),
+            201,
+            "writes resume once fsync works"
+        );
         acked.push(format!("m{n}"));
     }
     // A resend of a refused message is stored once.
@@ -1420,7 +1437,10 @@ int fdatasync(int fd) {
         .iter()
         .filter_map(|m| m["clientMsgId"].as_str())
         .collect();
-    let lost: Vec<&String> = acked.iter().filter(|k| !keys.contains(&k.as_str())).collect();
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|k| !keys.contains(&k.as_str()))
+        .collect();
     assert!(lost.is_empty(), "acknowledged and lost: {lost:?}");
     let dupes = keys.len() - keys.iter().collect::<std::collections::HashSet<_>>().len();
     assert_eq!(dupes, 0, "no message stored twice");

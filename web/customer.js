@@ -130,6 +130,7 @@ function setIntroBusy(busy, label = "Starting…") {
   ui.introStart.disabled = busy;
   ui.introSkip.disabled = busy;
   ui.introStart.textContent = busy ? label : "Start chat";
+  ui.introForm.setAttribute("aria-busy", String(busy));
 }
 
 // Starts a conversation. When the gateway is busy it asks for a small proof of work first

@@ -256,7 +256,11 @@ mod tests {
     fn a_solved_token_creates_once_and_the_token_fits_one_hash_block() {
         let mut g = gate();
         let c = g.issue(10, 5_000, [3; RANDOM_LEN]);
-        assert_eq!(c.token.len() + 1, 64, "token and ':' fill one SHA-256 block");
+        assert_eq!(
+            c.token.len() + 1,
+            64,
+            "token and ':' fill one SHA-256 block"
+        );
         let s = solve(&c);
         assert!(leading_zero_bits(&c.token, &s) >= 10);
         assert_eq!(g.redeem(&c.token, &s, 6_000), Ok(()));
@@ -270,12 +274,18 @@ mod tests {
         let s = solve(&c);
         // Another gateway's key, a changed difficulty, garbage.
         let other = CreationChallenge::new(policy(), [8; 32]).issue(10, 5_000, [4; RANDOM_LEN]);
-        assert_eq!(g.redeem(&other.token, &s, 6_000), Err(ChallengeError::Forged));
+        assert_eq!(
+            g.redeem(&other.token, &s, 6_000),
+            Err(ChallengeError::Forged)
+        );
         let mut raw = URL_SAFE_NO_PAD.decode(&c.token).unwrap();
         raw[9] = 1;
         let easier = URL_SAFE_NO_PAD.encode(&raw);
         assert_eq!(g.redeem(&easier, "0", 6_000), Err(ChallengeError::Forged));
-        assert_eq!(g.redeem("not a token", &s, 6_000), Err(ChallengeError::Forged));
+        assert_eq!(
+            g.redeem("not a token", &s, 6_000),
+            Err(ChallengeError::Forged)
+        );
         assert_eq!(g.redeem("", "", 6_000), Err(ChallengeError::Forged));
         // Too late, and from the future.
         assert_eq!(
@@ -292,7 +302,10 @@ mod tests {
             .map(|n| n.to_string())
             .find(|x| leading_zero_bits(&c.token, x) < 10)
             .unwrap();
-        assert_eq!(g.redeem(&c.token, &wrong, 6_000), Err(ChallengeError::Unsolved));
+        assert_eq!(
+            g.redeem(&c.token, &wrong, 6_000),
+            Err(ChallengeError::Unsolved)
+        );
         assert_eq!(
             g.redeem(&c.token, &"9".repeat(33), 6_000),
             Err(ChallengeError::Unsolved)

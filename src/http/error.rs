@@ -137,7 +137,8 @@ impl From<crate::storage::StorageError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
-        let mut body = json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        let mut body =
+            json!({ "error": { "code": self.code(), "message": self.public_message() } });
         if let Self::ChallengeRequired { token, bits, .. } = &self {
             body["error"]["challenge"] = json!({
                 "algorithm": "sha256-leading-zero-bits",
