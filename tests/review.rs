@@ -208,6 +208,7 @@ async fn a_resolved_handoff_is_measured_rated_exported_and_only_managers_read_it
     for key in [
         "aiPhaseMs",
         "queueWaitMs",
+        "offerReadMs",
         "briefingReadMs",
         "firstResponseMs",
         "resolutionMs",

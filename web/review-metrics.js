@@ -9,8 +9,9 @@ const DURATIONS = [
   ["aiPhaseMs", "ai-phase", "Assistant phase", "Conversation start to escalation"],
   ["timeToEscalateMs", "time-to-escalate", "Time to escalate", "First sign of trouble to escalation"],
   ["queueWaitMs", "queue-wait", "Queue wait", "Escalation to the first agent joining"],
-  ["briefingReadMs", "briefing-read", "Briefing read", "Briefing opened to joining"],
-  ["firstResponseMs", "first-response", "First response", "Joined to the agent's first message"],
+  ["offerReadMs", "offer-read", "Offer read", "Offer shown to the agent until they accepted (the briefing is on the offer)"],
+  ["briefingReadMs", "briefing-read", "Briefing read", "Briefing opened (on accepting) to joining"],
+  ["firstResponseMs", "first-response", "First response", "Joined to the first message the agent wrote after the introduction"],
   ["resolutionMs", "resolution", "Resolution", "Joined to resolved"],
 ];
 

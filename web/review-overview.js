@@ -72,7 +72,7 @@ export class Overview {
     const figures = [
       ["handoffs", "Handoffs", String(n), `${a.resolved ?? 0} resolved`],
       ["queue-wait", "Median queue wait", ms(a.medianQueueWaitMs), a.p90QueueWaitMs != null ? `p90 ${ms(a.p90QueueWaitMs)}` : "No agent joined yet"],
-      ["first-response", "Median first response", ms(a.medianFirstResponseMs), a.medianBriefingReadMs != null ? `Briefing read ${ms(a.medianBriefingReadMs)}` : "After the agent joined"],
+      ["first-response", "Median first response", ms(a.medianFirstResponseMs), a.medianOfferReadMs != null || a.medianBriefingReadMs != null ? `Offer read ${ms(a.medianOfferReadMs)} · briefing read ${ms(a.medianBriefingReadMs)}` : "After the introduction"],
       ["context-score", "Mean context score", a.meanContextScore != null ? formatScore(a.meanContextScore) : "—", `${a.repeatAsks ?? 0} repeat asks in ${a.handoffsWithRepeatAsks ?? 0} handoffs`, `is-${level}`],
       ["customer-rating", "Customer rating", a.meanCustomerScore != null ? `${formatScore(a.meanCustomerScore)} / 5` : "—", plural(a.customerRatings ?? 0, "rating")],
       ["repeated", "Had to repeat themselves", share(a.repeatedShare), a.customerRatings ? `of ${plural(a.customerRatings, "rated handoff")}` : "No ratings yet", a.repeatedShare > 0.25 ? "is-poor" : ""],

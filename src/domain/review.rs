@@ -57,9 +57,15 @@ pub struct HandoffDurations {
     pub time_to_escalate_ms: Option<u64>,
     /// Escalation to the first agent joining: what the customer waited.
     pub queue_wait_ms: Option<u64>,
-    /// First briefing opened to the same agent joining: reading the briefing.
+    /// The offer shown to the agent who then joined, until they accepted it: reading the briefing
+    /// on the offer card.
+    #[serde(default)]
+    pub offer_read_ms: Option<u64>,
+    /// Briefing opened (the console opens it on accepting) to the same agent joining: reading
+    /// the whole briefing before speaking.
     pub briefing_read_ms: Option<u64>,
-    /// Agent joined to the agent's first message (chat or voice).
+    /// Agent joined to the first message an agent wrote after the warm introduction (which is
+    /// sent with the join itself), chat or voice.
     pub first_response_ms: Option<u64>,
     /// Agent joined to resolution.
     pub resolution_ms: Option<u64>,
@@ -197,6 +203,8 @@ pub struct HandoffAggregate {
     pub resolved: u64,
     pub median_queue_wait_ms: Option<u64>,
     pub p90_queue_wait_ms: Option<u64>,
+    #[serde(default)]
+    pub median_offer_read_ms: Option<u64>,
     pub median_briefing_read_ms: Option<u64>,
     pub median_first_response_ms: Option<u64>,
     pub median_resolution_ms: Option<u64>,

@@ -20,6 +20,7 @@ struct Acc {
     handoffs: u64,
     resolved: u64,
     queue_wait: Vec<u64>,
+    offer_read: Vec<u64>,
     briefing_read: Vec<u64>,
     first_response: Vec<u64>,
     resolution: Vec<u64>,
@@ -44,6 +45,7 @@ impl Acc {
         self.resolved += u64::from(m.resolved_at.is_some());
         let d = &m.durations;
         self.queue_wait.extend(d.queue_wait_ms);
+        self.offer_read.extend(d.offer_read_ms);
         self.briefing_read.extend(d.briefing_read_ms);
         self.first_response.extend(d.first_response_ms);
         self.resolution.extend(d.resolution_ms);
@@ -80,6 +82,7 @@ impl Acc {
             resolved: self.resolved,
             median_queue_wait_ms: percentile(&mut self.queue_wait, 50),
             p90_queue_wait_ms: percentile(&mut self.queue_wait, 90),
+            median_offer_read_ms: percentile(&mut self.offer_read, 50),
             median_briefing_read_ms: percentile(&mut self.briefing_read, 50),
             median_first_response_ms: percentile(&mut self.first_response, 50),
             median_resolution_ms: percentile(&mut self.resolution, 50),

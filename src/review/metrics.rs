@@ -69,6 +69,17 @@ pub fn compute_metrics(input: &MetricsInput<'_>) -> Option<HandoffMetrics> {
         ai_phase_ms: ai_phase_start(&ep).map(|t| ms(t, escalated_at)),
         time_to_escalate_ms: first_sign(&ep).map(|t| ms(t, escalated_at)),
         queue_wait_ms: first_join.map(|(_, e, _)| ms(escalated_at, e.timestamp)),
+        offer_read_ms: first_join.and_then(|(i, _, _)| {
+            let agent = agent_id.as_ref()?;
+            let accepted = events[..i].iter().rposition(|b| {
+                matches!(&b.body, EventBody::HandoffAccepted { agent_id, .. } if agent_id == agent)
+            })?;
+            events[..accepted]
+                .iter()
+                .rev()
+                .find(|b| matches!(&b.body, EventBody::HandoffOffered { agent_id, .. } if agent_id == agent))
+                .map(|o| ms(o.timestamp, events[accepted].timestamp))
+        }),
         briefing_read_ms: first_join.and_then(|(i, e, _)| {
             let agent = agent_id.as_ref()?;
             events[..i]
@@ -80,7 +91,9 @@ pub fn compute_metrics(input: &MetricsInput<'_>) -> Option<HandoffMetrics> {
             events[i + 1..]
                 .iter()
                 .filter_map(|x| x.body.message())
-                .find(|m| m.speaker == Speaker::Agent)
+                // The warm introduction is written with the join, at its instant; what counts
+                // is the first thing the agent wrote themselves.
+                .find(|m| m.speaker == Speaker::Agent && m.timestamp > e.timestamp)
                 .map(|m| ms(e.timestamp, m.timestamp))
         }),
         resolution_ms: first_join

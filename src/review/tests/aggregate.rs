@@ -183,10 +183,10 @@ fn handoffs_csv_is_rfc_4180_and_formula_safe() {
     let csv = handoffs_csv(&[m]);
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert!(lines[0].starts_with("conversation_id,customer_name,escalated_at,resolved_at,"));
-    assert_eq!(lines[0].split(',').count(), 27);
+    assert_eq!(lines[0].split(',').count(), 28);
     assert!(lines[1].starts_with(
         "conv-0-sam,\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",2026-11-27T09:00:00Z,\
-         2026-11-27T09:10:00Z,frustration,billing,high,sam,Agent sam,1,,,12.0,,,61.3,0,100.0,0.80,4,true,\"fine, but\nslow\","
+         2026-11-27T09:10:00Z,frustration,billing,high,sam,Agent sam,1,,,12.0,,,,61.3,0,100.0,0.80,4,true,\"fine, but\nslow\","
     ), "{}", lines[1]);
     assert!(csv.ends_with(",false,2026-11-27T09:00:00Z\r\n"));
     assert!(!csv.replace("\r\n", "").contains('\r'));
@@ -202,12 +202,12 @@ fn aggregates_csv_has_a_header_and_a_line_per_group() {
     let csv = aggregates_csv(&rows);
     assert_eq!(
         csv,
-        "key,label,handoffs,resolved,median_queue_wait_s,p90_queue_wait_s,median_briefing_read_s,\
+        "key,label,handoffs,resolved,median_queue_wait_s,p90_queue_wait_s,median_offer_read_s,median_briefing_read_s,\
          median_first_response_s,median_resolution_s,mean_context_score,repeat_asks,\
          handoffs_with_repeat_asks,customer_ratings,mean_customer_score,repeated_share,\
          briefing_ratings,mean_briefing_score,unnecessary,mean_agents_involved\r\n\
-         all,\"'+all, \"\"really\"\"\",2,1,10.0,10.0,,,,100.0,0,0,0,,,0,,0,1.00\r\n\
-         sam,Agent sam,1,1,10.0,10.0,,,,100.0,0,0,0,,,0,,0,1.00\r\n\
-         unassigned,Unassigned,1,0,,,,,,100.0,0,0,0,,,0,,0,\r\n"
+         all,\"'+all, \"\"really\"\"\",2,1,10.0,10.0,,,,,100.0,0,0,0,,,0,,0,1.00\r\n\
+         sam,Agent sam,1,1,10.0,10.0,,,,,100.0,0,0,0,,,0,,0,1.00\r\n\
+         unassigned,Unassigned,1,0,,,,,,,100.0,0,0,0,,,0,,0,\r\n"
     );
 }

@@ -152,8 +152,9 @@ fn describes_the_latest_episode() {
             ai_phase_ms: Some(200_000), // reopened at 1000 -> escalated at 1200
             time_to_escalate_ms: Some(150_000), // oldest evidence at 1050
             queue_wait_ms: Some(90_000), // 1200 -> sam joins at 1290
+            offer_read_ms: Some(20_000), // offered to sam at 1240, accepted at 1260
             briefing_read_ms: Some(40_000), // sam opens at 1250
-            first_response_ms: Some(0), // the warm introduction, posted on joining
+            first_response_ms: Some(10_000), // after the warm introduction posted on joining
             resolution_ms: Some(210_000), // 1290 -> 1500
         }
     );
