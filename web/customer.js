@@ -1,15 +1,19 @@
 // Brightboard customer chat: optional name/email, then a live conversation with the assistant and,
-// when needed, a person. The conversation survives reloads (id and token in localStorage).
+// when needed, a person. The conversation survives reloads (id and token in localStorage), and
+// starting a new one (after asking) keeps it in the intro's "Previous conversations".
 
 import { api } from "./api.js";
 import { solveChallenge } from "./proof-of-work.js";
-import { $, autoGrow } from "./dom.js";
+import { $, announce, autoGrow } from "./dom.js";
 import { WarmlineSocket } from "./wsclient.js";
 import { ConversationModel } from "./conversation-model.js";
 import { ASSISTANT_NAME, Timeline } from "./timeline.js";
 import { TypingIndicator, TypingNotifier } from "./typing.js";
 import { bindConnectionBanner } from "./connection-banner.js";
 import { WaitBanner } from "./wait-banner.js";
+import { CustomerStatus } from "./customer-status.js";
+import { PreviousList, forgetPrevious, rememberPrevious, snippetOf } from "./customer-history.js";
+import { confirmDialog } from "./customer-confirm.js";
 import { initials } from "./format.js";
 import { callNotice } from "./call-events.js";
 import { CustomerCall } from "./customer-call.js";
@@ -19,6 +23,8 @@ const STORAGE_KEY = "warmline.brightboard.conversation";
 const PENDING_KEY = "warmline.brightboard.unsent";
 const REPLY_WAIT_MS = 30_000; // how long we show "Assistant is typing…" while waiting for a reply
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Status changes the gateway explains with its own message in the conversation. */
+const GATEWAY_NOTICES = new Set(["escalated", "reopened_by_customer"]);
 
 const ui = {
   intro: $("#intro"),
@@ -30,6 +36,8 @@ const ui = {
   introSkip: $("#intro-skip"),
   introError: $("#intro-error"),
   introNotice: $("#intro-notice"),
+  previous: $("#previous"),
+  previousList: $("#previous-list"),
   card: $("#chat-card"),
   chatBody: $("#chat-body"),
   chat: $("#chat"),
@@ -55,8 +63,11 @@ const ui = {
 /** Everything about the conversation on screen; replaced when a new one starts. */
 let session = null;
 
-/** Place in the queue while waiting for a person; who joined, briefly. */
+/** The one handoff status (nobody online, place in line, an agent reading), from the events. */
 const waitBanner = new WaitBanner(ui.waitBanner);
+
+/** Earlier conversations on this device, on the intro screen; a click reopens one. */
+const previousList = new PreviousList(ui.previous, ui.previousList, { onOpen: reopen });
 
 // ---- storage ------------------------------------------------------------------------------
 
@@ -122,6 +133,7 @@ function showIntro(notice = "") {
   setSubtitle("We usually reply in seconds");
   ui.agentAvatar.hidden = true;
   waitBanner.reset();
+  previousList.render();
   // Don't pop up the on-screen keyboard on phones before the visitor decides what to do.
   if (matchMedia("(pointer: fine)").matches) ui.introName.focus();
 }
@@ -168,7 +180,13 @@ async function startConversation(withDetails) {
   setIntroBusy(true);
   try {
     const res = await createConversation(customer ? { customer } : {});
-    const saved = { conversationId: res.conversationId, customerToken: res.customerToken, name: customer?.name ?? null };
+    const saved = {
+      conversationId: res.conversationId,
+      customerToken: res.customerToken,
+      name: customer?.name ?? null,
+      startedAt: new Date().toISOString(),
+      snippet: null,
+    };
     save(saved);
     ui.introForm.reset();
     openChat(saved, { fresh: true });
@@ -237,6 +255,10 @@ function openChat(saved, { fresh = false } = {}) {
     /** The end-of-conversation survey, once an agent resolved it (shown once per conversation). */
     survey: null,
     rated: false,
+    /** While the resolution's own messages arrive, the survey moves down to stay after them. */
+    surveyTrails: false,
+    /** The handoff status for the banner, folded from every event (so a reload shows the same). */
+    status: new CustomerStatus(),
   };
 
   socket.addEventListener("event", (e) => onEvent(e.detail.event, { replay: e.detail.replay }));
@@ -250,6 +272,7 @@ function openChat(saved, { fresh = false } = {}) {
   socket.addEventListener("authfailed", () => {
     // The token is no longer valid (conversation removed, or storage from another install).
     forget();
+    forgetPrevious(saved.conversationId);
     closeChat();
     showIntro("Your previous conversation is no longer available. Start a new one below.");
   });
@@ -292,6 +315,9 @@ function onEvent(event, { replay = false } = {}) {
   const { model, timeline } = session;
   const before = { status: model.status };
   const change = model.apply(event);
+  session.status.add(event);
+  learnSaved(event);
+  trailSurvey(event, change);
   switch (change.kind) {
     case "message": {
       const m = change.message;
@@ -314,7 +340,8 @@ function onEvent(event, { replay = false } = {}) {
             tone: "join",
           });
         }
-        if (!replay) waitBanner.joined(change.participant.name);
+        // The banner goes away (one status: nobody is waiting any more); screen readers hear who.
+        if (!replay) announce(`${change.participant.name || "A support specialist"} joined the conversation`);
         stopExpectingReply();
       }
       break;
@@ -343,8 +370,9 @@ function onEvent(event, { replay = false } = {}) {
       }
       break;
     case "status":
-      // An escalation comes with the gateway's own notice (why, who is coming, the wait).
-      if (change.status !== before.status && change.reason !== "escalated") {
+      // An escalation comes with the gateway's own notice (why, who is coming, the wait), and so
+      // does a reopening: saying it twice would be noise.
+      if (change.status !== before.status && !GATEWAY_NOTICES.has(change.reason)) {
         const text = statusNotice(change.status, before.status);
         if (text) timeline.addNotice(text, { seq: event.seq, timestamp: event.timestamp, tone: change.status });
       }
@@ -361,6 +389,33 @@ function offerSurvey(event) {
   session.survey = new SurveyCard({ conversationId: session.saved.conversationId, token: session.saved.customerToken });
   if (session.rated) session.survey.showThanks();
   session.timeline.addItem(session.survey.el, { seq: event.seq + 0.5 });
+  session.surveyTrails = true;
+}
+
+// The gateway commits a resolution as several events: `conversation_resolved`, its own message
+// ("… marked this conversation as resolved") and the agents leaving. The survey belongs after
+// all of them, so it follows them down until anything else happens.
+function trailSurvey(event, change) {
+  if (!session.surveyTrails || !session.survey) return;
+  const follows = (change.kind === "message" && change.message.speaker === "system") || change.kind === "left" || change.kind === "ignored";
+  if (follows) session.timeline.addItem(session.survey.el, { seq: event.seq + 0.5 });
+  else session.surveyTrails = false;
+}
+
+/** Remembers when the conversation started and how it began, for "Previous conversations". */
+function learnSaved(event) {
+  const { saved } = session;
+  let changed = false;
+  if (event.type === "conversation_created" && !saved.startedAt && event.timestamp) {
+    saved.startedAt = event.timestamp;
+    changed = true;
+  }
+  const m = event.type === "message" ? event.message : null;
+  if (!saved.snippet && m?.speaker === "customer" && m.content) {
+    saved.snippet = snippetOf(m.content);
+    changed = true;
+  }
+  if (changed && loadSaved()?.conversationId === saved.conversationId) save(saved);
 }
 
 /** What the customer is told when the conversation changes hands. Internal reasons stay internal. */
@@ -424,8 +479,7 @@ function renderHeader() {
   if (!session) return;
   renderEmptyState();
   const { model } = session;
-  if (model.status === "queued") waitBanner.waiting(model.handoff?.wait ?? null);
-  else waitBanner.hide();
+  waitBanner.show(session.status.current());
   session.call.render(model);
   const agent = model.activeAgents().at(-1);
   ui.agentAvatar.hidden = !agent;
@@ -486,12 +540,33 @@ ui.input.addEventListener("input", () => {
   session?.notifier.input(!!ui.input.value.trim());
 });
 
-ui.newConversation.addEventListener("click", () => {
+// Starting over never loses the conversation: it asks first, and the current one is kept in
+// "Previous conversations" on the intro screen.
+ui.newConversation.addEventListener("click", async () => {
+  if (!session) return;
+  const yes = await confirmDialog({
+    title: "Start a new conversation?",
+    text: "Your current conversation stays available.",
+    confirmLabel: "Start new",
+    returnFocus: ui.newConversation,
+    testid: "new-conversation-dialog",
+  });
+  if (!yes || !session) return;
+  rememberPrevious(session.saved);
   closeChat();
   forget();
   ui.messages.replaceChildren();
   showIntro();
 });
+
+/** Reopens an earlier conversation: its token still works (a resolved one opens as before). */
+function reopen(entry) {
+  forgetPrevious(entry.conversationId);
+  save(entry);
+  ui.introForm.reset();
+  ui.messages.replaceChildren();
+  openChat(entry);
+}
 
 window.addEventListener("pagehide", () => {
   session?.notifier.stop();

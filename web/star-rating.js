@@ -1,6 +1,6 @@
 // A 1–5 star input: five buttons in a group, each with its own label ("4 stars: Good"), one tab
-// stop (arrow keys, Home and End move and choose), hover previews the choice. Used by the
-// customer's survey and the agent's briefing rating.
+// stop (arrow keys move from the focused star and choose, Home and End jump), hover previews the
+// choice. Used by the customer's survey and the agent's briefing rating.
 
 import { h } from "./dom.js";
 
@@ -57,7 +57,10 @@ export class StarRating {
   }
 
   #key(e) {
-    const cur = this.value || 0;
+    // Arrows move from the star that has focus (like a radio group), not from the value: with
+    // nothing chosen yet, focus sits on star 1, and ArrowRight ×4 must end on 5, not 4.
+    const focused = this.buttons.indexOf(e.target) + 1;
+    const cur = focused || this.value || 1;
     const next = { ArrowRight: cur + 1, ArrowUp: cur + 1, ArrowLeft: cur - 1, ArrowDown: cur - 1, Home: 1, End: 5 }[e.key];
     if (next === undefined) return;
     e.preventDefault();

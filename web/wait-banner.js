@@ -1,58 +1,53 @@
-// The customer's banner during a handoff: their place in the queue and the wait while they are
-// queued, then who joined, for a few seconds. It is a status region, so changes are announced.
+// The customer's banner during a handoff. It draws exactly one status (customer-status.js folds it
+// from the conversation's events): nobody online, their place in line, or the agent reading the
+// conversation; no banner otherwise. It is a status region, so changes are announced.
 
 import { h } from "./dom.js";
 import { aboutMinutes } from "./format.js";
 
-const JOINED_MS = 5000;
-
-/** "Waiting for a person — you're number 2, about 3 minutes". */
-export function waitText(wait) {
-  if (!wait || !Number.isFinite(wait.position) || wait.position < 1) return "A person will be with you shortly";
-  return `Waiting for a person — you're number ${wait.position}, ${aboutMinutes(wait.estimateSecs)}`;
+/** The banner's words for a status, or null for no banner. */
+export function statusText(status) {
+  switch (status?.kind) {
+    case "reading":
+      return `${status.agent || "A support specialist"} is reading your conversation`;
+    case "nobody_online":
+      // Honest: no time we can't keep. The gateway does continue by e-mail when given an address.
+      return status.email
+        ? `No one is online right now. We'll continue by e-mail at ${status.email}.`
+        : "No one is online right now. Leave your e-mail address here and we'll reply by e-mail.";
+    case "queued":
+      if (!Number.isFinite(status.position) || status.position < 1) return "Waiting for a support specialist";
+      return Number.isFinite(status.estimateSecs)
+        ? `You're number ${status.position}, ${aboutMinutes(status.estimateSecs)}`
+        : `You're number ${status.position} in line`;
+    default:
+      return null;
+  }
 }
 
 export class WaitBanner {
   constructor(el) {
     this.el = el;
-    this.timer = null;
-    this.showingJoin = false;
-    this.text = h("span", { class: "wait-banner__text" });
+    this.text = h("span", { class: "wait-banner__text", "data-testid": "wait-banner-text" });
     el.replaceChildren(h("span", { class: "wait-banner__icon", "aria-hidden": "true" }), this.text);
     el.hidden = true;
   }
 
-  /** Queued: where they stand (`wait` may be null when there is no estimate yet). */
-  waiting(wait) {
-    if (this.showingJoin) return;
-    this.#show("waiting", waitText(wait));
-  }
-
-  /** Someone joined: say who, then go away. */
-  joined(name) {
-    clearTimeout(this.timer);
-    this.showingJoin = true;
-    this.#show("joined", `${name || "A support specialist"} joined`);
-    this.timer = setTimeout(() => {
-      this.showingJoin = false;
-      this.el.hidden = true;
-    }, JOINED_MS);
-  }
-
-  /** Not queued (unless a "joined" message is still showing). */
-  hide() {
-    if (!this.showingJoin) this.el.hidden = true;
+  /** Shows `status` (from CustomerStatus.current()), or hides the banner when there is none. */
+  show(status) {
+    const text = statusText(status);
+    if (!text) {
+      this.reset();
+      return;
+    }
+    this.el.dataset.mode = status.kind;
+    // Unchanged text is not rewritten: screen readers would announce it again.
+    if (this.text.textContent !== text) this.text.textContent = text;
+    this.el.hidden = false;
   }
 
   reset() {
-    clearTimeout(this.timer);
-    this.showingJoin = false;
     this.el.hidden = true;
-  }
-
-  #show(mode, text) {
-    this.el.dataset.mode = mode;
-    if (this.text.textContent !== text) this.text.textContent = text;
-    this.el.hidden = false;
+    delete this.el.dataset.mode;
   }
 }
