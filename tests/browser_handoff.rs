@@ -61,3 +61,61 @@ async fn a_visitor_under_pressure_solves_the_challenge_in_the_browser() {
         "{metrics}"
     );
 }
+
+/// Alerts in the agent console: the offer rings (Web Audio) and raises a notification while the
+/// tab is hidden, the title counts it, mute silences it; a customer's call rings until the agent
+/// joins; in the call the thread follows new messages and the "New messages" pill stays off the
+/// composer; auto-away sets an idle agent away and back, and leaves a chosen "away" alone.
+#[tokio::test]
+async fn the_agent_is_alerted_in_the_browser() {
+    let app = spawn_app_with(|c| {
+        c.assistant = AssistantConfig::default();
+        // Long enough to test the ring, mute and the notification on one offer.
+        c.handoff.routing.offer_timeout_secs = 120;
+        // Not the range of the call test, which may run at the same time.
+        c.media.udp_port_min = 42400;
+        c.media.udp_port_max = 42499;
+    })
+    .await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    let Some(steps) = browser::run_script(
+        "alerts.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    for expected in [
+        "offer rings",
+        "notification while hidden",
+        "title counts the offer",
+        "notification click focuses the offer",
+        "mute stops the tone",
+        "accepted: the ring stops",
+        "call rings",
+        "joining stops the ring",
+        "follows new messages during the call",
+        "pill above the composer",
+        "auto-away after idle",
+        "available again on activity",
+        "a chosen away stays",
+    ] {
+        assert!(
+            steps.iter().any(|s| s["step"] == expected),
+            "no step {expected:?}: {steps:?}"
+        );
+    }
+    let rang = steps.iter().find(|s| s["step"] == "offer rings").unwrap();
+    assert!(rang["tonesPlayed"].as_u64().unwrap_or(0) >= 2, "{rang}");
+    let away = steps
+        .iter()
+        .find(|s| s["step"] == "auto-away after idle")
+        .unwrap();
+    assert_eq!(away["status"], "away", "{away}");
+}

@@ -33,11 +33,12 @@ export function conversationHref(id) {
 export class Inbox {
   /**
    * @param els { list, filters, empty, count }
-   * @param opts { meUserId }
+   * @param opts { meUserId, onChange(): after the list or what was seen changed (the title count) }
    */
-  constructor(els, { meUserId }) {
+  constructor(els, { meUserId, onChange }) {
     this.els = els;
     this.me = meUserId;
+    this.onChange = onChange ?? (() => {});
     this.items = new Map(); // id → summary
     this.nodes = new Map(); // id → <li>
     this.seen = new Map(); // id → lastSeq the agent has looked at
@@ -104,6 +105,14 @@ export class Inbox {
     if ((this.seen.get(id) ?? -1) < seq) this.seen.set(id, seq);
     const node = this.nodes.get(id);
     if (node) node.firstChild.classList.toggle("is-unread", this.#isUnread(this.items.get(id)));
+    this.onChange();
+  }
+
+  /** How many of this agent's own conversations have activity they have not seen. */
+  unreadMine() {
+    let n = 0;
+    for (const c of this.items.values()) if ((c.agents ?? []).includes(this.me) && this.#isUnread(c)) n += 1;
+    return n;
   }
 
   /** Refreshes relative times ("3m"). */
@@ -179,6 +188,7 @@ export class Inbox {
       else cursor = cursor.nextElementSibling;
     }
     this.#renderEmpty(visible.length);
+    this.onChange();
   }
 
   #renderEmpty(visibleCount = 0) {

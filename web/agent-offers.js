@@ -25,12 +25,14 @@ const WITHDRAWN_TEXT = {
 export class OfferDock {
   /**
    * @param el    the dock (a <section>, hidden while there are no offers)
-   * @param opts  { actions: HandoffActions, onAccepted(conversationId, offer) }
+   * @param opts  { actions: HandoffActions, onAccepted(conversationId, offer),
+   *                onChange(offers): the offers on screen, after one came or went (it rings) }
    */
-  constructor(el, { actions, onAccepted }) {
+  constructor(el, { actions, onAccepted, onChange }) {
     this.el = el;
     this.actions = actions;
     this.onAccepted = onAccepted ?? (() => {});
+    this.onChange = onChange ?? (() => {});
     this.cards = new Map(); // conversationId → card
     this.done = new Map(); // conversationId → when we stopped showing it
     this.timer = null;
@@ -41,6 +43,15 @@ export class OfferDock {
 
   has(id) {
     return this.cards.has(id);
+  }
+
+  /** Brings a card into view with focus on Accept (its notification was clicked). */
+  focus(id) {
+    const card = this.cards.get(id);
+    if (!card) return false;
+    card.node.scrollIntoView({ block: "nearest" });
+    if (!card.accept.disabled) card.accept.focus();
+    return true;
   }
 
   /** Recently accepted, declined or withdrawn: not to be shown again from a stale snapshot. */
@@ -65,6 +76,7 @@ export class OfferDock {
     this.el.hidden = false;
     this.#tick();
     if (!this.timer) this.timer = setInterval(() => this.#tick(), 500);
+    this.onChange(this.offers());
     const name = offer.customerName?.trim() || "a visitor";
     announce(`New ${offer.specialist ? "specialist request" : "conversation offer"}: ${name}, ${urgencyLabel(offer.urgency || "medium").toLowerCase()} urgency.`);
   }
@@ -76,6 +88,11 @@ export class OfferDock {
     this.#remove(id);
     // Our own decline or accept needs no words; anything else does.
     if (!card.busy && WITHDRAWN_TEXT[reason]) toast(WITHDRAWN_TEXT[reason], { tone: "info" });
+  }
+
+  /** The offers on screen. */
+  offers() {
+    return [...this.cards.values()].map((c) => c.offer);
   }
 
   clear() {
@@ -142,6 +159,7 @@ export class OfferDock {
     card.node.remove();
     this.cards.delete(id);
     this.done.set(id, Date.now());
+    this.onChange(this.offers());
     if (!this.cards.size) {
       this.el.hidden = true;
       clearInterval(this.timer);

@@ -67,6 +67,16 @@ export class StatusControl {
     }
   }
 
+  /**
+   * Sets the status on the agent's behalf, as if picked in the selector (auto-away). Resolves to
+   * whether the gateway took it.
+   */
+  choose(status, { quiet = false } = {}) {
+    if (!STATUSES.includes(status)) return Promise.resolve(false);
+    remember(status);
+    return this.#send(status, { quiet });
+  }
+
   #change(status) {
     if (!STATUSES.includes(status)) return;
     remember(status);
@@ -80,8 +90,10 @@ export class StatusControl {
       await this.actions.setStatus(status);
       // Committed; the agent_status frame says the same (it may arrive either side of `done`).
       this.status = status;
+      return true;
     } catch (err) {
       if (!quiet) toast(`Couldn't change your status. ${describeError(err)}`, { tone: "error" });
+      return false;
     } finally {
       this.busy = false;
       this.#render();

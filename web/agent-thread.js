@@ -24,6 +24,38 @@ function capitalize(s) {
   return s ? s.charAt(0).toUpperCase() + s.slice(1) : s;
 }
 
+/**
+ * The timeline, kept at the newest item while the agent is at (or near) the bottom, also when the
+ * column around it changes height: the call area opening (or being resized) above it, the composer
+ * growing or a note appearing below it. Timeline only asks "near the bottom?" when an item
+ * arrives, and by then a scroller that shrank has left an agent who was following above the fold,
+ * so new messages stopped following and the "New messages" pill showed instead.
+ */
+class PinnedTimeline extends Timeline {
+  constructor(list, opts) {
+    super(list, opts);
+    this.pinned = true; // the agent was at the bottom when they last scrolled (or nothing scrolls yet)
+    this.scroller.addEventListener("scroll", () => {
+      this.pinned = super.isNearBottom();
+    }, { passive: true });
+    // Scrolling to where we already are changes nothing and fires no scroll event.
+    this.resizes = new ResizeObserver(() => {
+      if (this.pinned) this.scrollToBottom();
+    });
+    this.resizes.observe(this.scroller);
+    this.resizes.observe(list);
+  }
+
+  isNearBottom() {
+    return this.pinned || super.isNearBottom();
+  }
+
+  clear() {
+    super.clear();
+    this.pinned = true;
+  }
+}
+
 export class ThreadView {
   /**
    * @param els  DOM elements (see agent.js)
@@ -48,7 +80,7 @@ export class ThreadView {
     this.loadToken = 0;
     this.loadingNodes = [...els.loading.childNodes];
 
-    this.timeline = new Timeline(els.messages, {
+    this.timeline = new PinnedTimeline(els.messages, {
       view: "agent",
       model: null,
       meUserId: this.user.id,

@@ -1,7 +1,8 @@
 // Agent console entry point: sign-in, then the three-column console (inbox and queue, conversation,
 // customer details) wired to one live WebSocket, plus the warm handoff: the agent's status, offers
-// with their briefing, and the join / invite / resolve steps. Each part lives in its own module;
-// this file only routes socket frames and URL changes between them.
+// with their briefing, and the join / invite / resolve steps; alerts (the ring, notifications, the
+// title count) and auto-away. Each part lives in its own module; this file only routes socket
+// frames and URL changes between them.
 
 import { $ } from "./dom.js";
 import { api } from "./api.js";
@@ -18,6 +19,8 @@ import { OfferDock } from "./agent-offers.js";
 import { QueuePanel } from "./agent-queue.js";
 import { StatusControl } from "./agent-status.js";
 import { AgentCall } from "./agent-call.js";
+import { AgentAlerts, prepareAlerts } from "./agent-alerts.js";
+import { IdleAway } from "./agent-idle.js";
 import { bindTabs } from "./tabs.js";
 import { toast } from "./toast.js";
 import { humanize, initials } from "./format.js";
@@ -41,6 +44,12 @@ const ui = {
   detailsToggle: $("#details-toggle"),
   statusControl: $("#status-control"),
   statusSelect: $("#status-select"),
+  alertMute: $("#alert-mute"),
+  alertSettings: $("#alert-settings"),
+  alertPanel: $("#alert-panel"),
+  idleSelect: $("#idle-select"),
+  notifyState: $("#notify-state"),
+  notifyEnable: $("#notify-enable"),
 };
 
 const sideTabs = bindTabs($("#side-tabs"));
@@ -58,6 +67,11 @@ function showLogin(message = "") {
   document.title = "Sign in · Warmline";
   (ui.loginUser.value ? ui.loginPass : ui.loginUser).focus();
 }
+
+// Signing in is the user gesture browsers want before they play sound or ask about notifications.
+ui.loginForm.addEventListener("submit", () => {
+  if (ui.loginUser.value.trim() && ui.loginPass.value) prepareAlerts();
+});
 
 bindLoginForm(
   { form: ui.loginForm, user: ui.loginUser, pass: ui.loginPass, error: ui.loginError, submit: ui.loginSubmit },
@@ -88,9 +102,19 @@ function startConsole(session) {
     // e.g. no_specialist, reported when a specialist search runs dry after the invite was sent.
     onStray: (err) => toast(describeError(err), { tone: "error" }),
   });
+  const alerts = new AgentAlerts(
+    { mute: ui.alertMute, settings: ui.alertSettings, panel: ui.alertPanel, notifyState: ui.notifyState, notifyEnable: ui.notifyEnable },
+    {
+      openOffer: (id) => offers.focus(id),
+      openCall: (id) => {
+        if (selectedFromHash() !== id) location.hash = conversationHref(id);
+        calls.focusJoin();
+      },
+    },
+  );
   const inbox = new Inbox(
     { list: $("#inbox-list"), filters: $("#inbox-filters"), empty: $("#inbox-empty"), count: $("#inbox-count") },
-    { meUserId: user.id },
+    { meUserId: user.id, onChange: () => alerts.setUnread(inbox.unreadMine()) },
   );
   const queue = new QueuePanel({ root: $("#queue-panel"), count: $("#queue-count") }, { user });
   const controls = new HandoffControls(
@@ -116,7 +140,7 @@ function startConsole(session) {
     },
     { actions, user },
   );
-  const calls = new AgentCall({ button: $("#call-toggle"), area: $("#call-area") }, { socket, user });
+  const calls = new AgentCall({ button: $("#call-toggle"), area: $("#call-area") }, { socket, user, onWaiting: (call) => alerts.setCall(call) });
   const briefings = new BriefingPanels({
     token,
     user,
@@ -172,6 +196,7 @@ function startConsole(session) {
 
   const offers = new OfferDock($("#offers"), {
     actions,
+    onChange: (list) => alerts.setOffers(list),
     onAccepted: (id, offer) => {
       controls.noteAccepted(id, offer.briefing);
       thread.refresh();
@@ -194,6 +219,8 @@ function startConsole(session) {
 
   const status = user.role === "agent" ? new StatusControl({ wrapper: ui.statusControl, select: ui.statusSelect }, { actions, meUserId: user.id }) : null;
   if (!status) ui.statusControl.hidden = true;
+  const idle = status ? new IdleAway({ select: ui.idleSelect }, { status, inCall: () => calls.active }) : null;
+  ui.idleSelect.closest(".alert-panel__field").hidden = !idle;
 
   const unbindBanner = bindConnectionBanner(socket, $("#thread-banner"), { onStateChange: renderConnPill });
 
@@ -210,6 +237,13 @@ function startConsole(session) {
   socket.addEventListener("event", (e) => thread.handleEvent(e.detail.event));
   // After the thread applied it to the conversation model.
   socket.addEventListener("event", (e) => calls.handleEvent(e.detail.event));
+  // A customer writing in the open conversation while the tab is hidden counts in the title
+  // (speech transcribed during a call is not something to read later).
+  socket.addEventListener("event", (e) => {
+    const ev = e.detail.event;
+    const m = ev.type === "message" ? ev.message : null;
+    if (m?.speaker === "customer" && m.channel !== "voice" && ev.conversationId === thread.conversationId && thread.synced) alerts.noteCustomerMessage();
+  });
   socket.addEventListener("subscribed", (e) => thread.handleSubscribed(e.detail));
   socket.addEventListener("pending", (e) => thread.handlePending(e.detail.record));
   socket.addEventListener("typing", (e) => thread.handleTyping(e.detail));
@@ -270,7 +304,7 @@ function startConsole(session) {
   const expiry = msUntilExpiry(session);
   const expiryTimer = Number.isFinite(expiry) ? setTimeout(expire, Math.min(Math.max(expiry, 0), 2 ** 31 - 1)) : null;
 
-  app = { session, socket, actions, inbox, queue, thread, controls, calls, offers, status, unbindBanner, ticker, queueTicker, expiryTimer, openDetailsOnRoute: false };
+  app = { session, socket, actions, alerts, idle, inbox, queue, thread, controls, calls, offers, status, unbindBanner, ticker, queueTicker, expiryTimer, openDetailsOnRoute: false };
   route();
 }
 
@@ -279,6 +313,8 @@ function stopConsole() {
   app.calls.dispose();
   app.thread.close();
   app.offers.clear();
+  app.alerts.dispose();
+  app.idle?.dispose();
   app.controls.dispose();
   app.status?.dispose();
   app.actions.dispose();
