@@ -75,6 +75,9 @@ async fn the_whole_journey_from_chat_to_review() {
             .clone()
     };
     step("customer told");
+    step("screen share leads the stage");
+    step("tiles enlarge on click");
+    step("captions in the call, not in the chat");
     let metrics = app.get(None, "/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("warmline_creation_challenges_total{outcome=\"solved\"} 1"),
@@ -136,4 +139,43 @@ async fn the_whole_journey_from_chat_to_review() {
         recording_reads > 0,
         "playing the recording is audited: {audit}"
     );
+}
+
+/// The customer's chat page tells one truth in real Chromium: the waiting banner follows the
+/// conversation's events (nobody online, place in line, an agent reading, an agent joined) and
+/// comes back the same after a reload; a new conversation asks first and keeps the previous one
+/// reachable; the survey follows the resolution and its stars work from the keyboard.
+#[tokio::test]
+async fn customer_status_tells_one_truth_in_the_browser() {
+    let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    let Some(steps) = browser::run_script(
+        "customer-status.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    for s in &steps {
+        eprintln!("{s}");
+    }
+    for name in [
+        "nobody online",
+        "previous conversation reopened",
+        "survey after the resolution",
+        "number in line",
+        "agent reading",
+        "agent joined",
+    ] {
+        assert!(
+            steps.iter().any(|s| s["step"] == name),
+            "step {name:?} missing: {steps:?}"
+        );
+    }
 }

@@ -6,16 +6,18 @@ import { h } from "./dom.js";
 import { CallPanel } from "./call-panel.js";
 import { conversationHref } from "./agent-inbox.js";
 import { CallTranscript } from "./call-transcript.js";
+import { latestCaptions } from "./captions.js";
 
 export class AgentCall {
   /**
    * @param els  { button, area }: the header button and the call area in the thread column
-   * @param opts { socket, user }
+   * @param opts { socket, user, onWaiting(call|null): a call on screen waiting for us to join (it rings) }
    */
-  constructor({ button, area }, { socket, user }) {
+  constructor({ button, area }, { socket, user, onWaiting }) {
     this.button = button;
     this.area = area;
     this.user = user;
+    this.onWaiting = onWaiting ?? (() => {});
     this.model = null; // the conversation on screen
     this.callModel = null; // the conversation of the call we are in (last seen)
     this.joinedCall = null;
@@ -54,8 +56,19 @@ export class AgentCall {
     leave.addEventListener("click", () => this.panel.hangup(), { signal });
   }
 
+  /** In a call, or setting one up. */
+  get active() {
+    return this.panel.state !== "idle";
+  }
+
+  /** Focus on "Join call" (the call's notification was clicked). */
+  focusJoin() {
+    if (!this.button.hidden) this.button.focus();
+  }
+
   /** Signing out. */
   dispose() {
+    this.onWaiting(null);
     this.abort.abort();
     this.panel.dispose();
     this.area.hidden = true;
@@ -77,6 +90,23 @@ export class AgentCall {
     return !!model && model.activeAgents().some((p) => p.userId === this.user.id);
   }
 
+  /**
+   * The live call of the conversation on screen, if someone is in it and we have never joined it:
+   * the customer started a call and waits for us. (Call events only reach the console for the
+   * conversation on screen, so a call elsewhere shows when that conversation is opened.)
+   */
+  #waiting(model) {
+    if (this.panel.state !== "idle" || this.user.role !== "agent" || !this.#inConversation(model)) return null;
+    const call = model.liveCall();
+    if (!call) return null;
+    const self = this.#selfIds(model);
+    const members = call.members ?? [];
+    // Left it ourselves: rejoining is one click away, and not worth a ring.
+    if (members.some((x) => self.has(x.participantId))) return null;
+    if (!members.some((x) => !x.leftAt)) return null;
+    return { conversationId: model.conversationId, callId: call.callId, customerName: model.customerName() };
+  }
+
   /** An event of the conversation on screen, after ThreadView applied it to the model. */
   handleEvent(event) {
     // Replays count too (after a reconnect, a drop arrives as one); our own call_left only after our
@@ -84,6 +114,7 @@ export class AgentCall {
     const callId = this.panel.callId;
     if (event.type === "message" && this.model && event.conversationId === this.model.conversationId) {
       this.transcript.add(event.message, this.model);
+      if (event.message?.voice) this.panel.update({ captions: latestCaptions(this.model, this.panel.callId) });
       return;
     }
     if (!callId || event.callId !== callId || !this.model || event.conversationId !== this.model.conversationId) return;
@@ -118,6 +149,9 @@ export class AgentCall {
         this.button.title = live ? "Join the video call in progress" : "Start a video call with the customer";
       }
     }
+    const waiting = this.#waiting(model);
+    this.button.classList.toggle("is-ringing", !!waiting);
+    this.onWaiting(waiting);
 
     // Call area: the panel here, or the strip when another conversation is on screen.
     this.area.hidden = !busy;
@@ -132,6 +166,8 @@ export class AgentCall {
     }
 
     this.transcript.show(here && state !== "setup" ? this.panel.callId : null, model);
+    // The transcript sits beside the stage (or under it on narrow screens), never squeezing it.
+    this.area.classList.toggle("has-transcript", !this.transcript.el.hidden);
     const m = here ? model : this.callModel;
     if (!m) return;
     const call = m.call(this.panel.callId) ?? m.liveCall();
@@ -141,6 +177,7 @@ export class AgentCall {
       nameOf: (pid) => m.participantName(pid, call?.callId) || (m.participant(pid)?.kind === "customer" ? m.customerName() : null),
       mediaOf: (pid) => Object.fromEntries(m.callMember(call, pid)?.media ?? []),
       waiting: others.length ? "Connecting to the others…" : `Waiting for ${m.customerName()} to join…`,
+      captions: latestCaptions(m, this.panel.callId),
     });
   }
 

@@ -1,6 +1,7 @@
 // The call area of a conversation, shared by the customer page and the agent console: the device
 // picker before joining, then the call itself (a CallSession shown by a CallView), then nothing.
-// The page tells it about the conversation (names, who muted what, the waiting line) with update().
+// The page tells it about the conversation (names, who muted what, the waiting line, the latest
+// captions) with update().
 
 import { announce } from "./dom.js";
 import { CallSession } from "./call-session.js";
@@ -64,6 +65,7 @@ export class CallPanel {
     this.info = { ...this.info, ...info };
     if ("recorded" in info) this.setup?.setRecorded(!!info.recorded);
     this.callView?.setInfo(this.info);
+    if ("captions" in info) this.callView?.setCaptions(info.captions);
   }
 
   hangup() {
@@ -111,6 +113,7 @@ export class CallPanel {
     this.session = session;
     this.callView = view;
     view.setInfo(this.info);
+    view.setCaptions(this.info.captions ?? []);
     view.setStatus("starting");
 
     const renderLocal = () => {

@@ -1,7 +1,12 @@
 // What a call looks like: a tile per person (their camera, or their initials when it is off), a
-// larger tile for each screen share ("Dana's screen"), a small self-view, the controls (microphone,
-// camera, screen share, leave), whether the call is recorded, and a waiting message while nobody
-// else is there. Remote sound plays through one <audio autoplay> per person.
+// tile for each screen share ("Dana's screen"), a small self-view, the controls (microphone,
+// camera, screen share, captions, leave), whether the call is recorded, and a waiting message
+// while nobody else is there. Remote sound plays through one <audio autoplay> per person.
+//
+// The stage: a screen share is the main tile and cameras sit small beside it; clicking (or Enter
+// on) any tile makes it the main one until clicked again; "Full screen" puts the stage on the
+// whole screen. Captions (transcribed speech, the last two lines) overlay the stage's foot when
+// turned on; the choice is remembered per browser.
 //
 // It renders what it is given; CallPanel wires it to a CallSession and the conversation.
 
@@ -16,7 +21,20 @@ const ICONS = {
   cameraOff: ["M7 5h4.4a1.4 1.4 0 0 1 1.4 1.4v3.8", "M12.8 13.6a1.4 1.4 0 0 1-1.4 1.4H4.2a1.4 1.4 0 0 1-1.4-1.4V6.4A1.4 1.4 0 0 1 4.2 5", "M12.8 8.6l4.4-2.6v8l-2-1.2", "M3 3l14 14"],
   screen: ["M2.8 4.2h14.4v9.6H2.8z", "M7 16.8h6", "M10 13.8v3", "M10 11V7M8.2 8.6 10 6.8l1.8 1.8"],
   hangup: ["M2.6 11.4c4.2-3.9 10.6-3.9 14.8 0l-1.7 2.5-3.1-1.1-.3-2.1a9.4 9.4 0 0 0-4.6 0l-.3 2.1-3.1 1.1z"],
+  captions: ["M2.8 4.6h14.4v10.8H2.8z", "M8.6 8.4a2 2 0 1 0 0 3.2", "M14 8.4a2 2 0 1 0 0 3.2"],
+  expand: ["M3.4 7.6V3.4h4.2", "M12.4 3.4h4.2v4.2", "M16.6 12.4v4.2h-4.2", "M7.6 16.6H3.4v-4.2"],
+  collapse: ["M7.6 3.4v4.2H3.4", "M16.6 7.6h-4.2V3.4", "M12.4 16.6v-4.2h4.2", "M3.4 12.4h4.2v4.2"],
 };
+
+const CAPTIONS_KEY = "warmline.captions";
+
+function storedCaptions(view) {
+  try {
+    return localStorage.getItem(`${CAPTIONS_KEY}.${view}`) === "on";
+  } catch {
+    return false;
+  }
+}
 
 /** A small stroked icon (SVG nodes cannot come from `h`). */
 export function icon(name, size = 20) {
@@ -53,6 +71,9 @@ export class CallView {
     this.startedAt = null;
     this.timer = null;
     this.lastStatus = null;
+    this.pinned = null; // the tile key the person made the main one
+    this.captionsOn = storedCaptions(view);
+    this.captionLines = [];
 
     // head: live dot, title, duration, connection status
     this.time = h("span", { class: "call-head__time" });
@@ -65,6 +86,12 @@ export class CallView {
       this.time,
       this.status,
     );
+    this.fullButton = h("button", { type: "button", class: "button button--ghost button--small call-head__full", title: "Show the call on the whole screen" }, icon("expand", 16), h("span", { class: "call-head__full-text", text: "Full screen" }));
+    this.fullButton.addEventListener("click", () => this.#toggleFullscreen());
+    this.fullButton.hidden = !document.fullscreenEnabled;
+    head.append(this.fullButton);
+    this.onFullscreen = () => this.#syncFullscreen();
+    document.addEventListener("fullscreenchange", this.onFullscreen);
     this.recorded = h(
       "p",
       { class: "call-recorded call-recorded--live", role: "note", hidden: true },
@@ -89,15 +116,18 @@ export class CallView {
       this.selfPlaceholder,
       h("figcaption", { class: "call-tile__label" }, h("span", { class: "call-tile__name", text: "You" }), this.selfMicOff),
     );
-    this.stage = h("div", { class: "call-stage", dataset: { layout: "empty", count: "0" } }, this.tilesEl, this.waiting, this.soundButton, this.sharing, this.self);
+    this.captionsEl = h("div", { class: "call-captions", "aria-live": "polite", hidden: true });
+    this.stage = h("div", { class: "call-stage", dataset: { layout: "empty", count: "0" } }, this.tilesEl, this.waiting, this.soundButton, this.sharing, this.self, this.captionsEl);
 
     // controls
     this.micButton = this.#control("microphone", "Mute microphone", () => onMicrophone?.());
     this.cameraButton = this.#control("camera", "Turn off camera", () => onCamera?.());
     this.screenButton = this.#control("screen", "Share screen", () => onScreen?.());
+    this.captionsButton = this.#control("captions", "Captions", () => this.#toggleCaptions());
+    this.#renderCaptionsButton();
     this.hangupButton = h("button", { type: "button", class: "call-control call-control--hangup", "aria-label": "Leave call", title: "Leave call" }, icon("hangup", compact ? 20 : 22), h("span", { class: "call-control__text", text: "Leave" }));
     this.hangupButton.addEventListener("click", () => onHangup?.());
-    const controls = h("div", { class: "call-controls", role: "group", "aria-label": "Call controls" }, this.micButton, this.cameraButton, this.screenButton, this.hangupButton);
+    const controls = h("div", { class: "call-controls", role: "group", "aria-label": "Call controls" }, this.micButton, this.cameraButton, this.screenButton, this.captionsButton, this.hangupButton);
 
     this.audioBox = h("div", { class: "call-audio", hidden: true });
     this.el = h(
@@ -216,13 +246,17 @@ export class CallView {
       if (!byPerson.has(f.participantId)) byPerson.set(f.participantId, {});
       byPerson.get(f.participantId)[f.source] = f;
     }
-    const wanted = [];
+    let wanted = [];
     for (const [pid, media] of byPerson) {
       if (media.screen) wanted.push({ key: `${pid}:screen`, pid, source: "screen", feed: media.screen });
     }
     for (const [pid, media] of byPerson) {
       wanted.push({ key: `${pid}:camera`, pid, source: "camera", feed: media.camera ?? null });
     }
+    // The main tile: the one the person picked, else the first screen share. It goes first.
+    if (this.pinned && !wanted.some((w) => w.key === this.pinned)) this.pinned = null;
+    const main = this.pinned ?? wanted.find((w) => w.source === "screen")?.key ?? null;
+    if (main) wanted = [...wanted.filter((w) => w.key === main), ...wanted.filter((w) => w.key !== main)];
 
     const keep = new Set(wanted.map((w) => w.key));
     for (const [key, tile] of this.tiles) {
@@ -240,8 +274,13 @@ export class CallView {
 
     this.#renderAudio(byPerson);
 
-    const screens = wanted.filter((w) => w.source === "screen").length;
-    this.stage.dataset.layout = !wanted.length ? "empty" : screens ? "focus" : "grid";
+    for (const w of wanted) {
+      const tile = this.tiles.get(w.key);
+      const isMain = w.key === main && wanted.length > 1;
+      tile.el.classList.toggle("is-main", isMain);
+      tile.el.setAttribute("aria-pressed", String(w.key === this.pinned));
+    }
+    this.stage.dataset.layout = !wanted.length ? "empty" : main && wanted.length > 1 ? "focus" : "grid";
     this.stage.dataset.count = String(wanted.length);
     const waitingText = !wanted.length ? this.info.waiting || "Waiting for others to join…" : "";
     this.waiting.hidden = !waitingText;
@@ -264,6 +303,19 @@ export class CallView {
       h("figcaption", { class: "call-tile__label" }, name, micOff),
     );
     const tile = { el, video, placeholder, avatar, name, micOff, track: null, unbind: null };
+    el.tabIndex = 0;
+    el.setAttribute("role", "button");
+    const pick = () => {
+      this.pinned = this.pinned === key ? null : key;
+      this.#render();
+    };
+    el.addEventListener("click", pick);
+    el.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        pick();
+      }
+    });
     this.tiles.set(key, tile);
     return tile;
   }
@@ -293,6 +345,8 @@ export class CallView {
     }
     const label = source === "screen" ? `${person}'s screen` : person;
     if (tile.name.textContent !== label) tile.name.textContent = label;
+    tile.el.title = this.pinned === `${pid}:${source}` ? `Click to stop enlarging ${label}` : `Click to enlarge ${label}`;
+    tile.el.setAttribute("aria-label", label);
     tile.avatar.textContent = initials(person);
     const noVideo = !track || track.readyState === "ended";
     const cameraOff = source === "camera" && (noVideo || state.camera === true);
@@ -356,12 +410,67 @@ export class CallView {
     this.time.textContent = text;
   }
 
+  /** The latest transcribed lines of the call: [{ id, speaker, name, text }], oldest first. */
+  setCaptions(lines) {
+    this.captionLines = lines ?? [];
+    this.#renderCaptions();
+  }
+
+  #toggleCaptions() {
+    this.captionsOn = !this.captionsOn;
+    try {
+      localStorage.setItem(`${CAPTIONS_KEY}.${this.view}`, this.captionsOn ? "on" : "off");
+    } catch {
+      // Private mode: the choice lasts for this call.
+    }
+    this.#renderCaptionsButton();
+    this.#renderCaptions();
+    announce(this.captionsOn ? "Captions on." : "Captions off.");
+  }
+
+  #renderCaptionsButton() {
+    this.#setControl(this.captionsButton, {
+      pressed: this.captionsOn,
+      iconName: "captions",
+      title: this.captionsOn ? "Turn captions off" : "Turn captions on (what is said, transcribed)",
+      text: "Captions",
+    });
+    this.captionsButton.classList.toggle("is-on", this.captionsOn);
+    this.captionsButton.classList.remove("is-off");
+  }
+
+  #renderCaptions() {
+    const lines = this.captionsOn ? this.captionLines : [];
+    this.captionsEl.hidden = !lines.length;
+    const key = lines.map((l) => l.id).join(",");
+    if (this.captionsEl.dataset.lines === key) return;
+    this.captionsEl.dataset.lines = key;
+    this.captionsEl.replaceChildren(
+      ...lines.map((l) =>
+        h("p", { class: `call-caption call-caption--${l.speaker}`, dataset: { testid: "caption" } }, h("span", { class: "call-caption__name", text: `${l.name}: ` }), h("span", { class: "call-caption__text", text: l.text })),
+      ),
+    );
+  }
+
+  #toggleFullscreen() {
+    if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
+    else this.stage.requestFullscreen?.().catch(() => {});
+  }
+
+  #syncFullscreen() {
+    const full = document.fullscreenElement === this.stage;
+    this.fullButton.querySelector(".call-head__full-text").textContent = full ? "Exit full screen" : "Full screen";
+    this.fullButton.replaceChild(icon(full ? "collapse" : "expand", 16), this.fullButton.firstChild);
+  }
+
   focus() {
     this.micButton.focus();
   }
 
   destroy() {
     clearInterval(this.timer);
+    document.removeEventListener("fullscreenchange", this.onFullscreen);
+    if (document.fullscreenElement === this.stage) document.exitFullscreen?.().catch(() => {});
     for (const [key, tile] of this.tiles) this.#removeTile(key, tile);
     for (const { el } of this.audios.values()) el.srcObject = null;
     this.audios.clear();

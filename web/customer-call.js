@@ -6,6 +6,7 @@ import { announce, h } from "./dom.js";
 import { aboutMinutes } from "./format.js";
 import { CallPanel } from "./call-panel.js";
 import { icon } from "./call-view.js";
+import { latestCaptions } from "./captions.js";
 
 export class CustomerCall {
   /**
@@ -128,6 +129,7 @@ export class CustomerCall {
       nameOf: (pid) => model.participantName(pid, call?.callId) || "Support",
       mediaOf: (pid) => Object.fromEntries(model.callMember(call, pid)?.media ?? []),
       waiting: this.#waitingText(model),
+      captions: latestCaptions(model, this.panel.callId, { self: "customer" }),
     });
   }
 
@@ -143,8 +145,10 @@ export class CustomerCall {
 
   #waitingText(model) {
     if (model.status === "queued") {
-      const secs = model.handoff?.wait?.estimateSecs;
-      return Number.isFinite(secs) ? `Waiting for a specialist to join — ${aboutMinutes(secs)}` : "Waiting for a specialist to join…";
+      // The queue position shows inside the call too: the call was the request for a person.
+      const wait = model.handoff?.wait;
+      const place = Number.isFinite(wait?.position) && wait.position > 0 ? `You're number ${wait.position} in line` : "Waiting for a specialist to join";
+      return Number.isFinite(wait?.estimateSecs) ? `${place} — ${aboutMinutes(wait.estimateSecs)}` : `${place}…`;
     }
     const agent = model.activeAgents().at(-1);
     return agent ? `Waiting for ${agent.name || "your specialist"} to join the call…` : "Waiting for a support specialist to join the call…";

@@ -6,6 +6,9 @@
 //
 // The two views differ in who is "us" (right-hand side) and in what is shown: customers never see
 // the assistant's confidence, its action ids, or sentiment/intent readings.
+//
+// Transcribed speech (`voice` messages) is not a chat bubble in either view: it shows as captions
+// and in the live transcript during the call (captions.js), and in the review afterwards.
 
 import { h, setRichText } from "./dom.js";
 import { formatDateTime, formatTime, humanize, initials, percent, sentimentLabel, signed } from "./format.js";
@@ -59,6 +62,7 @@ export class Timeline {
 
   /** Adds or updates a committed message. */
   addMessage(message) {
+    if (message.channel === "voice") return;
     const follow = this.isNearBottom();
     let el = this.#find(`[data-msg-id="${cssEscape(message.id)}"]`);
     if (!el && message.clientMsgId) el = this.#find(`[data-client-id="${cssEscape(message.clientMsgId)}"]`);

@@ -110,6 +110,52 @@ try {
   await agent.waitForTimeout(1000);
   await shot(agent, "journey-4-agent-call-transcript");
 
+  // The stage: the screen share is the main tile and keeps most of the stage with the transcript
+  // open beside it; clicking a camera makes it the main tile, clicking again gives it back.
+  const stage = () =>
+    agent.evaluate(() => {
+      const st = document.querySelector("#call-area .call-stage");
+      const main = st?.querySelector(".call-tile.is-main");
+      const area = (el) => {
+        const r = el.getBoundingClientRect();
+        return r.width * r.height;
+      };
+      const transcript = document.querySelector("#call-area .transcript");
+      return {
+        main: main?.dataset.source ?? null,
+        share: main ? area(main) / area(st) : 0,
+        transcriptOpen: !!transcript && !transcript.hidden && !transcript.classList.contains("is-collapsed") && area(transcript) > 0,
+      };
+    });
+  const fill = await stage();
+  if (fill.main !== "screen" || fill.share < 0.6 || !fill.transcriptOpen) throw new Error(`the screen share does not lead the stage: ${JSON.stringify(fill)}`);
+  step("screen share leads the stage", fill);
+  await agent.click("#call-area .call-tile--camera");
+  const pinned = await stage();
+  if (pinned.main !== "camera") throw new Error(`a clicked camera is not enlarged: ${JSON.stringify(pinned)}`);
+  await agent.click("#call-area .call-tile--camera");
+  if ((await stage()).main !== "screen") throw new Error("the screen share did not come back");
+  step("tiles enlarge on click");
+
+  // Captions: the customer turns them on and reads what is said; no spoken line is a chat bubble.
+  await cust.click(".call-control[data-source=captions]");
+  await cust.waitForSelector("[data-testid=caption]", { timeout: 45000 });
+  const caption = await cust.textContent("[data-testid=caption] .call-caption__text");
+  const bubbles = async (page) => page.$$eval(".msg", (els, text) => els.filter((el) => el.textContent.includes(text)).length, caption.trim());
+  const inBubbles = (await bubbles(cust)) + (await bubbles(agent));
+  const voiceTags = await cust.$$eval(".msg .tag--voice", (els) => els.length) + (await agent.$$eval(".msg .tag--voice", (els) => els.length));
+  if (inBubbles || voiceTags) throw new Error(`speech shown as chat bubbles: ${inBubbles} with the caption, ${voiceTags} voice tags`);
+  step("captions in the call, not in the chat", { caption });
+  for (const [name, size] of [["desktop", { width: 1440, height: 900 }], ["mobile", { width: 390, height: 844 }]]) {
+    await agent.setViewportSize(size);
+    await cust.setViewportSize(size);
+    await agent.waitForTimeout(400);
+    await shot(agent, `call-stage-agent-${name}`);
+    await shot(cust, `call-captions-customer-${name}`);
+  }
+  await agent.setViewportSize({ width: 1440, height: 960 });
+  await cust.setViewportSize({ width: 1280, height: 900 });
+
   // Both hang up; the agent resolves.
   await cust.click(".call-control--hangup");
   await agent.click(".call-control--hangup");
