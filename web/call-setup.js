@@ -1,8 +1,9 @@
 // The pre-call panel: the browser asks for the camera and microphone, then the person picks which
-// ones, sees themselves, and presses "Join call" (or "Cancel"). The stream it made is handed to the
+// ones, sees themselves and their microphone's level move, and presses "Join call" (or "Cancel"). The stream it made is handed to the
 // call as it is, so joining asks for nothing again. The choice is remembered on this device.
 
 import { h } from "./dom.js";
+import { MicLevel } from "./mic-level.js";
 
 const DEVICES_KEY = "warmline.call.devices";
 const NONE = "none";
@@ -67,6 +68,7 @@ export class CallSetup {
     this.placeholder = h("div", { class: "call-setup__placeholder" }, h("span", { class: "call-setup__placeholder-text", text: "Camera off" }));
     this.status = h("p", { class: "call-setup__status", role: "status" });
     this.mic = h("select", { class: "select", id: `${id}-mic` });
+    this.level = new MicLevel();
     this.camera = h("select", { class: "select", id: `${id}-camera` });
     this.error = h("p", { class: "callout callout--error call-setup__error", role: "alert", hidden: true });
     this.retry = h("button", { type: "button", class: "button button--secondary button--small", text: "Try again", hidden: true });
@@ -81,7 +83,7 @@ export class CallSetup {
       h("div", { class: "call-setup__body" },
         h("div", { class: "call-setup__preview" }, this.video, this.placeholder, this.status),
         h("div", { class: "call-setup__fields" },
-          h("div", { class: "call-setup__field" }, h("label", { for: this.mic.id, text: "Microphone" }), this.mic),
+          h("div", { class: "call-setup__field" }, h("label", { for: this.mic.id, text: "Microphone" }), this.mic, this.level.el),
           h("div", { class: "call-setup__field" }, h("label", { for: this.camera.id, text: "Camera" }), this.camera),
           this.recordedNote,
         ),
@@ -157,6 +159,7 @@ export class CallSetup {
   /** Closes the panel; the stream is stopped unless it was handed to the call. */
   destroy({ keepStream = false } = {}) {
     this.closed = true;
+    this.level.stop();
     if (!keepStream) this.#stopAll();
     this.video.srcObject = null;
     this.el.remove();
@@ -218,6 +221,7 @@ export class CallSetup {
   }
 
   #renderPreview() {
+    this.level.attach(this.stream.getAudioTracks().find((t) => t.readyState === "live") ?? null);
     const hasVideo = this.stream.getVideoTracks().some((t) => t.readyState === "live");
     this.placeholder.hidden = hasVideo;
     this.video.hidden = !hasVideo;
