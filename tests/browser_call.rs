@@ -494,3 +494,141 @@ async fn check_recordings(app: &TestApp, manager: &str, agent: &str) {
     assert_eq!(ranged.status(), 206);
     assert_eq!(&ranged.bytes().await.unwrap()[..], b"OggS");
 }
+
+/// Canned responses in the pages: the manager's tab in handoff review (add one, with inline errors
+/// for a bad and a taken shortcut), and the agent's composer: "/ref" opens the suggestions, the
+/// keyboard picks the refund response, the composer holds it filled with the customer's name, and
+/// the customer page shows it once sent.
+#[tokio::test]
+async fn canned_responses_are_kept_by_managers_and_inserted_by_agents_in_the_browser() {
+    let app = spawn_app_with(|c| {
+        c.assistant = AssistantConfig::default();
+        // Not the ranges of the other browser tests, which may run at the same time.
+        c.media.udp_port_min = 42600;
+        c.media.udp_port_max = 42699;
+    })
+    .await;
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    for (shortcut, title, body) in [
+        (
+            "refund",
+            "Refund issued",
+            "Hi {customer}, I've issued a full refund for the duplicate charge. It will be back on \
+             your card within 5 to 10 business days.\n\n{agent}, {skill} team",
+        ),
+        (
+            "hello",
+            "Greeting",
+            "Hi {customer}, this is {agent}. I've read your conversation with our assistant.",
+        ),
+        (
+            "wrap-up",
+            "Wrap-up",
+            "Thanks for your patience. If anything else comes up, just reply here.",
+        ),
+    ] {
+        let res = app
+            .http
+            .post(app.url("/api/canned-responses"))
+            .bearer_auth(&manager)
+            .json(&serde_json::json!({"shortcut": shortcut, "title": title, "body": body}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let Some(steps) = browser::run_script(
+        "canned.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+            ("WLTEST_MANAGER_USER", "morgan".into()),
+            ("WLTEST_MANAGER_PASS", "morgan-password".into()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    for expected in [
+        "manager sees the list",
+        "bad shortcut refused inline",
+        "taken shortcut refused inline",
+        "manager added a response",
+        "suggestions for /ref",
+        "refund chosen with the keyboard",
+        "composer holds the filled response",
+        "Esc closes the list",
+        "customer sees the canned response",
+    ] {
+        assert!(
+            steps.iter().any(|s| s["step"] == expected),
+            "no step {expected:?}: {steps:?}"
+        );
+    }
+    let sent = steps
+        .iter()
+        .find(|s| s["step"] == "customer sees the canned response")
+        .unwrap();
+    assert!(
+        sent["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Hi Dana, I've issued a full refund"),
+        "{sent}"
+    );
+    // The manager's addition is stored and audited.
+    let v: Value = app
+        .get(Some(&manager), "/api/canned-responses?q=late")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["items"][0]["shortcut"], "late-delivery", "{v}");
+}
+
+/// Read receipts in the pages, both ways: after the warm handoff the customer's message reads
+/// "Seen" once the agent's page showed it; the agent's reply reads "Delivered" while the
+/// customer's tab is hidden and "Seen" once it is visible; the customer's receipt frames name no
+/// agent.
+#[tokio::test]
+async fn read_receipts_show_delivered_and_seen_on_both_pages() {
+    let app = spawn_app_with(|c| {
+        c.assistant = AssistantConfig::default();
+        // Not the ranges of the other browser tests, which may run at the same time.
+        c.media.udp_port_min = 42700;
+        c.media.udp_port_max = 42799;
+    })
+    .await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    let Some(steps) = browser::run_script(
+        "receipts.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    for expected in [
+        "customer escalated",
+        "agent joined",
+        "customer sees Seen",
+        "agent sees Delivered while the customer's tab is hidden",
+        "agent sees Seen",
+        "customer still sees Seen after a reload",
+        "customer receipts name nobody",
+    ] {
+        assert!(
+            steps.iter().any(|s| s["step"] == expected),
+            "no step {expected:?}: {steps:?}"
+        );
+    }
+}

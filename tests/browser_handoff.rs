@@ -119,3 +119,36 @@ async fn the_agent_is_alerted_in_the_browser() {
         .unwrap();
     assert_eq!(away["status"], "away", "{away}");
 }
+
+/// The agent's workspace in the browser: an internal note from the composer, a tag in the header,
+/// and the inbox search by words and by tag; the customer's page shows none of it.
+#[tokio::test]
+async fn notes_tags_and_search_work_in_the_browser() {
+    let app = spawn_app().await;
+    app.add_user(
+        "sam",
+        Role::Agent,
+        &["general", "billing", "technical", "integrations", "account"],
+    )
+    .await;
+    let Some(steps) = browser::run_script(
+        "workspace.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    for s in [
+        "note in the thread",
+        "tag on the conversation",
+        "customer page has no note",
+        "search finds it",
+    ] {
+        assert!(steps.iter().any(|x| x["step"] == s), "{s}: {steps:?}");
+    }
+}

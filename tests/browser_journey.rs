@@ -75,6 +75,7 @@ async fn the_whole_journey_from_chat_to_review() {
             .clone()
     };
     step("customer told");
+    step("microphone level moves before joining");
     step("screen share leads the stage");
     step("tiles enlarge on click");
     step("captions in the call, not in the chat");

@@ -57,6 +57,8 @@ async fn openapi_documents_every_api_route() {
         ("/api/review/aggregates", &["get"]),
         ("/api/review/filters", &["get"]),
         ("/api/review/audit", &["get"]),
+        ("/api/canned-responses", &["get", "post"]),
+        ("/api/canned-responses/{id}", &["put", "delete"]),
         ("/api/queue", &["get"]),
         ("/api/me/status", &["put"]),
         ("/api/auth/login", &["post"]),

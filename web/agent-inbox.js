@@ -240,6 +240,7 @@ export class Inbox {
           ? h("span", { class: `tag tag--likelihood${c.handoffLikelihood >= 0.6 ? " is-high" : ""}`, title: "How likely a handoff to a person is becoming", text: `Handoff ${percent(c.handoffLikelihood)}` })
           : null,
         c.skill ? h("span", { class: "tag", title: "Skill", text: humanize(c.skill) }) : null,
+        ...(c.tags ?? []).map((t) => h("span", { class: "tag tag--label", title: "Tag", text: t })),
         mine ? h("span", { class: "conv-item__owner", text: "· You" }) : agents.length ? h("span", { class: "conv-item__owner", text: "· Assigned" }) : null,
       ),
     );

@@ -2,6 +2,8 @@
 // indicator and reply composer. The header data comes from the REST snapshot; the timeline is the
 // event log replayed over the socket (so joins and status changes show in context too).
 
+import { NoteMode, noteItem } from "./agent-notes.js";
+import { TagEditor } from "./agent-tags.js";
 import { api } from "./api.js";
 import { autoGrow } from "./dom.js";
 import { ConversationModel } from "./conversation-model.js";
@@ -9,6 +11,7 @@ import { Timeline } from "./timeline.js";
 import { TypingIndicator, TypingNotifier } from "./typing.js";
 import { formatDuration, humanize, initials, percent, statusLabel, urgencyLabel } from "./format.js";
 import { callNotice } from "./call-events.js";
+import { ReceiptReporter } from "./read-receipts.js";
 
 /** Why an offer ended, as a timeline line (given the agent as subject and as object). */
 const DECLINE_TEXT = {
@@ -92,6 +95,14 @@ export class ThreadView {
     this.typing = new TypingIndicator(els.typing, { nameFor: (from) => this.#typingName(from) });
     this.notifier = new TypingNotifier(this.socket, () => this.conversationId);
     this.#bindComposer();
+    this.noteMode = NoteMode.for(els, { token: this.token });
+    this.tagEditor = new TagEditor(els.view.querySelector(".thread-head__who") ?? els.view, { token: this.token });
+    // Read receipts: what this page received and showed goes to the gateway (it counts it only
+    // once we take part); the customer's positions show under our last message.
+    this.receipts = new ReceiptReporter(this.socket, { conversationId: () => this.conversationId, scroller: els.scroller, list: els.messages });
+    this.socket.addEventListener("receipt", (e) => {
+      if (e.detail.conversationId === this.conversationId && e.detail.side === "customer") this.timeline.setPeerReceipt(e.detail);
+    });
   }
 
   get isOpen() {
@@ -208,6 +219,11 @@ export class ThreadView {
         if (line) this.timeline.addNotice(line.text, { ...at, tone: line.tone });
         break;
       }
+      case "note":
+        this.timeline.addItem(noteItem(change.note, { meUserId: this.user.id }), { seq: event.seq });
+        break;
+      case "tags":
+        break;
       case "escalation": {
         const e = change.escalation ?? {};
         const urgency = e.urgency ? ` · ${humanize(e.urgency)} urgency` : "";
@@ -219,6 +235,7 @@ export class ThreadView {
         break;
     }
     this.onSeen(this.conversationId, event.seq);
+    this.receipts.rendered(event.seq);
     if (this.synced) this.#refresh();
   }
 
@@ -301,6 +318,7 @@ export class ThreadView {
       this.timeline.setLive(true);
       for (const r of this.socket.pendingFor(this.conversationId)) this.timeline.upsertPending(r);
     }
+    this.receipts.check();
     this.#refresh();
   }
 
@@ -346,6 +364,7 @@ export class ThreadView {
 
   #renderHeader() {
     const m = this.model;
+    this.tagEditor.show(m, { editable: this.user.role === "agent" });
     if (!m) return;
     const name = m.customerName();
     this.els.name.textContent = name;
@@ -446,6 +465,10 @@ export class ThreadView {
   #submit() {
     const content = this.els.input.value.trim();
     if (!content || !this.conversationId || this.els.input.disabled) return;
+    if (this.noteMode.on) {
+      this.#submitNote(content);
+      return;
+    }
     this.notifier.stop();
     this.socket.sendMessage(this.conversationId, content);
     this.drafts.delete(this.conversationId);
@@ -454,6 +477,26 @@ export class ThreadView {
     this.els.send.disabled = true;
     this.els.error.hidden = true;
     this.timeline.scrollToBottom(true);
+  }
+
+  /** Posts an internal note; the input keeps the text until the gateway has it. */
+  async #submitNote(text) {
+    const id = this.conversationId;
+    this.els.send.disabled = true;
+    try {
+      await this.noteMode.post(id, text);
+      if (this.conversationId !== id) return;
+      this.drafts.delete(id);
+      this.els.input.value = "";
+      this.fitInput();
+      this.els.error.hidden = true;
+      this.timeline.scrollToBottom(true);
+    } catch (err) {
+      if (this.conversationId !== id) return;
+      this.els.error.textContent = err.message || "The note couldn't be saved.";
+      this.els.error.hidden = false;
+      this.els.send.disabled = false;
+    }
   }
 
   focusComposer() {

@@ -4,12 +4,14 @@
 // title count) and auto-away. Each part lives in its own module; this file only routes socket
 // frames and URL changes between them.
 
+import { InboxSearch } from "./agent-search.js";
 import { $ } from "./dom.js";
 import { api } from "./api.js";
 import { WarmlineSocket } from "./wsclient.js";
 import { bindLoginForm, currentSession, forgetSession, logout, msUntilExpiry } from "./agent-session.js";
 import { Inbox, conversationHref } from "./agent-inbox.js";
 import { ThreadView } from "./agent-thread.js";
+import { CannedPicker } from "./agent-canned.js";
 import { renderDetails } from "./agent-details.js";
 import { bindConnectionBanner } from "./connection-banner.js";
 import { HandoffActions, describeError } from "./agent-handoff-actions.js";
@@ -116,6 +118,7 @@ function startConsole(session) {
     { list: $("#inbox-list"), filters: $("#inbox-filters"), empty: $("#inbox-empty"), count: $("#inbox-count") },
     { meUserId: user.id, onChange: () => alerts.setUnread(inbox.unreadMine()) },
   );
+  new InboxSearch($("#inbox-panel"), { token, hide: [$("#inbox-list"), $("#inbox-filters"), $("#inbox-empty")] });
   const queue = new QueuePanel({ root: $("#queue-panel"), count: $("#queue-count") }, { user });
   const controls = new HandoffControls(
     {
@@ -184,6 +187,11 @@ function startConsole(session) {
       onGone: (id) => inbox.remove(id),
       composerOverride: (model) => controls.composerOverride(model),
     },
+  );
+  // "/" in the composer: the team's canned responses, filled for this conversation.
+  const canned = new CannedPicker(
+    { input: $("#agent-input"), composer: $("#agent-composer") },
+    { token, user, model: () => thread.model, onUnauthorized: () => expire() },
   );
   function refreshDetails() {
     const model = thread.model;
@@ -304,13 +312,14 @@ function startConsole(session) {
   const expiry = msUntilExpiry(session);
   const expiryTimer = Number.isFinite(expiry) ? setTimeout(expire, Math.min(Math.max(expiry, 0), 2 ** 31 - 1)) : null;
 
-  app = { session, socket, actions, alerts, idle, inbox, queue, thread, controls, calls, offers, status, unbindBanner, ticker, queueTicker, expiryTimer, openDetailsOnRoute: false };
+  app = { session, canned, socket, actions, alerts, idle, inbox, queue, thread, controls, calls, offers, status, unbindBanner, ticker, queueTicker, expiryTimer, openDetailsOnRoute: false };
   route();
 }
 
 function stopConsole() {
   if (!app) return;
   app.calls.dispose();
+  app.canned.dispose();
   app.thread.close();
   app.offers.clear();
   app.alerts.dispose();

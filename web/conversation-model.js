@@ -35,6 +35,9 @@ export class ConversationModel {
     this.customerRating = null;
     /** agentId → that agent's latest rating of the briefing ({ score, comment, at }). */
     this.briefingRatings = new Map();
+    /** Staff only: internal notes by seq ({ seq, at, agentId, agentName, text }), and the tags. */
+    this.notes = new Map();
+    this.tags = [];
   }
 
   /** Seeds the header from the unified conversation object. */
@@ -50,6 +53,8 @@ export class ConversationModel {
     this.briefing = snap.briefing ?? null;
     this.handoff = snap.handoff ? { ...snap.handoff } : null;
     this.handoffLikelihood = typeof snap.handoffLikelihood === "number" ? snap.handoffLikelihood : null;
+    this.tags = Array.isArray(snap.tags) ? [...snap.tags] : [];
+    for (const n of snap.notes ?? []) this.notes.set(n.seq, n);
     this.headerSeq = snap.lastSeq ?? 0;
     this.lastSeq = Math.max(this.lastSeq, this.headerSeq);
     this.extra = snap;
@@ -193,6 +198,14 @@ export class ConversationModel {
         this.briefingRatings.set(event.agentId, rating);
         return { kind: "briefing_rated", event, agentId: event.agentId, rating };
       }
+      case "note_added": {
+        const note = { seq: event.seq, at: event.timestamp, agentId: event.agentId, agentName: event.agentName, text: event.text };
+        this.notes.set(event.seq, note);
+        return { kind: "note", event, note };
+      }
+      case "tags_changed":
+        if (fresh) this.tags = [...(event.tags ?? [])];
+        return { kind: "tags", event, tags: this.tags };
       case "redacted":
         // A staff-only event, as the customer receives it.
         return { kind: "ignored", event };

@@ -2,24 +2,16 @@
 // events, so the banner can never contradict itself or the gateway's own messages, and a reload
 // (which replays the same events) shows exactly the same thing.
 //
-// Customers receive few structured handoff events: `status_changed` (queued, when escalated),
-// `wait_estimated` (place and estimate), `agent_joined`, `handed_back`, `conversation_resolved`.
-// The offer, its acceptance and the agent opening the briefing are staff-only (they arrive as
-// `redacted`); the customer learns of them, and of nobody being online, only from the gateway's
-// and the assistant's messages. Those are read here with the default wording of
-// `src/handoff/messages.rs`; wording an operator changed is simply not recognised and the banner
-// falls back to the place in line, never to something false.
+// The customer's handoff events: `status_changed` (queued, when escalated), `wait_estimated`
+// (place, estimate, and `nobodyOnline` when nobody who serves the topic is signed in),
+// `handoff_accepted` (an agent, under their alias, has the conversation and is reading it),
+// `agent_joined`, `handed_back`, `conversation_resolved`. The offer and the briefing being opened
+// stay staff-only (`redacted`). Only the e-mail a customer left while nobody was online is read
+// from the gateway's reply (default wording of `src/handoff/messages.rs`), to repeat it back.
 //
 // Precedence while queued: an agent reading the conversation > nobody online > place in line.
 // Not queued (assistant only, with an agent, resolved): no status.
 
-const NOBODY_ONLINE = /\b(?:nobody|no one)\b[^.]*\bis online\b/i;
-// "Maria Lopez, a billing specialist, has picked up your conversation and is reading through it now."
-const ACCEPTED = /^\s*(.+?),\s+an?\s+[^,]+,\s+has picked up your conversation\b/i;
-// The assistant's answer while an agent reads: "Yes: Maria has your conversation open right now…"
-const READING = /(?:^|:\s*)([^:.]+?) has your conversation open\b/i;
-// A statement of the queue that does not say nobody is online: someone is (again).
-const SOMEONE_COMING = /\bnumber \d+ in line\b|\basking them right now\b/i;
 // "Thanks, I've noted dana@example.com. If you have to go, …"
 const EMAIL_NOTED = /\bI've noted (\S+@\S+?)\.?(?:\s|$)/i;
 
@@ -54,6 +46,7 @@ const RELEVANT = new Set([
   "status_changed",
   "escalation_triggered",
   "wait_estimated",
+  "handoff_accepted",
   "participant_joined",
   "agent_joined",
   "handed_back",
@@ -72,8 +65,12 @@ function step(s, e) {
       return { ...idle(), phase: e.status };
     case "escalation_triggered": // staff view of the same moment; customers get status_changed
       return s.phase === "queued" ? s : { ...idle(), phase: "queued" };
-    case "wait_estimated":
-      return { ...s, wait: { position: e.position, estimateSecs: e.estimateSecs } };
+    case "wait_estimated": {
+      const nobody = e.nobodyOnline === true;
+      return { ...s, wait: { position: e.position, estimateSecs: e.estimateSecs }, nobody, email: nobody ? s.email : null };
+    }
+    case "handoff_accepted":
+      return s.phase === "queued" ? { ...s, agent: e.agentName || "A support specialist", nobody: false } : s;
     case "participant_joined":
     case "agent_joined":
       return e.participant?.kind === "agent" ? { ...idle(), phase: "with_agent" } : s;
@@ -88,16 +85,9 @@ function step(s, e) {
   }
 }
 
-/** What the gateway (system) or the assistant said about the wait, while queued. */
+/** The e-mail address the gateway noted while nobody was online, to repeat it back. */
 function heard(s, message) {
-  if (message?.speaker !== "system" && message?.speaker !== "ai") return s;
-  const text = String(message.content ?? "");
-  const reading = text.match(ACCEPTED) ?? text.match(READING);
-  if (reading) return { ...s, agent: s.agent ?? reading[1].trim(), nobody: false };
-  if (s.agent) return s;
-  if (NOBODY_ONLINE.test(text)) return { ...s, nobody: true };
-  const email = text.match(EMAIL_NOTED);
-  if (email && s.nobody) return { ...s, email: email[1] };
-  if (SOMEONE_COMING.test(text)) return { ...s, nobody: false, email: null };
-  return s;
+  if (!s.nobody || (message?.speaker !== "system" && message?.speaker !== "ai")) return s;
+  const email = String(message.content ?? "").match(EMAIL_NOTED);
+  return email ? { ...s, email: email[1] } : s;
 }

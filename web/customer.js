@@ -18,6 +18,7 @@ import { initials } from "./format.js";
 import { callNotice } from "./call-events.js";
 import { CustomerCall } from "./customer-call.js";
 import { SurveyCard } from "./customer-survey.js";
+import { ReceiptReporter } from "./read-receipts.js";
 
 const STORAGE_KEY = "warmline.brightboard.conversation";
 const PENDING_KEY = "warmline.brightboard.unsent";
@@ -259,6 +260,8 @@ function openChat(saved, { fresh = false } = {}) {
     surveyTrails: false,
     /** The handoff status for the banner, folded from every event (so a reload shows the same). */
     status: new CustomerStatus(),
+    /** Tells the gateway what this page has received and shown (support sees "Seen"). */
+    receipts: new ReceiptReporter(socket, { conversationId: saved.conversationId, scroller: ui.scroller, list: ui.messages }),
   };
 
   socket.addEventListener("event", (e) => onEvent(e.detail.event, { replay: e.detail.replay }));
@@ -267,6 +270,10 @@ function openChat(saved, { fresh = false } = {}) {
   socket.addEventListener("ack", (e) => onAck(e.detail.ack));
   socket.addEventListener("typing", (e) => {
     if (e.detail.conversationId === saved.conversationId) typing.set(e.detail.from, e.detail.isTyping);
+  });
+  socket.addEventListener("receipt", (e) => {
+    // Support as a whole has received / seen up to a seq: "Delivered" / "Seen" under our message.
+    if (e.detail.conversationId === saved.conversationId && e.detail.side === "agent") timeline.setPeerReceipt(e.detail);
   });
   socket.addEventListener("servererror", (e) => onServerError(e.detail));
   socket.addEventListener("authfailed", () => {
@@ -290,6 +297,7 @@ function closeChat() {
   if (!session) return;
   session.notifier.stop();
   session.call.close();
+  session.receipts.dispose();
   session.socket.close();
   session.unbindBanner();
   session.typing.clearAll();
@@ -307,6 +315,7 @@ function onSubscribed() {
     session.timeline.setLive(true);
     if (!session.model.messages.size && matchMedia("(pointer: fine)").matches) ui.input.focus();
   }
+  session.receipts.check();
   renderHeader();
 }
 
@@ -380,6 +389,7 @@ function onEvent(event, { replay = false } = {}) {
     default:
       break;
   }
+  session.receipts.rendered(event.seq);
   renderHeader();
 }
 

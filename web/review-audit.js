@@ -12,6 +12,9 @@ const ACTIONS = {
   "export.vtt": "Exported WebVTT",
   "export.srt": "Exported SRT",
   "export.briefing": "Exported the briefing",
+  "canned.created": "Added a canned response",
+  "canned.updated": "Changed a canned response",
+  "canned.deleted": "Deleted a canned response",
 };
 
 export class AuditPanel {

@@ -1,7 +1,8 @@
 // The chat of a reviewed handoff, compact: the assistant phase (before the first agent joined)
 // and the agent phase, one line per message. Voice lines live in the transcript and are only
 // counted here. Repeat asks are flagged, and so are the customer messages that already held the
-// answer.
+// answer. The team's internal notes sit among the messages where they were written, marked as
+// notes; the conversation's tags head the list.
 
 import { h } from "./dom.js";
 import { formatDateTime, formatTime, humanize, sentimentLabel, signed } from "./format.js";
@@ -21,19 +22,34 @@ export function renderConversation(conversation, events, repeatAsks, nameOf) {
   const customer = conversation?.customer?.name || "Customer";
   const chat = messages.filter((m) => m.channel !== "voice");
   const voice = messages.length - chat.length;
-  const ai = chat.filter((m) => (m.seq ?? 0) < joinSeq);
-  const agent = chat.filter((m) => (m.seq ?? 0) >= joinSeq);
-  const line = (m) => messageLine(m, { ask: asks.get(m.id), known: known.get(m.id), customer, nameOf });
+  const notes = (conversation?.notes ?? []).map((n) => ({ ...n, note: true }));
+  const items = [...chat, ...notes].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  const ai = items.filter((m) => (m.seq ?? 0) < joinSeq);
+  const agent = items.filter((m) => (m.seq ?? 0) >= joinSeq);
+  const count = (list) => list.filter((m) => !m.note).length;
+  const line = (m) => (m.note ? noteLine(m) : messageLine(m, { ask: asks.get(m.id), known: known.get(m.id), customer, nameOf }));
+  const tags = conversation?.tags ?? [];
   return h(
     "div",
     { class: "phases" },
-    phase("Assistant phase", `${ai.length} message${ai.length === 1 ? "" : "s"}`, ai.map(line), "ai"),
+    tags.length ? h("p", { class: "review-tags", "data-testid": "review-tags" }, h("span", { class: "review-tags__label", text: "Tags" }), ...tags.map((t) => h("span", { class: "tag", text: t }))) : null,
+    phase("Assistant phase", `${count(ai)} message${count(ai) === 1 ? "" : "s"}`, ai.map(line), "ai"),
     phase(
       "Agent phase",
-      [`${agent.length} message${agent.length === 1 ? "" : "s"}`, voice ? `${voice} voice line${voice === 1 ? "" : "s"} in the transcript` : null].filter(Boolean).join(" · "),
-      joinSeq === Infinity ? [h("li", { class: "cmsg cmsg--empty", text: "No agent joined." })] : agent.map(line),
+      [`${count(agent)} message${count(agent) === 1 ? "" : "s"}`, notes.length ? `${notes.length} internal note${notes.length === 1 ? "" : "s"}` : null, voice ? `${voice} voice line${voice === 1 ? "" : "s"} in the transcript` : null].filter(Boolean).join(" · "),
+      joinSeq === Infinity ? [h("li", { class: "cmsg cmsg--empty", text: "No agent joined." }), ...agent.filter((m) => m.note).map(line)] : agent.map(line),
       "agent",
     ),
+  );
+}
+
+function noteLine(n) {
+  return h(
+    "li",
+    { class: "cmsg cmsg--note", dataset: { seq: String(n.seq ?? "") }, "data-testid": "review-note" },
+    h("time", { class: "cmsg__time", datetime: n.at, title: formatDateTime(n.at), text: formatTime(n.at) }),
+    h("span", { class: "cmsg__who", text: n.agentName || "Agent" }),
+    h("div", { class: "cmsg__body" }, h("p", { class: "cmsg__text" }, h("span", { class: "note-badge", text: "Internal note" }), ` ${n.text}`)),
   );
 }
 

@@ -4,6 +4,7 @@
 //   #/handoffs?…&offset=50        the handoff list
 //   #/handoff/<conversationId>?…  one handoff (back goes to the list with the same query)
 //   #/audit                       the audit log
+//   #/canned                      canned responses (added, changed and deleted here)
 // Each part lives in its own review-*.js module; this file signs in and routes.
 
 import { $ } from "./dom.js";
@@ -16,6 +17,7 @@ import { Overview } from "./review-overview.js";
 import { HandoffList } from "./review-list.js";
 import { HandoffView } from "./review-handoff.js";
 import { AuditPanel } from "./review-audit.js";
+import { CannedPanel } from "./review-canned.js";
 
 const ui = {
   loginView: $("#login-view"),
@@ -33,8 +35,8 @@ const ui = {
   meRole: $("#me-role"),
   logout: $("#logout"),
   filters: $("#filters"),
-  nav: { overview: $("#nav-overview"), handoffs: $("#nav-handoffs"), audit: $("#nav-audit") },
-  views: { overview: $("#overview-view"), handoffs: $("#list-view"), handoff: $("#handoff-view"), audit: $("#audit-view") },
+  nav: { overview: $("#nav-overview"), handoffs: $("#nav-handoffs"), audit: $("#nav-audit"), canned: $("#nav-canned") },
+  views: { overview: $("#overview-view"), handoffs: $("#list-view"), handoff: $("#handoff-view"), audit: $("#audit-view"), canned: $("#canned-view") },
 };
 
 /** The running page; null while signed out. */
@@ -163,10 +165,11 @@ function start(session) {
   });
   const audit = new AuditPanel($("#audit-body"), { api, hrefFor });
   $("#audit-refresh").onclick = () => audit.show();
+  const canned = new CannedPanel(ui.views.canned, { token, onUnauthorized: () => expire() });
 
   const expiry = msUntilExpiry(session);
   const expiryTimer = Number.isFinite(expiry) ? setTimeout(expire, Math.min(Math.max(expiry, 0), 2 ** 31 - 1)) : null;
-  app = { session, api, filterBar, overview, list, handoff, audit, agentNames, expiryTimer, view: null, filters: null, offset: 0, shown: {} };
+  app = { session, api, filterBar, overview, list, handoff, audit, canned, agentNames, expiryTimer, view: null, filters: null, offset: 0, shown: {} };
 
   api
     .filters()
@@ -204,7 +207,7 @@ function parseHash() {
   const params = new URLSearchParams(query);
   const m = /^\/handoff\/([^/]+)$/.exec(path);
   if (m) return { view: "handoff", id: decodeURIComponent(m[1]), params };
-  const view = { "/handoffs": "handoffs", "/audit": "audit" }[path] ?? "overview";
+  const view = { "/handoffs": "handoffs", "/audit": "audit", "/canned": "canned" }[path] ?? "overview";
   return { view, id: null, params };
 }
 
@@ -256,6 +259,11 @@ function route() {
     case "audit":
       document.title = "Audit log · Handoff review · Warmline";
       app.audit.show();
+      break;
+    case "canned":
+      document.title = "Canned responses · Handoff review · Warmline";
+      app.shown.canned = null; // always fresh when opened again
+      app.canned.show();
       break;
     default:
       break;

@@ -2,7 +2,9 @@
 //
 // Items are kept in `seq` order; messages still being sent (no seq yet) stay at the end. A message
 // that the customer or agent sent shows "Sending…" until the gateway acknowledges it, and is then
-// matched with its committed copy by `clientMsgId`, so it is never shown twice.
+// matched with its committed copy by `clientMsgId`, so it is never shown twice. Once sent, the
+// newest one shows how far the other side got (read receipts): "Delivered" when their page has it,
+// "Seen" when they had it on screen (`setPeerReceipt`, from the gateway's `receipt` frames).
 //
 // The two views differ in who is "us" (right-hand side) and in what is shown: customers never see
 // the assistant's confidence, its action ids, or sentiment/intent readings.
@@ -12,6 +14,7 @@
 
 import { h, setRichText } from "./dom.js";
 import { formatDateTime, formatTime, humanize, initials, percent, sentimentLabel, signed } from "./format.js";
+import { mergeReceipt } from "./read-receipts.js";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 96;
@@ -38,6 +41,8 @@ export class Timeline {
     this.jumpButton = opts.jumpButton ?? null;
     this.onRetry = opts.onRetry ?? (() => {});
     this.lastOwn = null;
+    /** How far the other side has received and seen this conversation. */
+    this.peerReceipt = mergeReceipt(null, null);
     if (this.jumpButton) {
       this.jumpButton.hidden = true;
       this.jumpButton.addEventListener("click", () => this.scrollToBottom(true));
@@ -50,6 +55,7 @@ export class Timeline {
   clear() {
     this.list.replaceChildren();
     this.lastOwn = null;
+    this.peerReceipt = mergeReceipt(null, null);
     if (this.jumpButton) this.jumpButton.hidden = true;
   }
 
@@ -99,6 +105,18 @@ export class Timeline {
     this.#markLastOwn(el);
     this.#afterInsert(follow || record.status === "queued", el);
     return el;
+  }
+
+  /**
+   * The other side's positions (a `receipt` frame of the customer's side in the agent view, of
+   * the support side in the customer view): own messages up to them read "Delivered" / "Seen".
+   */
+  setPeerReceipt(frame) {
+    this.peerReceipt = mergeReceipt(this.peerReceipt, frame);
+    for (const el of this.list.querySelectorAll(".msg--own .msg__status [data-receipt]")) {
+      const item = el.closest(".msg");
+      this.#showReceipt(el, Number(item?.dataset.seq) || 0);
+    }
   }
 
   /** A centred line in the timeline: "Maya joined the conversation". */
@@ -330,11 +348,25 @@ export class Timeline {
         }),
       );
     } else if (status === "sent") {
-      line.append(h("span", { class: "status-sent", text: "Sent" }));
+      const receipt = h("span", { class: "status-sent", dataset: { receipt: "sent" }, text: "Sent" });
+      this.#showReceipt(receipt, message.seq || 0);
+      line.append(receipt);
     } else {
       line.append(h("span", { class: "status-sending", text: "Sending…" }));
     }
     return line;
+  }
+
+  /** "Sent", "Delivered" or "Seen" for an own message committed under `seq`. */
+  #showReceipt(el, seq) {
+    const { deliveredSeq, readSeq } = this.peerReceipt;
+    const state = seq && readSeq >= seq ? "seen" : seq && deliveredSeq >= seq ? "delivered" : "sent";
+    if (el.dataset.receipt === state && el.textContent) return;
+    const other = this.view === "customer" ? "the support team" : "the customer";
+    el.dataset.receipt = state;
+    el.className = `status-sent status-receipt status-receipt--${state}`;
+    el.textContent = state === "seen" ? "Seen" : state === "delivered" ? "Delivered" : "Sent";
+    el.title = state === "seen" ? `Seen by ${other}` : state === "delivered" ? `Delivered to ${other}` : "Sent";
   }
 
   // ---- placement & grouping -----------------------------------------------------------

@@ -174,5 +174,8 @@ pub async fn ensure_demo_users(
     for spec in demo_team() {
         created.push(add_user(store, policy, spec).await?);
     }
+    if let Some((manager, _)) = created.iter().find(|(u, _)| u.role == Role::Manager) {
+        super::canned::seed_demo(store, &manager.id).await?;
+    }
     Ok(created)
 }

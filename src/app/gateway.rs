@@ -18,8 +18,8 @@ use crate::domain::{
     Role, Speaker, User,
 };
 use crate::http::backend::{
-    Asker, Backend, ConversationPage, CreatedConversation, Download, HandoffAction, LoginResult,
-    Posted,
+    Asker, Backend, ConversationPage, ConversationSearch, CreatedConversation, Download,
+    HandoffAction, LoginResult, Posted,
 };
 use crate::http::ApiError;
 use crate::metrics::Metrics;
@@ -33,6 +33,8 @@ use tokio::sync::mpsc;
 
 /// Most conversations returned by one listing.
 const LIST_LIMIT: u32 = 500;
+/// Longest search text accepted, in bytes.
+const MAX_SEARCH_BYTES: usize = 200;
 /// Longest customer name, e-mail or id accepted, in bytes.
 const MAX_CUSTOMER_FIELD: usize = 256;
 /// Largest serialised `customer.context` accepted, in bytes.
@@ -153,19 +155,29 @@ impl Gateway {
         &self,
         who: &Principal,
         status: Option<ConversationStatus>,
+        search: Option<&crate::storage::SearchTerms>,
         mut before: Option<ListCursor>,
         limit: u32,
     ) -> Result<(Vec<ConversationSummary>, Option<ListCursor>), ApiError> {
         let mut out = Vec::new();
         for _ in 0..LIST_MAX_PAGES {
-            let rows = self
-                .store
-                .list_conversations_page(status, before.as_ref(), LIST_PAGE)
-                .await?;
+            let rows = match search {
+                Some(q) => {
+                    self.store
+                        .search_conversations_page(q, before.as_ref(), LIST_PAGE)
+                        .await?
+                }
+                None => {
+                    self.store
+                        .list_conversations_page(status, before.as_ref(), LIST_PAGE)
+                        .await?
+                }
+            };
             let exhausted = rows.len() < LIST_PAGE as usize;
             for (header, summary, cursor) in rows {
                 before = Some(cursor);
-                if who.access(&header).can_read() {
+                let wanted = search.is_none() || status.is_none_or(|s| header.status == s);
+                if wanted && who.access(&header).can_read() {
                     out.push(summary);
                     if out.len() as u32 >= limit {
                         return Ok((out, before));
@@ -563,6 +575,7 @@ impl Backend for Gateway {
         &self,
         who: &Principal,
         status: Option<ConversationStatus>,
+        search: ConversationSearch<'_>,
         before: Option<&str>,
         limit: u32,
     ) -> Result<ConversationPage, ApiError> {
@@ -571,6 +584,13 @@ impl Backend for Gateway {
                 "customers can only open their own conversation".into(),
             ));
         }
+        if search.text.is_some_and(|t| t.len() > MAX_SEARCH_BYTES) {
+            return Err(ApiError::BadRequest(format!(
+                "the search is over {MAX_SEARCH_BYTES} bytes"
+            )));
+        }
+        let search = crate::storage::SearchTerms::new(search.text, search.tag);
+        let search = search.as_ref();
         let before = match before {
             None => None,
             Some(c) => Some(
@@ -579,7 +599,7 @@ impl Backend for Gateway {
             ),
         };
         let (conversations, next) = self
-            .readable(who, status, before, limit.clamp(1, LIST_LIMIT))
+            .readable(who, status, search, before, limit.clamp(1, LIST_LIMIT))
             .await?;
         Ok(ConversationPage {
             conversations,
@@ -606,7 +626,7 @@ impl Backend for Gateway {
             if room == 0 {
                 break;
             }
-            let (rows, _) = self.readable(who, status, None, room).await?;
+            let (rows, _) = self.readable(who, status, None, None, room).await?;
             for s in rows {
                 if seen.insert(s.conversation_id.clone()) {
                     out.push(s);
@@ -614,6 +634,24 @@ impl Backend for Gateway {
             }
         }
         Ok(out)
+    }
+
+    async fn add_note(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        text: String,
+    ) -> Result<ConversationEvent, ApiError> {
+        self.add_note_impl(who, id, text).await
+    }
+
+    async fn set_tags(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        tags: Vec<String>,
+    ) -> Result<ConversationEvent, ApiError> {
+        self.set_tags_impl(who, id, tags).await
     }
 
     async fn post_message(
@@ -936,6 +974,36 @@ impl Backend for Gateway {
         let (header, _) = self.authorize(who, &conversation).await?;
         self.calls.signal(who, conn, &header, frame, out).await?;
         Ok(None)
+    }
+
+    async fn canned_responses(
+        &self,
+        who: &Principal,
+        query: &str,
+        conversation: Option<&ConversationId>,
+    ) -> Result<Vec<crate::http::canned::CannedView>, ApiError> {
+        self.canned_responses_impl(who, query, conversation).await
+    }
+
+    async fn create_canned_response(
+        &self,
+        asker: Asker<'_>,
+        input: crate::http::canned::CannedInput,
+    ) -> Result<crate::http::canned::CannedView, ApiError> {
+        self.create_canned_response_impl(asker, input).await
+    }
+
+    async fn update_canned_response(
+        &self,
+        asker: Asker<'_>,
+        id: &str,
+        input: crate::http::canned::CannedInput,
+    ) -> Result<crate::http::canned::CannedView, ApiError> {
+        self.update_canned_response_impl(asker, id, input).await
+    }
+
+    async fn delete_canned_response(&self, asker: Asker<'_>, id: &str) -> Result<(), ApiError> {
+        self.delete_canned_response_impl(asker, id).await
     }
 
     fn hub(&self) -> &Hub {

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod backup;
 pub mod calls;
+pub mod canned;
 pub mod credentials;
 pub mod fd_limit;
 pub mod gateway;
@@ -12,6 +13,7 @@ pub mod handoff;
 pub mod headers;
 pub mod login_throttle;
 pub mod media_metrics;
+pub mod notes;
 pub mod preparation;
 pub mod review;
 pub mod review_api;

@@ -23,6 +23,7 @@ impl Chat {
                     t0,
                 ),
                 messages: Vec::new(),
+                notes: Vec::new(),
             },
         }
     }

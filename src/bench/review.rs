@@ -149,7 +149,11 @@ fn briefing_for(skill: &str, now: Timestamp) -> Briefing {
         customer_expectation: "A refund of the duplicate charge.".into(),
     };
     build_briefing(&BriefingInput {
-        conversation: &crate::domain::Conversation { header, messages },
+        conversation: &crate::domain::Conversation {
+            header,
+            messages,
+            notes: Vec::new(),
+        },
         escalation: &escalation,
         agent_name: Some("Alex"),
         agent_skill_label: Some(skill),
@@ -262,6 +266,7 @@ fn handoff(
         EventBody::WaitEstimated {
             position: 1,
             estimate_secs: 60,
+            nobody_online: false,
         },
     ));
     let offered = at(rng, 5, 300);

@@ -4,6 +4,7 @@
 //! knows who is online in each conversation, so a new subscriber learns it at once.
 
 use super::protocol::{PeerInfo, ServerFrame};
+use super::receipts::{Positions, ReadPositions, ReceiptMark, ReceiptSide};
 use crate::domain::{
     ConversationEvent, ConversationHeader, ConversationId, ConversationSummary, UserId,
 };
@@ -73,6 +74,8 @@ pub struct Hub {
     users: Mutex<HashMap<UserId, broadcast::Sender<Arc<str>>>>,
     /// Queue snapshots for staff who asked for them.
     queue: broadcast::Sender<Arc<serde_json::Value>>,
+    /// How far each side has received and seen each conversation (read receipts).
+    receipts: Mutex<ReadPositions>,
 }
 
 impl Default for Hub {
@@ -89,6 +92,7 @@ impl Hub {
             online: Mutex::new(HashMap::new()),
             users: Mutex::new(HashMap::new()),
             queue: broadcast::channel(64).0,
+            receipts: Mutex::new(ReadPositions::default()),
         }
     }
 
@@ -240,6 +244,39 @@ impl Hub {
         });
     }
 
+    /// Records a `read` or `delivered` frame from connection `origin` for `side` (already
+    /// checked: see `ReceiptSide::of`), clamped to `last_seq`. When the side's positions moved,
+    /// the `receipt` frame goes to the conversation's other subscribers (the same frame for the
+    /// customer: it names no one) and is returned.
+    pub fn record_receipt(
+        &self,
+        id: &ConversationId,
+        origin: u64,
+        side: ReceiptSide,
+        mark: ReceiptMark,
+        seq: u64,
+        last_seq: u64,
+    ) -> Option<ServerFrame> {
+        let mut receipts = self.receipts.lock().unwrap_or_else(|p| p.into_inner());
+        let positions = receipts.record(id, side, mark, seq, last_seq)?;
+        let frame = receipt_frame(id, side, positions);
+        // Published under the lock, so subscribers see one side's positions only grow.
+        self.publish_ephemeral(id, origin, &frame, Some(&frame));
+        Some(frame)
+    }
+
+    /// The known `receipt` frames of `id` (sides with nothing yet are left out), for a new
+    /// subscriber.
+    pub fn receipts(&self, id: &ConversationId) -> Vec<ServerFrame> {
+        let receipts = self.receipts.lock().unwrap_or_else(|p| p.into_inner());
+        receipts
+            .get(id)
+            .into_iter()
+            .filter(|(_, p)| !p.is_empty())
+            .map(|(side, p)| receipt_frame(id, side, p))
+            .collect()
+    }
+
     pub fn subscribe_inbox(&self) -> broadcast::Receiver<Arc<InboxItem>> {
         self.inbox.subscribe()
     }
@@ -274,5 +311,14 @@ impl Hub {
     fn sender(&self, id: &ConversationId) -> Option<broadcast::Sender<HubItem>> {
         let map = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
         map.get(id).filter(|tx| tx.receiver_count() > 0).cloned()
+    }
+}
+
+fn receipt_frame(id: &ConversationId, side: ReceiptSide, p: Positions) -> ServerFrame {
+    ServerFrame::Receipt {
+        conversation_id: id.clone(),
+        side,
+        delivered_seq: p.delivered,
+        read_seq: p.read,
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod hub;
 pub mod protocol;
+pub mod receipts;
 
 pub use hub::{Hub, HubItem, InboxItem, Presence};
 pub use protocol::{ClientFrame, PeerInfo, ServerFrame};
+pub use receipts::{Positions, ReadPositions, ReceiptMark, ReceiptSide};

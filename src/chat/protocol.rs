@@ -15,7 +15,12 @@
 //! `resolve_conversation` and `set_status`, is answered by `done` once committed, or by `error`
 //! with a specific code (`briefing_not_opened`, `offer_expired`, ...). Customers receive staff-only
 //! events as `redacted` with the same `seq`, so their log stays gap-free.
+//!
+//! Read receipts: pages send `delivered` / `read` with the highest `seq` they rendered / showed;
+//! subscribers receive `receipt` per side (customer, or support as a whole). Not conversation
+//! events: kept in memory, never in the log (`chat::receipts`).
 
+use super::receipts::ReceiptSide;
 use crate::domain::{
     Briefing, ConversationEvent, ConversationId, ConversationSummary, MessageId, Timestamp, Urgency,
 };
@@ -137,6 +142,21 @@ pub enum ClientFrame {
     #[serde(rename_all = "camelCase")]
     CallHangup {
         call_id: String,
+    },
+    /// The page has shown the conversation's events up to `seq` to the person (tab visible, the
+    /// event scrolled into view). Send at most a few times a second, when it grows. Answered by
+    /// nothing; the other side learns it as a `receipt` (see `chat::receipts` for who counts).
+    #[serde(rename_all = "camelCase")]
+    Read {
+        conversation_id: ConversationId,
+        seq: u64,
+    },
+    /// The page has received and rendered events up to `seq` (visible or not). Same rules as
+    /// `read`, which implies it.
+    #[serde(rename_all = "camelCase")]
+    Delivered {
+        conversation_id: ConversationId,
+        seq: u64,
     },
 }
 
@@ -295,6 +315,16 @@ pub enum ServerFrame {
         action: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         conversation_id: Option<ConversationId>,
+    },
+    /// How far one side of the conversation has received (`deliveredSeq`) and seen (`readSeq`)
+    /// its events. `side` is `customer` or `agent` (support as a whole: never which agent). Sent
+    /// to the conversation's subscribers when it moves, and on `subscribe` when known.
+    #[serde(rename_all = "camelCase")]
+    Receipt {
+        conversation_id: ConversationId,
+        side: ReceiptSide,
+        delivered_seq: u64,
+        read_seq: u64,
     },
     /// `code` is a stable machine-readable name; `ref` echoes the `clientMsgId` or conversation id
     /// of the frame that failed, when there is one.

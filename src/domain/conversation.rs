@@ -161,6 +161,9 @@ pub struct ConversationHeader {
     pub created_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Timestamp>,
+    /// Tags staff put on the conversation (lowercase; staff-only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// Sequence number of the last event applied.
     #[serde(default)]
     pub last_seq: u64,
@@ -185,6 +188,7 @@ impl ConversationHeader {
             handoff_likelihood: None,
             created_at: Some(now),
             updated_at: Some(now),
+            tags: Vec::new(),
             last_seq: 0,
         }
     }
@@ -225,6 +229,7 @@ impl ConversationHeader {
             briefing: None,
             escalation: None,
             handoff_likelihood: None,
+            tags: Vec::new(),
             handoff: self.handoff.as_ref().map(|h| HandoffState {
                 wait: h.wait,
                 ..HandoffState::default()
@@ -363,6 +368,7 @@ impl ConversationHeader {
             EventBody::WaitEstimated {
                 position,
                 estimate_secs,
+                ..
             } => {
                 self.handoff_mut().wait = Some(super::handoff::WaitEstimate {
                     position: *position,
@@ -478,7 +484,10 @@ impl ConversationHeader {
                     call.recordings_deleted_at = Some(event.timestamp);
                 }
             }
-            EventBody::HandoffRated { .. } | EventBody::BriefingRated { .. } => {}
+            EventBody::TagsChanged { tags, .. } => self.tags.clone_from(tags),
+            EventBody::HandoffRated { .. }
+            | EventBody::BriefingRated { .. }
+            | EventBody::NoteAdded { .. } => {}
             EventBody::Redacted => {}
         }
     }
@@ -492,12 +501,47 @@ pub struct Conversation {
     pub header: ConversationHeader,
     #[serde(default)]
     pub messages: Vec<Message>,
+    /// Internal notes, oldest first (staff only; empty in the customer's view).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<InternalNote>,
+}
+
+/// A note staff wrote on the conversation for each other; the customer never sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InternalNote {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub agent_id: UserId,
+    pub agent_name: String,
+    pub text: String,
+}
+
+impl InternalNote {
+    /// The note an event carries, if it is one.
+    pub fn from_event(event: &super::ConversationEvent) -> Option<Self> {
+        match &event.body {
+            EventBody::NoteAdded {
+                agent_id,
+                agent_name,
+                text,
+            } => Some(Self {
+                seq: event.seq,
+                at: event.timestamp,
+                agent_id: agent_id.clone(),
+                agent_name: agent_name.clone(),
+                text: text.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 impl Conversation {
     /// The conversation as its customer may see it (see `ConversationHeader::for_customer`).
     pub fn for_customer(mut self) -> Self {
         self.header = self.header.for_customer();
+        self.notes.clear();
         let id = &self.header.conversation_id;
         for m in &mut self.messages {
             *m = m.for_customer(id);
@@ -531,6 +575,8 @@ pub struct ConversationSummary {
     /// The latest handoff-likelihood score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff_likelihood: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl ConversationSummary {
@@ -555,6 +601,7 @@ impl ConversationSummary {
                 .and(h.escalation.as_ref())
                 .map(|e| e.urgency),
             handoff_likelihood: h.handoff_likelihood,
+            tags: h.tags.clone(),
         }
     }
 

@@ -98,9 +98,16 @@ pub enum EventBody {
         skill: String,
         invited_by: UserId,
     },
-    /// The customer's place in the queue changed.
+    /// The customer's place in the queue changed, or whether anyone who serves the skill is
+    /// signed in did.
     #[serde(rename_all = "camelCase")]
-    WaitEstimated { position: usize, estimate_secs: u64 },
+    WaitEstimated {
+        position: usize,
+        estimate_secs: u64,
+        /// Nobody who serves the skill is signed in: the estimate promises nothing.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        nobody_online: bool,
+    },
     /// No agent took it in time (or the last agent left): the assistant has it again.
     #[serde(rename_all = "camelCase")]
     HandedBack { reason: String },
@@ -180,6 +187,17 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// A staff member wrote an internal note on the conversation: for the team (and the review),
+    /// never for the customer. Staff only.
+    #[serde(rename_all = "camelCase")]
+    NoteAdded {
+        agent_id: UserId,
+        agent_name: String,
+        text: String,
+    },
+    /// The conversation's tags were set (the whole new list, lowercase). Staff only.
+    #[serde(rename_all = "camelCase")]
+    TagsChanged { agent_id: UserId, tags: Vec<String> },
     /// A call's recording files were deleted (`reason`: `retention`). The transcript and the
     /// metrics stay. Staff only.
     #[serde(rename_all = "camelCase")]
@@ -247,6 +265,15 @@ impl ConversationEvent {
                 status: ConversationStatus::Queued,
                 reason: Some("escalated".into()),
             }),
+            // That someone has the conversation and is reading it is the customer's to know (it
+            // is the honest state of their wait); under the agent's alias.
+            EventBody::HandoffAccepted {
+                agent_id,
+                agent_name,
+            } => owned(EventBody::HandoffAccepted {
+                agent_id: agent_id.alias_in(conversation),
+                agent_name: agent_name.clone(),
+            }),
             body if !body.customer_visible() => owned(EventBody::Redacted),
             _ => Cow::Borrowed(self),
         }
@@ -288,6 +315,8 @@ impl EventBody {
             Self::TranscriptReady { .. } => "transcript_ready",
             Self::HandoffRated { .. } => "handoff_rated",
             Self::BriefingRated { .. } => "briefing_rated",
+            Self::NoteAdded { .. } => "note_added",
+            Self::TagsChanged { .. } => "tags_changed",
             Self::RecordingsDeleted { .. } => "recordings_deleted",
             Self::Redacted => "redacted",
         }
@@ -324,6 +353,8 @@ impl EventBody {
             | Self::RecordingReady { .. }
             | Self::TranscriptReady { .. }
             | Self::BriefingRated { .. }
+            | Self::NoteAdded { .. }
+            | Self::TagsChanged { .. }
             | Self::RecordingsDeleted { .. }
             | Self::Redacted => false,
         }
@@ -483,6 +514,7 @@ mod customer_view_tests {
             EventBody::WaitEstimated {
                 position: 1,
                 estimate_secs: 60,
+                nobody_online: true,
             },
             EventBody::HandedBack {
                 reason: "expired".into(),
@@ -551,6 +583,15 @@ mod customer_view_tests {
                 score: 2,
                 comment: Some("STAFF-ONLY rating".into()),
             },
+            EventBody::NoteAdded {
+                agent_id: staff(),
+                agent_name: "Sam".into(),
+                text: "STAFF-ONLY note: refund approved by finance".into(),
+            },
+            EventBody::TagsChanged {
+                agent_id: staff(),
+                tags: vec!["staff-only-tag".into()],
+            },
             EventBody::RecordingsDeleted {
                 call_id: "call-1".into(),
                 reason: "retention".into(),
@@ -585,6 +626,8 @@ mod customer_view_tests {
                 | EventBody::TranscriptReady { .. }
                 | EventBody::HandoffRated { .. }
                 | EventBody::BriefingRated { .. }
+                | EventBody::NoteAdded { .. }
+                | EventBody::TagsChanged { .. }
                 | EventBody::RecordingsDeleted { .. }
                 | EventBody::Redacted => {}
             }

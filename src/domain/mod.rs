@@ -8,12 +8,14 @@
 pub mod access;
 pub mod briefing;
 pub mod call;
+pub mod canned;
 pub mod conversation;
 pub mod events;
 pub mod handoff;
 pub mod ids;
 pub mod message;
 pub mod review;
+pub mod tags;
 pub mod transcript;
 pub mod user;
 
@@ -28,7 +30,7 @@ pub use call::{
 };
 pub use conversation::{
     Conversation, ConversationHeader, ConversationStatus, ConversationSummary, Customer,
-    CustomerContext, Escalation, Participant, ParticipantKind, Urgency,
+    CustomerContext, Escalation, InternalNote, Participant, ParticipantKind, Urgency,
 };
 pub use events::{ConversationEvent, EventBody};
 pub use handoff::{HandoffState, WaitEstimate};

@@ -81,6 +81,14 @@ pub struct Asker<'a> {
     pub ip: std::net::IpAddr,
 }
 
+/// What a conversation list is narrowed to besides its status: text found in the messages or the
+/// customer's name or e-mail, and a tag.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConversationSearch<'a> {
+    pub text: Option<&'a str>,
+    pub tag: Option<&'a str>,
+}
+
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// The principal behind a bearer token; `Unauthorized` when unknown, expired or revoked.
@@ -126,6 +134,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         who: &Principal,
         status: Option<ConversationStatus>,
+        search: ConversationSearch<'_>,
         before: Option<&str>,
         limit: u32,
     ) -> Result<ConversationPage, ApiError>;
@@ -136,6 +145,22 @@ pub trait Backend: Send + Sync + 'static {
         who: &Principal,
         limit: u32,
     ) -> Result<Vec<ConversationSummary>, ApiError>;
+    /// Staff: an internal note on the conversation, for the team and the review; the customer
+    /// never receives it. Agents who may write to the conversation.
+    async fn add_note(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        text: String,
+    ) -> Result<ConversationEvent, ApiError>;
+    /// Staff: replaces the conversation's tags (normalised; see `domain::tags`). Agents who may
+    /// write to the conversation.
+    async fn set_tags(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        tags: Vec<String>,
+    ) -> Result<ConversationEvent, ApiError>;
     /// Commits a message from `who`; returns only after it is durable.
     async fn post_message(
         &self,
@@ -243,6 +268,31 @@ pub trait Backend: Send + Sync + 'static {
         frame: crate::chat::ClientFrame,
         out: tokio::sync::mpsc::Sender<crate::chat::ServerFrame>,
     ) -> Result<Option<crate::chat::ServerFrame>, ApiError>;
+
+    /// Agents and managers: the canned responses matching `query` (all when blank), best first
+    /// (see `domain::canned::search`). With `conversation` (one `who` may read), each comes with
+    /// its body filled for that conversation and `who`.
+    async fn canned_responses(
+        &self,
+        who: &Principal,
+        query: &str,
+        conversation: Option<&ConversationId>,
+    ) -> Result<Vec<super::canned::CannedView>, ApiError>;
+    /// Managers: adds a canned response (`Conflict` when the shortcut is taken). Audited.
+    async fn create_canned_response(
+        &self,
+        asker: Asker<'_>,
+        input: super::canned::CannedInput,
+    ) -> Result<super::canned::CannedView, ApiError>;
+    /// Managers: changes one (`NotFound`, `Conflict`). Audited.
+    async fn update_canned_response(
+        &self,
+        asker: Asker<'_>,
+        id: &str,
+        input: super::canned::CannedInput,
+    ) -> Result<super::canned::CannedView, ApiError>;
+    /// Managers: deletes one (`NotFound`). Audited.
+    async fn delete_canned_response(&self, asker: Asker<'_>, id: &str) -> Result<(), ApiError>;
 
     fn hub(&self) -> &Hub;
     fn limits(&self) -> &LimitsConfig;

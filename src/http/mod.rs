@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod backend;
+pub mod canned;
 pub mod challenge_gate;
 pub mod client_ip;
 pub mod conn_limits;
@@ -66,6 +67,11 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
             post(rest::post_message::<B>),
         )
         .route("/api/conversations/{id}/events", get(rest::events::<B>))
+        .route("/api/conversations/{id}/notes", post(rest::add_note::<B>))
+        .route(
+            "/api/conversations/{id}/tags",
+            axum::routing::put(rest::set_tags::<B>),
+        )
         .route(
             "/api/conversations/{id}/briefing",
             get(handoff_rest::briefing::<B>),
@@ -92,6 +98,14 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .route("/api/review/aggregates", get(review::aggregates::<B>))
         .route("/api/review/filters", get(review::filters::<B>))
         .route("/api/review/audit", get(review::audit::<B>))
+        .route(
+            "/api/canned-responses",
+            get(canned::list::<B>).post(canned::create::<B>),
+        )
+        .route(
+            "/api/canned-responses/{id}",
+            axum::routing::put(canned::update::<B>).delete(canned::delete::<B>),
+        )
         .route("/api/queue", get(handoff_rest::queue::<B>))
         .route(
             "/api/me/status",

@@ -85,6 +85,12 @@ pub struct ListQuery {
     /// Page size, 1..=500 (default 500).
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Words in the messages, or text in the customer's name or e-mail.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Only conversations with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
 }
 
 pub async fn list_conversations<B: Backend>(
@@ -102,8 +108,17 @@ pub async fn list_conversations<B: Backend>(
     };
     let limit = q.limit.unwrap_or(500);
     Ok(Json(
-        b.list_conversations(&caller.principal, status, q.before.as_deref(), limit)
-            .await?,
+        b.list_conversations(
+            &caller.principal,
+            status,
+            super::backend::ConversationSearch {
+                text: q.q.as_deref(),
+                tag: q.tag.as_deref(),
+            },
+            q.before.as_deref(),
+            limit,
+        )
+        .await?,
     ))
 }
 
@@ -271,4 +286,42 @@ pub async fn method_not_allowed() -> ApiError {
 
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint".into())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NoteBody {
+    pub text: String,
+}
+
+/// `POST /api/conversations/{id}/notes`: an internal note (agents in the conversation).
+pub async fn add_note<B: Backend>(
+    State(b): State<Arc<B>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<NoteBody>,
+) -> Result<(StatusCode, Json<ConversationEvent>), ApiError> {
+    let event = b
+        .add_note(&caller.principal, &conversation_id(&id)?, body.text)
+        .await?;
+    Ok((StatusCode::CREATED, Json(event)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TagsBody {
+    pub tags: Vec<String>,
+}
+
+/// `PUT /api/conversations/{id}/tags`: the conversation's whole tag list.
+pub async fn set_tags<B: Backend>(
+    State(b): State<Arc<B>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<TagsBody>,
+) -> Result<Json<ConversationEvent>, ApiError> {
+    let event = b
+        .set_tags(&caller.principal, &conversation_id(&id)?, body.tags)
+        .await?;
+    Ok(Json(event))
 }

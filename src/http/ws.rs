@@ -9,7 +9,9 @@ use super::backend::{Backend, HandoffAction};
 use super::client_ip::ClientIp;
 use super::conn_limits::PerIpCounts;
 use super::error::ApiError;
-use crate::chat::{ClientFrame, HubItem, PeerInfo, Presence, ServerFrame};
+use crate::chat::{
+    ClientFrame, HubItem, PeerInfo, Presence, ReceiptMark, ReceiptSide, ServerFrame,
+};
 use crate::domain::{ConversationId, Principal};
 use crate::metrics::ReasonLabel;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -492,6 +494,17 @@ impl<B: Backend> Session<B> {
                 self.handoff(conversation_id, HandoffAction::Resolve { note })
                     .await
             }
+            ClientFrame::Read {
+                conversation_id,
+                seq,
+            } => self.receipt(conversation_id, ReceiptMark::Read, seq).await,
+            ClientFrame::Delivered {
+                conversation_id,
+                seq,
+            } => {
+                self.receipt(conversation_id, ReceiptMark::Delivered, seq)
+                    .await
+            }
             ClientFrame::Typing {
                 conversation_id,
                 is_typing,
@@ -570,6 +583,30 @@ impl<B: Backend> Session<B> {
                 self.send(&frame).await;
             }
         }
+        // How far each side has got, so "Delivered"/"Seen" show at once (also after a reload).
+        for frame in self.b.hub().receipts(&id) {
+            self.send(&frame).await;
+        }
+    }
+
+    /// A `read` or `delivered` frame: refused unless the caller may read the conversation;
+    /// counted only for a side the customer may know about (`ReceiptSide::of`: a viewing agent's
+    /// reading is accepted and ignored), clamped to the last `seq`, and fanned out if it moved.
+    async fn receipt(&mut self, id: ConversationId, mark: ReceiptMark, seq: u64) {
+        let reason = match mark {
+            ReceiptMark::Read => "read",
+            ReceiptMark::Delivered => "delivered",
+        };
+        let header = match self.b.authorize(&self.who, &id).await {
+            Ok((header, _)) => header,
+            Err(e) => return self.reject(reason, &e, Some(id.to_string())).await,
+        };
+        let Some(side) = ReceiptSide::of(&self.who, &header) else {
+            return;
+        };
+        self.b
+            .hub()
+            .record_receipt(&id, self.conn, side, mark, seq, header.last_seq);
     }
 
     /// How this socket's user appears in conversation `id`: to staff as themselves; to the

@@ -12,6 +12,7 @@
 
 pub mod journal;
 pub mod sqlite;
+mod sqlite_canned;
 mod sqlite_review;
 
 use crate::domain::{
@@ -60,6 +61,58 @@ impl StorageError {
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// What a staff search looks for: words in messages (a full-text query: every word, each as a
+/// prefix), the same text inside the customer's name or e-mail, and a tag. Built from what a
+/// person typed; nothing of it reaches SQL but as bound values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchTerms {
+    /// The full-text query, e.g. `"refund"* "inv"*`.
+    pub words: Option<String>,
+    /// A `LIKE` pattern (`%`, `_` and `\` escaped with `\`) for the customer's name and e-mail.
+    pub contains: Option<String>,
+    pub tag: Option<String>,
+}
+
+impl SearchTerms {
+    /// Words searched at most.
+    pub const MAX_WORDS: usize = 8;
+
+    /// `None` when there is nothing to search for.
+    pub fn new(text: Option<&str>, tag: Option<&str>) -> Option<Self> {
+        let text = text.map(str::trim).filter(|t| !t.is_empty());
+        let tag = tag
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty());
+        if text.is_none() && tag.is_none() {
+            return None;
+        }
+        let words = text.and_then(|t| {
+            let words: Vec<String> = t
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(Self::MAX_WORDS)
+                .map(|w| format!("\"{}\"*", w.to_lowercase()))
+                .collect();
+            (!words.is_empty()).then(|| words.join(" "))
+        });
+        let contains = text.map(|t| {
+            let escaped: String = t
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            format!("%{escaped}%")
+        });
+        Some(Self {
+            words,
+            contains,
+            tag,
+        })
+    }
+}
 
 /// One durable write, grouped with others by the journal.
 // A `Create` is much larger than an `Append`, but each write is moved once into the journal's
@@ -322,6 +375,16 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<(ConversationHeader, ConversationSummary, ListCursor)>>;
 
+    /// Conversations matching `search` (customer name or e-mail, message text, tag), most
+    /// recently updated first, paged like [`Store::list_conversations_page`]. Access is the
+    /// caller's to check.
+    async fn search_conversations_page(
+        &self,
+        search: &SearchTerms,
+        before: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<(ConversationHeader, ConversationSummary, ListCursor)>>;
+
     async fn create_user(&self, user: NewUser, now: Timestamp) -> Result<User>;
     async fn list_users(&self) -> Result<Vec<User>>;
     async fn count_users(&self) -> Result<u64>;
@@ -397,6 +460,31 @@ pub trait Store: Send + Sync + 'static {
         outcome: &WebhookOutcome,
         now: Timestamp,
     ) -> Result<()>;
+
+    // ---- canned responses (`domain::canned`) ----
+    /// Every canned response, by shortcut.
+    async fn canned_responses(&self) -> Result<Vec<crate::domain::canned::CannedResponse>>;
+    async fn canned_response(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::domain::canned::CannedResponse>>;
+    /// Stores a new response with its audit entry, in one transaction; `Conflict` when its
+    /// shortcut is taken.
+    async fn create_canned_response(
+        &self,
+        response: &crate::domain::canned::CannedResponse,
+        audit: Option<&AuditEntry>,
+    ) -> Result<()>;
+    /// Replaces the response with `response.id` and writes the audit entry, in one transaction;
+    /// false when there is no such response, `Conflict` when the new shortcut is taken.
+    async fn update_canned_response(
+        &self,
+        response: &crate::domain::canned::CannedResponse,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
+    /// Deletes a response and writes the audit entry, in one transaction; false when there was
+    /// none.
+    async fn delete_canned_response(&self, id: &str, audit: &AuditEntry) -> Result<bool>;
 
     /// Cheap liveness probe of the database.
     async fn ping(&self) -> Result<()>;

@@ -14,7 +14,7 @@
 use super::sqlite_review as review;
 use super::{
     ApiKeyInfo, ListCursor, MessageWindow, NewToken, NewUser, NewWebhook, QueuedWebhook, Result,
-    StorageError, Store, TokenKind, WebhookOutcome, WriteOp, WriteOutcome,
+    SearchTerms, StorageError, Store, TokenKind, WebhookOutcome, WriteOp, WriteOutcome,
 };
 use crate::domain::{
     AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
@@ -88,6 +88,103 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Conversation rows, newest first: of one status, matching a search, after a cursor. Status
+    /// and ordering come from the rows (status changes are written at once); each row is checked
+    /// against the log's last seq and rebuilt from the log when it lags. A search reads tags
+    /// from the log's latest `tags_changed`, so it never lags either.
+    async fn conversation_rows(
+        &self,
+        status: Option<ConversationStatus>,
+        search: Option<&SearchTerms>,
+        before: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<(ConversationHeader, ConversationSummary, ListCursor)>> {
+        let mut conn = self.reader.acquire().await?;
+        let mut conditions = Vec::new();
+        if status.is_some() {
+            conditions.push("c.status = ?".to_owned());
+        }
+        if before.is_some() {
+            conditions.push("(c.updated_at, c.id) < (?, ?)".to_owned());
+        }
+        let mut text_binds: Vec<&str> = Vec::new();
+        let mut tag_bind = None;
+        if let Some(q) = search {
+            let mut either = Vec::new();
+            if let Some(pattern) = &q.contains {
+                either.push(
+                    "json_extract(c.header, '$.customer.name') LIKE ? ESCAPE '\\'
+                     OR json_extract(c.header, '$.customer.email') LIKE ? ESCAPE '\\'",
+                );
+                text_binds.push(pattern);
+                text_binds.push(pattern);
+            }
+            if let Some(words) = &q.words {
+                either.push(
+                    "c.key IN (SELECT e.conversation_key FROM message_text m
+                               JOIN events e ON e.pos = m.rowid WHERE message_text MATCH ?)",
+                );
+                text_binds.push(words);
+            }
+            if !either.is_empty() {
+                conditions.push(format!("({})", either.join(" OR ")));
+            }
+            if let Some(tag) = &q.tag {
+                conditions.push(
+                    "c.key IN (SELECT t.conversation_key FROM events t
+                               WHERE t.type = 'tags_changed'
+                                 AND t.seq = (SELECT MAX(t2.seq) FROM events t2
+                                              WHERE t2.type = 'tags_changed'
+                                                AND t2.conversation_key = t.conversation_key)
+                                 AND EXISTS (SELECT 1 FROM json_each(t.body, '$.tags')
+                                             WHERE value = ?))"
+                        .to_owned(),
+                );
+                tag_bind = Some(tag.as_str());
+            }
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT c.id, c.header, c.summary, c.last_seq, c.updated_at,
+                    (SELECT MAX(seq) FROM events e WHERE e.conversation_key = c.key)
+             FROM conversations c {filter} ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String, i64, i64, Option<i64>)>(&sql);
+        if let Some(s) = status {
+            query = query.bind(s.as_str());
+        }
+        if let Some(c) = before {
+            query = query.bind(c.updated_at_ms).bind(c.id.clone());
+        }
+        for value in text_binds {
+            query = query.bind(value);
+        }
+        if let Some(tag) = tag_bind {
+            query = query.bind(tag);
+        }
+        let rows = query.bind(limit as i64).fetch_all(&mut *conn).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, h, s, last_seq, updated_at, log_seq) in rows {
+            let cursor = ListCursor {
+                updated_at_ms: updated_at,
+                id: id.clone(),
+            };
+            if log_seq.unwrap_or(0) > last_seq {
+                if let Some(c) = load_state(&mut conn, &ConversationId(id)).await? {
+                    out.push((c.header, c.summary, cursor));
+                }
+            } else {
+                let header = read_header(&h, last_seq, updated_at)?;
+                out.push((header, json(&s, "summary")?, cursor));
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn open(url: &str, read_connections: u32) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -381,19 +478,26 @@ impl Store for SqliteStore {
         };
         let bodies: Vec<String> = sqlx::query_scalar(
             "SELECT body FROM events WHERE conversation_key = (SELECT key FROM conversations WHERE id = ?)
-             AND type = 'message' ORDER BY seq",
+             AND type IN ('message', 'note_added') ORDER BY seq",
         )
         .bind(id.as_str())
         .fetch_all(&self.reader)
         .await?;
         let mut messages: Vec<Message> = Vec::with_capacity(bodies.len());
+        let mut notes = Vec::new();
         for b in bodies {
             let ev: ConversationEvent = json(&b, "event")?;
-            if let EventBody::Message { message, .. } = ev.body {
+            if let Some(note) = crate::domain::InternalNote::from_event(&ev) {
+                notes.push(note);
+            } else if let EventBody::Message { message, .. } = ev.body {
                 messages.push(message);
             }
         }
-        Ok(Some(Conversation { header, messages }))
+        Ok(Some(Conversation {
+            header,
+            messages,
+            notes,
+        }))
     }
 
     async fn backup_into(&self, path: &std::path::Path) -> Result<()> {
@@ -468,7 +572,11 @@ impl Store for SqliteStore {
         }
         messages.extend(tail.into_iter().rev().map(|(_, m)| m));
         window.cut_older(&mut messages);
-        Ok(Some(Conversation { header, messages }))
+        Ok(Some(Conversation {
+            header,
+            messages,
+            notes: Vec::new(),
+        }))
     }
 
     async fn events_after(
@@ -495,50 +603,17 @@ impl Store for SqliteStore {
         before: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<(ConversationHeader, ConversationSummary, ListCursor)>> {
-        // Status and ordering come from the rows (status changes are written at once); each row
-        // is checked against the log's last seq and rebuilt from the log when it lags.
-        let mut conn = self.reader.acquire().await?;
-        let mut conditions = Vec::new();
-        if status.is_some() {
-            conditions.push("c.status = ?");
-        }
-        if before.is_some() {
-            conditions.push("(c.updated_at, c.id) < (?, ?)");
-        }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT c.id, c.header, c.summary, c.last_seq, c.updated_at,
-                    (SELECT MAX(seq) FROM events e WHERE e.conversation_key = c.key)
-             FROM conversations c {filter} ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"
-        );
-        let mut query = sqlx::query_as::<_, (String, String, String, i64, i64, Option<i64>)>(&sql);
-        if let Some(s) = status {
-            query = query.bind(s.as_str());
-        }
-        if let Some(c) = before {
-            query = query.bind(c.updated_at_ms).bind(c.id.clone());
-        }
-        let rows = query.bind(limit as i64).fetch_all(&mut *conn).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, h, s, last_seq, updated_at, log_seq) in rows {
-            let cursor = ListCursor {
-                updated_at_ms: updated_at,
-                id: id.clone(),
-            };
-            if log_seq.unwrap_or(0) > last_seq {
-                if let Some(c) = load_state(&mut conn, &ConversationId(id)).await? {
-                    out.push((c.header, c.summary, cursor));
-                }
-            } else {
-                let header = read_header(&h, last_seq, updated_at)?;
-                out.push((header, json(&s, "summary")?, cursor));
-            }
-        }
-        Ok(out)
+        self.conversation_rows(status, None, before, limit).await
+    }
+
+    async fn search_conversations_page(
+        &self,
+        search: &SearchTerms,
+        before: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<(ConversationHeader, ConversationSummary, ListCursor)>> {
+        self.conversation_rows(None, Some(search), before, limit)
+            .await
     }
 
     async fn create_user(&self, user: NewUser, now: Timestamp) -> Result<User> {
@@ -810,6 +885,37 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<()> {
         review::webhook_attempted(&self.writer, id, outcome, now).await
+    }
+
+    async fn canned_responses(&self) -> Result<Vec<crate::domain::canned::CannedResponse>> {
+        super::sqlite_canned::list(&self.reader).await
+    }
+
+    async fn canned_response(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::domain::canned::CannedResponse>> {
+        super::sqlite_canned::get(&self.reader, id).await
+    }
+
+    async fn create_canned_response(
+        &self,
+        response: &crate::domain::canned::CannedResponse,
+        audit: Option<&AuditEntry>,
+    ) -> Result<()> {
+        super::sqlite_canned::create(&self.writer, response, audit).await
+    }
+
+    async fn update_canned_response(
+        &self,
+        response: &crate::domain::canned::CannedResponse,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        super::sqlite_canned::update(&self.writer, response, audit).await
+    }
+
+    async fn delete_canned_response(&self, id: &str, audit: &AuditEntry) -> Result<bool> {
+        super::sqlite_canned::delete(&self.writer, id, audit).await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -92,6 +92,10 @@ try {
   // The chat becomes a video call; the customer shares their screen.
   await cust.waitForSelector("#call-button:not([hidden])", { timeout: 15000 });
   await cust.click("#call-button");
+  // The pre-join check: the microphone's level moves with the fake microphone's speech.
+  await cust.waitForFunction(() => Number(document.querySelector("#call-area [data-testid=mic-level]")?.getAttribute("aria-valuenow")) > 5, null, { timeout: 15000 });
+  step("microphone level moves before joining");
+  await shot(cust, "call-setup-customer-desktop");
   await cust.click("#call-area button[type=submit]:has-text('Join call')", { timeout: 15000 });
   await cust.waitForSelector(".call-stage", { timeout: 15000 });
   await agent.waitForSelector("#call-toggle:not([hidden])", { timeout: 15000 });

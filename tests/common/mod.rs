@@ -242,7 +242,8 @@ pub async fn subscribe(ws: &mut Socket, conversation: &str, after: u64) -> Vec<V
             Some("subscribed") => return events,
             // Ephemeral, or addressed to the staff member rather than the conversation.
             Some(
-                "presence" | "typing" | "agent_status" | "offer" | "offer_withdrawn" | "queue",
+                "presence" | "typing" | "receipt" | "agent_status" | "offer" | "offer_withdrawn"
+                | "queue",
             ) => {}
             _ => panic!("unexpected frame while subscribing: {f}"),
         }

@@ -30,7 +30,7 @@ pub(super) struct Case {
     /// An agent holds a live offer for it right now.
     pub offer_live: bool,
     /// The `(position, estimate_secs)` last told to the customer.
-    pub told_wait: Option<(usize, u64)>,
+    pub told_wait: Option<(usize, u64, bool)>,
 }
 
 impl Case {

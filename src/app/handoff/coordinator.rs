@@ -592,13 +592,15 @@ impl Coordinator {
         } else {
             queue_estimate
         };
-        if case.told_wait == Some((position, estimate_secs)) {
+        let nobody_online = self.router.agents_serving(case.skill()) == 0;
+        if case.told_wait == Some((position, estimate_secs, nobody_online)) {
             return;
         }
-        case.told_wait = Some((position, estimate_secs));
+        case.told_wait = Some((position, estimate_secs, nobody_online));
         let body = EventBody::WaitEstimated {
             position,
             estimate_secs,
+            nobody_online,
         };
         self.write(id, body, now, batch).await;
     }
@@ -903,6 +905,7 @@ impl Coordinator {
             let conversation = Conversation {
                 header: header.clone(),
                 messages: Vec::new(),
+                notes: Vec::new(),
             };
             self.write(
                 &id,

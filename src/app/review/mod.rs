@@ -207,7 +207,18 @@ impl Review {
             .iter()
             .filter_map(|e| e.body.message().cloned())
             .collect();
-        Ok((Conversation { header, messages }, events))
+        let notes = events
+            .iter()
+            .filter_map(crate::domain::InternalNote::from_event)
+            .collect();
+        Ok((
+            Conversation {
+                header,
+                messages,
+                notes,
+            },
+            events,
+        ))
     }
 
     /// The handoff figures as of now (not stored); `None` when it was never escalated.

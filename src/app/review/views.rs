@@ -90,6 +90,7 @@ fn redact_event(r: &Redactor, e: &mut ConversationEvent) {
             }
         }
         EventBody::ConversationResolved { note: Some(n), .. } => *n = r.redact(n).into_owned(),
+        EventBody::NoteAdded { text, .. } => *text = r.redact(text).into_owned(),
         EventBody::HandoffRated {
             comment: Some(c), ..
         }
@@ -213,6 +214,9 @@ impl Review {
             .for_each(|m| r.redact_message(m));
         if let Some(b) = conversation.header.briefing.as_mut() {
             redact_briefing(r, b);
+        }
+        for note in &mut conversation.notes {
+            note.text = r.redact(&note.text).into_owned();
         }
         // The customer record's contact fields are what the rules protect most of all.
         let customer = &mut conversation.header.customer;

@@ -24,6 +24,7 @@ impl Conv {
             c: Conversation {
                 header,
                 messages: Vec::new(),
+                notes: Vec::new(),
             },
         }
     }
