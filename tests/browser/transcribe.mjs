@@ -50,6 +50,21 @@ try {
   step("customer line shown", { text: await agent.textContent(".transcript__line--customer .transcript__text") });
   await agent.waitForSelector(".transcript__line--agent", { timeout: 40000 });
   step("agent line shown", { text: await agent.textContent(".transcript__line--agent .transcript__text") });
+  // Each fake microphone loops its sentence from when the browser opened it, so the call may
+  // begin mid-sentence: stay until each side's sentence has come round whole once (or 40 s).
+  const heard = async () =>
+    agent.evaluate(() => {
+      const words = (side) => [...document.querySelectorAll(`.transcript__line--${side} .transcript__text`)].map((e) => e.textContent.toLowerCase()).join(" ");
+      return { customer: words("customer"), agent: words("agent") };
+    });
+  const enough = (t) => ["charged", "twice", "subscription"].filter((w) => t.customer.includes(w)).length >= 2 && ["duplicate", "payment", "invoice", "today"].filter((w) => t.agent.includes(w)).length >= 2;
+  const until = Date.now() + 40000;
+  let text = await heard();
+  while (!enough(text) && Date.now() < until) {
+    await agent.waitForTimeout(500);
+    text = await heard();
+  }
+  step("both sentences heard", { enough: enough(text) });
   await shot(agent, "call-agent-transcript");
 
   await cust.click(".call-control--hangup");
