@@ -7,8 +7,14 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// One browser script at a time per test binary: each drives two or three Chromiums with live
+/// media and real-time expectations (a late joiner's first picture, the ring's timing), which two
+/// cores cannot honour for several scripts at once.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The script's JSON lines, or `None` when browser tests cannot run here (skipped).
 pub async fn run_script(script: &str, env: &[(&str, String)]) -> Option<Vec<Value>> {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let modules = std::env::var("WLTEST_BROWSER_MODULES").ok();
     let Some(modules) = modules.filter(|m| std::path::Path::new(m).is_dir()) else {
         if std::env::var_os("WLTEST_REQUIRE_BROWSER").is_some() {
