@@ -3,6 +3,8 @@
 //! libopus); the tap delivers each speaker's decoded 48 kHz audio with their participant id on
 //! the call clock, and the call's recording lists both microphones and the mixed audio.
 
+mod common;
+
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
@@ -315,30 +317,9 @@ async fn each_speakers_audio_reaches_the_tap_decoded_with_their_id_on_the_call_c
 async fn a_full_recordings_disk_ends_the_files_cleanly_and_the_call_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let mount = dir.path().join("rec");
-    std::fs::create_dir_all(&mount).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(&mount)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        assert!(
-            std::env::var_os("WLTEST_REQUIRE_ROOT").is_none(),
-            "could not mount a tmpfs"
-        );
-        eprintln!("skipped: mounting a tmpfs needs root");
+    let Some(_tmpfs) = common::tmpfs::Tmpfs::mount(&mount, "64k") else {
         return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(&self.0)
-                .status();
-        }
-    }
-    let _unmount = Unmount(mount.clone());
+    };
     std::fs::write(mount.join("filler"), vec![7u8; 40 * 1024]).unwrap();
     let failures_before = warmline::media::stats::snapshot().recording_write_failures;
 

@@ -1107,30 +1107,9 @@ async fn kill_9_during_a_burst_loses_nothing_acknowledged() {
 async fn a_full_disk_refuses_writes_and_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().expect("dir");
     let mount = dir.path().join("data");
-    std::fs::create_dir_all(&mount).expect("mkdir");
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
-        .arg(&mount)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        assert!(
-            std::env::var_os("WLTEST_REQUIRE_ROOT").is_none(),
-            "could not mount a tmpfs"
-        );
-        eprintln!("skipped: mounting a tmpfs needs root");
+    let Some(_tmpfs) = common::tmpfs::Tmpfs::mount(&mount, "6m") else {
         return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(&self.0)
-                .status();
-        }
-    }
-    let _unmount = Unmount(mount.clone());
+    };
     let env = [
         ("WARMLINE_TRANSCRIBE__ENABLED", "false"),
         ("WARMLINE_ASSISTANT__KIND", "none"),

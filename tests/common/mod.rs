@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod speech;
+pub mod tmpfs;
 
 use serde_json::{json, Value};
 use std::path::Path;
