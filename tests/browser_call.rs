@@ -632,3 +632,34 @@ async fn read_receipts_show_delivered_and_seen_on_both_pages() {
         );
     }
 }
+
+/// Transfer to a named colleague in real pages: the colleague's offer says it is a transfer and
+/// carries the note and a briefing with what the customer told the first agent; the suggested
+/// introduction names the first agent; the customer hears who is coming and never receives the
+/// note (checked on their socket's frames); the first agent ends up following read-only.
+#[tokio::test]
+async fn a_transfer_to_a_named_colleague_carries_the_briefing_and_the_note() {
+    let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    app.add_user("alex", Role::Agent, &["security"]).await;
+    let Some(steps) =
+        browser::run_script("transfer.mjs", &[("WLTEST_BASE", app.base.clone())]).await
+    else {
+        return;
+    };
+    for expected in [
+        "sam has the customer",
+        "transfer asked",
+        "colleague offered the transfer",
+        "briefing carries the note and the new facts",
+        "customer met the new agent",
+        "first agent left, following read-only",
+        "note never reached the customer",
+    ] {
+        assert!(
+            steps.iter().any(|s| s["step"] == expected),
+            "no step {expected:?}: {steps:?}"
+        );
+    }
+}

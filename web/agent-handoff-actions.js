@@ -24,7 +24,9 @@ const MESSAGES = {
   already_joined: "You're already in this conversation.",
   not_in_conversation: "Only an agent in the conversation can do that.",
   not_escalated: "This conversation isn't waiting for an agent.",
-  invite_pending: "A specialist invite for this conversation is already pending.",
+  invite_pending: "A transfer or specialist invite for this conversation is already pending.",
+  no_agent_available: "Nobody with that skill can take the conversation right now.",
+  no_transfer: "There's no transfer to call off; it may have been accepted already.",
   offline: "You're offline. Try again once the connection is back.",
   connection_lost: "The connection dropped before the gateway answered. Check the conversation before trying again.",
   timeout: "The gateway didn't answer in time. Check the conversation before trying again.",
@@ -34,6 +36,7 @@ const MESSAGES = {
 
 /** Words for the agent about a failed command. */
 export function describeError(err, { skill } = {}) {
+  if (err?.code === "transfer_target_unavailable") return err.message;
   if (err?.code === "no_specialist") {
     return skill ? `Nobody with the ${skill} skill can join right now.` : "No specialist with that skill can join right now.";
   }
@@ -85,6 +88,13 @@ export class HandoffActions {
   }
   invite(conversationId, skill) {
     return this.#run("invite_specialist", conversationId, { skill });
+  }
+  /** `target`: { toAgent } or { toSkill }. */
+  transfer(conversationId, target, note) {
+    return this.#run("transfer_conversation", conversationId, { ...target, ...(note ? { note } : {}) });
+  }
+  cancelTransfer(conversationId) {
+    return this.#run("cancel_transfer", conversationId);
   }
   resolve(conversationId, note) {
     return this.#run("resolve_conversation", conversationId, note ? { note } : {});

@@ -1,7 +1,9 @@
 // The handoff steps in the conversation column, for the conversation on screen:
 //   accepted, not joined yet → "Join conversation" with the editable warm introduction (instead of
 //                              the composer); the briefing is in the details column beside it
-//   joined                   → "Invite specialist" (pick a skill) and "Resolve" in the header
+//   joined                   → "Invite specialist" (pick a skill), "Transfer" (a colleague or a
+//                              team, with a note) and "Resolve" in the header; while a transfer
+//                              is pending, a line saying so with "Call off"
 // It also remembers, for this session, which offers were accepted here and with which briefing, so
 // the page does not have to wait for the events to come back before showing the next step.
 
@@ -15,8 +17,11 @@ export const SPECIALIST_SKILLS = ["billing", "technical", "integrations", "accou
 export class HandoffControls {
   /**
    * @param els  { joinForm, joinIntro, joinHint, joinReset, joinSubmit, joinError,
-   *               inviteToggle, resolveToggle, tray, inviteForm, inviteSkill, inviteSubmit,
-   *               inviteCancel, resolveForm, resolveNote, resolveSubmit, resolveCancel, trayError }
+   *               inviteToggle, transferToggle, resolveToggle, tray, inviteForm, inviteSkill,
+   *               inviteSubmit, inviteCancel, transferForm, transferTarget, transferNote,
+   *               transferSubmit, transferCancel, transferPending, transferPendingText,
+   *               transferCalloff, resolveForm, resolveNote, resolveSubmit, resolveCancel,
+   *               trayError }
    * @param opts { actions: HandoffActions, user }
    */
   constructor(els, { actions, user }) {
@@ -30,6 +35,7 @@ export class HandoffControls {
     this.joined = new Set(); // join committed, agent_joined may not be here yet
     this.intros = new Map(); // conversationId → the agent's edited introduction
     this.busy = null;
+    this.colleagues = []; // the queue snapshot's agents: { agentId, name, status, online, load }
     this.abort = new AbortController();
     this.#buildSkills();
     this.#bind();
@@ -51,6 +57,12 @@ export class HandoffControls {
 
   noteOpened(id) {
     this.opened.add(id);
+  }
+
+  /** Who is signed in, from the queue snapshot: the transfer picker lists them. */
+  setColleagues(agents) {
+    this.colleagues = agents.filter((a) => a.agentId !== this.user.id);
+    if (this.#trayOpen("transfer")) this.#fillTargets();
   }
 
   /** The briefing this agent should read: the one offered to them, else the conversation's. */
@@ -99,10 +111,14 @@ export class HandoffControls {
     els.joinForm.hidden = !join;
     if (join) this.#fillJoin(model);
 
-    const inside = !!model && this.user.role === "agent" && model.status !== "resolved" && (this.#isJoined(model) || this.joined.has(id));
+    // Joined from this page counts until the join's event is here; having left (handed over) ends it.
+    const left = !!model && model.participants.some((p) => p.userId === this.user.id && p.leftAt);
+    const inside = !!model && this.user.role === "agent" && model.status !== "resolved" && (this.#isJoined(model) || (this.joined.has(id) && !left));
     els.inviteToggle.hidden = !inside;
+    els.transferToggle.hidden = !inside;
     els.resolveToggle.hidden = !inside;
     if (!inside) this.#closeTray();
+    this.#renderTransfer(model, inside);
     this.#renderBusy();
   }
 
@@ -135,6 +151,9 @@ export class HandoffControls {
     els.joinIntro.disabled = this.busy === "join";
     els.inviteSubmit.disabled = this.busy === "invite";
     els.inviteSubmit.textContent = this.busy === "invite" ? "Inviting…" : "Invite";
+    els.transferSubmit.disabled = this.busy === "transfer";
+    els.transferSubmit.textContent = this.busy === "transfer" ? "Transferring…" : "Transfer";
+    els.transferCalloff.disabled = this.busy === "calloff";
     els.resolveSubmit.disabled = this.busy === "resolve";
     els.resolveSubmit.textContent = this.busy === "resolve" ? "Resolving…" : "Resolve conversation";
   }
@@ -151,16 +170,52 @@ export class HandoffControls {
     this.els.inviteSkill.replaceChildren(...SPECIALIST_SKILLS.map((s) => h("option", { value: s, text: humanize(s) })));
   }
 
+  /** A pending transfer: who it waits for, and "Call off" for the agent who asked. */
+  #renderTransfer(model, inside) {
+    const els = this.els;
+    const t = model?.handoff?.transfer;
+    els.transferPending.hidden = !(inside && t);
+    if (!inside || !t) return;
+    const to = t.toAgentId ? model.agentName(t.toAgentId) || "a colleague" : `the ${humanize(t.skill).toLowerCase()} team`;
+    const mine = t.fromAgentId === this.user.id;
+    els.transferPendingText.textContent = mine
+      ? `Transferring to ${to}… You stay in the conversation until they've joined.`
+      : `${model.agentName(t.fromAgentId) || "A colleague"} is transferring this conversation to ${to}.`;
+    els.transferCalloff.hidden = !mine;
+  }
+
+  /** Colleagues first (signed in; away ones shown but not selectable), then teams by skill. */
+  #fillTargets() {
+    const select = this.els.transferTarget;
+    const keep = select.value;
+    const people = [...this.colleagues]
+      .filter((a) => a.online !== false)
+      .sort((a, b) => (a.name || "").localeCompare(b.name || ""))
+      .map((a) => {
+        const away = a.status === "away";
+        const state = away ? "away" : a.status === "busy" ? "busy" : `${a.load ?? 0} open`;
+        return h("option", { value: `agent:${a.agentId}`, text: `${a.name || a.agentId} · ${state}`, disabled: away });
+      });
+    const groups = [];
+    if (people.length) groups.push(h("optgroup", { label: "Colleagues" }, people));
+    groups.push(h("optgroup", { label: "Teams" }, SPECIALIST_SKILLS.map((s) => h("option", { value: `skill:${s}`, text: `${humanize(s)} team` }))));
+    select.replaceChildren(...groups);
+    const usable = [...select.options].filter((o) => !o.disabled);
+    select.value = usable.some((o) => o.value === keep) ? keep : (usable[0]?.value ?? "");
+  }
+
   #openTray(which) {
     const els = this.els;
-    const invite = which === "invite";
+    const forms = { invite: els.inviteForm, transfer: els.transferForm, resolve: els.resolveForm };
+    const toggles = { invite: els.inviteToggle, transfer: els.transferToggle, resolve: els.resolveToggle };
     els.tray.hidden = false;
-    els.inviteForm.hidden = !invite;
-    els.resolveForm.hidden = invite;
+    for (const [k, form] of Object.entries(forms)) form.hidden = k !== which;
+    for (const [k, toggle] of Object.entries(toggles)) toggle.setAttribute("aria-expanded", String(k === which));
     els.trayError.hidden = true;
-    els.inviteToggle.setAttribute("aria-expanded", String(invite));
-    els.resolveToggle.setAttribute("aria-expanded", String(!invite));
-    if (invite) {
+    if (which === "transfer") {
+      this.#fillTargets();
+      els.transferTarget.focus();
+    } else if (which === "invite") {
       // Suggest a skill other than the one the conversation already has.
       const skill = this.model?.skill;
       if (els.inviteSkill.value === skill || !els.inviteSkill.value) {
@@ -176,13 +231,21 @@ export class HandoffControls {
     const els = this.els;
     els.tray.hidden = true;
     els.trayError.hidden = true;
-    els.inviteToggle.setAttribute("aria-expanded", "false");
-    els.resolveToggle.setAttribute("aria-expanded", "false");
+    for (const t of [els.inviteToggle, els.transferToggle, els.resolveToggle]) t.setAttribute("aria-expanded", "false");
   }
 
   #trayOpen(which) {
     const els = this.els;
-    return !els.tray.hidden && !(which === "invite" ? els.inviteForm : els.resolveForm).hidden;
+    const form = { invite: els.inviteForm, transfer: els.transferForm, resolve: els.resolveForm }[which];
+    return !els.tray.hidden && !form.hidden;
+  }
+
+  /** The toggle of the form that is open, to give focus back to. */
+  #openToggle() {
+    const els = this.els;
+    if (!els.inviteForm.hidden) return els.inviteToggle;
+    if (!els.transferForm.hidden) return els.transferToggle;
+    return els.resolveToggle;
   }
 
   // ---- actions ----------------------------------------------------------------------------
@@ -213,7 +276,17 @@ export class HandoffControls {
     });
 
     on(els.inviteToggle, "click", () => (this.#trayOpen("invite") ? this.#closeTray() : this.#openTray("invite")));
+    on(els.transferToggle, "click", () => (this.#trayOpen("transfer") ? this.#closeTray() : this.#openTray("transfer")));
     on(els.resolveToggle, "click", () => (this.#trayOpen("resolve") ? this.#closeTray() : this.#openTray("resolve")));
+    on(els.transferCancel, "click", () => {
+      this.#closeTray();
+      els.transferToggle.focus();
+    });
+    on(els.transferForm, "submit", (e) => {
+      e.preventDefault();
+      this.#transfer();
+    });
+    on(els.transferCalloff, "click", () => this.#callOff());
     on(els.inviteCancel, "click", () => {
       this.#closeTray();
       els.inviteToggle.focus();
@@ -225,7 +298,7 @@ export class HandoffControls {
     on(els.tray, "keydown", (e) => {
       if (e.key === "Escape") {
         e.stopPropagation();
-        const back = els.inviteForm.hidden ? els.resolveToggle : els.inviteToggle;
+        const back = this.#openToggle();
         this.#closeTray();
         back.focus();
       }
@@ -290,6 +363,49 @@ export class HandoffControls {
       }
     } catch (err) {
       this.#trayFailed(id, describeError(err, { skill: label }));
+    } finally {
+      this.busy = null;
+      this.#renderBusy();
+    }
+  }
+
+  async #transfer() {
+    const model = this.model;
+    if (!model || this.busy) return;
+    const id = model.conversationId;
+    const [kind, value] = this.els.transferTarget.value.split(/:(.*)/s);
+    if (!value) return;
+    const target = kind === "agent" ? { toAgent: value } : { toSkill: value };
+    const label = this.els.transferTarget.selectedOptions[0]?.textContent.split(" · ")[0] ?? value;
+    const note = this.els.transferNote.value.trim();
+    this.busy = "transfer";
+    this.els.trayError.hidden = true;
+    this.#renderBusy();
+    try {
+      await this.actions.transfer(id, target, note || undefined);
+      toast(`Asked ${kind === "agent" ? label : `the ${label.toLowerCase()}`} to take over. They'll read the briefing and your note first.`, { tone: "success" });
+      if (id === this.shownId) {
+        this.els.transferNote.value = "";
+        this.#closeTray();
+        this.els.transferToggle.focus();
+      }
+    } catch (err) {
+      this.#trayFailed(id, describeError(err, { skill: humanize(value).toLowerCase() }));
+    } finally {
+      this.busy = null;
+      this.#renderBusy();
+    }
+  }
+
+  async #callOff() {
+    const model = this.model;
+    if (!model || this.busy) return;
+    this.busy = "calloff";
+    this.#renderBusy();
+    try {
+      await this.actions.cancelTransfer(model.conversationId);
+    } catch (err) {
+      toast(describeError(err), { tone: "error" });
     } finally {
       this.busy = null;
       this.#renderBusy();

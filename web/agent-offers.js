@@ -78,7 +78,7 @@ export class OfferDock {
     if (!this.timer) this.timer = setInterval(() => this.#tick(), 500);
     this.onChange(this.offers());
     const name = offer.customerName?.trim() || "a visitor";
-    announce(`New ${offer.specialist ? "specialist request" : "conversation offer"}: ${name}, ${urgencyLabel(offer.urgency || "medium").toLowerCase()} urgency.`);
+    announce(`New ${offer.briefing?.transfer ? "transfer" : offer.specialist ? "specialist request" : "conversation offer"}: ${name}, ${urgencyLabel(offer.urgency || "medium").toLowerCase()} urgency.`);
   }
 
   /** An `offer_withdrawn` frame. */
@@ -211,7 +211,7 @@ export class OfferDock {
       h(
         "div",
         { class: "offer-card__top" },
-        h("span", { class: "offer-card__kicker", text: [offer.specialist ? "Specialist request" : "Incoming conversation", skill ? humanize(skill) : null].filter(Boolean).join(" · ") }),
+        h("span", { class: "offer-card__kicker", text: [b.transfer?.fromAgentName ? `Transfer from ${b.transfer.fromAgentName}` : offer.specialist ? "Specialist request" : "Incoming conversation", skill ? humanize(skill) : null].filter(Boolean).join(" · ") }),
         timer,
       ),
       h("span", { class: "offer-card__bar", "aria-hidden": "true" }, bar),

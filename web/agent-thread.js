@@ -12,6 +12,7 @@ import { TypingIndicator, TypingNotifier } from "./typing.js";
 import { formatDuration, humanize, initials, percent, statusLabel, urgencyLabel } from "./format.js";
 import { callNotice } from "./call-events.js";
 import { ReceiptReporter } from "./read-receipts.js";
+import { toast } from "./toast.js";
 
 /** Why an offer ended, as a timeline line (given the agent as subject and as object). */
 const DECLINE_TEXT = {
@@ -283,6 +284,30 @@ export class ThreadView {
       case "invited": {
         const by = change.invitedBy ? ` (asked by ${object(change.invitedBy)})` : "";
         this.timeline.addNotice(`Specialist invited: ${humanize(change.skill)} · ${object(change.agentId)}${by}`, { ...at, tone: "handoff" });
+        break;
+      }
+      case "transfer_requested": {
+        const to = change.toAgentId ? object(change.toAgentId) : `the ${humanize(change.skill).toLowerCase()} team`;
+        const note = change.note ? ` · “${change.note}”` : "";
+        this.timeline.addNotice(`${subject(change.fromAgentId)} asked ${to} to take over${note}`, { ...at, tone: "handoff" });
+        break;
+      }
+      case "transfer_ended": {
+        const to = change.toAgentId ? object(change.toAgentId) : "the team";
+        const keeps = change.fromAgentId === me ? "it stays with you" : `it stays with ${object(change.fromAgentId)}`;
+        const text = {
+          completed: `${capitalize(to)} took over from ${object(change.fromAgentId)}`,
+          declined: `Transfer declined by ${to} · ${keeps}`,
+          expired: `Transfer not answered in time · ${keeps}`,
+          unavailable: `Transfer: ${to} became unavailable · ${keeps}`,
+          nobody_available: `Nobody could take the transfer · ${keeps}`,
+          cancelled: "Transfer called off",
+          interrupted: `Transfer interrupted by a gateway restart · ${keeps}`,
+        }[change.outcome] ?? `Transfer ended · ${humanize(change.outcome ?? "").toLowerCase()}`;
+        this.timeline.addNotice(text, { ...at, tone: "handoff" });
+        if (this.synced && change.fromAgentId === me && !["completed", "cancelled"].includes(change.outcome)) {
+          toast(`${text}.`, { tone: "error" });
+        }
         break;
       }
       case "wait":

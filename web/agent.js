@@ -129,6 +129,7 @@ function startConsole(session) {
       joinSubmit: $("#join-submit"),
       joinError: $("#join-error"),
       inviteToggle: $("#invite-toggle"),
+      transferToggle: $("#transfer-toggle"),
       resolveToggle: $("#resolve-toggle"),
       tray: $("#handoff-tray"),
       trayError: $("#tray-error"),
@@ -136,6 +137,14 @@ function startConsole(session) {
       inviteSkill: $("#invite-skill"),
       inviteSubmit: $("#invite-submit"),
       inviteCancel: $("#invite-cancel"),
+      transferForm: $("#transfer-form"),
+      transferTarget: $("#transfer-target"),
+      transferNote: $("#transfer-note"),
+      transferSubmit: $("#transfer-submit"),
+      transferCancel: $("#transfer-cancel"),
+      transferPending: $("#transfer-pending"),
+      transferPendingText: $("#transfer-pending-text"),
+      transferCalloff: $("#transfer-calloff"),
       resolveForm: $("#resolve-form"),
       resolveNote: $("#resolve-note"),
       resolveSubmit: $("#resolve-submit"),
@@ -262,6 +271,7 @@ function startConsole(session) {
   socket.addEventListener("queue", (e) => {
     const q = e.detail.queue;
     queue.set(q);
+    controls.setColleagues(q.agents ?? []);
     status?.fromQueue(q);
     recoverOffer(q);
   });

@@ -33,12 +33,24 @@ export function briefingGlance(b, { showTrigger = true } = {}) {
   return h(
     "div",
     { class: "brief-glance" },
+    handover(b?.transfer),
     showTrigger && e.trigger ? line("Trigger", humanize(e.trigger)) : null,
     b?.summary ? h("p", { class: "brief-summary", text: b.summary }) : null,
     b?.writtenBy ? h("p", { class: "brief-written muted", text: `Written by ${b.writtenBy} from the facts below` }) : null,
     emotion(b?.emotionalState),
     pressure(b?.timePressure, b?.timeSpent),
     e.customerExpectation ? line("Expects", humanize(e.customerExpectation)) : null,
+  );
+}
+
+/** A colleague handing the conversation over: who, and their note, above everything else. */
+function handover(t) {
+  if (!t?.fromAgentName) return null;
+  return h(
+    "div",
+    { class: "brief-handover" },
+    h("span", { class: "brief-handover__from", text: `Handed over by ${t.fromAgentName}${t.skill ? ` · to ${humanize(t.skill).toLowerCase()}` : ""}` }),
+    t.note ? h("p", { class: "brief-handover__note", text: t.note }) : h("p", { class: "brief-handover__note muted", text: "No note; the conversation with them is in the thread." }),
   );
 }
 

@@ -168,6 +168,25 @@ export class ConversationModel {
           if (!(h.invited ?? []).includes(event.agentId)) h.invited = [...(h.invited ?? []), event.agentId];
         }
         return { kind: "invited", event, agentId: event.agentId, skill: event.skill, invitedBy: event.invitedBy };
+      case "transfer_requested":
+        this.#learnName(event.toAgentId, event.toAgentName);
+        if (fresh) {
+          this.#handoff().transfer = { fromAgentId: event.fromAgentId, toAgentId: event.toAgentId ?? null, skill: event.skill, requestedAt: event.timestamp };
+        }
+        return { kind: "transfer_requested", event, fromAgentId: event.fromAgentId, toAgentId: event.toAgentId ?? null, skill: event.skill, note: event.note ?? "" };
+      case "transfer_ended":
+        if (fresh) {
+          const h = this.#handoff();
+          const pending = h.transfer;
+          h.transfer = null;
+          // Handed over: the one who handed it is no longer part of the handoff (as on the server).
+          if (event.outcome === "completed") {
+            h.accepted = (h.accepted ?? []).filter((a) => a !== event.fromAgentId);
+            h.briefingOpened = (h.briefingOpened ?? []).filter((a) => a !== event.fromAgentId);
+            if (pending?.skill) this.skill = pending.skill;
+          }
+        }
+        return { kind: "transfer_ended", event, fromAgentId: event.fromAgentId, toAgentId: event.toAgentId ?? null, outcome: event.outcome };
       case "wait_estimated":
         if (fresh) this.#handoff().wait = { position: event.position, estimateSecs: event.estimateSecs };
         return { kind: "wait", event, position: event.position, estimateSecs: event.estimateSecs };
@@ -180,7 +199,7 @@ export class ConversationModel {
       case "conversation_resolved":
         if (fresh) {
           this.status = "resolved";
-          if (this.handoff) Object.assign(this.handoff, { offeredTo: null, offerExpiresAt: null, invited: [], wait: null });
+          if (this.handoff) Object.assign(this.handoff, { offeredTo: null, offerExpiresAt: null, invited: [], wait: null, transfer: null });
         }
         return { kind: "resolved", event, by: event.by ?? null, note: event.note ?? null };
       case "call_started":

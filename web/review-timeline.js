@@ -9,6 +9,8 @@ import { ms, originLabel, triggerLabel } from "./review-format.js";
 
 const DECLINES = { declined: "declined", expired: "let the offer expire", withdrawn: "offer withdrawn", agent_offline: "went offline", agent_unavailable: "became unavailable", taken: "taken by another agent" };
 
+const TRANSFER_ENDS = { declined: "declined", expired: "not answered in time", unavailable: "colleague became unavailable", nobody_available: "nobody could take it", cancelled: "called off", interrupted: "interrupted by a restart" };
+
 /** The steps as [{ seq, at, kind, title, detail, tone }], oldest first. */
 export function handoffSteps(events, repeatAsks, nameOf) {
   const steps = [];
@@ -44,6 +46,18 @@ export function handoffSteps(events, repeatAsks, nameOf) {
       }
       case "specialist_invited":
         add(e, "invited", `Specialist requested: ${humanize(e.skill)}`, `by ${nameOf(e.invitedBy)}`, "handoff");
+        break;
+      case "transfer_requested":
+        add(e, "transfer", `Transfer asked by ${nameOf(e.fromAgentId)} to ${e.toAgentId ? nameOf(e.toAgentId) : `the ${humanize(e.skill).toLowerCase()} team`}`, e.note ? `“${e.note}”` : "No note", "handoff");
+        break;
+      case "transfer_ended":
+        add(
+          e,
+          "transfer_end",
+          e.outcome === "completed" ? `Taken over by ${nameOf(e.toAgentId)} from ${nameOf(e.fromAgentId)}` : `Transfer ended: ${TRANSFER_ENDS[e.outcome] ?? humanize(e.outcome).toLowerCase()}`,
+          e.outcome === "completed" ? null : `${nameOf(e.fromAgentId)} kept the conversation`,
+          e.outcome === "completed" ? "join" : "muted",
+        );
         break;
       case "handed_back":
         add(e, "handed_back", "Handed back to the assistant", e.reason ? humanize(e.reason) : null, "muted");

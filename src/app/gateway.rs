@@ -88,6 +88,12 @@ impl From<HandoffError> for ApiError {
             H::NotEscalated | H::Resolved => ApiError::HandoffConflict("not_escalated", msg),
             H::InvitePending => ApiError::HandoffConflict("invite_pending", msg),
             H::NoSpecialist(_) => ApiError::HandoffConflict("no_specialist", msg),
+            H::TransferTargetUnavailable(..) => {
+                ApiError::HandoffConflict("transfer_target_unavailable", msg)
+            }
+            H::NobodyToTransferTo(_) => ApiError::HandoffConflict("no_agent_available", msg),
+            H::NoTransfer => ApiError::HandoffConflict("no_transfer", msg),
+            H::BadTransfer(_) => ApiError::BadRequest(msg),
             H::BadSkill | H::BadStatus(_) => ApiError::BadRequest(msg),
             H::BadIntroduction(_) => ApiError::PayloadTooLarge(msg),
             H::Storage(cause) => ApiError::Internal(cause),
@@ -774,7 +780,15 @@ impl Backend for Gateway {
         // Offers, accepted and joined conversations are all readable to the agent; anything else
         // looks like a missing conversation.
         self.authorize(who, id).await?;
-        Ok(handoff.act(id.clone(), agent.clone(), action).await?)
+        // A transfer's briefing is written from the conversation as it is now, agent's part
+        // included; the coordinator holds only what it saw at escalation.
+        let fresh = match action {
+            HandoffAction::Transfer { .. } => self.store.conversation(id).await?,
+            _ => None,
+        };
+        Ok(handoff
+            .act_with(id.clone(), agent.clone(), action, fresh)
+            .await?)
     }
 
     async fn set_agent_status(&self, who: &Principal, status: &str) -> Result<(), ApiError> {

@@ -410,6 +410,7 @@ fn prepare(
         agent_skill_label: Some(&label),
         kb,
         written: written.as_ref(),
+        transfer: None,
         now,
     }));
     deps.preparation.put(

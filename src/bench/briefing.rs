@@ -85,6 +85,7 @@ pub fn measure(args: &BriefingBenchArgs) -> Result<BriefingBenchResult, Briefing
         agent_skill_label: Some("integration specialist"),
         kb: &kb,
         written: None,
+        transfer: None,
         now,
     };
     let mut summary_chars = 0;

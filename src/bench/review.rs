@@ -159,6 +159,7 @@ fn briefing_for(skill: &str, now: Timestamp) -> Briefing {
         agent_skill_label: Some(skill),
         kb: &crate::domain::KnowledgeContext::default(),
         written: None,
+        transfer: None,
         now,
     })
 }

@@ -12,7 +12,7 @@
 //! briefing) and `offer_withdrawn`, without subscribing. `accept_offer` -> `open_briefing` ->
 //! `join_conversation` is the order the gateway enforces (so the agent is briefed before the
 //! customer sees them); each step, and `decline_offer`, `invite_specialist`,
-//! `resolve_conversation` and `set_status`, is answered by `done` once committed, or by `error`
+//! `transfer_conversation`, `cancel_transfer`, `resolve_conversation` and `set_status`, is answered by `done` once committed, or by `error`
 //! with a specific code (`briefing_not_opened`, `offer_expired`, ...). Customers receive staff-only
 //! events as `redacted` with the same `seq`, so their log stays gap-free.
 //!
@@ -96,6 +96,23 @@ pub enum ClientFrame {
     InviteSpecialist {
         conversation_id: ConversationId,
         skill: String,
+    },
+    /// Agent in the conversation: hand it to a colleague (`toAgent`, a user id) or whoever is
+    /// best with `toSkill`, with a note for them.
+    #[serde(rename_all = "camelCase")]
+    TransferConversation {
+        conversation_id: ConversationId,
+        #[serde(default)]
+        to_agent: Option<String>,
+        #[serde(default)]
+        to_skill: Option<String>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Agent in the conversation: call off a transfer nobody accepted yet.
+    #[serde(rename_all = "camelCase")]
+    CancelTransfer {
+        conversation_id: ConversationId,
     },
     /// Agent in the conversation: it is resolved.
     #[serde(rename_all = "camelCase")]

@@ -4,7 +4,8 @@
 //! - Customer: only their own conversation; may read and post.
 //! - Agent: conversations they currently take part in, that are offered to them, that they accepted
 //!   or were invited to as a specialist, or that no agent owns yet and that are routed under one of
-//!   their skills; may read and post (posting into an unowned conversation takes it over). A
+//!   their skills; may read and post (posting into an unowned conversation takes it over). One they
+//!   took part in and left (handed to a colleague) they may still read, not post to. A
 //!   *resolved* conversation belongs to the agents who took part in it or were part of its handoff:
 //!   only they may read it or reopen it by posting; a colleague with the skill who was never
 //!   involved may not (a manager can read it in the review).
@@ -68,7 +69,15 @@ impl Principal {
                         conv.active_agents().next().is_none() && user.has_skill(&conv.skill);
                     // Offered, accepted or invited as a specialist: they must read it to decide.
                     if owns || may_take || involved {
-                        Access::ReadWrite
+                        return Access::ReadWrite;
+                    }
+                    // Handed it to a colleague (or left): may follow it, not write into it.
+                    let took_part = conv
+                        .participants
+                        .iter()
+                        .any(|p| p.user_id.as_ref() == Some(&user.id));
+                    if took_part {
+                        Access::Read
                     } else {
                         Access::None
                     }

@@ -54,6 +54,25 @@ pub struct Briefing {
     /// When a language model wrote the summary and introduction from the facts: which one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written_by: Option<String>,
+    /// When a colleague is handing the conversation over: who, and what they want you to know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<TransferNote>,
+}
+
+/// The handover from the agent who had the conversation to the one taking it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferNote {
+    pub from_agent_name: String,
+    /// Their note for the next agent (may be empty).
+    #[serde(default)]
+    pub note: String,
+    /// The skill the conversation is handed to.
+    pub skill: String,
+    pub requested_at: Timestamp,
+    /// What the agent and the customer said to each other before the handover, in messages.
+    #[serde(default)]
+    pub agent_messages: usize,
 }
 
 impl Briefing {

@@ -365,6 +365,36 @@ impl ConversationHeader {
                     h.invited.push(agent_id.clone());
                 }
             }
+            EventBody::TransferRequested {
+                from_agent_id,
+                to_agent_id,
+                skill,
+                ..
+            } => {
+                self.handoff_mut().transfer = Some(super::handoff::PendingTransfer {
+                    from_agent_id: from_agent_id.clone(),
+                    to_agent_id: to_agent_id.clone(),
+                    skill: skill.clone(),
+                    requested_at: event.timestamp,
+                });
+            }
+            EventBody::TransferEnded {
+                from_agent_id,
+                outcome,
+                ..
+            } => {
+                let h = self.handoff_mut();
+                let pending = h.transfer.take();
+                // Handed over: the conversation now belongs to the new agent under the skill it
+                // moved to; the one who handed it is no longer part of the handoff.
+                if outcome == "completed" {
+                    h.accepted.retain(|a| a != from_agent_id);
+                    h.briefing_opened.retain(|a| a != from_agent_id);
+                    if let Some(t) = pending {
+                        self.skill = t.skill;
+                    }
+                }
+            }
             EventBody::WaitEstimated {
                 position,
                 estimate_secs,
@@ -386,6 +416,7 @@ impl ConversationHeader {
                     h.offer_expires_at = None;
                     h.invited.clear();
                     h.wait = None;
+                    h.transfer = None;
                 }
             }
             EventBody::CallStarted {

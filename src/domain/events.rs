@@ -98,6 +98,29 @@ pub enum EventBody {
         skill: String,
         invited_by: UserId,
     },
+    /// An agent in the conversation asked a colleague (`to_agent_id`) or whoever is best with
+    /// `skill` to take it over, with a note for them. Staff only.
+    #[serde(rename_all = "camelCase")]
+    TransferRequested {
+        from_agent_id: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent_id: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent_name: Option<String>,
+        skill: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// The transfer is over. `outcome`: `completed` (`to_agent_id` took it over and the asking
+    /// agent left), or why the asking agent keeps it: `declined`, `expired`, `unavailable`,
+    /// `nobody_available`, `cancelled`, `interrupted` (the gateway restarted). Staff only.
+    #[serde(rename_all = "camelCase")]
+    TransferEnded {
+        from_agent_id: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent_id: Option<UserId>,
+        outcome: String,
+    },
     /// The customer's place in the queue changed, or whether anyone who serves the skill is
     /// signed in did.
     #[serde(rename_all = "camelCase")]
@@ -303,6 +326,8 @@ impl EventBody {
             Self::BriefingOpened { .. } => "briefing_opened",
             Self::AgentJoined { .. } => "agent_joined",
             Self::SpecialistInvited { .. } => "specialist_invited",
+            Self::TransferRequested { .. } => "transfer_requested",
+            Self::TransferEnded { .. } => "transfer_ended",
             Self::WaitEstimated { .. } => "wait_estimated",
             Self::HandedBack { .. } => "handed_back",
             Self::ConversationResolved { .. } => "conversation_resolved",
@@ -350,6 +375,8 @@ impl EventBody {
             | Self::HandoffDeclined { .. }
             | Self::BriefingOpened { .. }
             | Self::SpecialistInvited { .. }
+            | Self::TransferRequested { .. }
+            | Self::TransferEnded { .. }
             | Self::RecordingReady { .. }
             | Self::TranscriptReady { .. }
             | Self::BriefingRated { .. }
@@ -420,6 +447,7 @@ mod customer_view_tests {
             generated_at: at(),
             source_seq: 1,
             written_by: None,
+            transfer: None,
         })
     }
 
@@ -510,6 +538,18 @@ mod customer_view_tests {
                 agent_id: staff(),
                 skill: "billing".into(),
                 invited_by: staff(),
+            },
+            EventBody::TransferRequested {
+                from_agent_id: staff(),
+                to_agent_id: Some(staff()),
+                to_agent_name: Some("Alex".into()),
+                skill: "billing".into(),
+                note: Some("STAFF-ONLY transfer note".into()),
+            },
+            EventBody::TransferEnded {
+                from_agent_id: staff(),
+                to_agent_id: Some(staff()),
+                outcome: "completed".into(),
             },
             EventBody::WaitEstimated {
                 position: 1,
@@ -614,6 +654,8 @@ mod customer_view_tests {
                 | EventBody::BriefingOpened { .. }
                 | EventBody::AgentJoined { .. }
                 | EventBody::SpecialistInvited { .. }
+                | EventBody::TransferRequested { .. }
+                | EventBody::TransferEnded { .. }
                 | EventBody::WaitEstimated { .. }
                 | EventBody::HandedBack { .. }
                 | EventBody::ConversationResolved { .. }

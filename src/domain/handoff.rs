@@ -41,6 +41,20 @@ pub struct HandoffState {
     pub invited: Vec<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<WaitEstimate>,
+    /// A transfer under way, from `transfer_requested` until `transfer_ended`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<PendingTransfer>,
+}
+
+/// An agent asked a colleague, or anyone with a skill, to take the conversation over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingTransfer {
+    pub from_agent_id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_agent_id: Option<UserId>,
+    pub skill: String,
+    pub requested_at: Timestamp,
 }
 
 impl HandoffState {

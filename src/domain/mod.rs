@@ -23,7 +23,7 @@ pub use access::{Access, Principal};
 pub use briefing::{
     Attempt, AttemptOutcome, AttemptSource, Briefing, BriefingDetail, BriefingText, Completeness,
     EmotionalState, KnowledgeContext, KnownFact, PressureFact, PressureKind, TechnicalDetail,
-    TimeSpent,
+    TimeSpent, TransferNote,
 };
 pub use call::{
     Call, CallMember, CallOrigin, MediaChange, MediaSource, RecordingFile, RecordingSource,
@@ -33,7 +33,7 @@ pub use conversation::{
     CustomerContext, Escalation, InternalNote, Participant, ParticipantKind, Urgency,
 };
 pub use events::{ConversationEvent, EventBody};
-pub use handoff::{HandoffState, WaitEstimate};
+pub use handoff::{HandoffState, PendingTransfer, WaitEstimate};
 pub use ids::{ConversationId, MessageId, ParticipantId, UserId};
 pub use message::{Channel, Message, Sentiment, SentimentLabel, Speaker};
 pub use review::{

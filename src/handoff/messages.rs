@@ -50,6 +50,8 @@ pub struct MessagesConfig {
     pub accepted: String,
     /// When an invited specialist joins. Placeholders: `{agent}`, `{label}`.
     pub specialist_joined: String,
+    /// When a colleague accepts a transfer. Placeholders: `{from}`, `{agent}`, `{label}`.
+    pub transfer_accepted: String,
     /// When nobody accepted in time. Placeholders: `{team}`.
     pub handed_back: String,
     /// When the agent resolves the conversation. Placeholders: `{agent}`.
@@ -186,6 +188,9 @@ impl Default for MessagesConfig {
                        through it now."
                 .into(),
             specialist_joined: "{agent}, {label}, has joined to help.".into(),
+            transfer_accepted: "{from} is handing your conversation to {agent}, {label}, who is \
+                                reading through it now, so you won't need to repeat anything."
+                .into(),
             handed_back: "I'm sorry, nobody from our {team} could pick this up in time. I'm \
                           back with you in the meantime: keep asking me, or ask for a person \
                           again whenever you like and I'll try again."
@@ -322,6 +327,14 @@ impl MessagesConfig {
         tidy(&fill(
             &self.specialist_joined,
             &[("agent", agent), ("label", &label)],
+        ))
+    }
+
+    pub fn transfer_accepted(&self, from: &str, agent: &str, skill: &str) -> String {
+        let label = with_article(&self.skill(skill).label);
+        tidy(&fill(
+            &self.transfer_accepted,
+            &[("from", from), ("agent", agent), ("label", &label)],
         ))
     }
 

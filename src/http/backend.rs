@@ -38,11 +38,29 @@ pub struct Posted {
 #[derive(Debug, Clone, PartialEq)]
 pub enum HandoffAction {
     Accept,
-    Decline { reason: Option<String> },
+    Decline {
+        reason: Option<String>,
+    },
     OpenBriefing,
-    Join { introduction: Option<String> },
-    InviteSpecialist { skill: String },
-    Resolve { note: Option<String> },
+    Join {
+        introduction: Option<String>,
+    },
+    InviteSpecialist {
+        skill: String,
+    },
+    /// Hand the conversation to a named colleague (`to_agent`, their user id) or to whoever is
+    /// best with `to_skill`, with a note for them. Warm: the asking agent stays until the new one
+    /// has joined.
+    Transfer {
+        to_agent: Option<String>,
+        to_skill: Option<String>,
+        note: Option<String>,
+    },
+    /// Call off a transfer nobody has accepted yet.
+    CancelTransfer,
+    Resolve {
+        note: Option<String>,
+    },
 }
 
 impl HandoffAction {
@@ -54,6 +72,8 @@ impl HandoffAction {
             Self::OpenBriefing => "open_briefing",
             Self::Join { .. } => "join_conversation",
             Self::InviteSpecialist { .. } => "invite_specialist",
+            Self::Transfer { .. } => "transfer_conversation",
+            Self::CancelTransfer => "cancel_transfer",
             Self::Resolve { .. } => "resolve_conversation",
         }
     }

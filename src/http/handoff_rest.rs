@@ -55,6 +55,12 @@ pub struct StepBody {
     pub skill: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// transfer: a colleague's user id.
+    #[serde(default)]
+    pub to_agent: Option<String>,
+    /// transfer: a skill, for whoever is best with it.
+    #[serde(default)]
+    pub to_skill: Option<String>,
 }
 
 pub async fn step<B: Backend>(
@@ -77,27 +83,33 @@ pub async fn step<B: Backend>(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
-    let action =
-        match step.as_str() {
-            "accept" => HandoffAction::Accept,
-            "decline" => HandoffAction::Decline {
-                reason: body.reason,
-            },
-            "open-briefing" => HandoffAction::OpenBriefing,
-            "join" => HandoffAction::Join {
-                introduction: body.introduction,
-            },
-            "invite" => HandoffAction::InviteSpecialist {
-                skill: body
-                    .skill
-                    .ok_or_else(|| ApiError::BadRequest("invite needs a skill".into()))?,
-            },
-            "resolve" => HandoffAction::Resolve { note: body.note },
-            _ => return Err(ApiError::NotFound(
-                "no such handoff step; use accept, decline, open-briefing, join, invite or resolve"
-                    .into(),
-            )),
-        };
+    let action = match step.as_str() {
+        "accept" => HandoffAction::Accept,
+        "decline" => HandoffAction::Decline {
+            reason: body.reason,
+        },
+        "open-briefing" => HandoffAction::OpenBriefing,
+        "join" => HandoffAction::Join {
+            introduction: body.introduction,
+        },
+        "invite" => HandoffAction::InviteSpecialist {
+            skill: body
+                .skill
+                .ok_or_else(|| ApiError::BadRequest("invite needs a skill".into()))?,
+        },
+        "resolve" => HandoffAction::Resolve { note: body.note },
+        "transfer" => HandoffAction::Transfer {
+            to_agent: body.to_agent,
+            to_skill: body.to_skill,
+            note: body.note,
+        },
+        "cancel-transfer" => HandoffAction::CancelTransfer,
+        _ => return Err(ApiError::NotFound(
+            "no such handoff step; use accept, decline, open-briefing, join, invite, transfer, \
+                 cancel-transfer or resolve"
+                .into(),
+        )),
+    };
     let name = action.name();
     b.handoff_action(&caller.principal, &id, action).await?;
     Ok(Json(json!({ "action": name, "conversationId": id })))

@@ -487,6 +487,23 @@ impl<B: Backend> Session<B> {
                 self.handoff(conversation_id, HandoffAction::InviteSpecialist { skill })
                     .await
             }
+            ClientFrame::TransferConversation {
+                conversation_id,
+                to_agent,
+                to_skill,
+                note,
+            } => {
+                let action = HandoffAction::Transfer {
+                    to_agent,
+                    to_skill,
+                    note,
+                };
+                self.handoff(conversation_id, action).await
+            }
+            ClientFrame::CancelTransfer { conversation_id } => {
+                self.handoff(conversation_id, HandoffAction::CancelTransfer)
+                    .await
+            }
             ClientFrame::ResolveConversation {
                 conversation_id,
                 note,

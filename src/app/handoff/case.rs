@@ -2,7 +2,7 @@
 
 use crate::domain::{
     Briefing, BriefingText, Conversation, Escalation, KnowledgeContext, ParticipantId, Timestamp,
-    Urgency, UserId,
+    TransferNote, Urgency, UserId,
 };
 use crate::handoff::briefing::{build_briefing, BriefingInput};
 use std::collections::HashMap;
@@ -31,6 +31,19 @@ pub(super) struct Case {
     pub offer_live: bool,
     /// The `(position, estimate_secs)` last told to the customer.
     pub told_wait: Option<(usize, u64, bool)>,
+    /// A transfer under way: from the request until the new agent joined, or it failed.
+    pub transfer: Option<Transfer>,
+}
+
+/// A transfer as the coordinator tracks it.
+#[derive(Debug, Clone)]
+pub(super) struct Transfer {
+    pub from: UserId,
+    /// The named colleague, or `None` for whoever with the skill takes it.
+    pub to: Option<UserId>,
+    /// Who accepted it (and will join).
+    pub taken_by: Option<UserId>,
+    pub note: TransferNote,
 }
 
 impl Case {
@@ -53,6 +66,7 @@ impl Case {
             invite: None,
             offer_live: false,
             told_wait: None,
+            transfer: None,
         }
     }
 
@@ -71,16 +85,36 @@ impl Case {
 
     /// The briefing for `agent` (or for nobody in particular), whose role reads as `label`
     /// ("integration specialist"), as of `now`.
+    /// During a transfer it is the handover briefing: the colleague's note, the skill the
+    /// conversation moves to, and an introduction that names the colleague.
     pub fn briefing(&self, agent: Option<&str>, label: &str, now: Timestamp) -> Briefing {
+        let transfer = self.transfer.as_ref().map(|t| &t.note);
+        let escalation = match transfer {
+            Some(t) if t.skill != self.escalation.recommended_agent => Escalation {
+                recommended_agent: t.skill.clone(),
+                ..self.escalation.clone()
+            },
+            _ => self.escalation.clone(),
+        };
         build_briefing(&BriefingInput {
             conversation: &self.conversation,
-            escalation: &self.escalation,
+            escalation: &escalation,
             agent_name: agent,
             agent_skill_label: Some(label),
             kb: &self.kb,
             written: self.written.as_ref(),
+            transfer,
             now,
         })
+    }
+
+    /// The skill an offer going out now is for: a transfer's, else the conversation's.
+    pub fn offer_skill(&self) -> &str {
+        match (&self.transfer, &self.invite) {
+            (Some(t), _) => &t.note.skill,
+            (None, Some((skill, _))) if !self.accepted.is_empty() => skill,
+            _ => self.skill(),
+        }
     }
 
     /// The customer's preferred language from `customer.context` (`language` or `locale`).

@@ -45,16 +45,16 @@ pub struct Deps {
     pub assistant: Option<Arc<dyn Assistant>>,
 }
 
-struct Online {
+pub(super) struct Online {
     sockets: usize,
-    user: User,
+    pub(super) user: User,
 }
 
 pub(super) struct Coordinator {
     pub(super) deps: Deps,
     pub(super) router: Router,
     pub(super) cases: HashMap<ConversationId, Case>,
-    online: HashMap<UserId, Online>,
+    pub(super) online: HashMap<UserId, Online>,
     /// Assignments of agents who are not signed in (restored at start, or taken over over REST):
     /// given to the router when they sign in.
     pub(super) pending_assign: HashMap<UserId, Vec<(ConversationId, String)>>,
@@ -123,7 +123,7 @@ fn requeue_reason(r: RequeueReason) -> &'static str {
     }
 }
 
-fn plausible_skill(s: &str) -> bool {
+pub(super) fn plausible_skill(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()
@@ -131,7 +131,7 @@ fn plausible_skill(s: &str) -> bool {
 }
 
 impl Coordinator {
-    fn count(&self, step: &'static str) {
+    pub(super) fn count(&self, step: &'static str) {
         self.deps
             .metrics
             .handoff_events
@@ -140,7 +140,7 @@ impl Coordinator {
     }
 
     /// Queues one event behind everything queued before it.
-    async fn write(
+    pub(super) async fn write(
         &self,
         conversation: &ConversationId,
         body: EventBody,
@@ -161,7 +161,7 @@ impl Coordinator {
         }
     }
 
-    async fn say(
+    pub(super) async fn say(
         &self,
         conversation: &ConversationId,
         speaker: Speaker,
@@ -179,7 +179,7 @@ impl Coordinator {
         self.write(conversation, body, at, batch).await;
     }
 
-    fn name_of(&self, agent: &UserId) -> String {
+    pub(super) fn name_of(&self, agent: &UserId) -> String {
         self.online
             .get(agent)
             .map(|o| o.user.name.clone())
@@ -203,12 +203,13 @@ impl Coordinator {
                 conversation_id,
                 agent,
                 action,
+                fresh,
                 reply,
             } => {
                 let span = tracing::info_span!("handoff_action", conversation_id = %conversation_id, agent = %agent.username, action = action.name());
                 let mut batch = Vec::new();
                 let result = self
-                    .act(&conversation_id, &agent, action, now, &mut batch)
+                    .act(&conversation_id, &agent, action, fresh, now, &mut batch)
                     .instrument(span)
                     .await;
                 match result {
@@ -542,6 +543,15 @@ impl Coordinator {
                     };
                     self.write(conversation_id, body, now, batch).await;
                 }
+                RoutingAction::TransferOffered { .. } => self.count("transfer_offer"),
+                RoutingAction::TransferFailed {
+                    conversation_id,
+                    reason,
+                    ..
+                } => {
+                    self.transfer_failed(conversation_id, *reason, now, batch)
+                        .await
+                }
                 RoutingAction::NoSpecialist {
                     conversation_id,
                     skill,
@@ -618,12 +628,9 @@ impl Coordinator {
         let Some(case) = self.cases.get_mut(id) else {
             return;
         };
-        let specialist = !case.accepted.is_empty();
-        let skill = match (&case.invite, specialist) {
-            (Some((skill, _)), true) => skill.clone(),
-            _ => case.skill().to_owned(),
-        };
-        let label = messages.skill(&skill).label;
+        // Someone taking a transfer takes the conversation over; they are not a specialist.
+        let specialist = !case.accepted.is_empty() && case.transfer.is_none();
+        let label = messages.skill(case.offer_skill()).label;
         let briefing = Arc::new(case.briefing(Some(first_name(&name)), &label, now));
         case.offered.insert(agent.clone(), briefing.clone());
         case.offer_live = true;
@@ -654,15 +661,27 @@ impl Coordinator {
         if !case.accepted.contains(agent) {
             case.accepted.push(agent.clone());
         }
-        let skill = case.skill().to_owned();
+        let skill = case.offer_skill().to_owned();
+        let handing_over = match &mut case.transfer {
+            Some(t) if &t.from != agent => {
+                t.taken_by = Some(agent.clone());
+                Some(t.note.from_agent_name.clone())
+            }
+            _ => None,
+        };
         self.count("accept");
         let body = EventBody::HandoffAccepted {
             agent_id: agent.clone(),
             agent_name: name.clone(),
         };
         self.write(id, body, now, batch).await;
-        if first {
-            let text = self.deps.config.messages.accepted(&name, &skill);
+        let messages = &self.deps.config.messages;
+        let text = match handing_over {
+            Some(from) => Some(messages.transfer_accepted(first_name(&from), &name, &skill)),
+            None if first => Some(messages.accepted(&name, &skill)),
+            None => None,
+        };
+        if let Some(text) = text {
             self.say(id, Speaker::System, None, text, now, batch).await;
         }
     }
@@ -672,10 +691,25 @@ impl Coordinator {
         id: &ConversationId,
         agent: &User,
         action: AgentAction,
+        fresh: Option<Box<Conversation>>,
         now: Timestamp,
         batch: &mut Vec<Pending>,
     ) -> Result<(), HandoffError> {
         match action {
+            AgentAction::Transfer {
+                to_agent,
+                to_skill,
+                note,
+            } => {
+                let request = super::transfer::Request {
+                    to_agent,
+                    to_skill,
+                    note,
+                };
+                self.transfer(id, agent, request, fresh.map(|c| *c), now, batch)
+                    .await?
+            }
+            AgentAction::CancelTransfer => self.cancel_transfer(id, agent, now, batch).await?,
             AgentAction::Accept => {
                 let actions = self
                     .router
@@ -781,7 +815,11 @@ impl Coordinator {
         if !case.opened.contains(&agent.id) {
             return Err(HandoffError::BriefingNotOpened);
         }
-        let specialist = case.accepted.first() != Some(&agent.id);
+        let taking_over = case
+            .transfer
+            .as_ref()
+            .is_some_and(|t| t.taken_by.as_ref() == Some(&agent.id));
+        let specialist = !taking_over && case.accepted.first() != Some(&agent.id);
         let participant_id = ParticipantId::generate();
         case.joined
             .insert(agent.id.clone(), (now, participant_id.clone()));
@@ -832,6 +870,9 @@ impl Coordinator {
             self.say(id, Speaker::Agent, Some(&agent.id), text, now, batch)
                 .await;
         }
+        if taking_over {
+            self.complete_transfer(id, now, batch).await;
+        }
         Ok(())
     }
 
@@ -850,9 +891,17 @@ impl Coordinator {
         let note = note
             .map(|n| n.trim().chars().take(1000).collect::<String>())
             .filter(|n| !n.is_empty());
-        let Some(case) = self.cases.remove(id) else {
+        let Some(mut case) = self.cases.remove(id) else {
             return Err(HandoffError::NotInConversation);
         };
+        if let Some(t) = case.transfer.take() {
+            let body = EventBody::TransferEnded {
+                from_agent_id: t.from,
+                to_agent_id: t.taken_by.or(t.to),
+                outcome: "cancelled".into(),
+            };
+            self.write(id, body, now, batch).await;
+        }
         self.count("resolve");
         self.write(
             id,
@@ -1160,6 +1209,12 @@ fn action_conversation(a: &RoutingAction) -> Option<&ConversationId> {
             conversation_id, ..
         }
         | RoutingAction::NoSpecialist {
+            conversation_id, ..
+        }
+        | RoutingAction::TransferOffered {
+            conversation_id, ..
+        }
+        | RoutingAction::TransferFailed {
             conversation_id, ..
         } => Some(conversation_id),
     }

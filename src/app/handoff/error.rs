@@ -18,8 +18,16 @@ pub enum HandoffError {
     NotEscalated,
     #[error("this conversation is resolved")]
     Resolved,
-    #[error("a specialist invite for this conversation is already pending")]
+    #[error("a transfer or specialist invite for this conversation is already pending")]
     InvitePending,
+    #[error("{0} {1}, so the conversation cannot be transferred to them now")]
+    TransferTargetUnavailable(String, &'static str),
+    #[error("nobody with skill {0:?} can take the conversation right now")]
+    NobodyToTransferTo(String),
+    #[error("{0}")]
+    BadTransfer(&'static str),
+    #[error("there is no transfer to call off (it may have been accepted already)")]
+    NoTransfer,
     #[error("nobody with skill {0:?} can join right now")]
     NoSpecialist(String),
     #[error("skill must be 1-64 characters of letters, digits, '-' or '_'")]

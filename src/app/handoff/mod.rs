@@ -23,6 +23,7 @@ mod coordinator;
 mod error;
 pub mod queue_view;
 mod recover;
+mod transfer;
 
 pub use error::HandoffError;
 
@@ -59,6 +60,8 @@ pub(crate) enum Command {
         conversation_id: ConversationId,
         agent: User,
         action: AgentAction,
+        /// The conversation as stored now, for actions that brief someone anew (a transfer).
+        fresh: Option<Box<Conversation>>,
         reply: Reply,
     },
     /// An agent writes into a conversation they were not in: they take it over directly.
@@ -146,10 +149,22 @@ impl Handoff {
         agent: User,
         action: AgentAction,
     ) -> Result<(), HandoffError> {
+        self.act_with(conversation_id, agent, action, None).await
+    }
+
+    /// `act`, with the conversation as stored now for a transfer's briefing.
+    pub async fn act_with(
+        &self,
+        conversation_id: ConversationId,
+        agent: User,
+        action: AgentAction,
+        fresh: Option<Conversation>,
+    ) -> Result<(), HandoffError> {
         self.ask(|reply| Command::Act {
             conversation_id,
             agent,
             action,
+            fresh: fresh.map(Box::new),
             reply,
         })
         .await

@@ -53,6 +53,16 @@ impl Coordinator {
                     .as_ref()
                     .map(|a| a.knowledge(&conversation))
                     .unwrap_or_default();
+                // A transfer under way lived in the router, which starts empty: it is over, and
+                // the agent who asked still has the conversation and may ask again.
+                if let Some(t) = &state.transfer {
+                    let body = crate::domain::EventBody::TransferEnded {
+                        from_agent_id: t.from_agent_id.clone(),
+                        to_agent_id: t.to_agent_id.clone(),
+                        outcome: "interrupted".into(),
+                    };
+                    self.write(&id, body, now, &mut batch).await;
+                }
                 let mut case = Case::new(escalation, queued_at, Arc::new(conversation), kb);
                 case.accepted = state.accepted.clone();
                 case.opened = state.briefing_opened.clone();

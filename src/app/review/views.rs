@@ -74,6 +74,9 @@ fn redact_briefing(r: &Redactor, b: &mut Briefing) {
     b.technical.error_messages.iter_mut().for_each(red);
     b.technical.urls.iter_mut().for_each(red);
     b.known_facts.iter_mut().for_each(|f| red(&mut f.value));
+    if let Some(t) = b.transfer.as_mut() {
+        red(&mut t.note);
+    }
 }
 
 /// Messages and transcript lines (`Redactor::redact_event`), and the briefings and free-text
@@ -91,6 +94,7 @@ fn redact_event(r: &Redactor, e: &mut ConversationEvent) {
         }
         EventBody::ConversationResolved { note: Some(n), .. } => *n = r.redact(n).into_owned(),
         EventBody::NoteAdded { text, .. } => *text = r.redact(text).into_owned(),
+        EventBody::TransferRequested { note: Some(n), .. } => *n = r.redact(n).into_owned(),
         EventBody::HandoffRated {
             comment: Some(c), ..
         }

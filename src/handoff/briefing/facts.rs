@@ -34,8 +34,10 @@ fn patterns() -> &'static Patterns {
                 r"|(?P<request_id>\breq_[A-Za-z0-9]{4,}\b)",
                 r"|(?P<subscription_id>\bsub_[A-Za-z0-9]{4,}\b)",
                 r"|(?P<payment_id>\b(?:ch|pi|txn)_[A-Za-z0-9]{6,}\b)",
-                r"|(?P<account_id>\b(?:acct|org|ws)_[A-Za-z0-9]{3,}\b)",
-                r"|(?i:account\s+(?:id|number|no\.?|#)\s*(?:is\s*)?:?\s*)(?P<account_num>[A-Za-z0-9][A-Za-z0-9_-]{3,})",
+                r"|(?P<account_id>\b(?:acct|org|ws)_[A-Za-z0-9]{3,}\b|\bACCT?[-_]?\d{3,}\b)",
+                // "account id is 48213", "account no. 48213", and plainly "on account 48213"
+                // (a value without a digit, "account is locked", is not an id).
+                r"|(?i:account\s+(?:(?:id|number|no\.?|#)\s*(?:is\s*)?:?\s*)?)(?P<account_num>[A-Za-z0-9][A-Za-z0-9_-]{3,})",
                 r"|(?P<hash>#\d{4,}\b)",
             )),
             plan: re(concat!(
@@ -348,6 +350,18 @@ mod tests {
                 ("date", "March 3rd"),
                 ("date", "2026-03-04"),
             ])
+        );
+    }
+
+    #[test]
+    fn account_ids_said_plainly() {
+        assert_eq!(
+            facts_of(&["It's on account ACC-77812, and the page says the account is locked."]),
+            pairs(&[("account_id", "ACC-77812")])
+        );
+        assert_eq!(
+            facts_of(&["Our account 48213 was billed; the account is locked since Monday."]),
+            pairs(&[("account_id", "48213")])
         );
     }
 

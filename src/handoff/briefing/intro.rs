@@ -176,6 +176,29 @@ pub fn warm_introduction(ctx: &Ctx<'_>) -> String {
     s
 }
 
+/// The first words of an agent taking a transfer: the colleague before them is named, so the
+/// customer hears that the context came along ("Maria has filled me in on …").
+pub fn transfer_introduction(ctx: &Ctx<'_>, from_agent: &str) -> String {
+    let mut s = greeting(ctx);
+    let from = from_agent
+        .split_whitespace()
+        .next()
+        .unwrap_or("my colleague");
+    let issue = ctx.main_topic().map_or_else(
+        || "what you've been dealing with".to_owned(),
+        |t| ctx.fill(t.issue),
+    );
+    s.push_str(&format!(
+        " {from} has filled me in on {issue}, and I've read your whole conversation, so you won't need to repeat anything."
+    ));
+    let start = ctx.main_topic().map_or_else(
+        || "picking up where you left off".to_owned(),
+        |t| ctx.fill(t.start),
+    );
+    s.push_str(&format!(" Let me start by {start}."));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

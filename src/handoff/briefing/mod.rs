@@ -38,7 +38,7 @@ use crate::analysis::intent::FALLBACK_INTENT;
 use crate::domain::{
     Attempt, AttemptOutcome, Briefing, BriefingDetail, BriefingText, Conversation, EmotionalState,
     Escalation, KnowledgeContext, KnownFact, Message, PressureFact, Speaker, TechnicalDetail,
-    TimeSpent,
+    TimeSpent, TransferNote,
 };
 use chrono::{DateTime, Utc};
 use topic::Topic;
@@ -57,6 +57,8 @@ pub struct BriefingInput<'a> {
     /// A summary and introduction a language model wrote from an earlier build's facts; used
     /// when it was written from these same facts (same `source_seq`), else the rules' text.
     pub written: Option<&'a BriefingText>,
+    /// A colleague's handover, when the briefing is for the agent taking a transfer.
+    pub transfer: Option<&'a TransferNote>,
     pub now: DateTime<Utc>,
 }
 
@@ -120,12 +122,16 @@ pub fn build_briefing(input: &BriefingInput<'_>) -> Briefing {
         .map(|m| m.seq)
         .fold(conversation.header.last_seq, u64::max);
     let written = input.written.filter(|w| w.source_seq == source_seq);
-    let (summary, warm_introduction) = match written {
-        Some(w) => (
+    let (summary, warm_introduction) = match (input.transfer, written) {
+        (Some(t), _) => (
+            written.map_or_else(|| summary::executive(&ctx), |w| w.summary.clone()),
+            intro::transfer_introduction(&ctx, &t.from_agent_name),
+        ),
+        (None, Some(w)) => (
             w.summary.clone(),
             format!("{} {}", intro::greeting(&ctx), w.introduction),
         ),
-        None => (summary::executive(&ctx), intro::warm_introduction(&ctx)),
+        (None, None) => (summary::executive(&ctx), intro::warm_introduction(&ctx)),
     };
     let detail = BriefingDetail {
         course: summary::course(&ctx),
@@ -147,6 +153,7 @@ pub fn build_briefing(input: &BriefingInput<'_>) -> Briefing {
         generated_at: input.now,
         source_seq,
         written_by: written.map(|w| w.written_by.clone()),
+        transfer: input.transfer.cloned(),
     }
 }
 

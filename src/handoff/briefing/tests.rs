@@ -98,6 +98,7 @@ fn brief_with(name: &str, agent: Option<&str>, kb: &[String]) -> Briefing {
         agent_skill_label: None,
         kb: &kb,
         written: None,
+        transfer: None,
         now: now(),
     })
 }
@@ -618,6 +619,7 @@ fn without_agent_name_the_intro_uses_the_role() {
         agent_skill_label: Some("billing specialist"),
         kb: &crate::domain::KnowledgeContext::default(),
         written: None,
+        transfer: None,
         now: now(),
     });
     assert!(b
@@ -651,6 +653,7 @@ fn long_first_message_is_trimmed_gracefully() {
         agent_skill_label: Some("integration specialist"),
         kb: &crate::domain::KnowledgeContext::default(),
         written: None,
+        transfer: None,
         now: now(),
     });
     assert!(
@@ -695,6 +698,7 @@ fn empty_conversation_still_briefs() {
         agent_skill_label: None,
         kb: &crate::domain::KnowledgeContext::default(),
         written: None,
+        transfer: None,
         now: now(),
     });
     assert!(
@@ -738,6 +742,7 @@ fn messages_without_sentiment_are_scored() {
         agent_skill_label: None,
         kb: &crate::domain::KnowledgeContext::default(),
         written: None,
+        transfer: None,
         now: now(),
     });
     assert!(
@@ -806,6 +811,7 @@ fn five_hundred_messages_build_without_duplicates() {
         agent_skill_label: None,
         kb: &crate::domain::KnowledgeContext::default(),
         written: None,
+        transfer: None,
         now: now(),
     });
     assert_eq!(b.source_seq, 501);

@@ -63,4 +63,17 @@ pub enum RoutingAction {
         conversation_id: ConversationId,
         skill: String,
     },
+    /// An agent in the conversation asked `agent_id` to take it over (followed by its `Offer`).
+    TransferOffered {
+        conversation_id: ConversationId,
+        agent_id: UserId,
+        skill: String,
+    },
+    /// Nobody took the transfer: the asking agent keeps the conversation. `reason` is why the
+    /// last agent asked did not take it (`None`: nobody could be asked).
+    TransferFailed {
+        conversation_id: ConversationId,
+        skill: String,
+        reason: Option<RequeueReason>,
+    },
 }

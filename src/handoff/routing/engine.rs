@@ -13,23 +13,36 @@ use crate::domain::{ConversationId, Timestamp, Urgency, User, UserId};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// An open request for a specialist to join an assigned conversation. It exists only while an
-/// offer for it is live; when nobody is left it ends with `NoSpecialist`.
+/// An open request for another agent to come into an assigned conversation: as a specialist
+/// beside the agents there, or to take it over (a transfer). It exists only while an offer for
+/// it is live; when nobody is left it ends with `NoSpecialist` or `TransferFailed`.
 #[derive(Debug, Clone)]
-struct SpecialistRequest {
-    skill: String,
-    inviting: UserId,
-    passes: Passes,
+pub(super) struct SeatRequest {
+    pub kind: SeatKind,
+    pub skill: String,
+    pub inviting: UserId,
+    pub passes: Passes,
+    /// Why the last asked agent did not take it (a failed transfer says so).
+    pub last_pass: Option<RequeueReason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SeatKind {
+    Specialist,
+    /// `only`: a transfer to this named agent and nobody else.
+    Transfer {
+        only: Option<UserId>,
+    },
 }
 
 /// Skills routing and the queue. See the module docs for the contract.
 #[derive(Debug, Clone)]
 pub struct Router {
     cfg: RoutingConfig,
-    roster: Roster,
+    pub(super) roster: Roster,
     queue: Queue,
-    offers: Offers,
-    specialists: BTreeMap<ConversationId, SpecialistRequest>,
+    pub(super) offers: Offers,
+    pub(super) seats: BTreeMap<ConversationId, SeatRequest>,
     handle_times: HandleTimes,
 }
 
@@ -41,7 +54,7 @@ impl Router {
             roster: Roster::default(),
             queue: Queue::default(),
             offers: Offers::default(),
-            specialists: BTreeMap::new(),
+            seats: BTreeMap::new(),
             handle_times,
         }
     }
@@ -140,7 +153,7 @@ impl Router {
                 self.queue.remove(conversation);
             }
             Purpose::Specialist => {
-                self.specialists.remove(conversation);
+                self.seats.remove(conversation);
             }
         }
         if let Some(a) = self.roster.get_mut(agent) {
@@ -179,10 +192,11 @@ impl Router {
                 });
             }
             Purpose::Specialist => {
-                if let Some(request) = self.specialists.get_mut(conversation) {
+                if let Some(request) = self.seats.get_mut(conversation) {
                     request.passes.decline(agent);
+                    request.last_pass = Some(RequeueReason::Declined);
                 }
-                self.offer_specialist(conversation, now, &mut out);
+                self.offer_seat(conversation, now, &mut out);
             }
         }
         Ok(self.settled(out, now))
@@ -212,10 +226,11 @@ impl Router {
                     });
                 }
                 Purpose::Specialist => {
-                    if let Some(request) = self.specialists.get_mut(&conversation) {
+                    if let Some(request) = self.seats.get_mut(&conversation) {
                         request.passes.miss(&offer.agent);
+                        request.last_pass = Some(RequeueReason::OfferExpired);
                     }
-                    self.offer_specialist(&conversation, now, &mut out);
+                    self.offer_seat(&conversation, now, &mut out);
                 }
             }
         }
@@ -258,19 +273,21 @@ impl Router {
     ) -> Vec<RoutingAction> {
         let mut out = Vec::new();
         if self.offers.for_conversation(conversation).is_some()
-            || self.specialists.contains_key(conversation)
+            || self.seats.contains_key(conversation)
         {
             return out;
         }
-        self.specialists.insert(
+        self.seats.insert(
             conversation.clone(),
-            SpecialistRequest {
+            SeatRequest {
+                kind: SeatKind::Specialist,
                 skill: skill.to_owned(),
                 inviting: inviting.clone(),
                 passes: Passes::default(),
+                last_pass: None,
             },
         );
-        self.offer_specialist(conversation, now, &mut out);
+        self.offer_seat(conversation, now, &mut out);
         self.settled(out, now)
     }
 
@@ -296,7 +313,7 @@ impl Router {
             });
         }
         self.queue.remove(conversation);
-        self.specialists.remove(conversation);
+        self.seats.remove(conversation);
         if let Some(a) = self.roster.get_mut(agent) {
             a.assigned.insert(conversation.clone(), skill.to_owned());
             a.idle_since = now;
@@ -320,7 +337,7 @@ impl Router {
             });
         }
         self.queue.remove(conversation);
-        self.specialists.remove(conversation);
+        self.seats.remove(conversation);
         self.settled(out, now)
     }
 
@@ -434,7 +451,7 @@ impl Router {
             .get(conversation)
             .is_some_and(|e| e.passes.misses(agent) > 0);
         let invited = self
-            .specialists
+            .seats
             .get(conversation)
             .is_some_and(|r| r.passes.misses(agent) > 0);
         queued || invited
@@ -465,54 +482,84 @@ impl Router {
                 conversation_id: conversation,
                 reason,
             }),
-            Purpose::Specialist => self.offer_specialist(&conversation, now, out),
+            Purpose::Specialist => {
+                if let Some(request) = self.seats.get_mut(&conversation) {
+                    request.last_pass = Some(reason);
+                }
+                self.offer_seat(&conversation, now, out)
+            }
         }
     }
 
-    /// Next step of a specialist request: offer the best remaining agent, or end it.
-    fn offer_specialist(
+    /// Next step of a seat request: offer the best remaining agent, or end it.
+    pub(super) fn offer_seat(
         &mut self,
         conversation: &ConversationId,
         now: Timestamp,
         out: &mut Vec<RoutingAction>,
     ) {
-        let Some(request) = self.specialists.get(conversation) else {
+        let Some(request) = self.seats.get(conversation) else {
             return;
         };
-        let members: BTreeSet<&UserId> = self.roster.members(conversation).collect();
-        // A specialist who declined or missed is not asked again: the request has to end.
-        let excluded = |id: &UserId| {
-            members.contains(id) || id == &request.inviting || request.passes.passed(id)
-        };
-        let has_offer = |id: &UserId| self.offers.agent_has_offer(id);
-        let best = self.roster.best(&Search {
-            skill: &request.skill,
-            language: None,
-            excluded: &excluded,
-            has_offer: &has_offer,
-            misses: &|_| 0,
-        });
         let skill = request.skill.clone();
+        let best = match &request.kind {
+            SeatKind::Transfer { only: Some(agent) } => Some(agent.clone())
+                .filter(|a| !request.passes.passed(a))
+                .filter(|a| self.named_unavailable(conversation, a).is_none()),
+            _ => {
+                let members: BTreeSet<&UserId> = self.roster.members(conversation).collect();
+                // Whoever declined or missed is not asked again: the request has to end.
+                let excluded = |id: &UserId| {
+                    members.contains(id) || id == &request.inviting || request.passes.passed(id)
+                };
+                let has_offer = |id: &UserId| self.offers.agent_has_offer(id);
+                self.roster.best(&Search {
+                    skill: &request.skill,
+                    language: None,
+                    excluded: &excluded,
+                    has_offer: &has_offer,
+                    misses: &|_| 0,
+                })
+            }
+        };
+        let transfer = matches!(request.kind, SeatKind::Transfer { .. });
+        let last_pass = request.last_pass;
         match best {
             Some(agent) => {
-                out.push(RoutingAction::SpecialistInvited {
-                    conversation_id: conversation.clone(),
-                    agent_id: agent.clone(),
-                    skill: skill.clone(),
+                out.push(if transfer {
+                    RoutingAction::TransferOffered {
+                        conversation_id: conversation.clone(),
+                        agent_id: agent.clone(),
+                        skill: skill.clone(),
+                    }
+                } else {
+                    RoutingAction::SpecialistInvited {
+                        conversation_id: conversation.clone(),
+                        agent_id: agent.clone(),
+                        skill: skill.clone(),
+                    }
                 });
                 self.make_offer(conversation, agent, skill, Purpose::Specialist, now, out);
             }
             None => {
-                self.specialists.remove(conversation);
-                out.push(RoutingAction::NoSpecialist {
-                    conversation_id: conversation.clone(),
-                    skill,
+                self.seats.remove(conversation);
+                out.push(if transfer {
+                    RoutingAction::TransferFailed {
+                        conversation_id: conversation.clone(),
+                        skill,
+                        reason: last_pass,
+                    }
+                } else {
+                    RoutingAction::NoSpecialist {
+                        conversation_id: conversation.clone(),
+                        skill,
+                    }
                 });
             }
         }
     }
 
-    fn make_offer(
+    pub(super) fn make_offer(
         &mut self,
         conversation: &ConversationId,
         agent: UserId,
@@ -539,7 +586,11 @@ impl Router {
     }
 
     /// After every input: offer waiting work to free agents, then report changed estimates.
-    fn settled(&mut self, mut out: Vec<RoutingAction>, now: Timestamp) -> Vec<RoutingAction> {
+    pub(super) fn settled(
+        &mut self,
+        mut out: Vec<RoutingAction>,
+        now: Timestamp,
+    ) -> Vec<RoutingAction> {
         self.dispatch(now, &mut out);
         self.refresh_estimates(&mut out);
         out

@@ -1,4 +1,4 @@
-//! The one error type of routing: a rejected accept/decline, or a bad configuration.
+//! The one error type of routing: a rejected accept, decline or transfer, or a bad configuration.
 
 use crate::domain::{ConversationId, UserId};
 
@@ -18,6 +18,18 @@ pub enum RoutingError {
     OfferExpired {
         conversation: ConversationId,
         agent: UserId,
+    },
+    /// Another transfer or specialist invite for the conversation is under way.
+    #[error("a transfer or specialist invite for conversation {conversation} is already pending")]
+    RequestPending { conversation: ConversationId },
+    /// The named colleague cannot be asked now (`why`: "is away", ...).
+    #[error("agent {agent} {why}")]
+    TargetUnavailable { agent: UserId, why: &'static str },
+    /// Nobody with the skill, outside the conversation, can be asked now.
+    #[error("nobody with skill {skill:?} can take conversation {conversation} now")]
+    NobodyWithSkill {
+        conversation: ConversationId,
+        skill: String,
     },
     #[error("handoff.routing.{field} {problem}")]
     InvalidConfig {

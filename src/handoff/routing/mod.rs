@@ -21,8 +21,13 @@
 //!   conversation's position or estimate changes.
 //! - Specialists: `invite_specialist` offers the best agent with the skill who is not in the
 //!   conversation; decline or expiry tries the next one; when nobody is left, `NoSpecialist`.
-//! - Errors only for rejected `accept`/`decline` ([`RoutingError`]); other inputs about unknown
-//!   agents or conversations are ignored and return no actions.
+//! - Transfers: `transfer` asks a named colleague (who must be signed in, not away, not holding
+//!   another offer) or the best agent with a skill to take an assigned conversation over. It is
+//!   warm: the asking agent stays assigned until the caller releases them; decline or expiry of
+//!   a skill transfer tries the next agent; when nobody is left, `TransferFailed` with the reason.
+//!   One transfer or specialist invite per conversation at a time.
+//! - Errors only for rejected `accept`/`decline`/`transfer` ([`RoutingError`]); other inputs about
+//!   unknown agents or conversations are ignored and return no actions.
 
 mod action;
 mod agents;
@@ -33,6 +38,7 @@ mod estimate;
 mod offers;
 mod queue;
 mod snapshot;
+mod transfer;
 
 #[cfg(test)]
 mod tests;
@@ -43,3 +49,4 @@ pub use config::RoutingConfig;
 pub use engine::Router;
 pub use error::RoutingError;
 pub use snapshot::{AgentSnapshot, QueueSnapshot, QueuedConversation, RoutingSnapshot};
+pub use transfer::TransferTarget;

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) enum Purpose {
     /// Take the queued conversation.
     Queue,
-    /// Join an assigned conversation as a specialist.
+    /// Come into an assigned conversation: as a specialist, or taking it over (a seat request).
     Specialist,
 }
 

@@ -843,3 +843,180 @@ fn agents_serving_counts_signed_in_agents_with_the_skill() {
     r.agent_offline(&uid("sam"), clock.advance(5));
     assert_eq!(r.agents_serving("billing"), 0);
 }
+
+fn to_agent(agent: &str, skill: &str) -> TransferTarget {
+    TransferTarget::Agent {
+        agent: uid(agent),
+        skill: skill.to_owned(),
+    }
+}
+
+#[test]
+fn a_named_transfer_offers_only_that_colleague_and_keeps_the_asker_until_released() {
+    let clock = Clock::new();
+    let mut r = router();
+    r.agent_online(&user("a", &["tech"], &[], 2), clock.now());
+    // b has no tech skill and a full load: asked by name, that does not matter.
+    r.agent_online(&user("b", &["billing"], &[], 1), clock.now());
+    r.agent_online(&user("c", &["billing"], &[], 2), clock.now());
+    assign(&mut r, &clock, "c0", "billing", "b");
+    assign(&mut r, &clock, "c1", "tech", "a");
+    let out = r
+        .transfer(&cid("c1"), &uid("a"), to_agent("b", "tech"), clock.now())
+        .unwrap();
+    assert_eq!(
+        out[0],
+        RoutingAction::TransferOffered {
+            conversation_id: cid("c1"),
+            agent_id: uid("b"),
+            skill: "tech".to_owned(),
+        }
+    );
+    assert_eq!(offers(&out), offer("c1", "b"));
+    // A second transfer or an invite while it is pending is refused or ignored.
+    assert!(matches!(
+        r.transfer(&cid("c1"), &uid("a"), to_agent("c", "tech"), clock.now()),
+        Err(RoutingError::RequestPending { .. })
+    ));
+    assert!(r
+        .invite_specialist(&cid("c1"), "billing", &uid("a"), clock.now())
+        .is_empty());
+    let out = r.accept(&cid("c1"), &uid("b"), clock.now()).unwrap();
+    assert!(out.contains(&RoutingAction::Assigned {
+        conversation_id: cid("c1"),
+        agent_id: uid("b"),
+    }));
+    // Warm: both are in until the caller releases the asker.
+    assert_eq!((load_of(&r, "a"), load_of(&r, "b")), (1, 2));
+    r.released(&cid("c1"), &uid("a"), 120, clock.now());
+    assert_eq!((load_of(&r, "a"), load_of(&r, "b")), (0, 2));
+}
+
+#[test]
+fn a_named_transfer_fails_with_the_reason_when_declined_missed_or_the_colleague_leaves() {
+    let mut clock = Clock::new();
+    let mut r = router();
+    r.agent_online(&user("a", &["tech"], &[], 3), clock.now());
+    r.agent_online(&user("b", &["tech"], &[], 3), clock.now());
+    r.agent_online(&user("c", &["tech"], &[], 3), clock.now());
+    assign(&mut r, &clock, "c1", "tech", "a");
+    let failed = |reason| RoutingAction::TransferFailed {
+        conversation_id: cid("c1"),
+        skill: "tech".to_owned(),
+        reason: Some(reason),
+    };
+    // Declined: nobody else is asked (c has the skill but was not named).
+    r.transfer(&cid("c1"), &uid("a"), to_agent("b", "tech"), clock.now())
+        .unwrap();
+    let out = r.decline(&cid("c1"), &uid("b"), clock.now()).unwrap();
+    assert_eq!(routing_only(out), vec![failed(RequeueReason::Declined)]);
+    // Missed.
+    r.transfer(&cid("c1"), &uid("a"), to_agent("b", "tech"), clock.now())
+        .unwrap();
+    clock.advance(30);
+    let out = routing_only(r.tick(clock.now()));
+    assert_eq!(out.last(), Some(&failed(RequeueReason::OfferExpired)));
+    // Signed out while holding it.
+    r.transfer(&cid("c1"), &uid("a"), to_agent("c", "tech"), clock.now())
+        .unwrap();
+    let out = routing_only(r.agent_offline(&uid("c"), clock.now()));
+    assert_eq!(out.last(), Some(&failed(RequeueReason::AgentOffline)));
+    assert_eq!(load_of(&r, "a"), 1, "the asker keeps the conversation");
+}
+
+#[test]
+fn a_named_transfer_is_refused_up_front_when_the_colleague_cannot_be_asked() {
+    let clock = Clock::new();
+    let mut r = router();
+    r.agent_online(&user("a", &["tech"], &[], 3), clock.now());
+    r.agent_online(&user("b", &["tech"], &[], 3), clock.now());
+    r.agent_online(&user("c", &["tech"], &[], 3), clock.now());
+    assign(&mut r, &clock, "c1", "tech", "a");
+    let why = |r: &mut Router, to: &str| match r.transfer(
+        &cid("c1"),
+        &uid("a"),
+        to_agent(to, "tech"),
+        clock.now(),
+    ) {
+        Err(RoutingError::TargetUnavailable { why, .. }) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(why(&mut r, "a"), "is the agent asking");
+    assert_eq!(why(&mut r, "nobody"), "is not signed in");
+    r.set_status(&uid("b"), AgentStatus::Away, clock.now());
+    assert_eq!(why(&mut r, "b"), "is away");
+    // c holds an offer for other work.
+    let out = r.enqueue(cid("c2"), "tech", None, Urgency::Low, clock.now());
+    assert_eq!(offers(&out), offer("c2", "c"));
+    assert_eq!(why(&mut r, "c"), "is answering another offer");
+    r.accept(&cid("c2"), &uid("c"), clock.now()).unwrap();
+    r.invite_specialist(&cid("c1"), "tech", &uid("a"), clock.now());
+    r.accept(&cid("c1"), &uid("c"), clock.now()).unwrap();
+    assert_eq!(why(&mut r, "c"), "is already in the conversation");
+}
+
+#[test]
+fn a_skill_transfer_tries_each_agent_with_the_skill_then_fails() {
+    let mut clock = Clock::new();
+    let mut r = router();
+    r.agent_online(&user("a", &["tech", "billing"], &[], 3), clock.now());
+    assert!(matches!(
+        r.enqueue(cid("c1"), "tech", None, Urgency::Low, clock.now())[..],
+        [RoutingAction::Offer { .. }, ..]
+    ));
+    r.accept(&cid("c1"), &uid("a"), clock.now()).unwrap();
+    // The asker has the skill but does not count.
+    assert!(matches!(
+        r.transfer(
+            &cid("c1"),
+            &uid("a"),
+            TransferTarget::Skill("billing".into()),
+            clock.now()
+        ),
+        Err(RoutingError::NobodyWithSkill { .. })
+    ));
+    r.agent_online(&user("b", &["billing"], &[], 3), clock.now());
+    r.agent_online(&user("c", &["billing"], &[], 3), clock.now());
+    let out = r
+        .transfer(
+            &cid("c1"),
+            &uid("a"),
+            TransferTarget::Skill("billing".into()),
+            clock.now(),
+        )
+        .unwrap();
+    assert_eq!(offers(&out), offer("c1", "b"));
+    let out = r.decline(&cid("c1"), &uid("b"), clock.now()).unwrap();
+    assert_eq!(offers(&out), offer("c1", "c"));
+    clock.advance(30);
+    let out = routing_only(r.tick(clock.now()));
+    assert_eq!(
+        out.last(),
+        Some(&RoutingAction::TransferFailed {
+            conversation_id: cid("c1"),
+            skill: "billing".to_owned(),
+            reason: Some(RequeueReason::OfferExpired),
+        })
+    );
+    // Once over, a new transfer may start (a new question: b may be asked again), and an
+    // accepted one assigns the new agent under the skill it was transferred to.
+    let out = r
+        .transfer(
+            &cid("c1"),
+            &uid("a"),
+            TransferTarget::Skill("billing".into()),
+            clock.now(),
+        )
+        .unwrap();
+    assert_eq!(offers(&out), offer("c1", "b"));
+    r.accept(&cid("c1"), &uid("b"), clock.now()).unwrap();
+    r.released(&cid("c1"), &uid("b"), 90, clock.now());
+    r.enqueue(cid("c9"), "billing", None, Urgency::Low, clock.now());
+    let billing = r
+        .snapshot()
+        .queues
+        .into_iter()
+        .find(|q| q.skill == "billing")
+        .unwrap();
+    assert_eq!(billing.mean_handle_secs, 90);
+}

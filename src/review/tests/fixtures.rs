@@ -58,6 +58,7 @@ pub fn briefing(facts: Vec<KnownFact>, completeness: f64) -> Briefing {
         generated_at: t0(),
         source_seq: 0,
         written_by: None,
+        transfer: None,
     }
 }
 
