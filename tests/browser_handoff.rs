@@ -64,7 +64,8 @@ async fn a_visitor_under_pressure_solves_the_challenge_in_the_browser() {
 
 /// Alerts in the agent console: the offer rings (Web Audio) and raises a notification while the
 /// tab is hidden, the title counts it, mute silences it; a customer's call rings until the agent
-/// joins; in the call the thread follows new messages and the "New messages" pill stays off the
+/// joins, also a call in another of the agent's conversations while they read a different one;
+/// in the call the thread follows new messages and the "New messages" pill stays off the
 /// composer; auto-away sets an idle agent away and back, and leaves a chosen "away" alone.
 #[tokio::test]
 async fn the_agent_is_alerted_in_the_browser() {
@@ -102,6 +103,8 @@ async fn the_agent_is_alerted_in_the_browser() {
         "joining stops the ring",
         "follows new messages during the call",
         "pill above the composer",
+        "a call in another conversation rings",
+        "the notification opens that conversation and joining stops the ring",
         "auto-away after idle",
         "available again on activity",
         "a chosen away stays",

@@ -100,7 +100,10 @@ export class AgentAlerts {
     this.openCall = openCall;
     this.muted = storage(MUTE_KEY) === "1";
     this.offers = new Map(); // conversationId → offer
-    this.call = null; // { conversationId, callId, customerName } waiting for us to join
+    // Calls waiting for us to join, by source: the conversation on screen (AgentCall, which knows
+    // whether we left it ourselves) and the others (the inbox's summaries).
+    this.callSources = { open: [], inbox: [] }; // each [{ conversationId, callId, customerName }]
+    this.calls = new Map(); // callId → call, the union
     this.unread = 0; // own conversations with unseen activity (from the inbox)
     this.hiddenActivity = false; // the customer wrote in the open conversation while the tab was hidden
     this.notes = new Map(); // tag → Notification
@@ -140,6 +143,9 @@ export class AgentAlerts {
       get ringing() {
         return alerts.ringing;
       },
+      get calls() {
+        return [...alerts.calls.values()].map((c) => c.conversationId);
+      },
       get tonesPlayed() {
         return chime.played;
       },
@@ -153,14 +159,15 @@ export class AgentAlerts {
   }
 
   get ringing() {
-    return this.offers.size > 0 || !!this.call;
+    return this.offers.size > 0 || this.calls.size > 0;
   }
 
   /** Signing out: silence, no count, no notifications left behind. */
   dispose() {
     this.abort.abort();
     this.offers.clear();
-    this.call = null;
+    this.calls.clear();
+    this.callSources = { open: [], inbox: [] };
     this.unread = 0;
     this.hiddenActivity = false;
     this.#sync();
@@ -191,14 +198,27 @@ export class AgentAlerts {
 
   /** A call in the open conversation waiting for us to join (AgentCall), or null. */
   setCall(waiting) {
-    const old = this.call;
-    if (old?.callId === waiting?.callId && old?.conversationId === waiting?.conversationId) return;
-    if (old) this.#closeNote(`call:${old.callId}`);
-    this.call = waiting ?? null;
-    if (waiting) {
-      const who = waiting.customerName || "A customer";
-      this.#notify(`call:${waiting.callId}`, `${who} is waiting in a video call`, "Open the conversation to join the call.", () => this.openCall(waiting.conversationId));
+    this.#setCalls("open", waiting ? [waiting] : []);
+  }
+
+  /** Calls waiting in this agent's other conversations (from the inbox). */
+  setInboxCalls(list) {
+    this.#setCalls("inbox", list ?? []);
+  }
+
+  #setCalls(source, list) {
+    this.callSources[source] = list;
+    const next = new Map();
+    for (const c of [...this.callSources.open, ...this.callSources.inbox]) if (!next.has(c.callId)) next.set(c.callId, c);
+    const same = next.size === this.calls.size && [...next.keys()].every((k) => this.calls.has(k));
+    if (same) return;
+    for (const [callId, call] of next) {
+      if (this.calls.has(callId)) continue;
+      const who = call.customerName || "A customer";
+      this.#notify(`call:${callId}`, `${who} is waiting in a video call`, "Open the conversation to join the call.", () => this.openCall(call.conversationId));
     }
+    for (const callId of this.calls.keys()) if (!next.has(callId)) this.#closeNote(`call:${callId}`);
+    this.calls = next;
     this.#sync();
   }
 
@@ -234,7 +254,7 @@ export class AgentAlerts {
     // Pending offers, a waiting call, and conversations with something unseen: each is one thing
     // the agent has to look at. (The inbox tracks unseen activity per conversation, not unread
     // messages, so a conversation counts once however many messages arrived.)
-    this.title.set(this.offers.size + (this.call ? 1 : 0) + this.unread + (this.hiddenActivity ? 1 : 0));
+    this.title.set(this.offers.size + this.calls.size + this.unread + (this.hiddenActivity ? 1 : 0));
   }
 
   #ring() {

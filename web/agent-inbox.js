@@ -115,6 +115,20 @@ export class Inbox {
     return n;
   }
 
+  /** Calls in this agent's own conversations where the customer waits, no one from support is in
+   *  the call and this agent has not been in it (leaving was their choice):
+   *  [{ conversationId, callId, customerName }]. */
+  waitingCalls() {
+    const out = [];
+    for (const c of this.items.values()) {
+      const call = c.liveCall;
+      if (!call?.customerInCall || (call.staffInCall ?? []).length || !(c.agents ?? []).includes(this.me)) continue;
+      if ((call.staffJoined ?? []).includes(this.me)) continue;
+      out.push({ conversationId: c.conversationId, callId: call.callId, customerName: c.customerName ?? null });
+    }
+    return out;
+  }
+
   /** Refreshes relative times ("3m"). */
   tick() {
     for (const [id, node] of this.nodes) {
@@ -235,6 +249,13 @@ export class Inbox {
         h("span", { class: `status-chip status--${c.status}`, text: statusLabel(c.status) }),
         c.urgency && (c.status === "queued" || c.status === "with_agent")
           ? h("span", { class: `urgency urgency--${c.urgency}`, title: "Urgency", text: urgencyLabel(c.urgency) })
+          : null,
+        c.liveCall
+          ? h("span", {
+              class: `tag tag--call${c.liveCall.customerInCall && !(c.liveCall.staffInCall ?? []).length ? " is-waiting" : ""}`,
+              title: "A video call is going on",
+              text: c.liveCall.customerInCall && !(c.liveCall.staffInCall ?? []).length ? "Call waiting" : "In call",
+            })
           : null,
         c.status === "ai" && typeof c.handoffLikelihood === "number" && c.handoffLikelihood >= LIKELIHOOD_TAG_MIN
           ? h("span", { class: `tag tag--likelihood${c.handoffLikelihood >= 0.6 ? " is-high" : ""}`, title: "How likely a handoff to a person is becoming", text: `Handoff ${percent(c.handoffLikelihood)}` })

@@ -116,7 +116,14 @@ function startConsole(session) {
   );
   const inbox = new Inbox(
     { list: $("#inbox-list"), filters: $("#inbox-filters"), empty: $("#inbox-empty"), count: $("#inbox-count") },
-    { meUserId: user.id, onChange: () => alerts.setUnread(inbox.unreadMine()) },
+    {
+      meUserId: user.id,
+      onChange: () => {
+        alerts.setUnread(inbox.unreadMine());
+        // The conversation on screen rings through AgentCall, which knows more (a call we left).
+        alerts.setInboxCalls(inbox.waitingCalls().filter((c) => c.conversationId !== selectedFromHash()));
+      },
+    },
   );
   new InboxSearch($("#inbox-panel"), { token, hide: [$("#inbox-list"), $("#inbox-filters"), $("#inbox-empty")] });
   const queue = new QueuePanel({ root: $("#queue-panel"), count: $("#queue-count") }, { user });

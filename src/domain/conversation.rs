@@ -608,6 +608,60 @@ pub struct ConversationSummary {
     pub handoff_likelihood: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// A call going on now, and who is in it: an agent's inbox rings for a call in one of their
+    /// conversations that they are not in, even while another conversation is on screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_call: Option<LiveCall>,
+}
+
+/// The conversation's call in progress, as the inbox needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveCall {
+    pub call_id: String,
+    pub started_at: Timestamp,
+    /// The customer is in the call now.
+    #[serde(default)]
+    pub customer_in_call: bool,
+    /// Staff in the call now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staff_in_call: Vec<UserId>,
+    /// Staff who joined the call at some point (someone who left it need not be rung back).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staff_joined: Vec<UserId>,
+}
+
+impl LiveCall {
+    /// The call of `h` that has not ended, if any, with who is in it now.
+    fn of(h: &ConversationHeader) -> Option<Self> {
+        let call = h.calls.iter().rev().find(|c| c.ended_at.is_none())?;
+        let mut live = Self {
+            call_id: call.call_id.clone(),
+            started_at: call.started_at,
+            customer_in_call: false,
+            staff_in_call: Vec::new(),
+            staff_joined: Vec::new(),
+        };
+        for m in &call.members {
+            let Some(p) = h.participants.iter().find(|p| p.id == m.participant_id) else {
+                continue;
+            };
+            let now = m.left_at.is_none();
+            match (p.kind, &p.user_id) {
+                (ParticipantKind::Customer, _) if now => live.customer_in_call = true,
+                (ParticipantKind::Agent, Some(user)) => {
+                    if now && !live.staff_in_call.contains(user) {
+                        live.staff_in_call.push(user.clone());
+                    }
+                    if !live.staff_joined.contains(user) {
+                        live.staff_joined.push(user.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(live)
+    }
 }
 
 impl ConversationSummary {
@@ -633,6 +687,7 @@ impl ConversationSummary {
                 .map(|e| e.urgency),
             handoff_likelihood: h.handoff_likelihood,
             tags: h.tags.clone(),
+            live_call: LiveCall::of(h),
         }
     }
 
@@ -707,5 +762,88 @@ mod recording_tests {
         assert_eq!(json["type"], "recording_ready");
         assert_eq!(json["files"][0]["offsetMs"], 0);
         assert_eq!(json["files"][0]["source"], "mixed");
+    }
+}
+
+#[cfg(test)]
+mod live_call_tests {
+    use super::*;
+    use crate::domain::CallOrigin;
+
+    #[test]
+    fn the_summary_says_who_is_in_the_call_now_and_who_was() {
+        let now = chrono::Utc::now();
+        let id = ConversationId::from("c-1");
+        let mut h = ConversationHeader::new(id.clone(), Customer::default(), now);
+        let mut seq = 0;
+        let mut apply = |h: &mut ConversationHeader, body| {
+            seq += 1;
+            h.apply(&ConversationEvent {
+                conversation_id: id.clone(),
+                seq,
+                timestamp: now,
+                body,
+            });
+        };
+        let person = |pid: &str, kind, user: Option<&str>| Participant {
+            id: ParticipantId::from(pid),
+            kind,
+            user_id: user.map(UserId::from),
+            name: pid.into(),
+            joined_at: now,
+            left_at: None,
+        };
+        let joined = |pid: &str| EventBody::CallJoined {
+            call_id: "call-1".into(),
+            participant_id: ParticipantId::from(pid),
+            name: pid.into(),
+        };
+        apply(
+            &mut h,
+            EventBody::ParticipantJoined {
+                participant: person("p-cust", ParticipantKind::Customer, None),
+            },
+        );
+        apply(
+            &mut h,
+            EventBody::AgentJoined {
+                participant: person("p-sam", ParticipantKind::Agent, Some("u-sam")),
+                specialist: false,
+            },
+        );
+        assert_eq!(ConversationSummary::from_header(&h).live_call, None);
+        apply(
+            &mut h,
+            EventBody::CallStarted {
+                call_id: "call-1".into(),
+                origin: CallOrigin::Customer,
+                recorded: false,
+            },
+        );
+        apply(&mut h, joined("p-cust"));
+        let live = ConversationSummary::from_header(&h).live_call.unwrap();
+        assert!(live.customer_in_call && live.staff_in_call.is_empty());
+        apply(&mut h, joined("p-sam"));
+        apply(
+            &mut h,
+            EventBody::CallLeft {
+                call_id: "call-1".into(),
+                participant_id: ParticipantId::from("p-sam"),
+                reason: "hangup".into(),
+            },
+        );
+        let live = ConversationSummary::from_header(&h).live_call.unwrap();
+        assert!(live.customer_in_call && live.staff_in_call.is_empty());
+        assert_eq!(live.staff_joined, vec![UserId::from("u-sam")]);
+        let json = serde_json::to_value(ConversationSummary::from_header(&h)).unwrap();
+        assert_eq!(json["liveCall"]["customerInCall"], true);
+        apply(
+            &mut h,
+            EventBody::CallEnded {
+                call_id: "call-1".into(),
+                reason: "ended".into(),
+            },
+        );
+        assert_eq!(ConversationSummary::from_header(&h).live_call, None);
     }
 }

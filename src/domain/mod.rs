@@ -30,7 +30,7 @@ pub use call::{
 };
 pub use conversation::{
     Conversation, ConversationHeader, ConversationStatus, ConversationSummary, Customer,
-    CustomerContext, Escalation, InternalNote, Participant, ParticipantKind, Urgency,
+    CustomerContext, Escalation, InternalNote, LiveCall, Participant, ParticipantKind, Urgency,
 };
 pub use events::{ConversationEvent, EventBody};
 pub use handoff::{HandoffState, PendingTransfer, WaitEstimate};

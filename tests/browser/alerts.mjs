@@ -240,6 +240,48 @@ await run(async (browser) => {
   await agent.waitForTimeout(500);
   if ((await state(agent)).ringing) throw new Error("a call we left rings");
 
+  // A second customer of this agent calls while the agent reads the first conversation: the
+  // inbox rings for it (the call is in another conversation), and the notification opens it.
+  const cust2Ctx = await browser.newContext({ viewport: { width: 1100, height: 860 } });
+  const cust2 = await cust2Ctx.newPage();
+  await cust2.goto(`${BASE}/chat`);
+  await cust2.fill("#intro-name", "Omar Haddad");
+  await cust2.click("#intro-start");
+  await cust2.waitForSelector("#chat:not([hidden])");
+  await cust2.fill("#composer-input", "My invoice INV-55120 charged me twice. I want to talk to a person please.");
+  await cust2.press("#composer-input", "Enter");
+  await agent.waitForSelector(".offer-card", { timeout: 20000 });
+  await agent.click(".offer-card__accept");
+  await agent.waitForSelector("#join-form:not([hidden])", { timeout: 15000 });
+  await agent.click("#join-submit");
+  await agent.waitForSelector("#join-form", { state: "hidden", timeout: 15000 });
+  await cust2.waitForSelector(".msg--agent", { timeout: 15000 });
+  const omar = await agent.evaluate(() => location.hash);
+  await agent.click(".conv-item:has-text('Dana Whitfield')");
+  await agent.waitForFunction((h) => location.hash !== h, omar);
+  const beforeCall = await state(agent);
+  if (beforeCall.ringing) throw new Error("rings before the second customer called (the first call was left on purpose)");
+  await agent.evaluate(() => window.__setHidden(true));
+  await cust2.waitForSelector("#call-button:not([hidden])", { timeout: 15000 });
+  await cust2.click("#call-button");
+  await cust2.click("#call-area button[type=submit]:has-text('Join call')", { timeout: 15000 });
+  await cust2.waitForSelector(".call-stage", { timeout: 15000 });
+  const elsewhere = await until(agent, "a call in another conversation rings", (s) => s.ringing && s.tonesPlayed >= beforeCall.tonesPlayed + 2 && s.notes.some((n) => /Omar Haddad is waiting in a video call/.test(n.title)), 10000);
+  await agent.waitForSelector(".conv-item:has-text('Omar Haddad') .tag--call.is-waiting", { timeout: 5000 });
+  step("a call in another conversation rings", { title: elsewhere.title });
+  await agent.evaluate(() => window.__setHidden(false));
+  await shot(agent, "alerts-call-elsewhere");
+  await agent.evaluate(() => [...window.__notes].reverse().find((n) => /Omar Haddad/.test(n.title)).note.dispatchEvent(new Event("click")));
+  await agent.waitForFunction((h) => location.hash === h, omar, { timeout: 5000 });
+  await agent.click("#call-toggle");
+  await agent.click("#call-area button[type=submit]:has-text('Join call')", { timeout: 15000 });
+  await agent.waitForSelector("#call-area .call-stage", { timeout: 15000 });
+  await until(agent, "joining the other call stops the ring", (s) => !s.ringing, 5000);
+  step("the notification opens that conversation and joining stops the ring");
+  await agent.click("#call-area .call-control--hangup");
+  await agent.waitForSelector("#call-area", { state: "hidden", timeout: 10000 });
+  await cust2Ctx.close();
+
   // Auto-away after a short idle time (the setting, shortened for the test), back on activity.
   await agent.evaluate(() => localStorage.setItem("warmline.agent.idleMinutes", "0.05"));
   const away = await until(agent, "auto-away", (s) => s.status === "away", 10000);
