@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared by test.sh: what the browser tests need. Debian's Chromium (never a downloaded browser),
-# espeak-ng (speech for the fake microphone), Node.js with npm, and playwright-core from npm, installed with `npm ci` from the committed lock
+# espeak-ng (speech for the fake microphone), iptables as root (the network-drop test), Node.js with npm, and playwright-core from npm, installed with `npm ci` from the committed lock
 # (integrity-checked) into a cache directory named after the lock's checksum, so repeated runs
 # reuse it. Exports WLTEST_BROWSER_MODULES (the node_modules directory) and
 # WLTEST_CHROMIUM. Source it after setup.sh; do not run it.
@@ -11,6 +11,10 @@ command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
 # Speech for the fake microphone in call tests.
 command -v espeak-ng >/dev/null 2>&1 || need_pkgs+=(espeak-ng)
+# Packet filtering for the network-drop call test (root only; it cuts the media ports for seconds).
+if [ "$(id -u)" = 0 ]; then
+  command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "==> installing Debian packages for browser tests: ${need_pkgs[*]}"
   as_root apt-get update -qq

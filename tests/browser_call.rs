@@ -663,3 +663,72 @@ async fn a_transfer_to_a_named_colleague_carries_the_briefing_and_the_note() {
         );
     }
 }
+
+/// A network drop in a call, for real: the gateway's media ports stop passing packets for a few
+/// seconds (iptables; as root only, the test command runs as root). Both pages say
+/// "reconnecting" instead of ending the call, and the same call recovers with audio both ways.
+#[tokio::test]
+async fn a_network_drop_shows_reconnecting_and_the_call_recovers() {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let iptables = std::process::Command::new("iptables")
+        .arg("-S")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !(root && iptables) {
+        assert!(
+            std::env::var_os("WLTEST_REQUIRE_ROOT").is_none(),
+            "the network-drop test needs root and iptables"
+        );
+        eprintln!("skipped: the network-drop test needs root and iptables");
+        return;
+    }
+    let (min, max) = (42800u16, 42899u16);
+    let app = spawn_app_with(|c| {
+        c.assistant = AssistantConfig::default();
+        c.media.udp_port_min = min;
+        c.media.udp_port_max = max;
+    })
+    .await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    let steps = browser::run_script(
+        "reconnect.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+            ("WLTEST_MEDIA_PORTS", format!("{min}:{max}")),
+        ],
+    )
+    .await;
+    // Whatever happened in the script, the ports are open again.
+    for flag in ["--dport", "--sport"] {
+        let _ = std::process::Command::new("iptables")
+            .args([
+                "-D",
+                "INPUT",
+                "-p",
+                "udp",
+                flag,
+                &format!("{min}:{max}"),
+                "-j",
+                "DROP",
+            ])
+            .output();
+    }
+    let Some(steps) = steps else {
+        return;
+    };
+    for expected in [
+        "in the call",
+        "both pages say reconnecting",
+        "the call recovers",
+    ] {
+        let step = steps.iter().find(|s| s["step"] == expected);
+        let step = step.unwrap_or_else(|| panic!("no step {expected:?}: {steps:?}"));
+        eprintln!("{step}");
+    }
+}
