@@ -41,6 +41,10 @@ pub enum Command {
     /// Administer integration API keys (for external bots and helpdesks).
     #[command(subcommand, name = "api-keys")]
     ApiKeys(ApiKeysCommand),
+    /// Administer sites: the websites that embed the chat widget, their allowed origins and the
+    /// secret that signs their customers' identity tokens.
+    #[command(subcommand)]
+    Sites(SitesCommand),
     /// Run a shipped benchmark and print its figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -202,6 +206,41 @@ pub struct UserAddArgs {
     /// Most conversations handled at the same time.
     #[arg(long, default_value_t = 3)]
     pub max_concurrent: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// Create a site; prints its id (for the snippet) and its signing secret (shown once).
+    Add(SiteAddArgs),
+    /// List sites (never the secrets).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a site: its widget stops working within seconds.
+    Remove { id: String },
+    /// Give a site a new signing secret (printed once); tokens signed with the old one fail.
+    RotateSecret { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct SiteAddArgs {
+    /// A name for people (shown to customers in the widget's header).
+    pub name: String,
+    /// An origin allowed to embed the widget and call it, like https://app.example.com
+    /// (repeat for more).
+    #[arg(long = "origin", required = true)]
+    pub origins: Vec<String>,
+    /// The launcher's and header's colour, #rrggbb.
+    #[arg(long)]
+    pub color: Option<String>,
+    /// The first line the widget shows a visitor.
+    #[arg(long)]
+    pub greeting: Option<String>,
+    /// New anonymous conversations a minute this site may start (0: only the gateway-wide limits).
+    #[arg(long, default_value_t = 60)]
+    pub conversations_per_minute: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{ApiKeysCommand, BenchCommand, Cli, Command, ModelsCommand, UsersCommand};
+use cli::{ApiKeysCommand, BenchCommand, Cli, Command, ModelsCommand, SitesCommand, UsersCommand};
 use std::process::ExitCode;
 use warmline::app::{self, admin, App, AppError};
 use warmline::config::Config;
@@ -55,6 +55,7 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
         Command::Serve(args) => serve(config, args.demo).await,
         Command::Users(cmd) => users(config, cmd).await,
         Command::ApiKeys(cmd) => api_keys(config, cmd).await,
+        Command::Sites(cmd) => sites(config, cmd).await,
         Command::Bench(BenchCommand::Briefing(args)) => {
             warmline::bench::briefing::run(args).map_err(|e| AppError::Admin(e.to_string()))
         }
@@ -297,6 +298,69 @@ async fn users(config: Config, cmd: UsersCommand) -> Result<(), AppError> {
             if generated {
                 println!("password: {pw}");
             }
+        }
+    }
+    Ok(())
+}
+
+async fn sites(config: Config, cmd: SitesCommand) -> Result<(), AppError> {
+    use warmline::app::sites;
+    let store = app::open_store(&config).await?;
+    let failed = |e: sites::SitesError| AppError::Admin(e.to_string());
+    match cmd {
+        SitesCommand::Add(args) => {
+            let site = sites::create(
+                &*store,
+                sites::NewSite {
+                    name: args.name,
+                    origins: args.origins,
+                    color: args.color,
+                    greeting: args.greeting,
+                    conversations_per_minute: args.conversations_per_minute,
+                },
+            )
+            .await
+            .map_err(failed)?;
+            println!("created site {} ({})", site.id, site.name);
+            println!("origins: {}", site.origins.join(" "));
+            println!("signing secret (shown once): {}", site.secret);
+            println!("snippet:");
+            println!(
+                "  <script src=\"{}/widget.js\" data-site=\"{}\" async></script>",
+                config
+                    .public_url
+                    .as_deref()
+                    .unwrap_or("https://YOUR-GATEWAY")
+                    .trim_end_matches('/'),
+                site.id
+            );
+        }
+        SitesCommand::List { json } => {
+            let list = store.sites().await?;
+            if json {
+                let text = serde_json::to_string_pretty(&list)
+                    .map_err(|e| AppError::Admin(e.to_string()))?;
+                println!("{text}");
+                return Ok(());
+            }
+            println!("{:<20} {:<24} {:>8}  ORIGINS", "ID", "NAME", "PER MIN");
+            for s in list {
+                println!(
+                    "{:<20} {:<24} {:>8}  {}",
+                    s.id,
+                    s.name,
+                    s.conversations_per_minute,
+                    s.origins.join(" ")
+                );
+            }
+        }
+        SitesCommand::Remove { id } => {
+            sites::remove(&*store, &id).await.map_err(failed)?;
+            println!("removed site {id}");
+        }
+        SitesCommand::RotateSecret { id } => {
+            let secret = sites::rotate_secret(&*store, &id).await.map_err(failed)?;
+            println!("new signing secret for {id} (shown once): {secret}");
         }
     }
     Ok(())

@@ -60,6 +60,7 @@ async fn openapi_documents_every_api_route() {
         ("/api/canned-responses", &["get", "post"]),
         ("/api/canned-responses/{id}", &["put", "delete"]),
         ("/api/queue", &["get"]),
+        ("/api/sites/{id}/widget", &["get", "options"]),
         ("/api/me/status", &["put"]),
         ("/api/auth/login", &["post"]),
         ("/api/auth/logout", &["post"]),

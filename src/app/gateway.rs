@@ -68,6 +68,8 @@ pub struct Gateway {
     pub(crate) metrics: Arc<Metrics>,
     /// Where call recordings are (`<data_dir>/recordings`).
     pub(crate) recordings: std::path::PathBuf,
+    /// The websites that embed the widget.
+    pub(crate) sites: Arc<super::sites::SiteDirectory>,
 }
 
 fn hours(h: u32) -> chrono::Duration {
@@ -347,6 +349,18 @@ impl Gateway {
 
 #[async_trait]
 impl Backend for Gateway {
+    async fn site(&self, id: &str) -> Option<Arc<crate::domain::site::Site>> {
+        self.sites.get(id).await
+    }
+
+    fn any_site_allows(&self, origin: &str) -> bool {
+        self.sites.any_allows(origin)
+    }
+
+    fn admit_site_conversation(&self, site: &crate::domain::site::Site) -> bool {
+        self.sites.admit_conversation(site)
+    }
+
     async fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
         if token.is_empty() || token.len() > 256 {
             return Err(ApiError::Unauthorized("invalid token".into()));

@@ -19,6 +19,7 @@ pub mod review;
 pub mod review_api;
 pub mod semantic;
 pub mod sessions;
+pub mod sites;
 pub mod transcribe_file;
 pub mod transcribe_metrics;
 pub mod transcription;
@@ -293,7 +294,10 @@ impl App {
         .await
         .map_err(|e| AppError::Admin(e.to_string()))??;
 
+        let sites = sites::SiteDirectory::load(store.clone()).await?;
+        sites.spawn_refresh();
         let gateway = Arc::new(Gateway {
+            sites,
             store: store.clone(),
             headers,
             shutdown,

@@ -77,6 +77,10 @@ pub struct Customer {
     pub email: Option<String>,
     #[serde(default)]
     pub context: CustomerContext,
+    /// The site whose widget the conversation came from (none: the gateway's own page). Set by
+    /// the gateway, never taken from the client's customer object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
 }
 
 #[derive(

@@ -17,6 +17,7 @@ pub mod message;
 pub mod review;
 pub mod tags;
 pub mod transcript;
+pub mod site;
 pub mod user;
 
 pub use access::{Access, Principal};

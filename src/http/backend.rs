@@ -316,6 +316,12 @@ pub trait Backend: Send + Sync + 'static {
 
     fn hub(&self) -> &Hub;
     fn limits(&self) -> &LimitsConfig;
+    /// The site with this id (websites embedding the widget), if there is one.
+    async fn site(&self, id: &str) -> Option<std::sync::Arc<crate::domain::site::Site>>;
+    /// Whether some site lists `origin`.
+    fn any_site_allows(&self, origin: &str) -> bool;
+    /// Counts a new anonymous conversation of `site`; false when the site is over its limit.
+    fn admit_site_conversation(&self, site: &crate::domain::site::Site) -> bool;
     /// Readiness: storage answers and the writer runs.
     async fn ready(&self) -> Result<(), ApiError>;
     /// Prometheus text exposition.

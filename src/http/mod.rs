@@ -19,6 +19,7 @@ pub mod rest;
 pub mod review;
 pub mod security_headers;
 pub mod server;
+pub mod sites;
 pub mod ws;
 
 pub use backend::Backend;
@@ -116,6 +117,11 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .route("/api/me", get(rest::me))
         .route("/api/openapi.json", get(openapi))
         .route("/api/ws", get(ws::upgrade::<B>))
+        .route(
+            "/api/sites/{id}/widget",
+            get(sites::widget_settings::<B>).options(sites::widget_preflight::<B>),
+        )
+        .route("/widget", get(sites::widget_frame::<B>))
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz::<B>))
         .route("/metrics", get(metrics::<B>))

@@ -22,6 +22,10 @@ use std::sync::Arc;
 pub struct CreateConversationBody {
     #[serde(default)]
     pub customer: Option<Customer>,
+    /// The site whose widget the conversation starts from (its id from the snippet); none for
+    /// the gateway's own `/chat` page.
+    #[serde(default)]
+    pub site: Option<String>,
 }
 
 pub async fn create_conversation<B: Backend>(
@@ -37,14 +41,31 @@ pub async fn create_conversation<B: Backend>(
         _ => ApiError::BadRequest(r.body_text()),
     })?;
     // The body is optional: an anonymous visitor starts a chat with no details at all.
-    let customer = if body.iter().all(u8::is_ascii_whitespace) {
-        Customer::default()
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateConversationBody {
+            customer: None,
+            site: None,
+        }
     } else {
         serde_json::from_slice::<CreateConversationBody>(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
-            .customer
-            .unwrap_or_default()
     };
+    let mut customer = body.customer.unwrap_or_default();
+    let site = match body.site.as_deref() {
+        None | Some(crate::domain::site::DEFAULT_SITE) => None,
+        Some(id) => Some(b.site(id).await.ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no site {:?}: check the snippet's data-site",
+                id.chars().take(64).collect::<String>()
+            ))
+        })?),
+    };
+    if !super::sites::origin_allowed(&*b, &headers, site.as_deref()) {
+        return Err(ApiError::Forbidden(
+            "conversations may be started only from the gateway's pages or a site's origins".into(),
+        ));
+    }
+    customer.site = site.as_ref().map(|s| s.id.clone());
     // Staff and integrations are known callers; only anonymous visitors meet the challenge.
     let known = match super::extract::bearer_of(&headers) {
         Some(token) => matches!(
@@ -54,6 +75,14 @@ pub async fn create_conversation<B: Backend>(
         None => false,
     };
     if !known {
+        if let Some(site) = &site {
+            if !b.admit_site_conversation(site) {
+                return Err(ApiError::RateLimited(format!(
+                    "too many new conversations from {} this minute; try again shortly",
+                    site.name
+                )));
+            }
+        }
         challenges.admit(&headers, b.metrics())?;
     }
     let created = b.create_conversation(customer).await?;

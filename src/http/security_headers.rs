@@ -23,10 +23,20 @@ const HEADERS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Adds the headers a handler did not set itself.
+/// The policy with other `frame-ancestors` (the widget frame names its site's origins).
+pub fn csp_with_frame_ancestors(sources: &str) -> String {
+    CSP.replace("frame-ancestors 'none'", &format!("frame-ancestors {sources}"))
+}
+
+/// Adds the headers a handler did not set itself. A handler that set its own policy (the widget
+/// frame) gets no `X-Frame-Options`: it cannot name origins, and `frame-ancestors` decides.
 pub fn apply(headers: &mut HeaderMap) {
+    let own_policy = headers.contains_key("content-security-policy");
     for (name, value) in HEADERS {
         let name = HeaderName::from_static(name);
+        if own_policy && name == "x-frame-options" {
+            continue;
+        }
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
         }

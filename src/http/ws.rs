@@ -66,6 +66,13 @@ pub async fn upgrade<B: Backend>(
     let ws = ws.map_err(|r| {
         ApiError::BadRequest(format!("expected a WebSocket upgrade: {}", r.body_text()))
     })?;
+    // A page of another website may not open a socket here unless a site lists it.
+    if !super::sites::origin_allowed(&*b, &headers, None) {
+        return Err(ApiError::Forbidden(
+            "this origin may not open a WebSocket here; list it on a site (`warmline sites add`)"
+                .into(),
+        ));
+    }
     let limits = b.limits();
     if b.metrics().ws_connections.get() >= limits.max_connections as i64 {
         return Err(ApiError::Unavailable("connection limit reached".into()));

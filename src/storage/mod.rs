@@ -13,6 +13,7 @@
 pub mod journal;
 pub mod sqlite;
 mod sqlite_canned;
+mod sqlite_sites;
 mod sqlite_review;
 
 use crate::domain::{
@@ -485,6 +486,15 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a response and writes the audit entry, in one transaction; false when there was
     /// none.
     async fn delete_canned_response(&self, id: &str, audit: &AuditEntry) -> Result<bool>;
+
+    // ---- sites (`domain::site`) ----
+    /// Every site, by name.
+    async fn sites(&self) -> Result<Vec<crate::domain::site::Site>>;
+    async fn create_site(&self, site: &crate::domain::site::Site) -> Result<()>;
+    /// False when there was no such site.
+    async fn delete_site(&self, id: &str) -> Result<bool>;
+    /// False when there was no such site.
+    async fn set_site_secret(&self, id: &str, secret: &str) -> Result<bool>;
 
     /// Cheap liveness probe of the database.
     async fn ping(&self) -> Result<()>;

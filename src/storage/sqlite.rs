@@ -918,6 +918,22 @@ impl Store for SqliteStore {
         super::sqlite_canned::delete(&self.writer, id, audit).await
     }
 
+    async fn sites(&self) -> Result<Vec<crate::domain::site::Site>> {
+        super::sqlite_sites::list(&self.reader).await
+    }
+
+    async fn create_site(&self, site: &crate::domain::site::Site) -> Result<()> {
+        super::sqlite_sites::create(&self.writer, site).await
+    }
+
+    async fn delete_site(&self, id: &str) -> Result<bool> {
+        super::sqlite_sites::delete(&self.writer, id).await
+    }
+
+    async fn set_site_secret(&self, id: &str, secret: &str) -> Result<bool> {
+        super::sqlite_sites::set_secret(&self.writer, id, secret).await
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
