@@ -35,6 +35,24 @@ pub async fn customer_page() -> Response {
     serve("customer.html")
 }
 
+/// The widget's loader for host pages (`<script src=".../widget.js" data-site=... async>`). A
+/// classic script from another origin needs no CORS; pages of any website may load it, and the
+/// frame it opens decides who may embed the chat (`/widget?site=`).
+pub async fn widget_script() -> Response {
+    let mut response = serve("widget.js");
+    // Host pages may cache it briefly; `no-cache` would revalidate on every page of their site.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=300"),
+    );
+    // Loaded cross-origin by design (it is the embed snippet).
+    response.headers_mut().insert(
+        "cross-origin-resource-policy",
+        axum::http::HeaderValue::from_static("cross-origin"),
+    );
+    response
+}
+
 pub async fn agent_page() -> Response {
     serve("agent.html")
 }

@@ -122,6 +122,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
             get(sites::widget_settings::<B>).options(sites::widget_preflight::<B>),
         )
         .route("/widget", get(sites::widget_frame::<B>))
+        .route("/widget.js", get(assets::widget_script))
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz::<B>))
         .route("/metrics", get(metrics::<B>))
