@@ -5,14 +5,19 @@
 import { h } from "./dom.js";
 import { formatDateTime } from "./format.js";
 
-const HISTORY_KEY = "warmline.brightboard.previous";
+let historyKey = "warmline.brightboard.previous";
 const MAX_KEPT = 10;
 const SNIPPET_CHARS = 90;
+
+/** Keeps the list under another key (the widget keeps one list per site). */
+export function useHistoryKey(key) {
+  historyKey = key;
+}
 
 /** The kept conversations, newest first: [{ conversationId, customerToken, name, startedAt, snippet }]. */
 export function loadPrevious() {
   try {
-    const list = JSON.parse(localStorage.getItem(HISTORY_KEY) || "[]");
+    const list = JSON.parse(localStorage.getItem(historyKey) || "[]");
     return Array.isArray(list) ? list.filter((c) => c?.conversationId && c?.customerToken).sort(newestFirst) : [];
   } catch {
     return [];
@@ -40,8 +45,8 @@ export function snippetOf(text) {
 
 function store(list) {
   try {
-    if (list.length) localStorage.setItem(HISTORY_KEY, JSON.stringify(list));
-    else localStorage.removeItem(HISTORY_KEY);
+    if (list.length) localStorage.setItem(historyKey, JSON.stringify(list));
+    else localStorage.removeItem(historyKey);
   } catch {
     /* private mode: nothing is kept, as with the current conversation */
   }

@@ -1,6 +1,7 @@
 // Brightboard customer chat: optional name/email, then a live conversation with the assistant and,
 // when needed, a person. The conversation survives reloads (id and token in localStorage), and
-// starting a new one (after asking) keeps it in the intro's "Previous conversations".
+// starting a new one (after asking) keeps it in the intro's "Previous conversations". In a site's
+// widget frame (/widget?site=ID) it runs in embedded mode (customer-embed.js).
 
 import { api } from "./api.js";
 import { solveChallenge } from "./proof-of-work.js";
@@ -12,16 +13,22 @@ import { TypingIndicator, TypingNotifier } from "./typing.js";
 import { bindConnectionBanner } from "./connection-banner.js";
 import { WaitBanner } from "./wait-banner.js";
 import { CustomerStatus } from "./customer-status.js";
-import { PreviousList, forgetPrevious, rememberPrevious, snippetOf } from "./customer-history.js";
+import { PreviousList, forgetPrevious, rememberPrevious, snippetOf, useHistoryKey } from "./customer-history.js";
 import { confirmDialog } from "./customer-confirm.js";
 import { initials } from "./format.js";
 import { callNotice } from "./call-events.js";
 import { CustomerCall } from "./customer-call.js";
 import { SurveyCard } from "./customer-survey.js";
 import { ReceiptReporter } from "./read-receipts.js";
+import { embedFromLocation } from "./customer-embed.js";
 
-const STORAGE_KEY = "warmline.brightboard.conversation";
-const PENDING_KEY = "warmline.brightboard.unsent";
+/** Embedded in a site's widget frame, or null on the standalone /chat page. */
+const embed = embedFromLocation();
+// Each site's widget keeps its own conversation (and earlier ones), apart from /chat's.
+const KEY_BASE = embed ? embed.keyBase : "warmline.brightboard";
+const STORAGE_KEY = `${KEY_BASE}.conversation`;
+const PENDING_KEY = `${KEY_BASE}.unsent`;
+if (embed) useHistoryKey(`${KEY_BASE}.previous`);
 const REPLY_WAIT_MS = 30_000; // how long we show "Assistant is typing…" while waiting for a reply
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Status changes the gateway explains with its own message in the conversation. */
@@ -37,9 +44,13 @@ const ui = {
   introSkip: $("#intro-skip"),
   introError: $("#intro-error"),
   introNotice: $("#intro-notice"),
+  introTitle: $("#intro-title"),
+  introLead: $(".chat-intro__lead"),
   previous: $("#previous"),
   previousList: $("#previous-list"),
   card: $("#chat-card"),
+  head: $(".chat-head"),
+  title: $("#chat-title"),
   chatBody: $("#chat-body"),
   chat: $("#chat"),
   callButton: $("#call-button"),
@@ -52,6 +63,7 @@ const ui = {
   scroller: $("#timeline-scroll"),
   loading: $("#timeline-loading"),
   empty: $("#chat-empty"),
+  emptyTitle: $(".chat-empty__title"),
   messages: $("#messages"),
   jump: $("#jump"),
   typing: $("#typing"),
@@ -135,8 +147,20 @@ function showIntro(notice = "") {
   ui.agentAvatar.hidden = true;
   waitBanner.reset();
   previousList.render();
-  // Don't pop up the on-screen keyboard on phones before the visitor decides what to do.
-  if (matchMedia("(pointer: fine)").matches) ui.introName.focus();
+  embed?.track(null);
+  // Don't pop up the on-screen keyboard on phones before the visitor decides what to do (nor
+  // take the focus from the host page while the widget is closed).
+  if (matchMedia("(pointer: fine)").matches && mayFocus()) (identified() ? ui.introStart : ui.introName).focus();
+}
+
+/** Whether this page may move the focus: always standalone; in the widget while it is open and focused. */
+function mayFocus() {
+  return !embed || (embed.open && document.hasFocus());
+}
+
+/** The host website vouched for the visitor (Warmline.identify): no need to ask who they are. */
+function identified() {
+  return !!embed?.identity;
 }
 
 function setIntroBusy(busy, label = "Starting…") {
@@ -180,7 +204,13 @@ async function startConversation(withDetails) {
   }
   setIntroBusy(true);
   try {
-    const res = await createConversation(customer ? { customer } : {});
+    const body = {
+      ...(customer ? { customer } : {}),
+      ...(embed ? { site: embed.site } : {}),
+      // Only when the host page identified the visitor before the conversation was created.
+      ...(embed?.identity ? { identity: embed.identity } : {}),
+    };
+    const res = await createConversation(body);
     const saved = {
       conversationId: res.conversationId,
       customerToken: res.customerToken,
@@ -192,7 +222,10 @@ async function startConversation(withDetails) {
     ui.introForm.reset();
     openChat(saved, { fresh: true });
   } catch (err) {
-    ui.introError.textContent = err.message || "We couldn't start the chat. Please try again.";
+    ui.introError.textContent =
+      err?.code === "unauthorized" && identified()
+        ? "We couldn't confirm your sign-in on this website. Reload the page and try again."
+        : err.message || "We couldn't start the chat. Please try again.";
     ui.introError.hidden = false;
   } finally {
     setIntroBusy(false);
@@ -284,13 +317,14 @@ function openChat(saved, { fresh = false } = {}) {
     showIntro("Your previous conversation is no longer available. Start a new one below.");
   });
 
+  embed?.track(saved.conversationId);
   socket.connect();
   socket.subscribe(saved.conversationId, 0);
   for (const m of loadPending(saved.conversationId)) {
     if (m?.clientMsgId && m.content) socket.sendMessage(saved.conversationId, m.content, m.clientMsgId, m.createdAt);
   }
   updateComposer();
-  if (fresh && matchMedia("(pointer: fine)").matches) ui.input.focus();
+  if (fresh && matchMedia("(pointer: fine)").matches && mayFocus()) ui.input.focus();
 }
 
 function closeChat() {
@@ -313,7 +347,7 @@ function onSubscribed() {
     session.synced = true;
     session.timeline.scrollToBottom();
     session.timeline.setLive(true);
-    if (!session.model.messages.size && matchMedia("(pointer: fine)").matches) ui.input.focus();
+    if (!session.model.messages.size && matchMedia("(pointer: fine)").matches && mayFocus()) ui.input.focus();
   }
   session.receipts.check();
   renderHeader();
@@ -390,6 +424,7 @@ function onEvent(event, { replay = false } = {}) {
       break;
   }
   session.receipts.rendered(event.seq);
+  embed?.event(event, change.kind === "message" ? change.message : null, { replay });
   renderHeader();
 }
 
@@ -582,6 +617,29 @@ window.addEventListener("pagehide", () => {
   session?.notifier.stop();
   session?.call.hangup();
 });
+
+// ---- embedded in a site's widget -------------------------------------------------------------
+
+if (embed) {
+  embed.decorate({ head: ui.head, title: ui.title, introTitle: ui.introTitle, emptyTitle: ui.emptyTitle });
+  embed.onVisibility = (open) => {
+    if (!open) return;
+    // The timeline had no layout while closed (so nothing counted as read): show the newest.
+    if (session) {
+      session.timeline.scrollToBottom();
+      session.receipts.check();
+    }
+    if (!document.hasFocus()) return; // restored open on a page load: the host page keeps its focus
+    const target = !ui.chatBody.hidden ? ui.input : identified() ? ui.introStart : ui.introName;
+    (matchMedia("(pointer: fine)").matches ? target : embed.closeButton ?? target).focus();
+  };
+  embed.onIdentity = () => {
+    // A known visitor is not asked for a name and email; the site's token says who they are.
+    for (const field of ui.introForm.querySelectorAll(".field")) field.hidden = true;
+    ui.introSkip.hidden = true;
+    ui.introLead.textContent = "You're signed in, so we already know who you are. Start the chat whenever you're ready.";
+  };
+}
 
 // ---- start --------------------------------------------------------------------------------
 
