@@ -1,0 +1,137 @@
+//! The embeddable widget on a real website's page, in Chromium: a host page on another origin
+//! (served by the script) loads `/widget.js` with the site's id; the launcher shows in the corner
+//! within 2 s of the page's load, opens the chat in the gateway's frame, the customer talks to the
+//! assistant, is handed to an agent, and holds a video call with screen sharing inside the frame;
+//! replies while the widget is closed show as an unread badge (and are not "Seen" by the agent);
+//! the conversation and the open or closed state survive the host's page loads; a page on an
+//! origin the site does not list cannot show the chat.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use warmline::app::sites::{self, NewSite};
+use warmline::assistant::AssistantConfig;
+use warmline::domain::Role;
+
+/// A free local port: bound, read, and released for the script's web server.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_origins() {
+    let app = spawn_app_with(|c| {
+        c.assistant = AssistantConfig::default();
+        // Not the ranges of the other browser tests, which may run at the same time.
+        c.media.udp_port_min = 42900;
+        c.media.udp_port_max = 42999;
+    })
+    .await;
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    let (host_port, other_port) = (free_port(), free_port());
+    assert_ne!(host_port, other_port);
+    let host = format!("http://127.0.0.1:{host_port}");
+    let site = sites::create(
+        &*app.store(),
+        NewSite {
+            name: "Acme Outdoor".into(),
+            origins: vec![host.clone()],
+            color: Some("#0F6F67".into()),
+            greeting: Some("Hi! Questions about your order?".into()),
+            conversations_per_minute: 0,
+        },
+    )
+    .await
+    .expect("site created");
+    // A new site takes effect without a restart: wait until its frame is served.
+    let mut status = 0;
+    for _ in 0..100 {
+        status = app
+            .get(None, &format!("/widget?site={}", site.id))
+            .await
+            .status()
+            .as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "the new site's frame is not served");
+
+    let Some(steps) = browser::run_script(
+        "widget.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_SITE", site.id.clone()),
+            ("WLTEST_SITE_NAME", "Acme Outdoor".into()),
+            ("WLTEST_SITE_COLOR", "#0f6f67".into()),
+            (
+                "WLTEST_SITE_GREETING",
+                "Hi! Questions about your order?".into(),
+            ),
+            ("WLTEST_HOST_PORT", host_port.to_string()),
+            ("WLTEST_OTHER_PORT", other_port.to_string()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    for expected in [
+        "launcher visible",
+        "frame loaded hidden before the first open",
+        "opened",
+        "assistant answered in the widget",
+        "customer escalated",
+        "agent joined",
+        "video call in the widget",
+        "screen share decoded",
+        "closed from inside the frame",
+        "unread badge",
+        "reload keeps the closed state and the unread count",
+        "reopened: same conversation, unread cleared",
+        "reload keeps the open state",
+        "API and Escape",
+        "mobile sheet",
+        "other origin cannot show the chat",
+        "identity sent with the new conversation",
+        "time to launcher",
+    ] {
+        let step = steps.iter().find(|s| s["step"] == expected);
+        let step = step.unwrap_or_else(|| panic!("no step {expected:?}: {steps:?}"));
+        eprintln!("{step}");
+    }
+    let timing = steps
+        .iter()
+        .find(|s| s["step"] == "time to launcher")
+        .unwrap();
+    let median = timing["medianMs"].as_f64().unwrap();
+    assert!(median <= 2000.0, "time to launcher {median} ms: {timing}");
+
+    // The gateway's side: the widget's conversations are the site's, and reloading the host page
+    // did not start another one (one from the main flow, one from the identity check).
+    let list: Value = app
+        .get(Some(&manager), "/api/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let conversations = list["conversations"].as_array().unwrap();
+    assert_eq!(conversations.len(), 2, "{list}");
+    for c in conversations {
+        let id = c["conversationId"].as_str().unwrap();
+        let conv: Value = app
+            .get(Some(&manager), &format!("/api/conversations/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(conv["customer"]["site"], site.id.as_str(), "{conv}");
+    }
+}
