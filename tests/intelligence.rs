@@ -65,13 +65,41 @@ async fn the_articles_sarah_is_answered_by_meaning_and_briefed_like_a_person_wou
     })
     .await;
     let manager = app.add_user("morgan", Role::Manager, &[]).await;
-    let (id, customer) = app
-        .new_conversation(json!({
-            "name": "Sarah Chen",
+    // Sarah is signed in on the company's site, which vouches for her plan (an anonymous
+    // browser's claims would be kept apart as unverified).
+    let site = warmline::app::sites::create(
+        &*app.store(),
+        warmline::app::sites::NewSite {
+            name: "Acme".into(),
+            origins: vec!["https://app.acme.io".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let identity = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({
+            "sub": "sarah", "name": "Sarah Chen", "iat": now, "exp": now + 600,
             "context": {"accountStatus": "pro-subscriber", "previousInteractions": 3,
                         "satisfactionHistory": [4.2, 3.8, 4.5], "productUsage": "power-user"},
-        }))
-        .await;
+        }),
+        &jsonwebtoken::EncodingKey::from_secret(site.secret.as_bytes()),
+    )
+    .unwrap();
+    let created: Value = app
+        .http
+        .post(app.url("/api/conversations"))
+        .json(&json!({ "site": site.id, "identity": identity }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["conversationId"].as_str().unwrap().to_owned();
+    let customer = created["customerToken"].as_str().unwrap().to_owned();
     let mut ws = app.socket(&customer).await;
     subscribe(&mut ws, &id, 0).await;
 

@@ -76,7 +76,17 @@ async fn the_api_serves_the_customer_given_at_creation_in_the_unified_model() {
         .await;
     assert_eq!(res.status(), 200);
     let conv: Value = res.json().await.expect("json");
-    assert_contains(&article["customer"], &conv["customer"], "$.customer");
+    // An anonymous browser's context is kept, apart, as unverified (the site did not vouch for
+    // it); everything else is served as given.
+    let mut expected = article["customer"].clone();
+    let claimed = expected["context"].take();
+    expected.as_object_mut().unwrap().remove("context");
+    assert_contains(&expected, &conv["customer"], "$.customer");
+    assert_contains(
+        &claimed,
+        &conv["customer"]["unverifiedContext"],
+        "$.customer.unverifiedContext",
+    );
     assert_eq!(conv["conversationId"], id.as_str());
     assert_eq!(conv["status"], "ai");
     // The served JSON is itself the model.

@@ -81,6 +81,14 @@ pub struct Customer {
     /// the gateway, never taken from the client's customer object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
+    /// The site vouched for this customer with a signed identity token: name, email and
+    /// `context` are the site's. Set by the gateway only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verified: bool,
+    /// Context an anonymous browser sent about itself: kept and shown as unverified, never used
+    /// for routing or priority. Set by the gateway only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified_context: Option<CustomerContext>,
 }
 
 #[derive(

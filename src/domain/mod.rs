@@ -12,6 +12,7 @@ pub mod canned;
 pub mod conversation;
 pub mod events;
 pub mod handoff;
+pub mod identity;
 pub mod ids;
 pub mod message;
 pub mod review;

@@ -26,6 +26,10 @@ pub struct CreateConversationBody {
     /// the gateway's own `/chat` page.
     #[serde(default)]
     pub site: Option<String>,
+    /// A JWT the site's backend signed for its signed-in user (HS256 with the site's secret):
+    /// the customer becomes that user, verified. Needs `site`.
+    #[serde(default)]
+    pub identity: Option<String>,
 }
 
 pub async fn create_conversation<B: Backend>(
@@ -45,12 +49,13 @@ pub async fn create_conversation<B: Backend>(
         CreateConversationBody {
             customer: None,
             site: None,
+            identity: None,
         }
     } else {
         serde_json::from_slice::<CreateConversationBody>(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
-    let mut customer = body.customer.unwrap_or_default();
+    let customer = body.customer.unwrap_or_default();
     let site = match body.site.as_deref() {
         None | Some(crate::domain::site::DEFAULT_SITE) => None,
         Some(id) => Some(b.site(id).await.ok_or_else(|| {
@@ -65,7 +70,6 @@ pub async fn create_conversation<B: Backend>(
             "conversations may be started only from the gateway's pages or a site's origins".into(),
         ));
     }
-    customer.site = site.as_ref().map(|s| s.id.clone());
     // Staff and integrations are known callers; only anonymous visitors meet the challenge.
     let known = match super::extract::bearer_of(&headers) {
         Some(token) => matches!(
@@ -74,6 +78,14 @@ pub async fn create_conversation<B: Backend>(
         ),
         None => false,
     };
+    let now = chrono::Utc::now().timestamp();
+    let customer = super::sites::customer_for(
+        site.as_deref(),
+        body.identity.as_deref(),
+        customer,
+        known,
+        now,
+    )?;
     if !known {
         if let Some(site) = &site {
             if !b.admit_site_conversation(site) {

@@ -9,7 +9,9 @@
 
 use super::backend::Backend;
 use super::error::ApiError;
+use crate::domain::identity;
 use crate::domain::site::{normalize_origin, Site};
+use crate::domain::{Customer, CustomerContext};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -50,6 +52,34 @@ pub fn origin_allowed<B: Backend>(b: &B, headers: &HeaderMap, site: Option<&Site
         Some(site) => site.allows(origin),
         None => b.any_site_allows(origin),
     }
+}
+
+/// The customer of a new conversation. With an identity token: the user the site vouches for
+/// (a refused token is a 401 and no conversation). Without: what the client sent, never marked
+/// verified; an anonymous browser's own `context` is kept apart as unverified, so it cannot buy
+/// routing or priority ("accountStatus": "enterprise_vip"). Integrations and staff are trusted
+/// callers: their context stays the context.
+pub fn customer_for(
+    site: Option<&Site>,
+    identity: Option<&str>,
+    mut sent: Customer,
+    trusted_caller: bool,
+    now: i64,
+) -> Result<Customer, ApiError> {
+    if let Some(token) = identity {
+        let site = site.ok_or_else(|| {
+            ApiError::BadRequest("an identity token needs the site it was signed for (site)".into())
+        })?;
+        return identity::verify(token, site, now)
+            .map_err(|e| ApiError::Unauthorized(e.to_string()));
+    }
+    sent.site = site.map(|s| s.id.clone());
+    sent.verified = false;
+    sent.unverified_context = None;
+    if !trusted_caller && sent.context != CustomerContext::default() {
+        sent.unverified_context = Some(std::mem::take(&mut sent.context));
+    }
+    Ok(sent)
 }
 
 fn site_id(id: &str) -> Result<&str, ApiError> {

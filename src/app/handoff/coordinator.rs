@@ -287,7 +287,13 @@ impl Coordinator {
         {
             return;
         }
-        let escalation = decision.to_escalation();
+        let mut escalation = decision.to_escalation();
+        // Plan-based priority, from context the site vouched for (anonymous claims are kept
+        // apart and never reach `customer.context`).
+        let customer_record = &conversation.header.customer;
+        if let Some(floor) = self.deps.config.routing.account_priority(customer_record) {
+            escalation.urgency = escalation.urgency.max(floor);
+        }
         let customer = conversation
             .header
             .customer

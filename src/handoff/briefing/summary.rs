@@ -447,6 +447,9 @@ const MAX_ATTRIBUTES: usize = 5;
 pub fn background(customer: &Customer) -> Vec<String> {
     let c = &customer.context;
     let mut lines = Vec::new();
+    if customer.verified {
+        lines.push("Signed in on the company's site: identity and account verified".to_owned());
+    }
     lines.push(match c.previous_interactions {
         0 => "First contact with support".to_owned(),
         1 => "1 previous interaction".to_owned(),
@@ -475,5 +478,35 @@ pub fn background(customer: &Customer) -> Vec<String> {
         };
         lines.push(format!("{}: {value}", label_of_key(key)));
     }
+    if let Some(u) = &customer.unverified_context {
+        // What an anonymous browser said about itself: worth knowing, not worth trusting.
+        let claimed = unverified_claims(u);
+        if !claimed.is_empty() {
+            lines.push(format!(
+                "Unverified (sent by the visitor's browser, not the company): {}",
+                claimed.join("; ")
+            ));
+        }
+    }
     lines
+}
+
+fn unverified_claims(c: &crate::domain::CustomerContext) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(s) = c.account_status.as_deref().filter(|s| !s.trim().is_empty()) {
+        out.push(format!("account status {}", humanize(s)));
+    }
+    if c.previous_interactions > 0 {
+        out.push(format!("{} previous interactions", c.previous_interactions));
+    }
+    if let Some(u) = c.product_usage.as_deref().filter(|u| !u.trim().is_empty()) {
+        out.push(format!("product usage {}", humanize(u)));
+    }
+    for (key, value) in c.attributes.iter().take(MAX_ATTRIBUTES) {
+        if let Value::String(_) | Value::Number(_) | Value::Bool(_) = value {
+            let v = value.to_string();
+            out.push(format!("{} {}", label_of_key(key).to_lowercase(), v.trim_matches('"')));
+        }
+    }
+    out
 }

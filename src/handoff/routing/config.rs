@@ -1,7 +1,9 @@
 //! The `[handoff.routing]` configuration section.
 
 use super::error::RoutingError;
+use crate::domain::{Customer, Urgency};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Longest offer timeout accepted: an offer nobody answers for a day is a bug, not a policy.
 const MAX_OFFER_TIMEOUT_SECS: u64 = 86_400;
@@ -16,6 +18,10 @@ pub struct RoutingConfig {
     pub default_handle_secs: u64,
     /// How many recent handle times per skill the mean is taken over.
     pub handle_time_samples: usize,
+    /// Plan-based priority: an account status word (`enterprise` matches "enterprise_vip",
+    /// "Enterprise plan") and the least urgency its escalations get. Only context the site
+    /// vouched for (or an integration sent) counts; an anonymous browser's claims never do.
+    pub account_priority: BTreeMap<String, Urgency>,
 }
 
 impl Default for RoutingConfig {
@@ -24,11 +30,27 @@ impl Default for RoutingConfig {
             offer_timeout_secs: 30,
             default_handle_secs: 480,
             handle_time_samples: 50,
+            account_priority: BTreeMap::from([("enterprise".to_owned(), Urgency::High)]),
         }
     }
 }
 
 impl RoutingConfig {
+    /// The least urgency the customer's account status earns, if any. The status is split into
+    /// words (lower case); the most urgent matching entry wins.
+    pub fn account_priority(&self, customer: &Customer) -> Option<Urgency> {
+        let status = customer.context.account_status.as_deref()?.to_lowercase();
+        let words: Vec<&str> = status
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        self.account_priority
+            .iter()
+            .filter(|(word, _)| words.contains(&word.to_lowercase().as_str()))
+            .map(|(_, u)| *u)
+            .max()
+    }
+
     /// Checks the values at start-up. `Router::new` never fails, so values that make no sense
     /// (a zero timeout expires every offer on the next tick) are caught here instead.
     pub fn validate(&self) -> Result<(), RoutingError> {
@@ -44,6 +66,12 @@ impl RoutingConfig {
                 problem: "must be at least 1",
             });
         }
+        if self.account_priority.keys().any(|k| k.trim().is_empty()) {
+            return Err(RoutingError::InvalidConfig {
+                field: "account_priority",
+                problem: "has an empty account status",
+            });
+        }
         if self.handle_time_samples == 0 {
             return Err(RoutingError::InvalidConfig {
                 field: "handle_time_samples",
@@ -51,5 +79,36 @@ impl RoutingConfig {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::CustomerContext;
+
+    fn with_status(s: &str) -> Customer {
+        Customer {
+            context: CustomerContext {
+                account_status: Some(s.into()),
+                ..CustomerContext::default()
+            },
+            ..Customer::default()
+        }
+    }
+
+    #[test]
+    fn an_account_status_word_sets_the_least_urgency() {
+        let cfg = RoutingConfig::default();
+        assert_eq!(cfg.account_priority(&with_status("enterprise_vip")), Some(Urgency::High));
+        assert_eq!(cfg.account_priority(&with_status("Enterprise plan")), Some(Urgency::High));
+        assert_eq!(cfg.account_priority(&with_status("pro-subscriber")), None);
+        assert_eq!(cfg.account_priority(&with_status("notenterprise")), None);
+        // An anonymous claim is kept apart (unverified_context) and never reaches this.
+        let anonymous = Customer {
+            unverified_context: Some(with_status("enterprise_vip").context),
+            ..Customer::default()
+        };
+        assert_eq!(cfg.account_priority(&anonymous), None);
     }
 }
