@@ -62,9 +62,28 @@ async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_o
     }
     assert_eq!(status, 200, "the new site's frame is not served");
 
+    // The host's backend signs its signed-in user; a forger signs with a guess.
+    let sign = |secret: &str| {
+        let now = chrono::Utc::now().timestamp();
+        let claims = serde_json::json!({
+            "sub": "u-1001", "name": "Sarah Chen", "email": "sarah@example.com",
+            "iat": now, "exp": now + 900, "aud": site.id,
+            "context": { "accountStatus": "pro-subscriber", "previousInteractions": 3,
+                         "satisfactionHistory": [4.2, 3.8] },
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("token signs")
+    };
+    let (identity, forged) = (sign(&site.secret), sign("a-guessed-secret"));
     let Some(steps) = browser::run_script(
         "widget.mjs",
         &[
+            ("WLTEST_IDENTITY", identity),
+            ("WLTEST_BAD_IDENTITY", forged),
             ("WLTEST_BASE", app.base.clone()),
             ("WLTEST_SITE", site.id.clone()),
             ("WLTEST_SITE_NAME", "Acme Outdoor".into()),
@@ -100,7 +119,8 @@ async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_o
         "API and Escape",
         "mobile sheet",
         "other origin cannot show the chat",
-        "identity sent with the new conversation",
+        "a forged identity is refused",
+        "identified customer escalated",
         "time to launcher",
     ] {
         let step = steps.iter().find(|s| s["step"] == expected);
@@ -134,4 +154,34 @@ async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_o
             .unwrap();
         assert_eq!(conv["customer"]["site"], site.id.as_str(), "{conv}");
     }
+    // The signed-in customer is verified, and their plan is in the briefing the agent reads.
+    let verified: Vec<Value> = {
+        let mut out = Vec::new();
+        for c in conversations {
+            let id = c["conversationId"].as_str().unwrap();
+            let conv: Value = app
+                .get(Some(&manager), &format!("/api/conversations/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            if conv["customer"]["verified"] == true {
+                out.push(conv);
+            }
+        }
+        out
+    };
+    assert_eq!(
+        verified.len(),
+        1,
+        "exactly the identified visitor is verified"
+    );
+    let conv = &verified[0];
+    assert_eq!(conv["customer"]["name"], "Sarah Chen");
+    assert_eq!(conv["customer"]["id"], format!("{}:u-1001", site.id));
+    let background = conv["briefing"]["detail"]["background"].to_string();
+    assert!(
+        background.contains("verified") && background.contains("Account status: pro subscriber"),
+        "{background}"
+    );
 }
