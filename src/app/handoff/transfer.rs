@@ -67,13 +67,11 @@ impl Coordinator {
                 let agent = UserId::from(to.as_str());
                 // A colleague asked by name takes it in their own field when it is not the
                 // conversation's: their introduction and handle time say what they are.
-                let skills = self.online.get(&agent).map(|o| o.user.skills.clone());
-                let skill = match skills {
-                    Some(s) if !s.iter().any(|k| k == case.skill()) && !s.is_empty() => {
-                        s[0].clone()
-                    }
-                    _ => case.skill().to_owned(),
-                };
+                let skills = self.online.get(&agent).map(|o| &o.user.skills);
+                let own = skills
+                    .filter(|s| !s.iter().any(|k| k == case.skill()))
+                    .and_then(|s| s.first());
+                let skill = own.map_or_else(|| case.skill().to_owned(), Clone::clone);
                 TransferTarget::Agent { agent, skill }
             }
             (None, Some(skill)) if super::coordinator::plausible_skill(&skill) => {
