@@ -15,9 +15,30 @@
 //!   pause) through the live path — resampling, VAD, the worker pool. The latency of an
 //!   utterance is from the moment its last word was fed to the moment its text came out.
 //!   Storing it adds one journal commit (about a millisecond, see `bench chat`).
+//! - Looped speech (`--no-looped` skips it): 20 clips in which something really is said two or
+//!   three times, 0.3 s apart, all under 30 s (the VAD never hands the recogniser more): the JFK
+//!   clip twice; its opening phrase ("And so my fellow Americans", 2.2 s) twice and three times;
+//!   the JFK clip with that phrase said twice before the rest; three of the support sentences
+//!   (en-us) twice and three times; five short support phrases (`LOOP_PHRASES`, en-us) twice
+//!   and three times. The reference is the text said that many times. Both engines recognise each
+//!   clip whole, as offline; this gateway with its repeat guard (a phrase written twice faster
+//!   than `REPEAT_RATE_GATE` words a second is recognised again) and without it (the engine as
+//!   it was: only a decoder loop is recognised again), the peer as it is (its temperature fallback
+//!   with compression-ratio and log-probability thresholds is on by default).
+//!   - **Invented repeats** of a clip said `k` times (2 or 3; the clip with the phrase said twice
+//!     before the rest counts as 2): over the word 4-grams of the hypothesis (words normalised as
+//!     for the WER), the occurrences beyond what the reference has and beyond `k`:
+//!     `sum over g of max(0, hyp(g) - max(ref(g), k))`. The floor `k` is there so that a phrase
+//!     misheard the same way in each of its `k` copies ("log into" for "log in to") is a
+//!     mishearing (the WER's business), not a repeat. A copy of an n-word phrase written once
+//!     more than it was said adds at least n - 3; a copy *dropped* adds nothing, and shows as
+//!     deletions in the WER. The row's figure is the sum over the clips, with the number of clips
+//!     that have any.
 
 use super::machine;
-use crate::transcribe::engine::{Model, Recognizer, RecognizerOptions};
+use crate::transcribe::engine::{
+    words_per_second, Model, Recognizer, RecognizerOptions, REPEAT_RATE_GATE,
+};
 use crate::transcribe::file::load_16k;
 use crate::transcribe::live::{self, LiveAudio, Prompts, SpeakerKey};
 use crate::transcribe::pool::Pool;
@@ -47,6 +68,26 @@ pub const SENTENCES: &[&str] = &[
     "We upgraded to the business plan yesterday and now nobody on my team can sign in.",
     "Please cancel my subscription at the end of this billing period.",
 ];
+
+/// Short support phrases the looped-speech clips say two and three times (short phrases are
+/// where tiny.en loops).
+pub const LOOP_PHRASES: &[&str] = &[
+    "Thank you for waiting.",
+    "Please cancel my subscription.",
+    "My order number is four five seven two.",
+    "I cannot log in to my account.",
+    "Could you check why the export fails?",
+];
+
+/// Support sentences (indices into `SENTENCES`) the looped clips repeat.
+const LOOP_SENTENCES: &[usize] = &[0, 3, 9];
+
+/// JFK's opening phrase in `tests/fixtures/jfk.wav`: 0.2..2.4 s (speech 0.3..2.1 s).
+const JFK_PHRASE: (f64, f64) = (0.2, 2.4);
+const JFK_PHRASE_TEXT: &str = "And so my fellow Americans,";
+
+/// Silence between the copies of a looped clip.
+const LOOP_GAP_SECONDS: f64 = 0.3;
 
 /// Held-out clips for choosing the engine's constants (the encoder window's floor): other
 /// sentences in other voices, never the benchmark's own, so a setting is not picked on the
@@ -101,6 +142,9 @@ pub struct TranscribeBenchArgs {
     /// Skip the peer.
     #[arg(long)]
     pub no_peer: bool,
+    /// Skip the looped-speech measurement (invented repeats).
+    #[arg(long)]
+    pub no_looped: bool,
     /// Simultaneous speakers for the live measurement, comma separated (0 skips it).
     #[arg(long, default_value = "1,2,3,4", value_delimiter = ',')]
     pub speakers: Vec<usize>,
@@ -145,6 +189,29 @@ pub struct OfflineRow {
     pub jfk_text: String,
     /// Every clip's text, in clip order.
     pub texts: Vec<String>,
+    /// Clips this gateway recognised a second time (repeat guard or decoder loop); none for
+    /// the peer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_looks: Option<u64>,
+}
+
+/// One engine on the looped-speech clips.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoopedRow {
+    pub engine: String,
+    pub variant: String,
+    pub threads: usize,
+    /// Invented repeated 4-grams, summed over the clips (see the module comment).
+    pub invented_repeats: usize,
+    /// Clips with at least one invented repeat.
+    pub clips_with_invented: usize,
+    pub wer: f64,
+    /// Sum of median seconds over all clips / seconds of audio.
+    pub rtf: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_looks: Option<u64>,
+    pub texts: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -169,6 +236,16 @@ pub struct TranscribeBenchResult {
     pub audio_seconds: f64,
     pub clips: usize,
     pub offline: Vec<OfflineRow>,
+    pub looped_clips: usize,
+    pub looped_audio_seconds: f64,
+    pub looped: Vec<LoopedRow>,
+    /// The looped clips' references, in clip order.
+    pub looped_references: Vec<String>,
+    /// How many times each looped clip's words were said, in clip order.
+    pub looped_said: Vec<usize>,
+    /// Each looped clip's length in seconds, in clip order (with the reference, the pace the
+    /// engine's rate gate sees when nothing is invented).
+    pub looped_seconds: Vec<f64>,
     pub live: Vec<LiveRow>,
 }
 
@@ -176,6 +253,8 @@ struct Clip {
     path: PathBuf,
     reference: String,
     samples: Vec<f32>,
+    /// How many times the clip's words were said (the looped clips: 2 or 3).
+    said: usize,
 }
 
 /// The clips: JFK plus espeak-ng sentences written into `dir` (or the held-out validation set).
@@ -195,6 +274,7 @@ fn clips(dir: &Path, set: ClipSet) -> Result<Vec<Clip>, TranscribeBenchError> {
                 samples: load_16k(&jfk)?,
                 path: jfk,
                 reference: JFK.into(),
+                said: 1,
             });
             (VOICES, SENTENCES)
         }
@@ -205,27 +285,119 @@ fn clips(dir: &Path, set: ClipSet) -> Result<Vec<Clip>, TranscribeBenchError> {
         .flat_map(|v| sentences.iter().map(move |t| (*v, *t)))
         .enumerate()
     {
-        let path = dir.join(format!("sentence-{i}.wav"));
-        let status = std::process::Command::new("espeak-ng")
-            .args(["-v", voice, "-s", "150", "-w"])
-            .arg(&path)
-            .arg(text)
-            .status()
-            .map_err(|e| setup(format!("espeak-ng (apt install espeak-ng): {e}")))?;
-        if !status.success() {
-            return Err(setup("espeak-ng failed"));
-        }
         // Both engines get the same 16 kHz samples, so only recognition differs (not resampling).
-        let samples = load_16k(&path)?;
+        let samples = espeak(&dir.join(format!("sentence-{i}.wav")), voice, text)?;
         let path = dir.join(format!("sentence-{i}-16k.wav"));
         write_wav_16k(&path, &samples)?;
         out.push(Clip {
             samples,
             path,
             reference: text.into(),
+            said: 1,
         });
     }
     Ok(out)
+}
+
+/// `text` spoken by espeak-ng in `voice` into `path`, as 16 kHz samples.
+fn espeak(path: &Path, voice: &str, text: &str) -> Result<Vec<f32>, TranscribeBenchError> {
+    let status = std::process::Command::new("espeak-ng")
+        .args(["-v", voice, "-s", "150", "-w"])
+        .arg(path)
+        .arg(text)
+        .status()
+        .map_err(|e| setup(format!("espeak-ng (apt install espeak-ng): {e}")))?;
+    if !status.success() {
+        return Err(setup("espeak-ng failed"));
+    }
+    Ok(load_16k(path)?)
+}
+
+/// `samples` without the silence around the speech, 0.1 s kept on either side.
+fn trim(samples: &[f32]) -> &[f32] {
+    let loud = |s: &&f32| s.abs() > 0.01;
+    let first = samples.iter().position(|s| loud(&s)).unwrap_or(0);
+    let last = samples.iter().rposition(|s| loud(&s)).unwrap_or(0);
+    let margin = 16_000 / 10;
+    &samples[first.saturating_sub(margin)..(last + 1 + margin).min(samples.len())]
+}
+
+/// `times` copies of `samples` with `LOOP_GAP_SECONDS` of silence between them.
+fn looped(samples: &[f32], times: usize) -> Vec<f32> {
+    let gap = vec![0.0; (LOOP_GAP_SECONDS * 16_000.0) as usize];
+    let mut out = Vec::new();
+    for i in 0..times {
+        if i > 0 {
+            out.extend_from_slice(&gap);
+        }
+        out.extend_from_slice(samples);
+    }
+    out
+}
+
+fn repeated_text(text: &str, times: usize) -> String {
+    vec![text; times].join(" ")
+}
+
+/// The looped-speech clips (module comment), written into `dir` for the peer.
+fn looped_clips(dir: &Path) -> Result<Vec<Clip>, TranscribeBenchError> {
+    std::fs::create_dir_all(dir).map_err(|e| setup(format!("{}: {e}", dir.display())))?;
+    let jfk = load_16k(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jfk.wav"))?;
+    let at = |secs: f64| ((secs * 16_000.0) as usize).min(jfk.len());
+    let phrase = &jfk[at(JFK_PHRASE.0)..at(JFK_PHRASE.1)];
+    let mut made: Vec<(Vec<f32>, String, usize)> = vec![
+        (looped(&jfk, 2), repeated_text(JFK, 2), 2),
+        (looped(phrase, 2), repeated_text(JFK_PHRASE_TEXT, 2), 2),
+        (looped(phrase, 3), repeated_text(JFK_PHRASE_TEXT, 3), 3),
+        (
+            [&jfk[..at(JFK_PHRASE.1)], &jfk[at(JFK_PHRASE.0)..]].concat(),
+            format!("{JFK_PHRASE_TEXT} {JFK}"),
+            2,
+        ),
+    ];
+    let spoken = LOOP_SENTENCES
+        .iter()
+        .map(|&i| SENTENCES[i])
+        .chain(LOOP_PHRASES.iter().copied());
+    for (i, text) in spoken.enumerate() {
+        let samples = espeak(&dir.join(format!("phrase-{i}.wav")), "en-us", text)?;
+        let samples = trim(&samples);
+        for times in [2, 3] {
+            made.push((looped(samples, times), repeated_text(text, times), times));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, (samples, reference, said)) in made.into_iter().enumerate() {
+        let path = dir.join(format!("looped-{i}.wav"));
+        write_wav_16k(&path, &samples)?;
+        out.push(Clip {
+            path,
+            reference,
+            samples,
+            said,
+        });
+    }
+    Ok(out)
+}
+
+/// Invented repeats (module comment): over the word 4-grams of `hypothesis`, the occurrences
+/// beyond the reference's count and beyond `said`, the times the clip's words were said.
+pub fn invented_repeats(reference: &str, hypothesis: &str, said: usize) -> usize {
+    use std::collections::HashMap;
+    const N: usize = 4;
+    let count = |text: &str| {
+        let words = wer::normalize(text);
+        let mut grams: HashMap<Vec<String>, usize> = HashMap::new();
+        for g in words.windows(N) {
+            *grams.entry(g.to_vec()).or_default() += 1;
+        }
+        grams
+    };
+    let reference = count(reference);
+    count(hypothesis)
+        .into_iter()
+        .map(|(g, n)| n.saturating_sub(reference.get(&g).copied().unwrap_or(0).max(said.max(1))))
+        .sum()
 }
 
 /// The shared cache the scripts fill (`~/.cache/warmline`).
@@ -275,13 +447,16 @@ fn corpus_wer(pairs: &[(String, String)]) -> f64 {
     wer::word_errors(&refs.join(" "), &hyps.join(" ")).rate()
 }
 
+/// This gateway's recogniser on `clips`: per clip the median seconds and the text, and how
+/// many recognitions (of all the repeats) were decoded a second time.
 fn ours(
     model: &Arc<Model>,
     clips: &[Clip],
     threads: usize,
     fit_context: bool,
+    repeat_guard: bool,
     repeats: usize,
-) -> Result<(Vec<f64>, Vec<String>), TranscribeBenchError> {
+) -> Result<(Vec<f64>, Vec<String>, u64), TranscribeBenchError> {
     let mut r = Recognizer::new(
         model.clone(),
         RecognizerOptions {
@@ -290,7 +465,9 @@ fn ours(
             fit_context,
         },
     )?;
+    r.set_repeat_guard(repeat_guard);
     r.recognize(&clips[0].samples, None)?;
+    let warm = r.second_looks();
     let mut times = Vec::new();
     let mut texts = Vec::new();
     for clip in clips {
@@ -304,7 +481,7 @@ fn ours(
         times.push(median(runs));
         texts.push(text);
     }
-    Ok((times, texts))
+    Ok((times, texts, r.second_looks() - warm))
 }
 
 fn row(
@@ -333,6 +510,27 @@ fn row(
         wer: corpus_wer(&pairs),
         jfk_text: texts.first().cloned().unwrap_or_default(),
         texts: texts.to_vec(),
+        second_looks: None,
+    }
+}
+
+/// An offline row's measurements on the looped clips.
+fn looped_row(o: OfflineRow, clips: &[Clip]) -> LoopedRow {
+    let invented: Vec<usize> = clips
+        .iter()
+        .zip(&o.texts)
+        .map(|(c, t)| invented_repeats(&c.reference, t, c.said))
+        .collect();
+    LoopedRow {
+        engine: o.engine,
+        variant: o.variant,
+        threads: o.threads,
+        invented_repeats: invented.iter().sum(),
+        clips_with_invented: invented.iter().filter(|&&n| n > 0).count(),
+        wer: o.wer,
+        rtf: o.rtf,
+        second_looks: o.second_looks,
+        texts: o.texts,
     }
 }
 
@@ -587,7 +785,29 @@ pub async fn run(
     } else {
         args.models.clone()
     };
+    let looped = if args.no_looped {
+        Vec::new()
+    } else {
+        looped_clips(&dir.path().join("looped"))?
+    };
+    let max_threads = args.threads.iter().copied().max().unwrap_or(1);
+    let ours_row =
+        |variant: &str, threads, clips: &[Clip], measured: (Vec<f64>, Vec<String>, u64)| {
+            let (times, texts, second_looks) = measured;
+            OfflineRow {
+                second_looks: Some(second_looks),
+                ..row(
+                    "warmline (whisper.cpp)",
+                    variant,
+                    threads,
+                    clips,
+                    &times,
+                    &texts,
+                )
+            }
+        };
     let mut offline = Vec::new();
+    let mut looped_rows = Vec::new();
     let mut first_model = None;
     for path in &models {
         let model = Model::load(path)?;
@@ -596,28 +816,48 @@ pub async fn run(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         for &threads in &args.threads {
-            let (times, texts) = ours(&model, &clips, threads, true, args.repeats)?;
-            offline.push(row(
-                "warmline (whisper.cpp)",
-                &variant,
-                threads,
-                &clips,
-                &times,
-                &texts,
-            ));
+            let measured = ours(&model, &clips, threads, true, true, args.repeats)?;
+            offline.push(ours_row(&variant, threads, &clips, measured));
             eprintln!("measured {variant}, {threads} thread(s)");
         }
         // The same model with Whisper's fixed 30-second window, to show what fitting saves.
-        let threads = args.threads.iter().copied().max().unwrap_or(1);
-        let (times, texts) = ours(&model, &clips, threads, false, args.repeats)?;
-        offline.push(row(
-            "warmline (whisper.cpp)",
+        let measured = ours(&model, &clips, max_threads, false, true, args.repeats)?;
+        offline.push(ours_row(
             &format!("{variant}, 30 s window"),
-            threads,
+            max_threads,
             &clips,
-            &times,
-            &texts,
+            measured,
         ));
+        if first_model.is_none() {
+            // What the repeat guard costs on ordinary clips: the same model without it.
+            let measured = ours(&model, &clips, max_threads, true, false, args.repeats)?;
+            offline.push(ours_row(
+                &format!("{variant}, no repeat guard"),
+                max_threads,
+                &clips,
+                measured,
+            ));
+            if !looped.is_empty() {
+                for &threads in &args.threads {
+                    let measured = ours(&model, &looped, threads, true, true, args.repeats)?;
+                    looped_rows.push(looped_row(
+                        ours_row(&variant, threads, &looped, measured),
+                        &looped,
+                    ));
+                }
+                let measured = ours(&model, &looped, max_threads, true, false, args.repeats)?;
+                looped_rows.push(looped_row(
+                    ours_row(
+                        &format!("{variant}, no repeat guard"),
+                        max_threads,
+                        &looped,
+                        measured,
+                    ),
+                    &looped,
+                ));
+                eprintln!("measured {variant} on looped speech");
+            }
+        }
         first_model.get_or_insert(model);
     }
     if !args.no_peer {
@@ -626,6 +866,12 @@ pub async fn run(
             .clone()
             .unwrap_or_else(|| cache_dir().join("models/ct2-tiny.en"));
         offline.extend(peer(&args, &clips, &dir)?);
+        if !looped.is_empty() {
+            for r in peer(&args, &looped, &dir)? {
+                looped_rows.push(looped_row(r, &looped));
+            }
+            eprintln!("measured the peer on looped speech");
+        }
     }
     let mut live_rows = Vec::new();
     if let Some(model) = &first_model {
@@ -643,6 +889,18 @@ pub async fn run(
         audio_seconds: audio,
         clips: clips.len(),
         offline,
+        looped_clips: looped.len(),
+        looped_audio_seconds: looped
+            .iter()
+            .map(|c| c.samples.len() as f64 / 16_000.0)
+            .sum(),
+        looped: looped_rows,
+        looped_references: looped.iter().map(|c| c.reference.clone()).collect(),
+        looped_said: looped.iter().map(|c| c.said).collect(),
+        looped_seconds: looped
+            .iter()
+            .map(|c| c.samples.len() as f64 / 16_000.0)
+            .collect(),
         live: live_rows,
     };
     if args.json {
@@ -656,20 +914,72 @@ pub async fn run(
 fn print_table(r: &TranscribeBenchResult) {
     println!("machine: {}", r.machine);
     println!("{} clips, {:.1} s of audio", r.clips, r.audio_seconds);
+    let looks = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
     println!(
-        "{:<24} {:<34} {:>7} {:>7} {:>9} {:>6}",
-        "engine", "variant", "threads", "RTF", "JFK s", "WER"
+        "{:<24} {:<34} {:>7} {:>7} {:>9} {:>6} {:>7}",
+        "engine", "variant", "threads", "RTF", "JFK s", "WER", "2nd"
     );
     for o in &r.offline {
         println!(
-            "{:<24} {:<34} {:>7} {:>7.3} {:>9.3} {:>5.1}%",
+            "{:<24} {:<34} {:>7} {:>7.3} {:>9.3} {:>5.1}% {:>7}",
             o.engine,
             o.variant,
             o.threads,
             o.rtf,
             o.jfk_seconds,
-            o.wer * 100.0
+            o.wer * 100.0,
+            looks(o.second_looks)
         );
+    }
+    if !r.looped.is_empty() {
+        println!(
+            "looped speech: {} clips, {:.1} s of audio; invented = repeated 4-grams not in the reference",
+            r.looped_clips, r.looped_audio_seconds
+        );
+        println!(
+            "{:<24} {:<34} {:>7} {:>8} {:>6} {:>6} {:>7} {:>7}",
+            "engine", "variant", "threads", "invented", "clips", "WER", "RTF", "2nd"
+        );
+        for l in &r.looped {
+            println!(
+                "{:<24} {:<34} {:>7} {:>8} {:>6} {:>5.1}% {:>7.3} {:>7}",
+                l.engine,
+                l.variant,
+                l.threads,
+                l.invented_repeats,
+                l.clips_with_invented,
+                l.wer * 100.0,
+                l.rtf,
+                looks(l.second_looks)
+            );
+        }
+        // The pace of what was really said: clips above the rate gate are re-decoded by
+        // design, those below only if the engine writes more words than were said.
+        let paces: Vec<String> = r
+            .looped_references
+            .iter()
+            .zip(&r.looped_seconds)
+            .enumerate()
+            .map(|(i, (text, &secs))| format!("{i}: {:.2}", words_per_second(text, secs)))
+            .collect();
+        println!(
+            "looped clips' pace, words/s of the reference (rate gate {REPEAT_RATE_GATE}): {}",
+            paces.join(", ")
+        );
+        for (i, reference) in r.looped_references.iter().enumerate() {
+            tracing::debug!(clip = i, reference = %reference, "looped clip");
+            for l in &r.looped {
+                let text = l.texts.get(i).map(String::as_str).unwrap_or("");
+                let said = r.looped_said.get(i).copied().unwrap_or(1);
+                let invented = invented_repeats(reference, text, said);
+                if invented > 0 {
+                    println!(
+                        "  clip {i} {} {} ({}): +{invented}: {text}",
+                        l.engine, l.variant, l.threads
+                    );
+                }
+            }
+        }
     }
     if !r.live.is_empty() {
         println!("live: end of utterance -> text");
@@ -701,5 +1011,50 @@ fn print_table(r: &TranscribeBenchResult) {
                 l.keeps_up
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_repeats_count_only_copies_the_reference_does_not_have() {
+        let once = "And so my fellow Americans.";
+        let twice = "And so my fellow Americans, and so my fellow Americans.";
+        // Written twice, said once: "and so my fellow", "so my fellow americans" once too often,
+        // plus nothing for the 4-grams that span the join (they occur once).
+        assert_eq!(invented_repeats(once, twice, 1), 2);
+        // Said twice, written twice: nothing invented.
+        assert_eq!(invented_repeats(twice, twice, 2), 0);
+        // Said twice, written three times: one copy too many (5 words: the 2 4-grams inside it;
+        // those spanning a join occur twice, as often as the words were said).
+        let thrice = format!("{twice} and so my fellow Americans");
+        assert_eq!(invented_repeats(twice, &thrice, 2), 2);
+        // Written once, said twice: a deletion, not an invented repeat.
+        assert_eq!(invented_repeats(twice, once, 2), 0);
+        // A misheard phrase written twice when said once counts too.
+        let loop_jfk = "And so am I fellow America. And so am I fellow America.";
+        assert_eq!(invented_repeats(once, loop_jfk, 1), 3);
+        // ... but said twice and misheard the same way twice, it is a mishearing, not a repeat.
+        assert_eq!(invented_repeats(twice, loop_jfk, 2), 0);
+        let log_in = "I cannot log in to my account.";
+        let into = "I cannot log into my account. I cannot log into my account.";
+        assert_eq!(invented_repeats(&repeated_text(log_in, 2), into, 2), 0);
+        // Legitimate short repetition, misheard or not, is not a 4-gram repeat.
+        assert_eq!(invented_repeats("no", "no, no, no", 1), 0);
+        assert_eq!(invented_repeats("", "", 1), 0);
+    }
+
+    #[test]
+    fn looped_audio_has_the_gaps_between_copies() {
+        let a = vec![0.5f32; 100];
+        let gap = (LOOP_GAP_SECONDS * 16_000.0) as usize;
+        assert_eq!(looped(&a, 3).len(), 300 + 2 * gap);
+        assert_eq!(repeated_text("a b", 2), "a b a b");
+        let mut padded = vec![0.0f32; 5_000];
+        padded.extend(vec![0.5; 10]);
+        padded.extend(vec![0.0; 5_000]);
+        assert_eq!(trim(&padded).len(), 10 + 2 * 1_600);
     }
 }
