@@ -126,7 +126,10 @@ async fn a_verified_customer_reaches_the_briefing_and_the_routing() {
         "{background}"
     );
     assert!(background.contains("4.2 → 3.8"), "{background}");
-    assert!(background.contains("Account status: enterprise"), "{background}");
+    assert!(
+        background.contains("Account status: enterprise"),
+        "{background}"
+    );
     // Plan-based priority: an enterprise account is at least high urgency.
     let urgency = offer["briefing"]["escalation"]["urgency"].as_str().unwrap();
     assert!(matches!(urgency, "high" | "critical"), "{urgency}");

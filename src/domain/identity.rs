@@ -180,7 +180,10 @@ mod tests {
             sign(c, &s.secret, Algorithm::HS256)
         };
         let wrong_key = sign(good(), "another-site-secret", Algorithm::HS256);
-        assert_eq!(verify(&wrong_key, &s, NOW), Err(IdentityError::BadSignature));
+        assert_eq!(
+            verify(&wrong_key, &s, NOW),
+            Err(IdentityError::BadSignature)
+        );
         let hs512 = sign(good(), &s.secret, Algorithm::HS512);
         assert_eq!(verify(&hs512, &s, NOW), Err(IdentityError::BadSignature));
         // alg "none", hand-made.
@@ -200,9 +203,15 @@ mod tests {
         let no_exp = with(&|c| {
             c.as_object_mut().unwrap().remove("exp");
         });
-        assert_eq!(verify(&no_exp, &s, NOW), Err(IdentityError::BadClaim("exp")));
+        assert_eq!(
+            verify(&no_exp, &s, NOW),
+            Err(IdentityError::BadClaim("exp"))
+        );
         let no_sub = with(&|c| c["sub"] = json!(""));
-        assert_eq!(verify(&no_sub, &s, NOW), Err(IdentityError::BadClaim("sub")));
+        assert_eq!(
+            verify(&no_sub, &s, NOW),
+            Err(IdentityError::BadClaim("sub"))
+        );
         let bad_ctx = with(&|c| c["context"] = json!("vip"));
         assert!(verify(&bad_ctx, &s, NOW).is_err());
         assert_eq!(

@@ -16,9 +16,9 @@ pub mod identity;
 pub mod ids;
 pub mod message;
 pub mod review;
+pub mod site;
 pub mod tags;
 pub mod transcript;
-pub mod site;
 pub mod user;
 
 pub use access::{Access, Principal};

@@ -25,7 +25,10 @@ const HEADERS: &[(&str, &str)] = &[
 
 /// The policy with other `frame-ancestors` (the widget frame names its site's origins).
 pub fn csp_with_frame_ancestors(sources: &str) -> String {
-    CSP.replace("frame-ancestors 'none'", &format!("frame-ancestors {sources}"))
+    CSP.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {sources}"),
+    )
 }
 
 /// Adds the headers a handler did not set itself. A handler that set its own policy (the widget

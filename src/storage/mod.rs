@@ -13,8 +13,8 @@
 pub mod journal;
 pub mod sqlite;
 mod sqlite_canned;
-mod sqlite_sites;
 mod sqlite_review;
+mod sqlite_sites;
 
 use crate::domain::{
     AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,

@@ -505,7 +505,11 @@ fn unverified_claims(c: &crate::domain::CustomerContext) -> Vec<String> {
     for (key, value) in c.attributes.iter().take(MAX_ATTRIBUTES) {
         if let Value::String(_) | Value::Number(_) | Value::Bool(_) = value {
             let v = value.to_string();
-            out.push(format!("{} {}", label_of_key(key).to_lowercase(), v.trim_matches('"')));
+            out.push(format!(
+                "{} {}",
+                label_of_key(key).to_lowercase(),
+                v.trim_matches('"')
+            ));
         }
     }
     out

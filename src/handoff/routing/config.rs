@@ -100,8 +100,14 @@ mod tests {
     #[test]
     fn an_account_status_word_sets_the_least_urgency() {
         let cfg = RoutingConfig::default();
-        assert_eq!(cfg.account_priority(&with_status("enterprise_vip")), Some(Urgency::High));
-        assert_eq!(cfg.account_priority(&with_status("Enterprise plan")), Some(Urgency::High));
+        assert_eq!(
+            cfg.account_priority(&with_status("enterprise_vip")),
+            Some(Urgency::High)
+        );
+        assert_eq!(
+            cfg.account_priority(&with_status("Enterprise plan")),
+            Some(Urgency::High)
+        );
         assert_eq!(cfg.account_priority(&with_status("pro-subscriber")), None);
         assert_eq!(cfg.account_priority(&with_status("notenterprise")), None);
         // An anonymous claim is kept apart (unverified_context) and never reaches this.
