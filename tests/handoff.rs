@@ -16,16 +16,6 @@ async fn next(ws: &mut warmline::bench::client::Socket, kind: &str) -> Value {
     recv_type(ws, &[kind]).await
 }
 
-/// The next conversation event of `kind`.
-async fn next_event(ws: &mut warmline::bench::client::Socket, kind: &str) -> Value {
-    loop {
-        let f = recv_type(ws, &["event"]).await;
-        if f["event"]["type"] == kind {
-            return f["event"].clone();
-        }
-    }
-}
-
 /// The next message event from `speaker`.
 async fn next_from(ws: &mut warmline::bench::client::Socket, speaker: &str) -> Value {
     loop {
@@ -34,11 +24,6 @@ async fn next_from(ws: &mut warmline::bench::client::Socket, speaker: &str) -> V
             return m["message"].clone();
         }
     }
-}
-
-async fn step(ws: &mut warmline::bench::client::Socket, frame: Value) -> Value {
-    send_json(ws, &frame).await.expect("send");
-    recv_type(ws, &["done", "error"]).await
 }
 
 /// Waits for `agent_status` so the agent is known to routing before anything is escalated.

@@ -18,21 +18,6 @@ use warmline::domain::{
 };
 use warmline::storage::WriteOp;
 
-type Socket = warmline::bench::client::Socket;
-
-async fn next_event(ws: &mut Socket, kind: &str) -> Value {
-    loop {
-        let f = recv_type(ws, &["event"]).await;
-        if f["event"]["type"] == kind {
-            return f["event"].clone();
-        }
-    }
-}
-
-async fn step(ws: &mut Socket, frame: Value) -> Value {
-    send_json(ws, &frame).await.expect("send");
-    recv_type(ws, &["done", "error"]).await
-}
 
 /// A webhook receiver on a loopback port: what it was sent (headers, body).
 #[derive(Clone, Default)]

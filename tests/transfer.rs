@@ -17,20 +17,6 @@ async fn next(ws: &mut Socket, kind: &str) -> Value {
     recv_type(ws, &[kind]).await
 }
 
-async fn next_event(ws: &mut Socket, kind: &str) -> Value {
-    loop {
-        let f = recv_type(ws, &["event"]).await;
-        if f["event"]["type"] == kind {
-            return f["event"].clone();
-        }
-    }
-}
-
-async fn step(ws: &mut Socket, frame: Value) -> Value {
-    send_json(ws, &frame).await.expect("send");
-    recv_type(ws, &["done", "error"]).await
-}
-
 async fn user_id(app: &TestApp, token: &str) -> String {
     let me: Value = app.get(Some(token), "/api/me").await.json().await.unwrap();
     me["user"]["id"].as_str().expect("a staff user").to_owned()

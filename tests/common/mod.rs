@@ -269,6 +269,22 @@ pub async fn recv_type(ws: &mut Socket, types: &[&str]) -> Value {
     }
 }
 
+/// The next committed event of `kind`, skipping other frames and events.
+pub async fn next_event(ws: &mut Socket, kind: &str) -> Value {
+    loop {
+        let f = recv_type(ws, &["event"]).await;
+        if f["event"]["type"] == kind {
+            return f["event"].clone();
+        }
+    }
+}
+
+/// Sends a handoff frame and returns the gateway's answer to it (`done` or `error`).
+pub async fn step(ws: &mut Socket, frame: Value) -> Value {
+    send_json(ws, &frame).await.expect("send");
+    recv_type(ws, &["done", "error"]).await
+}
+
 /// The next message event, skipping other frames.
 pub async fn recv_message(ws: &mut Socket) -> Value {
     loop {
