@@ -5,6 +5,7 @@
 
 use crate::analysis::AnalysisConfig;
 use crate::assistant::AssistantConfig;
+use crate::email::EmailConfig;
 use crate::embed::SemanticConfig;
 use crate::handoff::HandoffConfig;
 use crate::media::MediaConfig;
@@ -47,6 +48,8 @@ pub struct Config {
     pub media: MediaConfig,
     pub transcribe: TranscribeConfig,
     pub review: ReviewConfig,
+    /// E-mail follow-ups and transcripts through an SMTP server (`[email]`); off until set.
+    pub email: EmailConfig,
     /// The sentence-embedding model behind retrieval, intent and matching (`[semantic]`).
     pub semantic: SemanticConfig,
 }
@@ -68,6 +71,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             transcribe: TranscribeConfig::default(),
             review: ReviewConfig::default(),
+            email: EmailConfig::default(),
             semantic: SemanticConfig::default(),
         }
     }
@@ -134,6 +138,8 @@ pub struct LimitsConfig {
     pub http_request_burst_per_ip: u32,
     /// Conversations created per client IP per minute.
     pub conversations_per_minute_per_ip: u32,
+    /// E-mail requests (follow-ups, transcripts, opened e-mail links) per client IP per hour.
+    pub email_requests_per_hour_per_ip: u32,
     /// Anonymous conversations per minute, gateway-wide, from which each new one must solve a
     /// proof-of-work challenge (0: never). The difficulty starts at `challenge_base_bits` and
     /// grows one bit per doubling of the rate, up to `challenge_max_bits`.
@@ -173,6 +179,7 @@ impl Default for LimitsConfig {
             http_requests_per_second_per_ip: 50,
             http_request_burst_per_ip: 200,
             conversations_per_minute_per_ip: 30,
+            email_requests_per_hour_per_ip: 20,
             challenge_above_conversations_per_minute: 120,
             challenge_base_bits: 18,
             challenge_max_bits: 22,
@@ -390,6 +397,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "transcribe",
                 problem: e.to_string(),
+            });
+        }
+        if let Err(problem) = self.email.validate() {
+            return Err(ConfigError::Invalid {
+                key: "email",
+                problem,
             });
         }
         if let Err(e) = self.review.validate() {

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod chat;
 pub mod config;
 pub mod domain;
+pub mod email;
 pub mod embed;
 pub mod handoff;
 pub mod http;

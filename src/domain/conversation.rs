@@ -176,6 +176,9 @@ pub struct ConversationHeader {
     /// Tags staff put on the conversation (lowercase; staff-only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The e-mail address the customer left to be answered by e-mail (see `followup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followup: Option<super::followup::FollowUp>,
     /// Sequence number of the last event applied.
     #[serde(default)]
     pub last_seq: u64,
@@ -201,6 +204,7 @@ impl ConversationHeader {
             created_at: Some(now),
             updated_at: Some(now),
             tags: Vec::new(),
+            followup: None,
             last_seq: 0,
         }
     }
@@ -528,6 +532,13 @@ impl ConversationHeader {
                 }
             }
             EventBody::TagsChanged { tags, .. } => self.tags.clone_from(tags),
+            EventBody::FollowupRequested { email } => {
+                self.followup = Some(super::followup::FollowUp {
+                    email: email.clone(),
+                    requested_at: event.timestamp,
+                })
+            }
+            EventBody::TranscriptEmailRequested { .. } => {}
             EventBody::HandoffRated { .. }
             | EventBody::BriefingRated { .. }
             | EventBody::NoteAdded { .. } => {}
@@ -624,6 +635,10 @@ pub struct ConversationSummary {
     /// conversations that they are not in, even while another conversation is on screen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_call: Option<LiveCall>,
+    /// The customer left an e-mail address to be answered by e-mail (the inbox says
+    /// "E-mail follow-up"); the address itself is not in the summary.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_followup: bool,
 }
 
 /// The conversation's call in progress, as the inbox needs it.
@@ -700,6 +715,7 @@ impl ConversationSummary {
             handoff_likelihood: h.handoff_likelihood,
             tags: h.tags.clone(),
             live_call: LiveCall::of(h),
+            email_followup: h.followup.is_some(),
         }
     }
 

@@ -225,6 +225,16 @@ pub enum EventBody {
     /// metrics stay. Staff only.
     #[serde(rename_all = "camelCase")]
     RecordingsDeleted { call_id: String, reason: String },
+    /// Nobody was online, and the waiting customer left an e-mail address (with their message,
+    /// committed as a message just before): the conversation stays in the queue as an e-mail
+    /// follow-up, and agents' replies reach them by e-mail while they are away. The customer and
+    /// staff see it; the address is personal data (redacted where other personal data is).
+    #[serde(rename_all = "camelCase")]
+    FollowupRequested { email: String },
+    /// The customer asked for the conversation's transcript by e-mail (personal data, like
+    /// `followup_requested`).
+    #[serde(rename_all = "camelCase")]
+    TranscriptEmailRequested { email: String },
     /// Stands in for a staff-only event in what a customer receives, so their `seq` stays
     /// gap-free without revealing the event. Never stored.
     Redacted,
@@ -343,6 +353,8 @@ impl EventBody {
             Self::NoteAdded { .. } => "note_added",
             Self::TagsChanged { .. } => "tags_changed",
             Self::RecordingsDeleted { .. } => "recordings_deleted",
+            Self::FollowupRequested { .. } => "followup_requested",
+            Self::TranscriptEmailRequested { .. } => "transcript_email_requested",
             Self::Redacted => "redacted",
         }
     }
@@ -366,6 +378,8 @@ impl EventBody {
             | Self::CallLeft { .. }
             | Self::CallMedia { .. }
             | Self::CallEnded { .. }
+            | Self::FollowupRequested { .. }
+            | Self::TranscriptEmailRequested { .. }
             | Self::HandoffRated { .. } => true,
             Self::EscalationUpdated { .. }
             | Self::EscalationTriggered { .. }
@@ -636,6 +650,12 @@ mod customer_view_tests {
                 call_id: "call-1".into(),
                 reason: "retention".into(),
             },
+            EventBody::FollowupRequested {
+                email: "dana@example.com".into(),
+            },
+            EventBody::TranscriptEmailRequested {
+                email: "dana@example.com".into(),
+            },
             EventBody::Redacted,
         ];
         for body in &all {
@@ -671,6 +691,8 @@ mod customer_view_tests {
                 | EventBody::NoteAdded { .. }
                 | EventBody::TagsChanged { .. }
                 | EventBody::RecordingsDeleted { .. }
+                | EventBody::FollowupRequested { .. }
+                | EventBody::TranscriptEmailRequested { .. }
                 | EventBody::Redacted => {}
             }
         }

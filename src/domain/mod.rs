@@ -11,6 +11,7 @@ pub mod call;
 pub mod canned;
 pub mod conversation;
 pub mod events;
+pub mod followup;
 pub mod handoff;
 pub mod identity;
 pub mod ids;

@@ -94,6 +94,9 @@ fn redact_event(r: &Redactor, e: &mut ConversationEvent) {
         }
         EventBody::ConversationResolved { note: Some(n), .. } => *n = r.redact(n).into_owned(),
         EventBody::NoteAdded { text, .. } => *text = r.redact(text).into_owned(),
+        EventBody::FollowupRequested { email } | EventBody::TranscriptEmailRequested { email } => {
+            *email = r.redact(email).into_owned()
+        }
         EventBody::TransferRequested { note: Some(n), .. } => *n = r.redact(n).into_owned(),
         EventBody::HandoffRated {
             comment: Some(c), ..
@@ -226,6 +229,9 @@ impl Review {
         let customer = &mut conversation.header.customer;
         if let Some(email) = customer.email.as_mut() {
             *email = r.redact(email).into_owned();
+        }
+        if let Some(f) = conversation.header.followup.as_mut() {
+            f.email = r.redact(&f.email).into_owned();
         }
         events.iter_mut().for_each(|e| redact_event(r, e));
     }
