@@ -13,6 +13,7 @@
 pub mod journal;
 pub mod sqlite;
 mod sqlite_canned;
+mod sqlite_email;
 mod sqlite_review;
 mod sqlite_sites;
 
@@ -319,6 +320,36 @@ pub enum WebhookOutcome {
     },
 }
 
+/// An e-mail waiting in the outbox (rows written with the events that owe them; see
+/// `domain::followup`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedEmail {
+    pub id: i64,
+    pub conversation_id: ConversationId,
+    pub kind: crate::domain::followup::OutboxKind,
+    pub recipient: String,
+    /// The events it carries: a reply batch's agent messages in `first_seq..=last_seq`, a
+    /// transcript's conversation up to `last_seq`.
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub first_at: Timestamp,
+    pub last_at: Timestamp,
+    pub attempts: u32,
+    pub next_attempt_at: Option<Timestamp>,
+}
+
+/// How an e-mail's attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmailOutcome {
+    Sent,
+    /// Not sent: the customer had already received it on the page.
+    Skipped,
+    /// Try again at `at`.
+    Retry { at: Timestamp, error: String },
+    /// No more attempts.
+    Failed { error: String },
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Commits all `ops` in one durable transaction. Only the journal calls this.
@@ -495,6 +526,19 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_site(&self, id: &str) -> Result<bool>;
     /// False when there was no such site.
     async fn set_site_secret(&self, id: &str, secret: &str) -> Result<bool>;
+
+    // ---- e-mail outbox (`domain::followup`) ----
+    /// Pending e-mails, oldest first.
+    async fn pending_emails(&self, limit: u32) -> Result<Vec<QueuedEmail>>;
+    /// Takes `mail` for an attempt: counts the attempt and holds the row until `lease_until` (a
+    /// gateway that stops mid-attempt retries it then). False when the row changed since it was
+    /// read (a reply joined the batch, or someone else took it).
+    async fn claim_email(&self, mail: &QueuedEmail, lease_until: Timestamp) -> Result<bool>;
+    /// Records how a claimed e-mail's attempt ended.
+    async fn email_attempted(&self, id: i64, outcome: &EmailOutcome, now: Timestamp)
+        -> Result<()>;
+    /// Outbox rows by state (`pending`, `sent`, `failed`, `skipped`).
+    async fn email_counts(&self) -> Result<Vec<(String, u64)>>;
 
     /// Cheap liveness probe of the database.
     async fn ping(&self) -> Result<()>;

@@ -11,6 +11,7 @@
 //!
 //! One gateway process owns the database file: the header cache assumes no other writer.
 
+use super::sqlite_email as email;
 use super::sqlite_review as review;
 use super::{
     ApiKeyInfo, ListCursor, MessageWindow, NewToken, NewUser, NewWebhook, QueuedWebhook, Result,
@@ -276,6 +277,8 @@ impl SqliteStore {
         let mut rows: Vec<EventRow> = Vec::with_capacity(ops.len());
         let mut tokens = Vec::new();
         let mut outcomes = Vec::with_capacity(ops.len());
+        // E-mails the batch's events owe, written in the same transaction.
+        let mut outbox = Vec::new();
 
         for op in ops {
             match op {
@@ -386,6 +389,10 @@ impl SqliteStore {
                         _ => false,
                     };
                     st.state.header.apply(&event);
+                    outbox.extend(crate::domain::followup::outbox_entry(
+                        &st.state.header,
+                        &event,
+                    ));
                     st.header_changed |= !plain_message;
                     st.state.row_stale = true;
                     st.state.summary.apply(&st.state.header, &event);
@@ -409,6 +416,7 @@ impl SqliteStore {
             insert_token(&mut *tx, t).await?;
         }
         insert_events(&mut tx, &rows).await?;
+        email::write_outbox(&mut tx, &outbox).await?;
         tx.commit().await?;
 
         if let Ok(mut cache) = self.cache.lock() {
@@ -932,6 +940,27 @@ impl Store for SqliteStore {
 
     async fn set_site_secret(&self, id: &str, secret: &str) -> Result<bool> {
         super::sqlite_sites::set_secret(&self.writer, id, secret).await
+    }
+
+    async fn pending_emails(&self, limit: u32) -> Result<Vec<super::QueuedEmail>> {
+        email::pending_emails(&self.reader, limit).await
+    }
+
+    async fn claim_email(&self, mail: &super::QueuedEmail, lease_until: Timestamp) -> Result<bool> {
+        email::claim_email(&self.writer, mail, lease_until).await
+    }
+
+    async fn email_attempted(
+        &self,
+        id: i64,
+        outcome: &super::EmailOutcome,
+        now: Timestamp,
+    ) -> Result<()> {
+        email::email_attempted(&self.writer, id, outcome, now).await
+    }
+
+    async fn email_counts(&self) -> Result<Vec<(String, u64)>> {
+        email::email_counts(&self.reader).await
     }
 
     async fn ping(&self) -> Result<()> {
