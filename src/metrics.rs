@@ -29,8 +29,24 @@ pub struct SpeakerLabel {
     pub speaker: &'static str,
 }
 
+/// An e-mail's kind (`reply`, `transcript`) and how an attempt ended (`sent`, `retry`,
+/// `failed`, `skipped`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EmailLabel {
+    pub kind: &'static str,
+    pub outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
+    /// E-mail outbox attempts by kind and outcome.
+    pub emails: Family<EmailLabel, Counter>,
+    /// E-mails waiting in the outbox (batching, retrying) at the last look.
+    pub email_outbox_pending: Gauge,
+    /// Time an SMTP delivery took.
+    pub email_send_seconds: Histogram,
+    /// Customer e-mail requests by kind: `followup`, `transcript`, `link_opened`, `link_refused`.
+    pub email_requests: Family<ReasonLabel, Counter>,
     pub http_responses: Family<StatusLabel, Counter>,
     pub ws_connections: Gauge,
     pub ws_frames_received: Counter,
@@ -68,6 +84,10 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("warmline");
         let m = Self {
+            emails: Family::default(),
+            email_outbox_pending: Gauge::default(),
+            email_send_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            email_requests: Family::default(),
             http_responses: Family::default(),
             ws_connections: Gauge::default(),
             ws_frames_received: Counter::default(),
@@ -88,6 +108,26 @@ impl Metrics {
             turns_skipped: Counter::default(),
             registry: Registry::default(),
         };
+        registry.register(
+            "emails",
+            "E-mail attempts by kind and outcome",
+            m.emails.clone(),
+        );
+        registry.register(
+            "email_outbox_pending",
+            "E-mails waiting in the outbox",
+            m.email_outbox_pending.clone(),
+        );
+        registry.register(
+            "email_send_seconds",
+            "Time an SMTP delivery took",
+            m.email_send_seconds.clone(),
+        );
+        registry.register(
+            "email_requests",
+            "Customer e-mail requests by kind",
+            m.email_requests.clone(),
+        );
         registry.register(
             "http_responses",
             "HTTP responses by status",

@@ -70,6 +70,8 @@ pub struct Gateway {
     pub(crate) recordings: std::path::PathBuf,
     /// The websites that embed the widget.
     pub(crate) sites: Arc<super::sites::SiteDirectory>,
+    /// E-mail follow-ups and transcripts; `None` while `[email]` is not configured.
+    pub(crate) email: Option<Arc<super::email::EmailService>>,
 }
 
 fn hours(h: u32) -> chrono::Duration {
@@ -1032,6 +1034,36 @@ impl Backend for Gateway {
 
     async fn delete_canned_response(&self, asker: Asker<'_>, id: &str) -> Result<(), ApiError> {
         self.delete_canned_response_impl(asker, id).await
+    }
+
+    fn email_enabled(&self) -> bool {
+        self.email.is_some()
+    }
+
+    async fn request_followup(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        email: &str,
+        message: Option<String>,
+    ) -> Result<ConversationEvent, ApiError> {
+        self.followup(who, id, email, message).await
+    }
+
+    async fn request_transcript(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        email: &str,
+    ) -> Result<ConversationEvent, ApiError> {
+        self.transcript_by_email(who, id, email).await
+    }
+
+    async fn resume_link(
+        &self,
+        link: &str,
+    ) -> Result<crate::http::backend::LinkSession, ApiError> {
+        self.resume_from_email_link(link).await
     }
 
     fn hub(&self) -> &Hub {

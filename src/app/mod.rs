@@ -7,6 +7,7 @@ pub mod backup;
 pub mod calls;
 pub mod canned;
 pub mod credentials;
+pub mod email;
 pub mod fd_limit;
 pub mod gateway;
 pub mod handoff;
@@ -66,6 +67,8 @@ pub enum AppError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error("e-mail: {0}")]
+    Email(#[from] email::EmailServiceError),
     #[error("{0}")]
     Admin(String),
 }
@@ -296,8 +299,10 @@ impl App {
 
         let sites = sites::SiteDirectory::load(store.clone()).await?;
         sites.spawn_refresh();
+        let email = email::EmailService::new(&config)?;
         let gateway = Arc::new(Gateway {
             sites,
+            email: email.clone(),
             store: store.clone(),
             headers,
             shutdown,
@@ -324,6 +329,19 @@ impl App {
             recordings: config.data_dir.join(RECORDINGS_DIR),
             metrics,
         });
+        if let Some(service) = email {
+            let mailer = crate::email::smtp::SmtpMailer::new(&config.email)
+                .map_err(email::EmailServiceError::from)?;
+            email::Delivery {
+                service,
+                mailer: Arc::new(mailer),
+                store: store.clone(),
+                hub: gateway.hub.clone(),
+                metrics: gateway.metrics.clone(),
+                assistant_name: config.assistant_name.trim().to_owned(),
+            }
+            .spawn(gateway.shutdown.subscribe());
+        }
         Ok(Self {
             config,
             gateway,
@@ -359,6 +377,9 @@ impl App {
             drain: std::time::Duration::from_secs(10),
         };
         fd_limit::raise_and_check(limits);
+        if let (Some(email), Ok(addr)) = (&self.gateway.email, listener.local_addr()) {
+            email.listening_on(self.config.base_url(addr));
+        }
         let router = self.router();
         let gateway = self.gateway.clone();
         let shutdown = async move {

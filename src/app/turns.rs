@@ -284,6 +284,9 @@ async fn waiting_turn(
             messages.waiting_answer(w),
             WAITING_CONFIDENCE,
         )),
+        // They left an e-mail address to be answered by e-mail: the assistant stays quiet (they
+        // are likely gone); the briefing still takes in what they added.
+        Some(_) if conversation.header.followup.is_some() => None,
         Some(w) if w.nobody_online && email_in(text).is_some() => {
             let email = email_in(text).unwrap_or_default();
             Some(AssistantReply::text(

@@ -277,6 +277,19 @@ impl Hub {
             .collect()
     }
 
+    /// How far the customer's page has received `id` (the `seq` of its latest delivery or read
+    /// receipt; 0 when none is known, e.g. after a restart).
+    pub fn customer_received(&self, id: &ConversationId) -> u64 {
+        let receipts = self.receipts.lock().unwrap_or_else(|p| p.into_inner());
+        receipts
+            .get(id)
+            .into_iter()
+            .filter(|(side, _)| *side == ReceiptSide::Customer)
+            .map(|(_, p)| p.delivered.max(p.read))
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn subscribe_inbox(&self) -> broadcast::Receiver<Arc<InboxItem>> {
         self.inbox.subscribe()
     }

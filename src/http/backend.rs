@@ -19,6 +19,14 @@ pub struct CreatedConversation {
     pub customer_token: String,
 }
 
+/// A conversation reopened from an e-mail's link: its id and a fresh customer token.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkSession {
+    pub conversation_id: ConversationId,
+    pub customer_token: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginResult {
@@ -313,6 +321,33 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<super::canned::CannedView, ApiError>;
     /// Managers: deletes one (`NotFound`). Audited.
     async fn delete_canned_response(&self, asker: Asker<'_>, id: &str) -> Result<(), ApiError>;
+
+    /// Whether e-mail follow-ups and transcripts are on (`[email]` configured).
+    fn email_enabled(&self) -> bool;
+    /// The conversation's customer, waiting for a person while nobody is online, leaves an e-mail
+    /// address (validated) and optionally a message: commits `followup_requested` (and the
+    /// message); agents' replies then reach them by e-mail while they are away. `NotFound` when
+    /// e-mail is off, `BadRequest` for an address that is not one, `Conflict` when the
+    /// conversation is not waiting for a person.
+    async fn request_followup(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        email: &str,
+        message: Option<String>,
+    ) -> Result<ConversationEvent, ApiError>;
+    /// The conversation's customer asks for the transcript by e-mail: commits
+    /// `transcript_email_requested`; the e-mail goes out from the outbox. `RateLimited` past the
+    /// per-conversation allowance.
+    async fn request_transcript(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        email: &str,
+    ) -> Result<ConversationEvent, ApiError>;
+    /// Opens a signed link from an e-mail: a fresh customer token for its conversation.
+    /// `Unauthorized` when the link is forged, changed or expired.
+    async fn resume_link(&self, link: &str) -> Result<LinkSession, ApiError>;
 
     fn hub(&self) -> &Hub;
     fn limits(&self) -> &LimitsConfig;

@@ -10,6 +10,7 @@ pub mod challenge_gate;
 pub mod client_ip;
 pub mod conn_limits;
 pub mod creation_challenge;
+pub mod email;
 pub mod error;
 pub mod extract;
 pub mod handoff_rest;
@@ -112,6 +113,16 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
             "/api/me/status",
             axum::routing::put(handoff_rest::set_status::<B>),
         )
+        .route(
+            "/api/conversations/{id}/followup",
+            post(email::followup::<B>),
+        )
+        .route(
+            "/api/conversations/{id}/transcript-email",
+            post(email::transcript::<B>),
+        )
+        .route("/api/email", get(email::settings::<B>))
+        .route("/api/email/resume", post(email::resume::<B>))
         .route("/api/auth/login", post(rest::login::<B>))
         .route("/api/auth/logout", post(rest::logout::<B>))
         .route("/api/me", get(rest::me))

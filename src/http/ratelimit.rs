@@ -15,6 +15,7 @@ pub struct IpLimits {
     requests: DefaultKeyedRateLimiter<IpAddr>,
     conversations: DefaultKeyedRateLimiter<IpAddr>,
     logins: DefaultKeyedRateLimiter<IpAddr>,
+    emails: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn nz(v: u32) -> NonZeroU32 {
@@ -30,6 +31,10 @@ impl IpLimits {
             requests: RateLimiter::keyed(requests),
             conversations: RateLimiter::keyed(per_minute(l.conversations_per_minute_per_ip)),
             logins: RateLimiter::keyed(per_minute(l.logins_per_minute_per_ip)),
+            emails: RateLimiter::keyed(
+                Quota::per_hour(nz(l.email_requests_per_hour_per_ip))
+                    .allow_burst(nz(l.email_requests_per_hour_per_ip)),
+            ),
         });
         // Forget idle clients so the tables stay small; the task ends with the last user.
         let weak = Arc::downgrade(&limits);
@@ -41,6 +46,7 @@ impl IpLimits {
                 l.requests.retain_recent();
                 l.conversations.retain_recent();
                 l.logins.retain_recent();
+                l.emails.retain_recent();
             }
         });
         limits
@@ -67,6 +73,8 @@ impl IpLimits {
                     (&self.conversations, "new conversations", "new_conversation")
                 }
                 "/api/auth/login" => (&self.logins, "login attempts", "login"),
+                // Each can send an e-mail or mint a session: open to customers, so bounded.
+                p if super::email::is_email_request(p) => (&self.emails, "e-mail requests", "email"),
                 _ => return Ok(()),
             };
             if limiter.check_key(&ip).is_err() {

@@ -1124,6 +1124,11 @@ impl Coordinator {
             .map(|(id, _)| id.clone())
             .collect();
         for id in due {
+            // A customer who left an e-mail address waits for a person however long it takes:
+            // the reply reaches them by e-mail.
+            if self.follows_up_by_email(&id).await {
+                continue;
+            }
             let Some(case) = self.cases.remove(&id) else {
                 continue;
             };
@@ -1152,6 +1157,14 @@ impl Coordinator {
         if std::mem::take(&mut self.dirty) {
             let snapshot = self.snapshot();
             self.deps.hub.publish_queue(move || snapshot);
+        }
+    }
+
+    /// Whether the customer left an e-mail address to be answered by e-mail (`followup`).
+    async fn follows_up_by_email(&self, id: &ConversationId) -> bool {
+        match self.deps.headers.get(id) {
+            Some(h) => h.followup.is_some(),
+            None => matches!(self.deps.store.header(id).await, Ok(Some(h)) if h.followup.is_some()),
         }
     }
 
@@ -1187,6 +1200,12 @@ impl Coordinator {
                         case.conversation.header.customer.name.clone().into(),
                     );
                     obj.insert("trigger".into(), case.escalation.trigger.clone().into());
+                    let by_email = self
+                        .deps
+                        .headers
+                        .get(&case.conversation.header.conversation_id)
+                        .is_some_and(|h| h.followup.is_some());
+                    obj.insert("emailFollowup".into(), by_email.into());
                 }
             }
         }
