@@ -52,6 +52,8 @@ pub struct Config {
     pub email: EmailConfig,
     /// The sentence-embedding model behind retrieval, intent and matching (`[semantic]`).
     pub semantic: SemanticConfig,
+    /// Files customers and agents attach to messages (`[attachments]`).
+    pub attachments: crate::attachments::AttachmentsConfig,
 }
 
 impl Default for Config {
@@ -73,6 +75,7 @@ impl Default for Config {
             review: ReviewConfig::default(),
             email: EmailConfig::default(),
             semantic: SemanticConfig::default(),
+            attachments: Default::default(),
         }
     }
 }
@@ -409,6 +412,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "review",
                 problem: e.to_string(),
+            });
+        }
+        if let Err(problem) = self.attachments.validate() {
+            return Err(ConfigError::Invalid {
+                key: "attachments",
+                problem,
             });
         }
         let name_len = self.assistant_name.trim().len();

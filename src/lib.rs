@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod app;
 pub mod assistant;
+pub mod attachments;
 pub mod bench;
 pub mod chat;
 pub mod config;

@@ -25,6 +25,7 @@ mod cues;
 mod error;
 mod frustration;
 pub mod intent;
+pub mod logs;
 mod intent_defaults;
 mod intent_examples;
 mod intent_semantic;

@@ -70,6 +70,8 @@ pub struct Gateway {
     pub(crate) recordings: std::path::PathBuf,
     /// The websites that embed the widget.
     pub(crate) sites: Arc<super::sites::SiteDirectory>,
+    /// Files attached to messages, on disk under `<data_dir>/attachments`.
+    pub(crate) attachments: Arc<super::attachments::Attachments>,
     /// E-mail follow-ups and transcripts; `None` while `[email]` is not configured.
     pub(crate) email: Option<Arc<super::email::EmailService>>,
 }
@@ -252,11 +254,11 @@ impl Gateway {
         Ok(())
     }
 
-    async fn write(&self, op: WriteOp) -> Result<WriteOutcome, ApiError> {
+    pub(super) async fn write(&self, op: WriteOp) -> Result<WriteOutcome, ApiError> {
         Ok(self.journal.write(op).await?)
     }
 
-    fn speaker_for(who: &Principal, access: Access) -> Result<Speaker, ApiError> {
+    pub(super) fn speaker_for(who: &Principal, access: Access) -> Result<Speaker, ApiError> {
         if !access.can_write() {
             return Err(ApiError::Forbidden(
                 "you may read this conversation but not write to it".into(),
@@ -276,7 +278,10 @@ impl Gateway {
 
     /// A customer writing into a resolved conversation reopens it with the assistant. The system
     /// notice also starts a new evidence window for the escalation policy.
-    async fn reopen(&self, id: &ConversationId) -> Result<Arc<ConversationHeader>, ApiError> {
+    pub(super) async fn reopen(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Arc<ConversationHeader>, ApiError> {
         let now = Utc::now();
         let notice = Message::new(
             Speaker::System,
@@ -309,7 +314,7 @@ impl Gateway {
     }
 
     /// An agent who writes into a conversation they are not in joins it first.
-    async fn join_if_needed(
+    pub(super) async fn join_if_needed(
         &self,
         header: &ConversationHeader,
         user: &User,
@@ -1064,6 +1069,26 @@ impl Backend for Gateway {
         link: &str,
     ) -> Result<crate::http::backend::LinkSession, ApiError> {
         self.resume_from_email_link(link).await
+    }
+
+    async fn upload_attachment(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        upload: crate::http::backend::Upload,
+    ) -> Result<Posted, ApiError> {
+        self.upload_attachment_impl(who, id, upload).await
+    }
+
+    async fn attachment_file(
+        &self,
+        asker: Asker<'_>,
+        id: &ConversationId,
+        attachment: &str,
+        thumbnail: bool,
+    ) -> Result<crate::http::backend::AttachmentFile, ApiError> {
+        self.attachment_file_impl(asker, id, attachment, thumbnail)
+            .await
     }
 
     fn hub(&self) -> &Hub {

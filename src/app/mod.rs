@@ -3,6 +3,7 @@
 //! module that names concrete types.
 
 pub mod admin;
+pub mod attachments;
 pub mod backup;
 pub mod calls;
 pub mod canned;
@@ -278,6 +279,8 @@ impl App {
         }
 
         let (shutdown, stopped) = tokio::sync::watch::channel(false);
+        let attachments =
+            attachments::Attachments::new(config.attachments.clone(), &config.data_dir);
         let review = review::Review::start(
             &config.review,
             review::Deps {
@@ -285,6 +288,7 @@ impl App {
                 journal: journal.clone(),
                 assistant: assistant.clone(),
                 recordings: config.data_dir.join(RECORDINGS_DIR),
+                attachments: attachments.clone(),
             },
             review_queue,
             stopped,
@@ -327,6 +331,7 @@ impl App {
             limits: config.limits.clone(),
             auth: config.auth.clone(),
             recordings: config.data_dir.join(RECORDINGS_DIR),
+            attachments: attachments.clone(),
             metrics,
         });
         if let Some(service) = email {

@@ -99,6 +99,27 @@ impl Principal {
         }
     }
 
+    /// May this caller download the conversation's attachments? Its participants: the customer,
+    /// agents who take or took part in it or were offered or invited to it, the assistant's
+    /// integrations; and managers. An agent who may merely pick it up (unowned, their skill) is
+    /// not a participant yet: the files are the customer's, shared with those helping them.
+    pub fn may_download_attachments(&self, conv: &ConversationHeader) -> bool {
+        match self {
+            Principal::Staff(user) if user.disabled => false,
+            Principal::Staff(user) => match user.role {
+                Role::Manager => true,
+                Role::Agent => {
+                    conv.handoff.as_ref().is_some_and(|h| h.involves(&user.id))
+                        || conv
+                            .participants
+                            .iter()
+                            .any(|p| p.user_id.as_ref() == Some(&user.id))
+                }
+            },
+            _ => self.access(conv).can_read(),
+        }
+    }
+
     pub fn is_staff_role(&self, role: Role) -> bool {
         matches!(self, Principal::Staff(u) if u.role == role && !u.disabled)
     }
@@ -242,6 +263,30 @@ mod tests {
             conversation_id: ConversationId::from("c2"),
         };
         assert!(!other.may_join_call(&c));
+    }
+
+    #[test]
+    fn attachments_are_for_participants_and_managers() {
+        let mut c = conv("billing");
+        let skilled = Principal::Staff(user("b", Role::Agent, &["billing"]));
+        assert!(skilled.access(&c).can_read(), "may pick it up");
+        assert!(!skilled.may_download_attachments(&c), "but is not in it");
+        c.participants.push(agent_a(None));
+        assert!(Principal::Staff(user("a", Role::Agent, &[])).may_download_attachments(&c));
+        assert!(Principal::Staff(user("m", Role::Manager, &[])).may_download_attachments(&c));
+        let own = Principal::Customer {
+            conversation_id: ConversationId::from("c1"),
+        };
+        let other = Principal::Customer {
+            conversation_id: ConversationId::from("c2"),
+        };
+        assert!(own.may_download_attachments(&c));
+        assert!(!other.may_download_attachments(&c));
+        // One who handed it on still took part.
+        if let Some(p) = c.participants.last_mut() {
+            p.left_at = Some(now());
+        }
+        assert!(Principal::Staff(user("a", Role::Agent, &[])).may_download_attachments(&c));
     }
 
     #[test]

@@ -541,7 +541,8 @@ impl ConversationHeader {
             EventBody::TranscriptEmailRequested { .. } => {}
             EventBody::HandoffRated { .. }
             | EventBody::BriefingRated { .. }
-            | EventBody::NoteAdded { .. } => {}
+            | EventBody::NoteAdded { .. }
+            | EventBody::AttachmentsDeleted { .. } => {}
             EventBody::Redacted => {}
         }
     }
@@ -726,7 +727,11 @@ impl ConversationSummary {
         let (last_message, mut last_sentiment) = (self.last_message.take(), self.last_sentiment);
         let mut preview = last_message;
         if let Some(m) = event.body.message() {
-            preview = Some(m.content.chars().take(Self::PREVIEW_CHARS).collect());
+            preview = Some(match &m.attachment {
+                // A file sent without words is previewed by its name.
+                Some(a) if m.content.is_empty() => format!("📎 {}", a.name),
+                _ => m.content.chars().take(Self::PREVIEW_CHARS).collect(),
+            });
             if m.speaker == Speaker::Customer {
                 last_sentiment = m.sentiment;
             }

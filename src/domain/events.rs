@@ -225,6 +225,13 @@ pub enum EventBody {
     /// metrics stay. Staff only.
     #[serde(rename_all = "camelCase")]
     RecordingsDeleted { call_id: String, reason: String },
+    /// Attachment files were deleted from the gateway's disk (`reason`: `retention`). The
+    /// messages keep describing them; downloading them answers 404 from now on.
+    #[serde(rename_all = "camelCase")]
+    AttachmentsDeleted {
+        attachment_ids: Vec<String>,
+        reason: String,
+    },
     /// Nobody was online, and the waiting customer left an e-mail address (with their message,
     /// committed as a message just before): the conversation stays in the queue as an e-mail
     /// follow-up, and agents' replies reach them by e-mail while they are away. The customer and
@@ -353,6 +360,7 @@ impl EventBody {
             Self::NoteAdded { .. } => "note_added",
             Self::TagsChanged { .. } => "tags_changed",
             Self::RecordingsDeleted { .. } => "recordings_deleted",
+            Self::AttachmentsDeleted { .. } => "attachments_deleted",
             Self::FollowupRequested { .. } => "followup_requested",
             Self::TranscriptEmailRequested { .. } => "transcript_email_requested",
             Self::Redacted => "redacted",
@@ -380,7 +388,8 @@ impl EventBody {
             | Self::CallEnded { .. }
             | Self::FollowupRequested { .. }
             | Self::TranscriptEmailRequested { .. }
-            | Self::HandoffRated { .. } => true,
+            | Self::HandoffRated { .. }
+            | Self::AttachmentsDeleted { .. } => true,
             Self::EscalationUpdated { .. }
             | Self::EscalationTriggered { .. }
             | Self::AgentBriefingReady { .. }
@@ -491,6 +500,27 @@ mod customer_view_tests {
             end_ms: 10,
             confidence: 0.9,
             source: TranscriptSource::Live,
+        });
+        m.attachment = Some(crate::domain::attachment::Attachment {
+            id: "att_0123456789abcdef0123456789abcdef".into(),
+            name: "app.log".into(),
+            content_type: "text/plain; charset=utf-8".into(),
+            kind: crate::domain::attachment::AttachmentKind::Text,
+            size: 10,
+            sha256: "00".into(),
+            width: None,
+            height: None,
+            url: "/api/conversations/conv-1/attachments/att_0123456789abcdef0123456789abcdef"
+                .into(),
+            thumbnail_url: None,
+            findings: Some(crate::domain::attachment::LogFindings {
+                lines: vec![crate::domain::attachment::LogLine {
+                    line: 1,
+                    text: "STAFF-ONLY ERROR".into(),
+                }],
+                codes: vec!["E1234".into()],
+                total: 1,
+            }),
         });
         m
     }
@@ -650,6 +680,10 @@ mod customer_view_tests {
                 call_id: "call-1".into(),
                 reason: "retention".into(),
             },
+            EventBody::AttachmentsDeleted {
+                attachment_ids: vec!["att_0123456789abcdef0123456789abcdef".into()],
+                reason: "retention".into(),
+            },
             EventBody::FollowupRequested {
                 email: "dana@example.com".into(),
             },
@@ -691,6 +725,7 @@ mod customer_view_tests {
                 | EventBody::NoteAdded { .. }
                 | EventBody::TagsChanged { .. }
                 | EventBody::RecordingsDeleted { .. }
+                | EventBody::AttachmentsDeleted { .. }
                 | EventBody::FollowupRequested { .. }
                 | EventBody::TranscriptEmailRequested { .. }
                 | EventBody::Redacted => {}
@@ -713,6 +748,7 @@ mod customer_view_tests {
         "\"escalation\"",
         "\"segments\"",
         "\"files\"",
+        "\"findings\"",
     ];
 
     #[test]

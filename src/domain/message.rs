@@ -94,6 +94,9 @@ pub struct Message {
     /// On `voice` messages: the call, the speaker's participant and where in the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<super::transcript::VoiceSegment>,
+    /// A file sent with the message (a screenshot, a log, a PDF); see `domain::attachment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<super::attachment::Attachment>,
 }
 
 impl Message {
@@ -116,6 +119,7 @@ impl Message {
             client_msg_id: None,
             handoff_likelihood: None,
             voice: None,
+            attachment: None,
         }
     }
 
@@ -126,11 +130,16 @@ impl Message {
             || self.sentiment_score.is_some()
             || self.intent.is_some()
             || self.handoff_likelihood.is_some()
+            || self
+                .attachment
+                .as_ref()
+                .is_some_and(|a| a.findings.is_some())
     }
 
     /// The message as the customer of `conversation` sees it: no assessment of them (sentiment,
-    /// intent, the handoff likelihood), the agent under their alias. The assistant's confidence
-    /// in its own answer stays: it is about the answer, and the page may show it.
+    /// intent, the handoff likelihood, what was read from an attached log), the agent under
+    /// their alias. The assistant's confidence in its own answer stays: it is about the answer,
+    /// and the page may show it.
     pub fn for_customer(&self, conversation: &super::ids::ConversationId) -> Message {
         Message {
             agent_id: self.agent_id.as_ref().map(|a| a.alias_in(conversation)),
@@ -138,6 +147,10 @@ impl Message {
             sentiment_score: None,
             intent: None,
             handoff_likelihood: None,
+            attachment: self.attachment.as_ref().map(|a| super::attachment::Attachment {
+                findings: None,
+                ..a.clone()
+            }),
             ..self.clone()
         }
     }

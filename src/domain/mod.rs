@@ -6,6 +6,7 @@
 //! depend on time take it as an argument.
 
 pub mod access;
+pub mod attachment;
 pub mod briefing;
 pub mod call;
 pub mod canned;

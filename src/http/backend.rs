@@ -94,6 +94,33 @@ pub struct RecordingOnDisk {
     pub mime: String,
 }
 
+/// The body of an upload, as it arrives.
+pub type UploadBody = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send>,
+>;
+
+/// A file a customer or agent sends (`POST /api/conversations/{id}/attachments`).
+pub struct Upload {
+    /// The name the client gave it (the type is never taken from it).
+    pub name: String,
+    pub client_msg_id: Option<String>,
+    /// The request's `Content-Length`, when it has one: a body declared over the limit is refused
+    /// before any of it is stored.
+    pub declared_len: Option<u64>,
+    pub body: UploadBody,
+}
+
+/// An attachment's file (or its thumbnail) to serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentFile {
+    pub path: std::path::PathBuf,
+    /// The type sniffed at upload, never `text/html`.
+    pub mime: String,
+    /// What the download is called.
+    pub file_name: String,
+    pub thumbnail: bool,
+}
+
 /// A download for a manager: its type, file name and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Download {
@@ -281,6 +308,25 @@ pub trait Backend: Send + Sync + 'static {
         call_id: &str,
         name: &str,
     ) -> Result<RecordingOnDisk, ApiError>;
+    /// Stores a file `who` sends in conversation `id` and commits the message that carries it
+    /// (empty content, `attachment` set); returns only after both are durable. The type is
+    /// sniffed from the bytes; refused uploads leave nothing on disk (see `app::attachments`).
+    async fn upload_attachment(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        upload: Upload,
+    ) -> Result<Posted, ApiError>;
+    /// An attachment's file, or its thumbnail, for the conversation's participants and managers
+    /// (managers' reads are audited): `NotFound` when the caller cannot see the conversation or
+    /// the file is unknown or deleted, `Forbidden` for staff who see it but are not part of it.
+    async fn attachment_file(
+        &self,
+        asker: Asker<'_>,
+        id: &ConversationId,
+        attachment: &str,
+        thumbnail: bool,
+    ) -> Result<AttachmentFile, ApiError>;
     /// A socket of `who` opened / closed (agents count as online for routing while one is open;
     /// call members signalling on a closed socket leave their calls).
     fn socket_opened(&self, who: &Principal);

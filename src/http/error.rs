@@ -14,6 +14,7 @@
 //! |        |                       | `briefing_not_opened`, `already_joined`, `not_escalated`,|
 //! |        |                       | `not_in_conversation`, `invite_pending`, `no_specialist` |
 //! | 413    | `payload_too_large`   | message or body over the configured limit                |
+//! | 415    | `unsupported_media_type` | an attachment whose bytes are not an allowed type     |
 //! | 428    | `challenge_required`  | solve the attached proof-of-work challenge, then retry   |
 //! | 429    | `rate_limited`        | too many requests or frames                              |
 //! | 507    | `insufficient_storage`| the database's disk is full: nothing was saved           |
@@ -43,6 +44,9 @@ pub enum ApiError {
     HandoffConflict(&'static str, String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// An upload whose bytes are not one of the allowed types (whatever its name says).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{0}")]
     RateLimited(String),
     /// Anonymous creation under pressure: the body carries `challenge: {token, bits}`.
@@ -70,6 +74,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::HandoffConflict(..) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ChallengeRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
             Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
@@ -88,6 +93,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::HandoffConflict(code, _) => code,
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::RateLimited(_) => "rate_limited",
             Self::ChallengeRequired { .. } => "challenge_required",
             Self::InsufficientStorage(_) => "insufficient_storage",

@@ -4,6 +4,7 @@
 //! conversation id when the path names one, security headers, and a status counter.
 
 pub mod assets;
+pub mod attachments;
 pub mod backend;
 pub mod canned;
 pub mod challenge_gate;
@@ -85,6 +86,18 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .route(
             "/api/conversations/{id}/recordings/{call_id}/{file}",
             get(recordings::get::<B>),
+        )
+        .route(
+            "/api/conversations/{id}/attachments",
+            post(attachments::upload::<B>),
+        )
+        .route(
+            "/api/conversations/{id}/attachments/{attachment_id}",
+            get(attachments::download::<B>),
+        )
+        .route(
+            "/api/conversations/{id}/attachments/{attachment_id}/thumbnail",
+            get(attachments::thumbnail::<B>),
         )
         .route("/api/conversations/{id}/{export}", get(review::export::<B>))
         .route(

@@ -212,6 +212,17 @@ impl Redactor {
         if let Cow::Owned(s) = self.redact(&message.content) {
             message.content = s;
         }
+        // An attachment's name and the lines read from a log are the customer's words too.
+        if let Some(a) = message.attachment.as_mut() {
+            if let Cow::Owned(s) = self.redact(&a.name) {
+                a.name = s;
+            }
+            for line in a.findings.iter_mut().flat_map(|f| f.lines.iter_mut()) {
+                if let Cow::Owned(s) = self.redact(&line.text) {
+                    line.text = s;
+                }
+            }
+        }
     }
 
     /// Masks a transcript line's text in place.

@@ -12,6 +12,7 @@
 
 pub mod journal;
 pub mod sqlite;
+mod sqlite_attachments;
 mod sqlite_canned;
 mod sqlite_email;
 mod sqlite_review;
@@ -539,6 +540,48 @@ pub trait Store: Send + Sync + 'static {
         -> Result<()>;
     /// Outbox rows by state (`pending`, `sent`, `failed`, `skipped`).
     async fn email_counts(&self) -> Result<Vec<(String, u64)>>;
+
+    // ---- attachments (`domain::attachment`) ----
+    /// Records an attachment whose files were just stored (its message commits after).
+    async fn insert_attachment(
+        &self,
+        attachment: &crate::domain::attachment::StoredAttachment,
+    ) -> Result<()>;
+    /// The attachment `id` of `conversation`, its files deleted or not.
+    async fn attachment(
+        &self,
+        conversation: &ConversationId,
+        id: &str,
+    ) -> Result<Option<crate::domain::attachment::StoredAttachment>>;
+    /// Every attachment of `conversation`, oldest first.
+    async fn attachments_of(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<crate::domain::attachment::StoredAttachment>>;
+    /// How many attachments of `conversation` still have their files.
+    async fn attachments_on_disk(&self, conversation: &ConversationId) -> Result<u64>;
+    /// Attachments with files on disk created before `before`, oldest first, at most `limit`.
+    async fn attachments_older_than(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::attachment::StoredAttachment>>;
+    /// Attachments with files on disk created before `before` whose message is not in the log
+    /// (stored, then the commit failed or the gateway stopped in between).
+    async fn unsent_attachments(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::attachment::StoredAttachment>>;
+    /// Marks attachments' files deleted (`reason`: `retention`, `unsent`).
+    async fn mark_attachments_deleted(
+        &self,
+        ids: &[String],
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<()>;
+    /// Forgets an attachment whose message was refused or was a resend of one already stored.
+    async fn remove_attachment(&self, id: &str) -> Result<()>;
 
     /// Cheap liveness probe of the database.
     async fn ping(&self) -> Result<()>;

@@ -942,6 +942,61 @@ impl Store for SqliteStore {
         super::sqlite_sites::set_secret(&self.writer, id, secret).await
     }
 
+    async fn insert_attachment(
+        &self,
+        attachment: &crate::domain::attachment::StoredAttachment,
+    ) -> Result<()> {
+        super::sqlite_attachments::insert(&self.writer, attachment).await
+    }
+
+    async fn attachment(
+        &self,
+        conversation: &ConversationId,
+        id: &str,
+    ) -> Result<Option<crate::domain::attachment::StoredAttachment>> {
+        super::sqlite_attachments::get(&self.reader, conversation, id).await
+    }
+
+    async fn attachments_of(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<crate::domain::attachment::StoredAttachment>> {
+        super::sqlite_attachments::of_conversation(&self.reader, conversation).await
+    }
+
+    async fn attachments_on_disk(&self, conversation: &ConversationId) -> Result<u64> {
+        super::sqlite_attachments::count_on_disk(&self.reader, conversation).await
+    }
+
+    async fn attachments_older_than(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::attachment::StoredAttachment>> {
+        super::sqlite_attachments::older_than(&self.reader, before, limit).await
+    }
+
+    async fn unsent_attachments(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::attachment::StoredAttachment>> {
+        super::sqlite_attachments::unsent(&self.reader, before, limit).await
+    }
+
+    async fn mark_attachments_deleted(
+        &self,
+        ids: &[String],
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<()> {
+        super::sqlite_attachments::mark_deleted(&self.writer, ids, at, reason).await
+    }
+
+    async fn remove_attachment(&self, id: &str) -> Result<()> {
+        super::sqlite_attachments::remove(&self.writer, id).await
+    }
+
     async fn pending_emails(&self, limit: u32) -> Result<Vec<super::QueuedEmail>> {
         email::pending_emails(&self.reader, limit).await
     }

@@ -108,6 +108,8 @@ pub struct Deps {
     pub journal: Journal,
     pub assistant: Option<Arc<dyn Assistant>>,
     pub recordings: PathBuf,
+    /// Attachment files (retention deletes them with the recordings).
+    pub attachments: Arc<crate::app::attachments::Attachments>,
 }
 
 /// The review side of the gateway: figures, webhooks, retention, and the manager's views.
@@ -118,6 +120,7 @@ pub struct Review {
     redactor: Redactor,
     config: ReviewConfig,
     recordings: PathBuf,
+    attachments: Arc<crate::app::attachments::Attachments>,
     webhooks_due: Arc<Notify>,
 }
 
@@ -138,6 +141,7 @@ impl Review {
             redactor: Redactor::from_config(&config.redact),
             config: config.clone(),
             recordings: deps.recordings,
+            attachments: deps.attachments,
             webhooks_due: Arc::new(Notify::new()),
         });
         tokio::spawn(until_stopped(
@@ -152,9 +156,9 @@ impl Review {
                 review.webhooks_due.clone(),
             ),
         ));
-        if review.config.retention_days > 0.0 {
-            tokio::spawn(until_stopped(stop, retention::run(review.clone())));
-        }
+        // Always: besides expired files (only with `retention_days`), it removes uploads whose
+        // message never committed.
+        tokio::spawn(until_stopped(stop, retention::run(review.clone())));
         review
     }
 

@@ -321,7 +321,15 @@ impl Review {
         let (conversation, events) = self.load_redacted(id).await?;
         Ok(match kind {
             ExportKind::Json => {
-                Some(serde_json::to_string_pretty(&conversation).map_err(ReviewError::Encode)?)
+                // The conversation, and beside it every file sent in it (whether its bytes are
+                // still kept, and their hash), names redacted like the messages.
+                let mut value = serde_json::to_value(&conversation).map_err(ReviewError::Encode)?;
+                let mut files = self.store.attachments_of(id).await?;
+                for f in &mut files {
+                    f.name = self.redactor.redact(&f.name).into_owned();
+                }
+                value["attachments"] = serde_json::to_value(&files).map_err(ReviewError::Encode)?;
+                Some(serde_json::to_string_pretty(&value).map_err(ReviewError::Encode)?)
             }
             ExportKind::WebVtt | ExportKind::Srt => {
                 let all = conversation

@@ -1,6 +1,7 @@
 //! Technical details from what the customer wrote: URLs, HTTP status and error codes, quoted error
 //! messages, browser and device. Ids are found with the known facts (`facts`) and copied in by the
-//! builder.
+//! builder. Logs the customer attached add their error lines (as `name:line: text`) and codes,
+//! read from the file when it was uploaded (`analysis::logs`).
 
 use super::Said;
 use crate::domain::{KnownFact, TechnicalDetail};
@@ -107,6 +108,9 @@ fn push_unique(list: &mut Vec<String>, seen: &mut HashSet<String>, value: &str) 
     true
 }
 
+/// Error lines one attached log contributes at most: the briefing is read in seconds.
+const LOG_LINES_PER_FILE: usize = 8;
+
 /// Technical details (without ids) and the facts they establish (`url`, `browser`, `device`).
 pub fn extract(said: &[Said<'_>]) -> (TechnicalDetail, Vec<KnownFact>) {
     let p = patterns();
@@ -119,6 +123,17 @@ pub fn extract(said: &[Said<'_>]) -> (TechnicalDetail, Vec<KnownFact>) {
     let mut os: Option<(String, usize)> = None;
 
     for (i, s) in said.iter().enumerate() {
+        if let Some(a) = &s.msg.attachment {
+            if let Some(f) = &a.findings {
+                for l in f.lines.iter().take(LOG_LINES_PER_FILE) {
+                    let line = format!("{}:{}: {}", a.name, l.line, l.text);
+                    push_unique(&mut t.error_messages, &mut seen, &line);
+                }
+                for code in &f.codes {
+                    push_unique(&mut t.codes, &mut seen, code);
+                }
+            }
+        }
         let text = s.msg.content.as_str();
         if s.lower.contains("http") {
             for m in p.url.find_iter(text) {
@@ -246,6 +261,39 @@ mod tests {
         assert_eq!(t.browser.as_deref(), Some("Chrome 124"));
         assert_eq!(t.device.as_deref(), Some("iPhone 15 Pro (iOS 17.4)"));
         assert_eq!(facts.len(), 3);
+    }
+
+    #[test]
+    fn attached_logs_add_their_error_lines_and_codes() {
+        use crate::domain::attachment::{Attachment, AttachmentKind, LogFindings, LogLine};
+        let mut msgs = said_from(&["it fails with a 401", ""]);
+        msgs[1].attachment = Some(Attachment {
+            id: "att_0123456789abcdef0123456789abcdef".into(),
+            name: "app.log".into(),
+            content_type: "text/plain; charset=utf-8".into(),
+            kind: AttachmentKind::Text,
+            size: 100,
+            sha256: "00".into(),
+            width: None,
+            height: None,
+            url: String::new(),
+            thumbnail_url: None,
+            findings: Some(LogFindings {
+                lines: vec![LogLine {
+                    line: 42,
+                    text: "ERROR webhook rejected: 401 Unauthorized (E1042)".into(),
+                }],
+                codes: vec!["401".into(), "E1042".into()],
+                total: 1,
+            }),
+        });
+        let said: Vec<_> = msgs.iter().map(Said::new).collect();
+        let (t, _) = extract(&said);
+        assert_eq!(
+            t.error_messages,
+            ["app.log:42: ERROR webhook rejected: 401 Unauthorized (E1042)"]
+        );
+        assert_eq!(t.codes, ["401", "E1042"], "each code once");
     }
 
     #[test]
