@@ -225,13 +225,6 @@ pub enum EventBody {
     /// metrics stay. Staff only.
     #[serde(rename_all = "camelCase")]
     RecordingsDeleted { call_id: String, reason: String },
-    /// Attachment files were deleted from the gateway's disk (`reason`: `retention`). The
-    /// messages keep describing them; downloading them answers 404 from now on.
-    #[serde(rename_all = "camelCase")]
-    AttachmentsDeleted {
-        attachment_ids: Vec<String>,
-        reason: String,
-    },
     /// Nobody was online, and the waiting customer left an e-mail address (with their message,
     /// committed as a message just before): the conversation stays in the queue as an e-mail
     /// follow-up, and agents' replies reach them by e-mail while they are away. The customer and
@@ -242,6 +235,13 @@ pub enum EventBody {
     /// `followup_requested`).
     #[serde(rename_all = "camelCase")]
     TranscriptEmailRequested { email: String },
+    /// Attachment files were deleted from the gateway's disk (`reason`: `retention`). The
+    /// messages keep describing them; downloading them answers 404 from now on.
+    #[serde(rename_all = "camelCase")]
+    AttachmentsDeleted {
+        attachment_ids: Vec<String>,
+        reason: String,
+    },
     /// Stands in for a staff-only event in what a customer receives, so their `seq` stays
     /// gap-free without revealing the event. Never stored.
     Redacted,
@@ -360,9 +360,9 @@ impl EventBody {
             Self::NoteAdded { .. } => "note_added",
             Self::TagsChanged { .. } => "tags_changed",
             Self::RecordingsDeleted { .. } => "recordings_deleted",
-            Self::AttachmentsDeleted { .. } => "attachments_deleted",
             Self::FollowupRequested { .. } => "followup_requested",
             Self::TranscriptEmailRequested { .. } => "transcript_email_requested",
+            Self::AttachmentsDeleted { .. } => "attachments_deleted",
             Self::Redacted => "redacted",
         }
     }
@@ -680,15 +680,15 @@ mod customer_view_tests {
                 call_id: "call-1".into(),
                 reason: "retention".into(),
             },
-            EventBody::AttachmentsDeleted {
-                attachment_ids: vec!["att_0123456789abcdef0123456789abcdef".into()],
-                reason: "retention".into(),
-            },
             EventBody::FollowupRequested {
                 email: "dana@example.com".into(),
             },
             EventBody::TranscriptEmailRequested {
                 email: "dana@example.com".into(),
+            },
+            EventBody::AttachmentsDeleted {
+                attachment_ids: vec!["att_0123456789abcdef0123456789abcdef".into()],
+                reason: "retention".into(),
             },
             EventBody::Redacted,
         ];
@@ -725,9 +725,9 @@ mod customer_view_tests {
                 | EventBody::NoteAdded { .. }
                 | EventBody::TagsChanged { .. }
                 | EventBody::RecordingsDeleted { .. }
-                | EventBody::AttachmentsDeleted { .. }
                 | EventBody::FollowupRequested { .. }
                 | EventBody::TranscriptEmailRequested { .. }
+                | EventBody::AttachmentsDeleted { .. }
                 | EventBody::Redacted => {}
             }
         }

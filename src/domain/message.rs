@@ -147,10 +147,13 @@ impl Message {
             sentiment_score: None,
             intent: None,
             handoff_likelihood: None,
-            attachment: self.attachment.as_ref().map(|a| super::attachment::Attachment {
-                findings: None,
-                ..a.clone()
-            }),
+            attachment: self
+                .attachment
+                .as_ref()
+                .map(|a| super::attachment::Attachment {
+                    findings: None,
+                    ..a.clone()
+                }),
             ..self.clone()
         }
     }
