@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 source scripts/browser-deps.sh
 
+# The e-mail tests' SMTP server: Debian's aiosmtpd for the system Python (tests/email.rs). Without
+# root the tests skip; as root (WLTEST_REQUIRE_ROOT below) they must run.
+if ! /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null; then
+  echo "==> installing Debian packages for the e-mail tests: python3-aiosmtpd"
+  { as_root apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-aiosmtpd; } ||
+    echo "(python3-aiosmtpd not installed: the e-mail tests will skip)"
+fi
+
 # The real models (Whisper tiny.en, converted once, and all-MiniLM-L6-v2, extracted once; both
 # cached and checked by checksum) for the transcription and semantic tests, which must run here
 # rather than skip.

@@ -43,6 +43,8 @@ async fn openapi_documents_every_api_route() {
         ("/api/conversations/{id}", &["get"]),
         ("/api/conversations/{id}/messages", &["post"]),
         ("/api/conversations/{id}/events", &["get"]),
+        ("/api/conversations/{id}/history", &["get"]),
+        ("/api/conversations/{id}/history/{pastId}", &["get"]),
         ("/api/conversations/{id}/briefing", &["get"]),
         ("/api/conversations/{id}/handoff/{step}", &["post"]),
         (

@@ -18,8 +18,8 @@ use crate::domain::{
     Role, Speaker, User,
 };
 use crate::http::backend::{
-    Asker, Backend, ConversationPage, ConversationSearch, CreatedConversation, Download,
-    HandoffAction, LoginResult, Posted,
+    Asker, Backend, ConversationPage, ConversationSearch, CreatedConversation, CustomerHistory,
+    Download, HandoffAction, LoginResult, Posted,
 };
 use crate::http::ApiError;
 use crate::metrics::Metrics;
@@ -74,6 +74,8 @@ pub struct Gateway {
     pub(crate) attachments: Arc<super::attachments::Attachments>,
     /// E-mail follow-ups and transcripts; `None` while `[email]` is not configured.
     pub(crate) email: Option<Arc<super::email::EmailService>>,
+    /// One open at a time per verified customer (`customer_history`).
+    pub(crate) returning: super::customer_history::ReturningLocks,
 }
 
 fn hours(h: u32) -> chrono::Duration {
@@ -354,6 +356,62 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// Creates a new conversation for `customer` (see `open_conversation` for returning ones).
+    pub(crate) async fn create_new_conversation(
+        &self,
+        mut customer: Customer,
+    ) -> Result<CreatedConversation, ApiError> {
+        Self::check_customer(&customer)?;
+        if customer.id.is_empty() {
+            customer.id = format!("cust-{}", uuid::Uuid::now_v7());
+        }
+        let now = Utc::now();
+        let id = ConversationId::generate();
+        let mut header = ConversationHeader::new(id.clone(), customer.clone(), now);
+        header.participants.push(Participant {
+            id: ParticipantId::generate(),
+            kind: ParticipantKind::Customer,
+            user_id: None,
+            name: customer.name.clone().unwrap_or_else(|| "Customer".into()),
+            joined_at: now,
+            left_at: None,
+        });
+        if let Some(name) = &self.assistant_name {
+            header.participants.push(Participant {
+                id: ParticipantId::generate(),
+                kind: ParticipantKind::Ai,
+                user_id: None,
+                name: name.clone(),
+                joined_at: now,
+                left_at: None,
+            });
+        }
+        let (token, hash) = credentials::new_token("wl_c");
+        let customer_token = NewToken {
+            hash,
+            id: credentials::public_id("tok"),
+            kind: TokenKind::Customer,
+            user_id: None,
+            conversation_id: Some(id.clone()),
+            name: String::new(),
+            created_at: now,
+            expires_at: Some(now + hours(self.auth.customer_token_ttl_hours)),
+        };
+        self.write(WriteOp::Create {
+            header,
+            customer_token,
+        })
+        .await?;
+        tracing::info!(conversation_id = %id, "conversation created");
+        Ok(CreatedConversation {
+            conversation_id: id,
+            customer_token: token,
+            resumed: false,
+        })
+    }
+}
+
 #[async_trait]
 impl Backend for Gateway {
     async fn site(&self, id: &str) -> Option<Arc<crate::domain::site::Site>> {
@@ -496,54 +554,26 @@ impl Backend for Gateway {
 
     async fn create_conversation(
         &self,
-        mut customer: Customer,
+        customer: Customer,
     ) -> Result<CreatedConversation, ApiError> {
-        Self::check_customer(&customer)?;
-        if customer.id.is_empty() {
-            customer.id = format!("cust-{}", uuid::Uuid::now_v7());
-        }
-        let now = Utc::now();
-        let id = ConversationId::generate();
-        let mut header = ConversationHeader::new(id.clone(), customer.clone(), now);
-        header.participants.push(Participant {
-            id: ParticipantId::generate(),
-            kind: ParticipantKind::Customer,
-            user_id: None,
-            name: customer.name.clone().unwrap_or_else(|| "Customer".into()),
-            joined_at: now,
-            left_at: None,
-        });
-        if let Some(name) = &self.assistant_name {
-            header.participants.push(Participant {
-                id: ParticipantId::generate(),
-                kind: ParticipantKind::Ai,
-                user_id: None,
-                name: name.clone(),
-                joined_at: now,
-                left_at: None,
-            });
-        }
-        let (token, hash) = credentials::new_token("wl_c");
-        let customer_token = NewToken {
-            hash,
-            id: credentials::public_id("tok"),
-            kind: TokenKind::Customer,
-            user_id: None,
-            conversation_id: Some(id.clone()),
-            name: String::new(),
-            created_at: now,
-            expires_at: Some(now + hours(self.auth.customer_token_ttl_hours)),
-        };
-        self.write(WriteOp::Create {
-            header,
-            customer_token,
-        })
-        .await?;
-        tracing::info!(conversation_id = %id, "conversation created");
-        Ok(CreatedConversation {
-            conversation_id: id,
-            customer_token: token,
-        })
+        self.open_conversation(customer).await
+    }
+
+    async fn customer_history(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+    ) -> Result<CustomerHistory, ApiError> {
+        self.customer_history_impl(who, id).await
+    }
+
+    async fn past_conversation(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        past: &ConversationId,
+    ) -> Result<Conversation, ApiError> {
+        self.past_conversation_impl(who, id, past).await
     }
 
     async fn authorize(

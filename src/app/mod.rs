@@ -10,6 +10,7 @@ pub mod canned;
 pub mod credentials;
 pub mod email;
 pub mod fd_limit;
+pub mod customer_history;
 pub mod gateway;
 pub mod handoff;
 pub mod headers;
@@ -311,6 +312,7 @@ impl App {
             headers,
             shutdown,
             journal,
+            returning: Default::default(),
             hub,
             analyzer,
             turn_jobs,

@@ -89,6 +89,10 @@ pub struct Customer {
     /// for routing or priority. Set by the gateway only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unverified_context: Option<CustomerContext>,
+    /// A verified customer's earlier conversations here, counted when this one was opened (see
+    /// `history`). Set by the gateway only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<super::history::ContactHistory>,
 }
 
 #[derive(

@@ -116,6 +116,7 @@ pub fn verify(token: &str, site: &Site, now: i64) -> Result<Customer, IdentityEr
         site: Some(site.id.clone()),
         verified: true,
         unverified_context: None,
+        history: None,
     })
 }
 

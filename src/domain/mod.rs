@@ -15,6 +15,7 @@ pub mod events;
 pub mod followup;
 pub mod handoff;
 pub mod identity;
+pub mod history;
 pub mod ids;
 pub mod message;
 pub mod review;

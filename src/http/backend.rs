@@ -17,6 +17,17 @@ use serde::Serialize;
 pub struct CreatedConversation {
     pub conversation_id: ConversationId,
     pub customer_token: String,
+    /// A verified customer's open conversation was continued rather than a new one started.
+    pub resumed: bool,
+}
+
+/// A verified customer's earlier conversations, newest first (`domain::history`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerHistory {
+    /// False for an anonymous customer: nothing links their conversations.
+    pub verified: bool,
+    pub conversations: Vec<crate::domain::history::PastConversation>,
 }
 
 /// A conversation reopened from an e-mail's link: its id and a fresh customer token.
@@ -160,10 +171,25 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<LoginResult, ApiError>;
     async fn logout(&self, token: &str) -> Result<(), ApiError>;
 
+    /// A new conversation, or a verified customer's recent open one continued (`resumed`).
     async fn create_conversation(
         &self,
         customer: Customer,
     ) -> Result<CreatedConversation, ApiError>;
+    /// The earlier conversations of the customer of `id` (verified customers only), newest
+    /// first, redacted for `who`.
+    async fn customer_history(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+    ) -> Result<CustomerHistory, ApiError>;
+    /// One of those earlier conversations, read-only, redacted for `who`.
+    async fn past_conversation(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        past: &ConversationId,
+    ) -> Result<Conversation, ApiError>;
     /// The header and what `who` may do with it; `NotFound` when it does not exist or `who` may not
     /// see it (a stranger cannot tell the two apart).
     async fn authorize(

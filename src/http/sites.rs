@@ -76,6 +76,7 @@ pub fn customer_for(
     sent.site = site.map(|s| s.id.clone());
     sent.verified = false;
     sent.unverified_context = None;
+    sent.history = None;
     if !trusted_caller && sent.context != CustomerContext::default() {
         sent.unverified_context = Some(std::mem::take(&mut sent.context));
     }

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod sqlite;
 mod sqlite_attachments;
 mod sqlite_canned;
+mod sqlite_customers;
 mod sqlite_email;
 mod sqlite_review;
 mod sqlite_sites;
@@ -540,6 +541,14 @@ pub trait Store: Send + Sync + 'static {
         -> Result<()>;
     /// Outbox rows by state (`pending`, `sent`, `failed`, `skipped`).
     async fn email_counts(&self) -> Result<Vec<(String, u64)>>;
+
+    // ---- returning customers (`domain::history`) ----
+    /// A verified customer's conversations (by the id their site vouched for), newest first.
+    async fn customer_conversations(
+        &self,
+        verified_customer: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::history::StoredContact>>;
 
     // ---- attachments (`domain::attachment`) ----
     /// Records an attachment whose files were just stored (its message commits after).

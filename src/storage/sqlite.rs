@@ -926,6 +926,14 @@ impl Store for SqliteStore {
         super::sqlite_canned::delete(&self.writer, id, audit).await
     }
 
+    async fn customer_conversations(
+        &self,
+        verified_customer: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::history::StoredContact>> {
+        super::sqlite_customers::conversations_of(&self.reader, verified_customer, limit).await
+    }
+
     async fn sites(&self) -> Result<Vec<crate::domain::site::Site>> {
         super::sqlite_sites::list(&self.reader).await
     }

@@ -450,11 +450,17 @@ pub fn background(customer: &Customer) -> Vec<String> {
     if customer.verified {
         lines.push("Signed in on the company's site: identity and account verified".to_owned());
     }
-    lines.push(match c.previous_interactions {
-        0 => "First contact with support".to_owned(),
-        1 => "1 previous interaction".to_owned(),
-        n => format!("{n} previous interactions"),
-    });
+    let here = customer.history.as_ref().filter(|h| h.conversations > 0);
+    match (c.previous_interactions, here) {
+        // The company's count says first contact but we have seen them: ours is the fact.
+        (0, Some(_)) => {}
+        (0, None) => lines.push("First contact with support".to_owned()),
+        (1, _) => lines.push("1 previous interaction".to_owned()),
+        (n, _) => lines.push(format!("{n} previous interactions")),
+    }
+    if let Some(h) = here {
+        lines.push(returning_line(h));
+    }
     if let Some(&latest) = c.satisfaction_history.last() {
         let recent = &c.satisfaction_history[c.satisfaction_history.len().saturating_sub(5)..];
         let list: Vec<String> = recent.iter().map(|v| format!("{v:.1}")).collect();
@@ -489,6 +495,48 @@ pub fn background(customer: &Customer) -> Vec<String> {
         }
     }
     lines
+}
+
+/// "Returning customer: 3 earlier conversations here (1 with an agent, 1 closed before anyone
+/// joined); the last, billing, resolved by Sam Rivera; rated 4, 2".
+fn returning_line(h: &crate::domain::history::ContactHistory) -> String {
+    let mut line = format!(
+        "Returning customer: {} earlier conversation{} here",
+        h.conversations,
+        if h.conversations == 1 { "" } else { "s" }
+    );
+    let mut parts = Vec::new();
+    if h.with_agent > 0 {
+        parts.push(format!("{} with an agent", h.with_agent));
+    }
+    if h.closed_before_agent > 0 {
+        parts.push(format!(
+            "{} closed before anyone joined",
+            h.closed_before_agent
+        ));
+    }
+    if !parts.is_empty() {
+        line.push_str(&format!(" ({})", parts.join(", ")));
+    }
+    if let Some(last) = &h.last {
+        let when = last
+            .at
+            .map(|t| format!(" on {}", t.format("%-d %b")))
+            .unwrap_or_default();
+        line.push_str(&format!("; the last{when}, {}", humanize(&last.skill)));
+        let outcome = match (last.outcome, last.agents.first()) {
+            (crate::domain::history::ContactOutcome::ResolvedByAgent, Some(name)) => {
+                format!("resolved by {name}")
+            }
+            (o, _) => o.label().to_owned(),
+        };
+        line.push_str(&format!(", {outcome}"));
+    }
+    if !h.ratings.is_empty() {
+        let list: Vec<String> = h.ratings.iter().map(u8::to_string).collect();
+        line.push_str(&format!("; rated {} of 5", list.join(", ")));
+    }
+    line
 }
 
 fn unverified_claims(c: &crate::domain::CustomerContext) -> Vec<String> {

@@ -1,0 +1,41 @@
+//! The SQLite side of returning customers (`domain::history`): a verified customer's
+//! conversations, newest first, by the `verified_customer` key migration 0010 keeps.
+
+use super::sqlite::json;
+use super::Result;
+use crate::domain::history::StoredContact;
+use crate::domain::review::HandoffMetrics;
+use sqlx::SqlitePool;
+
+type Row = (String, String, Option<String>);
+
+pub(super) async fn conversations_of(
+    reader: &SqlitePool,
+    verified_customer: &str,
+    limit: u32,
+) -> Result<Vec<StoredContact>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.header, c.summary, h.metrics
+           FROM conversations c LEFT JOIN handoffs h ON h.conversation_id = c.id
+          WHERE c.verified_customer = ?
+          ORDER BY c.created_at DESC, c.key DESC
+          LIMIT ?",
+    )
+    .bind(verified_customer)
+    .bind(i64::from(limit))
+    .fetch_all(reader)
+    .await?;
+    rows.into_iter()
+        .map(|(header, summary, metrics)| {
+            let rating = match metrics {
+                Some(m) => json::<HandoffMetrics>(&m, "handoff metrics")?.customer_rating,
+                None => None,
+            };
+            Ok(StoredContact {
+                header: json(&header, "conversation header")?,
+                summary: json(&summary, "conversation summary")?,
+                rating,
+            })
+        })
+        .collect()
+}
