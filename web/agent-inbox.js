@@ -257,6 +257,9 @@ export class Inbox {
               text: c.liveCall.customerInCall && !(c.liveCall.staffInCall ?? []).length ? "Call waiting" : "In call",
             })
           : null,
+        c.emailFollowup
+          ? h("span", { class: "tag tag--email", title: "Nobody was online: the customer left an e-mail address, and replies reach them by e-mail while they are away", "data-testid": "email-followup", text: "E-mail follow-up" })
+          : null,
         c.status === "ai" && typeof c.handoffLikelihood === "number" && c.handoffLikelihood >= LIKELIHOOD_TAG_MIN
           ? h("span", { class: `tag tag--likelihood${c.handoffLikelihood >= 0.6 ? " is-high" : ""}`, title: "How likely a handoff to a person is becoming", text: `Handoff ${percent(c.handoffLikelihood)}` })
           : null,

@@ -313,6 +313,12 @@ export class ThreadView {
       case "wait":
         this.timeline.addNotice(`Queue position ${change.position} · about ${formatDuration(change.estimateSecs)}`, { ...at, tone: "queued" });
         break;
+      case "followup":
+        this.timeline.addNotice(`Nobody was online: the customer left ${change.email} · your replies are e-mailed while they are away`, { ...at, tone: "queued" });
+        break;
+      case "transcript_email":
+        this.timeline.addNotice(`The customer asked for the transcript by e-mail (${change.email})`, at);
+        break;
       case "handed_back":
         this.timeline.addNotice(`Handed back to the assistant${change.reason ? ` · ${humanize(change.reason).toLowerCase()}` : ""}`, at);
         break;

@@ -38,6 +38,8 @@ export class ConversationModel {
     /** Staff only: internal notes by seq ({ seq, at, agentId, agentName, text }), and the tags. */
     this.notes = new Map();
     this.tags = [];
+    /** The e-mail address the customer left to be answered by e-mail ({ email, requestedAt }). */
+    this.followup = null;
   }
 
   /** Seeds the header from the unified conversation object. */
@@ -54,6 +56,7 @@ export class ConversationModel {
     this.handoff = snap.handoff ? { ...snap.handoff } : null;
     this.handoffLikelihood = typeof snap.handoffLikelihood === "number" ? snap.handoffLikelihood : null;
     this.tags = Array.isArray(snap.tags) ? [...snap.tags] : [];
+    this.followup = snap.followup ?? null;
     for (const n of snap.notes ?? []) this.notes.set(n.seq, n);
     this.headerSeq = snap.lastSeq ?? 0;
     this.lastSeq = Math.max(this.lastSeq, this.headerSeq);
@@ -225,6 +228,11 @@ export class ConversationModel {
       case "tags_changed":
         if (fresh) this.tags = [...(event.tags ?? [])];
         return { kind: "tags", event, tags: this.tags };
+      case "followup_requested":
+        if (fresh) this.followup = { email: event.email, requestedAt: event.timestamp };
+        return { kind: "followup", event, email: event.email };
+      case "transcript_email_requested":
+        return { kind: "transcript_email", event, email: event.email };
       case "redacted":
         // A staff-only event, as the customer receives it.
         return { kind: "ignored", event };
