@@ -37,6 +37,7 @@ export class CustomerStatus {
     for (const e of ordered) s = step(s, e);
     if (s.phase !== "queued") return { kind: "none" };
     if (s.agent) return { kind: "reading", agent: s.agent };
+    if (s.followup) return { kind: "followup", email: s.followup };
     if (s.nobody) return { kind: "nobody_online", email: s.email };
     return { kind: "queued", position: s.wait?.position ?? null, estimateSecs: s.wait?.estimateSecs ?? null };
   }
@@ -52,10 +53,11 @@ const RELEVANT = new Set([
   "handed_back",
   "conversation_resolved",
   "message",
+  "followup_requested",
 ]);
 
 function idle() {
-  return { phase: "assistant", wait: null, nobody: false, email: null, agent: null };
+  return { phase: "assistant", wait: null, nobody: false, email: null, agent: null, followup: null };
 }
 
 function step(s, e) {
@@ -80,6 +82,8 @@ function step(s, e) {
       return { ...idle(), phase: "resolved" };
     case "message":
       return s.phase === "queued" ? heard(s, e.message) : s;
+    case "followup_requested": // they left an address: the reply comes by e-mail
+      return s.phase === "queued" ? { ...s, followup: e.email || "your e-mail address" } : s;
     default:
       return s;
   }

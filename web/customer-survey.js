@@ -6,18 +6,21 @@
 import { api } from "./api.js";
 import { h } from "./dom.js";
 import { StarRating } from "./star-rating.js";
+import { TranscriptForm } from "./customer-followup.js";
 
 const COMMENT_MAX = 1000;
 const CAPTIONS = ["Poor", "Not great", "Okay", "Good", "Excellent"];
 
 export class SurveyCard {
-  /** @param opts { conversationId, token } */
-  constructor({ conversationId, token }) {
+  /** @param opts { conversationId, token, transcript: { email }? (e-mail is on: offer the transcript) } */
+  constructor({ conversationId, token, transcript = null }) {
     this.conversationId = conversationId;
     this.token = token;
     this.repeated = null;
     this.done = false;
     this.el = h("li", { class: "survey", "data-testid": "survey" });
+    // The transcript by e-mail stays under the card, asked for before or after the survey.
+    this.transcript = transcript ? new TranscriptForm({ conversationId, token, email: transcript.email }) : null;
     this.#renderForm();
   }
 
@@ -32,6 +35,7 @@ export class SurveyCard {
         h("span", { class: "survey__thanks-icon", "aria-hidden": "true", text: "✓" }),
         h("p", { class: "survey__title", text: "Thanks for your feedback" }),
         h("p", { class: "survey__lead", text: "It helps us hand conversations over better." }),
+        this.transcript?.el,
       ),
     );
   }
@@ -55,6 +59,7 @@ export class SurveyCard {
       h("div", { class: "survey__q" }, h("label", { class: "survey__label", for: `${id}-comment` }, "Anything else? ", h("span", { class: "field__optional", text: "optional" })), this.comment, counter),
       this.error,
       h("div", { class: "survey__actions" }, this.submit),
+      this.transcript?.el,
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();

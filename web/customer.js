@@ -19,6 +19,7 @@ import { initials } from "./format.js";
 import { callNotice } from "./call-events.js";
 import { CustomerCall } from "./customer-call.js";
 import { SurveyCard } from "./customer-survey.js";
+import { FollowupForm } from "./customer-followup.js";
 import { ReceiptReporter } from "./read-receipts.js";
 import { embedFromLocation } from "./customer-embed.js";
 
@@ -60,6 +61,7 @@ const ui = {
   newConversation: $("#new-conversation"),
   banner: $("#conn-banner"),
   waitBanner: $("#wait-banner"),
+  followup: $("#followup"),
   scroller: $("#timeline-scroll"),
   loading: $("#timeline-loading"),
   empty: $("#chat-empty"),
@@ -77,7 +79,31 @@ const ui = {
 let session = null;
 
 /** The one handoff status (nobody online, place in line, an agent reading), from the events. */
-const waitBanner = new WaitBanner(ui.waitBanner);
+const waitBanner = new WaitBanner(ui.waitBanner, { onLeaveEmail: openFollowup });
+
+/** E-mail is configured on the gateway: when nobody is online, the customer may leave an address. */
+let emailEnabled = false;
+api("/api/email")
+  .then((r) => {
+    emailEnabled = r?.enabled === true;
+    renderHeader();
+  })
+  .catch(() => {
+    /* e-mail stays off */
+  });
+
+/** "Leave your e-mail and we'll reply", under the banner while nobody is online. */
+const followupForm = new FollowupForm(ui.followup, { onSent: () => renderHeader() });
+
+function openFollowup() {
+  if (!session) return;
+  followupForm.show({
+    conversationId: session.saved.conversationId,
+    token: session.saved.customerToken,
+    email: session.model.customer?.email ?? "",
+  });
+  renderHeader();
+}
 
 /** Earlier conversations on this device, on the intro screen; a click reopens one. */
 const previousList = new PreviousList(ui.previous, ui.previousList, { onOpen: reopen });
@@ -337,6 +363,7 @@ function closeChat() {
   session.typing.clearAll();
   clearTimeout(session.replyTimer);
   waitBanner.reset();
+  followupForm.close();
   session = null;
 }
 
@@ -393,6 +420,13 @@ function onEvent(event, { replay = false } = {}) {
       stopExpectingReply();
       if (change.by) offerSurvey(event);
       break;
+    case "followup":
+      timeline.addNotice(`We'll reply by e-mail to ${change.email}`, { seq: event.seq, timestamp: event.timestamp, tone: "queued" });
+      followupForm.close();
+      break;
+    case "transcript_email":
+      timeline.addNotice(`Transcript e-mailed to ${change.email}`, { seq: event.seq, timestamp: event.timestamp });
+      break;
     case "customer_rated":
       // Answered (here, or before a reload): the card thanks instead of asking.
       session.rated = true;
@@ -431,7 +465,11 @@ function onEvent(event, { replay = false } = {}) {
 /** Shows the survey card right after the first resolution by an agent (never a second card). */
 function offerSurvey(event) {
   if (session.survey) return;
-  session.survey = new SurveyCard({ conversationId: session.saved.conversationId, token: session.saved.customerToken });
+  session.survey = new SurveyCard({
+    conversationId: session.saved.conversationId,
+    token: session.saved.customerToken,
+    transcript: emailEnabled ? { email: session.model.customer?.email ?? "" } : null,
+  });
   if (session.rated) session.survey.showThanks();
   session.timeline.addItem(session.survey.el, { seq: event.seq + 0.5 });
   session.surveyTrails = true;
@@ -524,7 +562,9 @@ function renderHeader() {
   if (!session) return;
   renderEmptyState();
   const { model } = session;
-  waitBanner.show(session.status.current());
+  const status = session.status.current();
+  if (status.kind !== "nobody_online" && followupForm.open) followupForm.close();
+  waitBanner.show(status, { offerEmail: emailEnabled && !followupForm.open });
   session.call.render(model);
   const agent = model.activeAgents().at(-1);
   ui.agentAvatar.hidden = !agent;
@@ -643,6 +683,28 @@ if (embed) {
 
 // ---- start --------------------------------------------------------------------------------
 
-const saved = loadSaved();
-if (saved) openChat(saved);
-else showIntro();
+/** A link from one of our e-mails (`/chat?resume=…`): opens that conversation with a fresh token. */
+async function resumeFromEmail(link) {
+  history.replaceState(null, "", location.pathname);
+  try {
+    const s = await api("/api/email/resume", { method: "POST", body: { link } });
+    const current = loadSaved();
+    if (current && current.conversationId !== s.conversationId) rememberPrevious(current);
+    const entry = { conversationId: s.conversationId, customerToken: s.customerToken, name: null, startedAt: null, snippet: null };
+    forgetPrevious(s.conversationId);
+    save(entry);
+    openChat(entry);
+  } catch (err) {
+    const saved = loadSaved();
+    if (saved) openChat(saved);
+    else showIntro(`${err.message || "This link doesn't open a conversation."} Start a new one below.`);
+  }
+}
+
+const resumeLink = embed ? null : new URLSearchParams(location.search).get("resume");
+if (resumeLink) resumeFromEmail(resumeLink);
+else {
+  const saved = loadSaved();
+  if (saved) openChat(saved);
+  else showIntro();
+}

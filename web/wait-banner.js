@@ -10,6 +10,8 @@ export function statusText(status) {
   switch (status?.kind) {
     case "reading":
       return `${status.agent || "A support specialist"} is reading your conversation`;
+    case "followup":
+      return `We'll reply by e-mail to ${status.email}. You can close this page: the e-mail links back to this conversation.`;
     case "nobody_online":
       // Honest: no time we can't keep. The gateway does continue by e-mail when given an address.
       return status.email
@@ -26,15 +28,19 @@ export function statusText(status) {
 }
 
 export class WaitBanner {
-  constructor(el) {
+  /** `onLeaveEmail`: the banner's "Leave your e-mail" button (shown when `show` offers it). */
+  constructor(el, { onLeaveEmail } = {}) {
     this.el = el;
     this.text = h("span", { class: "wait-banner__text", "data-testid": "wait-banner-text" });
-    el.replaceChildren(h("span", { class: "wait-banner__icon", "aria-hidden": "true" }), this.text);
+    this.action = h("button", { type: "button", class: "button button--small wait-banner__action", "data-testid": "followup-open", text: "Leave your e-mail", hidden: true, on: { click: () => onLeaveEmail?.() } });
+    el.replaceChildren(h("span", { class: "wait-banner__icon", "aria-hidden": "true" }), this.text, this.action);
     el.hidden = true;
   }
 
-  /** Shows `status` (from CustomerStatus.current()), or hides the banner when there is none. */
-  show(status) {
+  /** Shows `status` (from CustomerStatus.current()), or hides the banner when there is none.
+   *  `offerEmail`: nobody is online and e-mail is on, so the banner offers the follow-up form. */
+  show(status, { offerEmail = false } = {}) {
+    this.action.hidden = !(offerEmail && status?.kind === "nobody_online" && !status.email);
     const text = statusText(status);
     if (!text) {
       this.reset();
