@@ -626,3 +626,42 @@ async fn without_an_smtp_server_email_is_off() {
     let (status, _) = post(&app, None, "/api/email/resume", json!({ "link": "x.1.y" })).await;
     assert_eq!(status, 404);
 }
+
+/// The customer page offers "Leave your e-mail" while nobody is online (desktop and phone), and
+/// the agent's inbox marks the follow-ups; screenshots in `WLTEST_SCREENSHOTS`.
+#[tokio::test]
+async fn the_customer_page_offers_the_email_form_when_nobody_is_online() {
+    // E-mail is on; nothing is sent in this test, so no SMTP server is needed.
+    let app = spawn_app_with(|c| email_config(c, free_port())).await;
+    app.add_user("sam", Role::Agent, &["billing", "general"])
+        .await;
+    let Some(steps) = browser::run_script(
+        "followup.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let left = steps
+        .iter()
+        .filter(|s| s["step"] == "the reply will come by e-mail")
+        .count();
+    assert_eq!(left, 2, "{steps:?}");
+    let (_, list) = json_of(
+        app.get(Some(&app.login("sam").await), "/api/conversations")
+            .await,
+    )
+    .await;
+    let followups = list["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["emailFollowup"] == true)
+        .count();
+    assert_eq!(followups, 2, "{list}");
+}
