@@ -12,7 +12,11 @@ use std::path::PathBuf;
     long_about = "Warmline runs customer chat with an AI assistant, hands conversations to human agents with a \
 briefing, and keeps everything in one conversation model.\n\nSettings come from built-in defaults, then the \
 TOML file given with --config, then WARMLINE_* environment variables (nested keys joined by '__', e.g. \
-WARMLINE_LIMITS__MAX_MESSAGE_BYTES=32768). Unknown keys and invalid values stop the program with exit code 2."
+WARMLINE_LIMITS__MAX_MESSAGE_BYTES=32768). Unknown keys and invalid values stop the program with exit code 2.\n\n\
+E-mail follow-ups and transcripts need an [email] section (off without it): smtp_host, smtp_port, \
+tls = none|starttls|tls, username and password (optional), from (\"Support <support@example.com>\"), \
+public_url (base of the links in e-mails), e.g. WARMLINE_EMAIL__SMTP_HOST=smtp.example.com \
+WARMLINE_EMAIL__FROM=support@example.com. `warmline config` prints every key."
 )]
 pub struct Cli {
     /// TOML configuration file.
