@@ -30,7 +30,8 @@ async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_o
     })
     .await;
     let manager = app.add_user("morgan", Role::Manager, &[]).await;
-    app.add_user("sam", Role::Agent, &["billing", "general"])
+    let sam = app
+        .add_user("sam", Role::Agent, &["billing", "general"])
         .await;
     let (host_port, other_port) = (free_port(), free_port());
     assert_ne!(host_port, other_port);
@@ -79,6 +80,7 @@ async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_o
         .expect("token signs")
     };
     let (identity, forged) = (sign(&site.secret), sign("a-guessed-secret"));
+    let earlier = earlier_conversation(&app, &site.id, &sign(&site.secret), &sam).await;
     let Some(steps) = browser::run_script(
         "widget.mjs",
         &[
@@ -121,6 +123,8 @@ async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_o
         "other origin cannot show the chat",
         "a forged identity is refused",
         "identified customer escalated",
+        "customer reads an earlier conversation",
+        "agent sees the customer's history",
         "time to launcher",
     ] {
         let step = steps.iter().find(|s| s["step"] == expected);
@@ -142,9 +146,14 @@ async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_o
         .json()
         .await
         .unwrap();
-    let conversations = list["conversations"].as_array().unwrap();
+    let conversations: Vec<&Value> = list["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["conversationId"] != earlier.as_str())
+        .collect();
     assert_eq!(conversations.len(), 2, "{list}");
-    for c in conversations {
+    for c in &conversations {
         let id = c["conversationId"].as_str().unwrap();
         let conv: Value = app
             .get(Some(&manager), &format!("/api/conversations/{id}"))
@@ -184,4 +193,56 @@ async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_o
         background.contains("verified") && background.contains("Account status: pro subscriber"),
         "{background}"
     );
+    assert!(
+        background.contains("Returning customer: 1 earlier conversation here (1 with an agent)"),
+        "{background}"
+    );
+}
+
+/// The signed-in customer's visit of a few days ago: escalated, taken by Sam and resolved, so
+/// that the widget's visit is a returning customer's. Returns its id.
+async fn earlier_conversation(app: &TestApp, site: &str, identity: &str, sam: &str) -> String {
+    let created: Value = app
+        .http
+        .post(app.url("/api/conversations"))
+        .json(&serde_json::json!({ "site": site, "identity": identity }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["conversationId"].as_str().unwrap().to_owned();
+    let customer = created["customerToken"].as_str().unwrap();
+    let mut agent = app.socket(sam).await;
+    app.post_message(
+        customer,
+        &id,
+        "My tent order #88120 never shipped. Can a person check?",
+    )
+    .await;
+    recv_type(&mut agent, &["offer"]).await;
+    for frame in ["accept_offer", "open_briefing", "join_conversation"] {
+        let done = step(
+            &mut agent,
+            serde_json::json!({ "type": frame, "conversationId": id }),
+        )
+        .await;
+        assert_eq!(done["type"], "done", "{frame}: {done}");
+    }
+    let res = app
+        .post_message(
+            sam,
+            &id,
+            "It left our warehouse today; tracking follows by e-mail.",
+        )
+        .await;
+    assert!(res.status().is_success());
+    let done = step(
+        &mut agent,
+        serde_json::json!({ "type": "resolve_conversation", "conversationId": id }),
+    )
+    .await;
+    assert_eq!(done["type"], "done", "{done}");
+    id
 }

@@ -140,8 +140,15 @@ async fn a_returning_customer_sees_their_history_and_the_agent_is_told() {
     assert_eq!(list.len(), 1, "{history}");
     assert_eq!(list[0]["conversationId"], first.as_str());
     assert_eq!(list[0]["outcome"], "resolved_by_agent");
+    assert_eq!(
+        list[0]["firstMessage"],
+        "I was charged twice on invoice INV-20931. I want to talk to a person please."
+    );
     let last = list[0]["lastMessage"].as_str().unwrap_or_default();
-    assert!(last.contains("marked this conversation as resolved"), "{last}");
+    assert!(
+        last.contains("marked this conversation as resolved"),
+        "{last}"
+    );
     assert!(
         list[0].get("escalationTrigger").is_none() && list[0].get("skill").is_none(),
         "{history}"
@@ -177,7 +184,12 @@ async fn a_returning_customer_sees_their_history_and_the_agent_is_told() {
     let row = &staff["conversations"][0];
     assert_eq!(row["escalationTrigger"], "explicit_request", "{staff}");
     assert_eq!(row["skill"], "billing");
-    assert!(row["agents"][0].as_str().is_some_and(|a| a.starts_with("sam")), "{staff}");
+    assert!(
+        row["agents"][0]
+            .as_str()
+            .is_some_and(|a| a.starts_with("sam")),
+        "{staff}"
+    );
     let (status, _) = json_of(
         &app,
         &agent_token,

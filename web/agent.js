@@ -13,6 +13,7 @@ import { Inbox, conversationHref } from "./agent-inbox.js";
 import { ThreadView } from "./agent-thread.js";
 import { CannedPicker } from "./agent-canned.js";
 import { renderDetails } from "./agent-details.js";
+import { CustomerHistoryPanels } from "./agent-history.js";
 import { bindConnectionBanner } from "./connection-banner.js";
 import { HandoffActions, describeError } from "./agent-handoff-actions.js";
 import { HandoffControls } from "./agent-handoff-controls.js";
@@ -160,6 +161,7 @@ function startConsole(session) {
     { actions, user },
   );
   const calls = new AgentCall({ button: $("#call-toggle"), area: $("#call-area") }, { socket, user, onWaiting: (call) => alerts.setCall(call) });
+  const histories = new CustomerHistoryPanels({ token, onUpdate: () => refreshDetails(), onUnauthorized: () => expire() });
   const briefings = new BriefingPanels({
     token,
     user,
@@ -213,7 +215,7 @@ function startConsole(session) {
     const model = thread.model;
     renderDetails(ui.detailsBody, model, {
       presence: model ? thread.presenceOf(model.conversationId) : null,
-      extra: briefings.panels(model),
+      extra: [...briefings.panels(model), histories.panel(model)].filter(Boolean),
       hideEscalation: briefings.showsBriefing(model),
     });
   }

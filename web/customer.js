@@ -22,6 +22,7 @@ import { SurveyCard } from "./customer-survey.js";
 import { FollowupForm } from "./customer-followup.js";
 import { ReceiptReporter } from "./read-receipts.js";
 import { embedFromLocation } from "./customer-embed.js";
+import { loadHistory, loadPast, pastList, showPast } from "./past-conversations.js";
 
 /** Embedded in a site's widget frame, or null on the standalone /chat page. */
 const embed = embedFromLocation();
@@ -50,6 +51,9 @@ const ui = {
   previous: $("#previous"),
   previousList: $("#previous-list"),
   card: $("#chat-card"),
+  earlier: $("#earlier"),
+  earlierTitle: $("#earlier-title"),
+  earlierList: $("#earlier-list"),
   head: $(".chat-head"),
   title: $("#chat-title"),
   chatBody: $("#chat-body"),
@@ -324,6 +328,7 @@ function openChat(saved, { fresh = false } = {}) {
   };
 
   socket.addEventListener("event", (e) => onEvent(e.detail.event, { replay: e.detail.replay }));
+  showEarlier(session);
   socket.addEventListener("subscribed", onSubscribed);
   socket.addEventListener("pending", (e) => onPending(e.detail.record));
   socket.addEventListener("ack", (e) => onAck(e.detail.ack));
@@ -354,7 +359,36 @@ function openChat(saved, { fresh = false } = {}) {
 }
 
 function closeChat() {
+// A signed-in customer's earlier conversations (on any device), read-only, above this one.
+async function showEarlier(current) {
+  ui.earlier.hidden = true;
+  ui.earlier.open = false;
+  let history;
+  try {
+    history = await loadHistory(current.saved.conversationId, current.saved.customerToken);
+  } catch {
+    return; // not worth a banner: the conversation itself works without it
+  }
+  const rows = history?.conversations ?? [];
+  if (session !== current || !history?.verified || !rows.length) return;
+  ui.earlierTitle.textContent = `Earlier conversations (${rows.length})`;
+  ui.earlierList.replaceChildren(pastList(rows, { onOpen: (row) => openEarlier(current, row) }));
+  ui.earlier.hidden = false;
+}
+
+async function openEarlier(current, row) {
+  const opener = document.activeElement;
+  try {
+    const past = await loadPast(current.saved.conversationId, row.conversationId, current.saved.customerToken);
+    showPast(past, row, { viewer: "customer", returnFocus: opener });
+  } catch (err) {
+    ui.chatError.textContent = err?.message || "We couldn't open that conversation.";
+    ui.chatError.hidden = false;
+  }
+}
+
   if (!session) return;
+  ui.earlier.hidden = true;
   session.notifier.stop();
   session.call.close();
   session.receipts.dispose();

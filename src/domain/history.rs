@@ -66,6 +66,9 @@ pub struct PastConversation {
     pub last_activity_at: Option<Timestamp>,
     pub status: ConversationStatus,
     pub outcome: ContactOutcome,
+    /// The customer's first message, shortened: what it was about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_message: Option<String>,
     /// The last message, shortened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<String>,
@@ -98,6 +101,8 @@ pub struct StoredContact {
     pub header: ConversationHeader,
     pub summary: ConversationSummary,
     pub rating: Option<CustomerRating>,
+    /// The customer's first message: what the conversation was about.
+    pub first_message: Option<String>,
 }
 
 impl PastConversation {
@@ -118,6 +123,7 @@ impl PastConversation {
             last_activity_at: h.updated_at,
             status: h.status,
             outcome: ContactOutcome::of(h),
+            first_message: c.first_message.as_deref().map(preview),
             last_message: c.summary.last_message.as_deref().map(preview),
             agents,
             had_call: !h.calls.is_empty(),
@@ -291,6 +297,7 @@ mod tests {
             header: h,
             summary,
             rating: None,
+            first_message: None,
         }
     }
 

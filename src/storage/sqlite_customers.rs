@@ -7,7 +7,7 @@ use crate::domain::history::StoredContact;
 use crate::domain::review::HandoffMetrics;
 use sqlx::SqlitePool;
 
-type Row = (String, String, Option<String>);
+type Row = (String, String, Option<String>, Option<String>);
 
 pub(super) async fn conversations_of(
     reader: &SqlitePool,
@@ -15,7 +15,13 @@ pub(super) async fn conversations_of(
     limit: u32,
 ) -> Result<Vec<StoredContact>> {
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT c.header, c.summary, h.metrics
+        // The first thing the customer wrote says what the conversation was about; the events
+        // index is in seq order, so the subquery stops at the first customer message.
+        "SELECT c.header, c.summary, h.metrics,
+                (SELECT json_extract(e.body, '$.message.content') FROM events e
+                  WHERE e.conversation_key = c.key AND e.type = 'message'
+                    AND json_extract(e.body, '$.message.speaker') = 'customer'
+                  ORDER BY e.seq LIMIT 1)
            FROM conversations c LEFT JOIN handoffs h ON h.conversation_id = c.id
           WHERE c.verified_customer = ?
           ORDER BY c.created_at DESC, c.key DESC
@@ -26,7 +32,7 @@ pub(super) async fn conversations_of(
     .fetch_all(reader)
     .await?;
     rows.into_iter()
-        .map(|(header, summary, metrics)| {
+        .map(|(header, summary, metrics, first_message)| {
             let rating = match metrics {
                 Some(m) => json::<HandoffMetrics>(&m, "handoff metrics")?.customer_rating,
                 None => None,
@@ -35,6 +41,7 @@ pub(super) async fn conversations_of(
                 header: json(&header, "conversation header")?,
                 summary: json(&summary, "conversation summary")?,
                 rating,
+                first_message,
             })
         })
         .collect()

@@ -477,6 +477,60 @@ await run(async (browser) => {
   await idFrame.press("#composer-input", "Enter");
   await idFrame.waitForSelector(".notice--system", { timeout: 30000 });
   step("identified customer escalated");
+
+  // A returning customer (the Rust side resolved an earlier visit of theirs): the chat lists it
+  // above the thread, read-only, and it opens as a transcript.
+  await idFrame.waitForSelector("#earlier:not([hidden])", { timeout: 15000 });
+  const earlierTitle = await idFrame.innerText("#earlier-title");
+  if (!earlierTitle.includes("(1)")) throw new Error(`earlier conversations: ${earlierTitle}`);
+  await idFrame.click("#earlier summary");
+  const row = await idFrame.innerText("[data-testid=past-conversation]");
+  if (!/Resolved by sam/i.test(row) || !row.includes("tent order #88120")) throw new Error(`the earlier conversation reads: ${row}`);
+  await idPage.waitForTimeout(300);
+  await shot(idPage, "widget-earlier-list");
+  await idFrame.click("[data-testid=past-conversation]");
+  await idFrame.waitForSelector("[data-testid=past-dialog]");
+  const transcript = await idFrame.innerText("[data-testid=past-dialog]");
+  for (const words of ["tent order #88120", "It left our warehouse today", "read-only"]) {
+    if (!transcript.includes(words)) throw new Error(`the earlier transcript lacks ${words}: ${transcript}`);
+  }
+  if (await idFrame.$("[data-testid=past-dialog] textarea, [data-testid=past-dialog] input")) throw new Error("the earlier conversation can be written to");
+  await shot(idPage, "widget-earlier-dialog");
+  await idFrame.click("[data-testid=past-close]");
+  await idFrame.waitForSelector("[data-testid=past-dialog]", { state: "detached" });
+  await idPage.setViewportSize({ width: 390, height: 844 });
+  await idPage.waitForTimeout(400);
+  await idFrame.click("[data-testid=past-conversation]");
+  await idFrame.waitForSelector("[data-testid=past-dialog]");
+  await idPage.waitForTimeout(300);
+  await shot(idPage, "widget-earlier-dialog-mobile");
+  await idFrame.press("[data-testid=past-dialog]", "Escape");
+  await idFrame.waitForSelector("[data-testid=past-dialog]", { state: "detached" });
+  step("customer reads an earlier conversation", { row });
+
+  // The agent takes the returning customer: the details column shows their history with outcomes.
+  await agent.waitForSelector(".offer-card", { timeout: 20000 });
+  await agent.click(".offer-card__accept");
+  await agent.waitForSelector("[data-testid=history-panel] [data-testid=past-conversation]", { timeout: 15000 });
+  const count = await agent.innerText("[data-testid=history-count]");
+  const agentRow = await agent.innerText("[data-testid=history-panel] [data-testid=past-conversation]");
+  if (!count.includes("1 earlier conversation") || !/Resolved by sam/i.test(agentRow)) throw new Error(`history panel: ${count} / ${agentRow}`);
+  await agent.$eval("[data-testid=history-panel]", (el) => el.scrollIntoView({ block: "center" }));
+  await shot(agent, "agent-history");
+  await agent.click("[data-testid=history-panel] [data-testid=past-conversation]");
+  await agent.waitForSelector("[data-testid=past-dialog]");
+  const agentTranscript = await agent.innerText("[data-testid=past-dialog]");
+  if (!agentTranscript.includes("tent order #88120")) throw new Error(`agent transcript: ${agentTranscript}`);
+  await shot(agent, "agent-history-dialog");
+  await agent.click("[data-testid=past-close]");
+  await agent.setViewportSize({ width: 390, height: 844 });
+  await agent.waitForTimeout(400);
+  if (await agent.isVisible("#details-toggle")) await agent.click("#details-toggle");
+  await agent.waitForTimeout(300);
+  await agent.$eval("[data-testid=history-panel]", (el) => el.scrollIntoView({ block: "center" }));
+  await shot(agent, "agent-history-mobile");
+  await agent.setViewportSize({ width: 1440, height: 900 });
+  step("agent sees the customer's history", { count, row: agentRow });
   await idCtx.close();
 
   // Two more cold loads for the time to the launcher.
