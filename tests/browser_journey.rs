@@ -13,6 +13,42 @@ use serde_json::Value;
 use warmline::assistant::AssistantConfig;
 use warmline::domain::Role;
 
+/// Attachments in real Chromium: the customer attaches a screenshot with the file picker, pastes
+/// an image and attaches a log; a spoofed file is refused in words; the agent's briefing carries
+/// the log's error line, the agent sees the thumbnails, downloads the screenshot byte for byte and
+/// sends a PDF back, which the customer sees. Screenshots of both pages on a desktop and a phone.
+#[tokio::test]
+async fn files_travel_both_ways_in_the_browser() {
+    let app = spawn_app().await;
+    app.add_user(
+        "sam",
+        Role::Agent,
+        &["general", "billing", "technical", "integrations", "account"],
+    )
+    .await;
+    let Some(steps) = browser::run_script(
+        "attachments.mjs",
+        &[
+            ("WLTEST_BASE", app.base.clone()),
+            ("WLTEST_AGENT_USER", "sam".into()),
+            ("WLTEST_AGENT_PASS", "sam-password".into()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    for name in [
+        "customer attached a screenshot with the file picker",
+        "customer pasted an image",
+        "the briefing carries the log's error line",
+        "agent downloaded the customer's screenshot",
+        "customer sees the agent's PDF",
+    ] {
+        assert!(steps.iter().any(|s| s["step"] == name), "{name}: {steps:?}");
+    }
+}
+
 async fn json(app: &TestApp, token: &str, path: &str) -> Value {
     let res = app.get(Some(token), path).await;
     assert!(res.status().is_success(), "{path}: {}", res.status());

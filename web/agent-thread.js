@@ -13,6 +13,7 @@ import { formatDuration, humanize, initials, percent, statusLabel, urgencyLabel 
 import { callNotice } from "./call-events.js";
 import { ReceiptReporter } from "./read-receipts.js";
 import { toast } from "./toast.js";
+import { AttachComposer, useFileToken } from "./attachments.js";
 
 /** Why an offer ended, as a timeline line (given the agent as subject and as object). */
 const DECLINE_TEXT = {
@@ -96,6 +97,22 @@ export class ThreadView {
     this.typing = new TypingIndicator(els.typing, { nameFor: (from) => this.#typingName(from) });
     this.notifier = new TypingNotifier(this.socket, () => this.conversationId);
     this.#bindComposer();
+    useFileToken(() => this.token);
+    this.attach = new AttachComposer({
+      form: els.composer,
+      input: els.input,
+      dropZone: els.view,
+      conversationId: () => (this.els.input.disabled ? null : this.conversationId),
+      // A file always goes to the customer: never from the internal-note mode.
+      blocked: () => (this.noteMode?.on ? "Files can't be added to internal notes. Switch back to replying to send one to the customer." : null),
+      onSent: (message, conversationId) => {
+        if (conversationId !== this.conversationId) return;
+        this.els.error.hidden = true;
+        this.timeline.addMessage(message);
+        this.timeline.scrollToBottom(true);
+      },
+      onError: (text) => this.#showError(text),
+    });
     this.noteMode = NoteMode.for(els, { token: this.token });
     this.tagEditor = new TagEditor(els.view.querySelector(".thread-head__who") ?? els.view, { token: this.token });
     // Read receipts: what this page received and showed goes to the gateway (it counts it only
@@ -465,6 +482,7 @@ export class ThreadView {
     this.els.input.disabled = !enabled;
     this.els.composer.classList.toggle("is-disabled", !enabled);
     this.els.send.disabled = !enabled || !this.els.input.value.trim();
+    this.attach?.setEnabled(enabled);
   }
 
   #showError(text) {

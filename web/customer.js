@@ -22,6 +22,7 @@ import { SurveyCard } from "./customer-survey.js";
 import { FollowupForm } from "./customer-followup.js";
 import { ReceiptReporter } from "./read-receipts.js";
 import { embedFromLocation } from "./customer-embed.js";
+import { AttachComposer, useFileToken } from "./attachments.js";
 import { loadHistory, loadPast, pastList, showPast } from "./past-conversations.js";
 
 /** Embedded in a site's widget frame, or null on the standalone /chat page. */
@@ -625,6 +626,25 @@ function setSubtitle(text) {
 // ---- composer -----------------------------------------------------------------------------
 
 const fitInput = autoGrow(ui.input);
+
+// Screenshots, logs and PDFs: the paperclip, a file dropped on the conversation, a pasted image.
+useFileToken(() => session?.saved.customerToken ?? null);
+new AttachComposer({
+  form: ui.composer,
+  input: ui.input,
+  dropZone: ui.chat,
+  conversationId: () => session?.saved.conversationId ?? null,
+  onSent: (message, conversationId) => {
+    if (session?.saved.conversationId !== conversationId) return;
+    ui.chatError.hidden = true;
+    session.timeline.addMessage(message);
+    session.timeline.scrollToBottom(true);
+  },
+  onError: (text) => {
+    ui.chatError.textContent = text;
+    ui.chatError.hidden = false;
+  },
+});
 
 function updateComposer() {
   ui.send.disabled = !ui.input.value.trim();

@@ -7,6 +7,7 @@
 import { h } from "./dom.js";
 import { formatDateTime, formatTime, humanize, sentimentLabel, signed } from "./format.js";
 import { originLabel } from "./review-format.js";
+import { attachmentView } from "./attachments.js";
 
 /**
  * @param conversation  the unified conversation object (messages included)
@@ -79,7 +80,7 @@ function messageLine(m, { ask, known, customer, nameOf }) {
     h(
       "div",
       { class: "cmsg__body" },
-      h("p", { class: "cmsg__text", text: m.content }),
+      m.attachment ? attachmentView(m.attachment) : h("p", { class: "cmsg__text", text: m.content }),
       ask ? h("p", { class: "cmsg__flag cmsg__flag--repeat" }, h("span", { class: "warn-badge", text: "Asked again" }), ` ${humanize(ask.factKind)} was already known from ${originLabel(ask.knownFrom)}: ${ask.knownValue}`) : null,
       known ? h("p", { class: "cmsg__flag cmsg__flag--known" }, h("span", { class: "known-badge", text: "Already said" }), ` ${humanize(known.factKind)} given here`) : null,
       chips.length ? h("div", { class: "cmsg__chips" }, chips) : null,

@@ -12,6 +12,7 @@ import { bindLoginForm, currentSession, forgetSession, logout, msUntilExpiry } f
 import { humanize, initials } from "./format.js";
 import { toast } from "./toast.js";
 import { ReviewApi } from "./review-api.js";
+import { useFileToken } from "./attachments.js";
 import { FilterBar, filtersFromParams, filtersToParams } from "./review-filters.js";
 import { Overview } from "./review-overview.js";
 import { HandoffList } from "./review-list.js";
@@ -104,6 +105,7 @@ function start(session) {
   ui.meAvatar.textContent = initials(user.name || user.username);
 
   const api = new ReviewApi(token, { onUnauthorized: () => expire() });
+  useFileToken(() => token);
   const download = async (path, name) => {
     try {
       await api.download(path, name);

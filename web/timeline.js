@@ -15,6 +15,7 @@
 import { h, setRichText } from "./dom.js";
 import { formatDateTime, formatTime, humanize, initials, percent, sentimentLabel, signed } from "./format.js";
 import { mergeReceipt } from "./read-receipts.js";
+import { attachmentView } from "./attachments.js";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 96;
@@ -193,8 +194,9 @@ export class Timeline {
     }
 
     const author = this.#authorName(message, own);
-    const bubble = h("div", { class: "msg__bubble" });
-    setRichText(bubble, message.content);
+    // A file sent as a message shows as its thumbnail or file chip instead of a text bubble.
+    const bubble = message.attachment ? attachmentView(message.attachment) : h("div", { class: "msg__bubble" });
+    if (!message.attachment) setRichText(bubble, message.content);
 
     const time = h("time", {
       class: "msg__time",

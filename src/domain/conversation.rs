@@ -733,7 +733,7 @@ impl ConversationSummary {
         if let Some(m) = event.body.message() {
             preview = Some(match &m.attachment {
                 // A file sent without words is previewed by its name.
-                Some(a) if m.content.is_empty() => format!("📎 {}", a.name),
+                Some(a) if m.content.is_empty() => format!("File: {}", a.name),
                 _ => m.content.chars().take(Self::PREVIEW_CHARS).collect(),
             });
             if m.speaker == Speaker::Customer {
