@@ -52,6 +52,15 @@ async fn openapi_documents_every_api_route() {
             &["get"],
         ),
         ("/api/conversations/{id}/{export}", &["get"]),
+        ("/api/conversations/{id}/attachments", &["post"]),
+        (
+            "/api/conversations/{id}/attachments/{attachmentId}",
+            &["get"],
+        ),
+        (
+            "/api/conversations/{id}/attachments/{attachmentId}/thumbnail",
+            &["get"],
+        ),
         ("/api/conversations/{id}/rating", &["post"]),
         ("/api/conversations/{id}/briefing/rating", &["post"]),
         ("/api/review/handoffs", &["get"]),
