@@ -184,7 +184,8 @@ mod tests {
             ("dana@exa_mple.com", Domain),
             ("dana@-example.com", Domain),
             ("dana@example..com", Domain),
-            ("dana@example.com\r\nBcc: x@y.com", Domain),
+            ("dana@example.com\r\nBcc: x@y.com", Shape),
+            ("dana@example.com\r\nSubject: hi", Domain),
             ("dana@example.123", Domain),
         ];
         for (raw, why) in cases {
