@@ -54,6 +54,9 @@ pub struct Config {
     pub semantic: SemanticConfig,
     /// Files customers and agents attach to messages (`[attachments]`).
     pub attachments: crate::attachments::AttachmentsConfig,
+    /// Websites that embed the widget, declared here (`[[sites]]`) rather than with
+    /// `warmline sites add`: created or updated at every start.
+    pub sites: Vec<crate::domain::site::SiteConfig>,
 }
 
 impl Default for Config {
@@ -76,6 +79,7 @@ impl Default for Config {
             email: EmailConfig::default(),
             semantic: SemanticConfig::default(),
             attachments: Default::default(),
+            sites: Vec::new(),
         }
     }
 }
@@ -419,6 +423,21 @@ impl Config {
                 key: "attachments",
                 problem,
             });
+        }
+        let now = chrono::Utc::now();
+        let mut ids = std::collections::HashSet::new();
+        for site in &self.sites {
+            if let Err(e) = site.to_site(now) {
+                return Err(ConfigError::Invalid {
+                    key: "sites",
+                    problem: format!("site {:?}: {e}", site.id),
+                });
+            }
+            check(
+                "sites",
+                ids.insert(site.id.trim()),
+                &format!("site id {:?} is declared twice", site.id),
+            )?;
         }
         let name_len = self.assistant_name.trim().len();
         check(

@@ -219,3 +219,66 @@ async fn a_site_has_its_own_limit_and_a_removed_site_stops_working() {
     assert_eq!(status, 404, "a removed site still serves its widget");
     assert_eq!(create(&app, Some(SHOP), body).await.status(), 404);
 }
+
+#[tokio::test]
+async fn sites_declared_in_the_config_file_are_applied_at_every_start() {
+    let declared = |origin: &str| warmline::domain::site::SiteConfig {
+        id: "acme-app".into(),
+        name: "Acme".into(),
+        origins: vec![origin.into()],
+        secret: "0123456789abcdef0123456789abcdef-acme".into(),
+        greeting: Some("Hello from the config".into()),
+        ..Default::default()
+    };
+    let mut app = spawn_app_with(|c| c.sites = vec![declared(SHOP)]).await;
+    let widget = |app: &TestApp, origin: &'static str| {
+        app.http
+            .get(app.url("/api/sites/acme-app/widget"))
+            .header("origin", origin)
+            .send()
+    };
+    let res = widget(&app, SHOP).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], SHOP);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["greeting"], "Hello from the config");
+    // The host signs with the secret it chose in the file.
+    let now = chrono::Utc::now().timestamp();
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({ "sub": "u-1", "exp": now + 300, "aud": "acme-app" }),
+        &jsonwebtoken::EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef-acme"),
+    )
+    .unwrap();
+    let res = create(
+        &app,
+        Some(SHOP),
+        json!({ "site": "acme-app", "identity": token }),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+
+    // The file changes (another origin): the next start applies it, the old origin is refused.
+    app.config.sites = vec![declared(EVIL)];
+    app.restart().await;
+    assert_eq!(widget(&app, SHOP).await.unwrap().status(), 403);
+    assert_eq!(widget(&app, EVIL).await.unwrap().status(), 200);
+
+    // A weak secret, a bad id or a duplicate is refused at start, naming the key.
+    for bad in [
+        vec![warmline::domain::site::SiteConfig {
+            secret: "short".into(),
+            ..declared(SHOP)
+        }],
+        vec![warmline::domain::site::SiteConfig {
+            id: "no spaces".into(),
+            ..declared(SHOP)
+        }],
+        vec![declared(SHOP), declared(EVIL)],
+    ] {
+        let mut config = warmline::config::Config::default();
+        config.sites = bad;
+        let err = config.validate().expect_err("refused").to_string();
+        assert!(err.contains("sites"), "{err}");
+    }
+}

@@ -9,8 +9,8 @@ pub mod calls;
 pub mod canned;
 pub mod credentials;
 pub mod email;
-pub mod fd_limit;
 pub mod customer_history;
+pub mod fd_limit;
 pub mod gateway;
 pub mod handoff;
 pub mod headers;
@@ -71,6 +71,8 @@ pub enum AppError {
     Serve(std::io::Error),
     #[error("e-mail: {0}")]
     Email(#[from] email::EmailServiceError),
+    #[error("sites from the configuration file: {0}")]
+    Sites(#[from] sites::SitesError),
     #[error("{0}")]
     Admin(String),
 }
@@ -302,17 +304,18 @@ impl App {
         .await
         .map_err(|e| AppError::Admin(e.to_string()))??;
 
+        sites::apply_config(&*store, &config.sites).await?;
         let sites = sites::SiteDirectory::load(store.clone()).await?;
         sites.spawn_refresh();
         let email = email::EmailService::new(&config)?;
         let gateway = Arc::new(Gateway {
             sites,
             email: email.clone(),
+            returning: Default::default(),
             store: store.clone(),
             headers,
             shutdown,
             journal,
-            returning: Default::default(),
             hub,
             analyzer,
             turn_jobs,

@@ -67,6 +67,21 @@ pub async fn create(store: &dyn Store, new: NewSite) -> Result<Site, SitesError>
     Ok(site)
 }
 
+/// Creates or updates the sites the configuration file declares (`[[sites]]`); the config is
+/// their source of truth, so a change there wins at the next start. Returns how many.
+pub async fn apply_config(
+    store: &dyn Store,
+    declared: &[site::SiteConfig],
+) -> Result<usize, SitesError> {
+    let now = Utc::now();
+    for config in declared {
+        let site = config.to_site(now)?;
+        store.upsert_site(&site).await?;
+        tracing::info!(site = %site.id, name = %site.name, origins = ?site.origins, "site from the configuration file");
+    }
+    Ok(declared.len())
+}
+
 /// Gives the site a new secret (tokens signed with the old one stop working) and returns it.
 pub async fn rotate_secret(store: &dyn Store, id: &str) -> Result<String, SitesError> {
     let secret = new_secret();

@@ -88,6 +88,71 @@ pub enum SiteError {
     BadColor,
     #[error("the greeting must be at most 280 characters")]
     BadGreeting,
+    #[error("the site id must be 1-64 letters, digits, '-' or '_'")]
+    BadId,
+    #[error("the site secret must be at least {MIN_SECRET_BYTES} characters (e.g. `openssl rand -hex 32`)")]
+    WeakSecret,
+}
+
+/// Shortest signing secret accepted for a site declared in the configuration file: HS256 keys
+/// shorter than the hash are guessable offline from one token.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A site declared in the configuration file (`[[sites]]`): the same settings as
+/// `warmline sites add`, plus the id and secret, which the operator chooses so that the snippet
+/// and the host's signing code keep working across reinstalls. Applied at every start.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub id: String,
+    pub name: String,
+    pub origins: Vec<String>,
+    pub secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+    #[serde(default)]
+    pub conversations_per_minute: u32,
+}
+
+impl SiteConfig {
+    /// The site it declares, checked; `now` is its creation time if it is new.
+    pub fn to_site(&self, now: Timestamp) -> Result<Site, SiteError> {
+        let id = self.id.trim();
+        let id_ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && id != DEFAULT_SITE;
+        if !id_ok {
+            return Err(SiteError::BadId);
+        }
+        if self.secret.len() < MIN_SECRET_BYTES {
+            return Err(SiteError::WeakSecret);
+        }
+        let (name, origins) = validate(
+            &self.name,
+            &self.origins,
+            self.color.as_deref(),
+            self.greeting.as_deref(),
+        )?;
+        Ok(Site {
+            id: id.to_owned(),
+            name,
+            origins,
+            secret: self.secret.clone(),
+            color: self.color.as_ref().map(|c| c.to_ascii_lowercase()),
+            greeting: self
+                .greeting
+                .as_ref()
+                .map(|g| g.trim().to_owned())
+                .filter(|g| !g.is_empty()),
+            conversations_per_minute: self.conversations_per_minute,
+            created_at: now,
+        })
+    }
 }
 
 /// `https://App.Example.com:443/` → `https://app.example.com`. Refuses paths, queries, user info,

@@ -524,6 +524,8 @@ pub trait Store: Send + Sync + 'static {
     /// Every site, by name.
     async fn sites(&self) -> Result<Vec<crate::domain::site::Site>>;
     async fn create_site(&self, site: &crate::domain::site::Site) -> Result<()>;
+    /// Creates the site or updates the one with its id (creation time kept).
+    async fn upsert_site(&self, site: &crate::domain::site::Site) -> Result<()>;
     /// False when there was no such site.
     async fn delete_site(&self, id: &str) -> Result<bool>;
     /// False when there was no such site.

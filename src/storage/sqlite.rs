@@ -942,6 +942,10 @@ impl Store for SqliteStore {
         super::sqlite_sites::create(&self.writer, site).await
     }
 
+    async fn upsert_site(&self, site: &crate::domain::site::Site) -> Result<()> {
+        super::sqlite_sites::upsert(&self.writer, site).await
+    }
+
     async fn delete_site(&self, id: &str) -> Result<bool> {
         super::sqlite_sites::delete(&self.writer, id).await
     }

@@ -77,3 +77,27 @@ pub(super) async fn set_secret(writer: &SqlitePool, id: &str, secret: &str) -> R
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Creates the site, or brings an existing one with its id to these settings (its creation time
+/// stays): a site declared in the configuration file, applied at every start.
+pub(super) async fn upsert(writer: &SqlitePool, site: &Site) -> Result<()> {
+    let origins = serde_json::to_string(&site.origins)
+        .map_err(|e| StorageError::Corrupt(format!("site origins: {e}")))?;
+    sqlx::query(&format!(
+        "INSERT INTO sites ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, origins = excluded.origins,
+           secret = excluded.secret, color = excluded.color, greeting = excluded.greeting,
+           conversations_per_minute = excluded.conversations_per_minute"
+    ))
+    .bind(&site.id)
+    .bind(&site.name)
+    .bind(origins)
+    .bind(&site.secret)
+    .bind(&site.color)
+    .bind(&site.greeting)
+    .bind(i64::from(site.conversations_per_minute))
+    .bind(ms(site.created_at))
+    .execute(writer)
+    .await?;
+    Ok(())
+}
