@@ -1094,10 +1094,7 @@ impl Backend for Gateway {
         self.transcript_by_email(who, id, email).await
     }
 
-    async fn resume_link(
-        &self,
-        link: &str,
-    ) -> Result<crate::http::backend::LinkSession, ApiError> {
+    async fn resume_link(&self, link: &str) -> Result<crate::http::backend::LinkSession, ApiError> {
         self.resume_from_email_link(link).await
     }
 

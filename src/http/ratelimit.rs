@@ -74,7 +74,9 @@ impl IpLimits {
                 }
                 "/api/auth/login" => (&self.logins, "login attempts", "login"),
                 // Each can send an e-mail or mint a session: open to customers, so bounded.
-                p if super::email::is_email_request(p) => (&self.emails, "e-mail requests", "email"),
+                p if super::email::is_email_request(p) => {
+                    (&self.emails, "e-mail requests", "email")
+                }
                 _ => return Ok(()),
             };
             if limiter.check_key(&ip).is_err() {
