@@ -548,3 +548,39 @@ async fn retention_deletes_files_records_it_and_the_export_says_so() {
     );
     assert!(export["attachments"][0]["deletedAt"].is_string());
 }
+
+#[tokio::test]
+async fn a_log_sent_while_waiting_refreshes_the_briefing() {
+    let app = spawn_app().await;
+    let maria = app
+        .add_user(
+            "maria",
+            Role::Agent,
+            &["general", "technical", "integrations"],
+        )
+        .await;
+    let mut agent = app.socket(&maria).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Ana" })).await;
+    app.post_message(&customer, &id, "Our webhooks fail. I want a person please.")
+        .await;
+    recv_type(&mut agent, &["offer"]).await;
+    let res = upload(&app, &customer, &id, "worker.log", LOG.as_bytes().to_vec()).await;
+    assert_eq!(res.status(), 201);
+    let mut technical = Value::Null;
+    for _ in 0..50 {
+        let briefing = json_of(
+            app.get(Some(&maria), &format!("/api/conversations/{id}/briefing"))
+                .await,
+        )
+        .await;
+        technical = briefing["briefing"]["technical"].clone();
+        if technical.to_string().contains("worker.log:3:") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        technical.to_string().contains("worker.log:3:"),
+        "the waiting agent's briefing has the log: {technical}"
+    );
+}

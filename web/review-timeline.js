@@ -80,6 +80,11 @@ export function handoffSteps(events, repeatAsks, nameOf) {
       case "recordings_deleted":
         add(e, "deleted", "Recordings deleted", e.reason === "retention" ? "By the retention policy" : humanize(e.reason), "muted");
         break;
+      case "attachments_deleted": {
+        const n = e.attachmentIds?.length ?? 0;
+        add(e, "deleted", `${n} file${n === 1 ? "" : "s"} deleted`, e.reason === "retention" ? "By the retention policy" : humanize(e.reason), "muted");
+        break;
+      }
       default:
         break;
     }

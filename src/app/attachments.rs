@@ -392,6 +392,9 @@ impl Gateway {
                     size,
                     "attachment stored"
                 );
+                if speaker == Speaker::Customer && header.status == ConversationStatus::Queued {
+                    self.refresh_briefing(id).await;
+                }
                 Ok(posted)
             }
             other => {
@@ -404,6 +407,24 @@ impl Gateway {
                 }
                 other
             }
+        }
+    }
+
+    /// A file sent while the customer waits for a person goes into the briefing the agent is
+    /// about to read (a log's error lines), as a message would; no assistant turn is taken for a
+    /// file alone.
+    async fn refresh_briefing(&self, id: &ConversationId) {
+        let Some(handoff) = &self.handoff else {
+            return;
+        };
+        match self
+            .store
+            .conversation_window(id, crate::storage::MessageWindow::TURN)
+            .await
+        {
+            Ok(Some(conversation)) => handoff.refresh(conversation, Default::default()).await,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "briefing not refreshed after an attachment"),
         }
     }
 

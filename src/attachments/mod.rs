@@ -4,8 +4,9 @@
 //!
 //! Contract:
 //! - The type is decided by the bytes, never by the name or the client's `Content-Type`. Allowed:
-//!   PNG, JPEG, GIF, WebP, PDF, and plain text (valid UTF-8 without NUL bytes that does not start
-//!   like HTML, SVG or XML, which a browser could be talked into running). Everything else is
+//!   PNG, JPEG, GIF, WebP, PDF, and plain text (valid UTF-8 without NUL or other binary control
+//!   bytes that does not start like HTML, SVG or XML, which a browser could be talked into
+//!   running). Everything else is
 //!   refused with [`AttachmentError::Unsupported`].
 //! - An image is decoded within limits (its pixel count is checked from its header before any
 //!   pixel is decoded), so a small file that claims a huge picture is refused, not allocated.

@@ -1,7 +1,8 @@
 //! What uploaded bytes are, from the bytes: magic numbers for the binary types, and for text a
-//! check of the whole file (valid UTF-8, no NUL) plus a refusal of anything that starts like
-//! markup a browser would render (the HTML signatures of the WHATWG MIME sniffing standard, XML
-//! and SVG).
+//! check of the whole file (valid UTF-8 without NUL or the other bytes the WHATWG MIME sniffing
+//! standard calls binary; tabs, line breaks, form feeds and the escapes of coloured logs are
+//! text) plus a refusal of anything that starts like markup a browser would render (that
+//! standard's HTML signatures, XML and SVG).
 
 use super::AttachmentError;
 use crate::domain::attachment::AttachmentKind;
@@ -119,7 +120,9 @@ pub fn classify(bytes: &[u8]) -> Result<Sniffed, AttachmentError> {
     if bytes.starts_with(b"%PDF-") {
         return Ok(PDF);
     }
-    if bytes.contains(&0) {
+    // WHATWG's "binary data bytes": NUL and the control bytes text never holds.
+    let binary = |b: &u8| matches!(b, 0x00..=0x08 | 0x0b | 0x0e..=0x1a | 0x1c..=0x1f);
+    if bytes.iter().any(binary) {
         return Err(AttachmentError::Unsupported {
             what: "binary data",
         });
@@ -191,6 +194,8 @@ mod tests {
             classify("2026 ERROR boom\n".as_bytes()).unwrap().kind,
             AttachmentKind::Text
         );
+        // Tabs, CRLF and a coloured log's escapes are text.
+        assert!(classify(b"\x1b[31mERROR\x1b[0m\tfailed\r\n\x0c").is_ok());
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub enum AttachmentKind {
     /// PNG, JPEG, GIF or WebP: shown as a thumbnail.
     Image,
     Pdf,
-    /// Plain UTF-8 text without NUL bytes: logs, traces, configuration excerpts.
+    /// Plain UTF-8 text without NUL or other binary control bytes: logs, traces, configuration
+    /// excerpts.
     Text,
 }
 
