@@ -393,6 +393,20 @@ async fn nobody_online_the_customer_leaves_an_email_and_the_agents_reply_arrives
     .await;
     assert_eq!(status, 401);
 
+    // The address is personal data: a manager's export redacts it.
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    let export = app
+        .get(
+            Some(&manager),
+            &format!("/api/conversations/{id}/export.json"),
+        )
+        .await;
+    assert_eq!(export.status(), 200);
+    let export = export.text().await.unwrap();
+    let doc: Value = serde_json::from_str(&export).unwrap();
+    assert_eq!(doc["followup"]["email"], "[email]", "{export}");
+    assert!(!export.contains("dana@example.com"), "redacted: {export}");
+
     // Counted in /metrics.
     let text = metrics(&app).await;
     assert!(
@@ -664,4 +678,45 @@ async fn the_customer_page_offers_the_email_form_when_nobody_is_online() {
         .filter(|c| c["emailFollowup"] == true)
         .count();
     assert_eq!(followups, 2, "{list}");
+}
+
+/// The assistant invites a waiting customer to leave an address; one typed into the chat while
+/// nobody is online becomes the e-mail follow-up it promises.
+#[tokio::test]
+async fn an_address_typed_into_the_chat_while_nobody_is_online_becomes_a_follow_up() {
+    let app = spawn_app_with(|c| email_config(c, free_port())).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Lee" })).await;
+    escalate(&app, &customer, &id).await;
+    let res = app
+        .post_message(
+            &customer,
+            &id,
+            "You can reach me at lee@example.org, thanks",
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, c) = json_of(
+            app.get(Some(&customer), &format!("/api/conversations/{id}"))
+                .await,
+        )
+        .await;
+        let noted = c["messages"].as_array().unwrap().iter().any(|m| {
+            m["speaker"] == "ai"
+                && m["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("lee@example.org")
+        });
+        if c["followup"]["email"] == "lee@example.org" && noted {
+            assert_eq!(c["status"], "queued");
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the typed address became the follow-up: {c}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -225,6 +225,7 @@ impl App {
                 preparation: preparation.clone(),
                 messages: Arc::new(config.handoff.messages.clone()),
                 writers: Arc::new(tokio::sync::Semaphore::new(turns::BRIEFING_WRITERS)),
+                email_followups: config.email.enabled(),
             })
             .0
         });

@@ -66,6 +66,9 @@ pub struct TurnDeps {
     pub messages: Arc<MessagesConfig>,
     /// Briefings a language model may be writing at once (`write_briefing`).
     pub writers: Arc<Semaphore>,
+    /// E-mail is configured: an address a waiting customer types while nobody is online becomes
+    /// an e-mail follow-up (`followup_requested`), as the assistant's answer promises.
+    pub email_followups: bool,
 }
 
 pub fn spawn(deps: TurnDeps) -> (mpsc::Sender<TurnJob>, tokio::task::JoinHandle<()>) {
@@ -289,6 +292,9 @@ async fn waiting_turn(
         Some(_) if conversation.header.followup.is_some() => None,
         Some(w) if w.nobody_online && email_in(text).is_some() => {
             let email = email_in(text).unwrap_or_default();
+            if deps.email_followups {
+                note_followup(deps, &id, email).await;
+            }
             Some(AssistantReply::text(
                 messages.email_noted(w, email),
                 WAITING_CONFIDENCE,
@@ -350,6 +356,22 @@ async fn waiting_turn(
         prepare(deps, &conversation, escalation, likelihood, &kb, Utc::now());
     }
     handoff.refresh(conversation, kb).await;
+}
+
+/// Commits the address a waiting customer typed as their e-mail follow-up (when it is one).
+async fn note_followup(deps: &TurnDeps, id: &ConversationId, email: &str) {
+    let Ok(email) = crate::domain::followup::valid_email(email) else {
+        return;
+    };
+    let op = WriteOp::Append {
+        conversation_id: id.clone(),
+        body: EventBody::FollowupRequested { email },
+        client_id: None,
+        at: Utc::now(),
+    };
+    if let Err(e) = deps.journal.write(op).await {
+        warn!(error = %e, "e-mail follow-up from the chat not stored");
+    }
 }
 
 /// Has the assistant's language model write the draft's summary and introduction anew, beside
