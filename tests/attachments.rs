@@ -584,3 +584,43 @@ async fn a_log_sent_while_waiting_refreshes_the_briefing() {
         "the waiting agent's briefing has the log: {technical}"
     );
 }
+
+#[tokio::test]
+async fn backups_carry_the_files_and_restore_them() {
+    let app = spawn_app().await;
+    let (id, customer) = app.new_conversation(json!({})).await;
+    let shot = png(40, 30);
+    let sent = json_of(upload(&app, &customer, &id, "shot.png", shot.clone()).await).await;
+    let url = sent["attachment"]["url"].as_str().unwrap().to_owned();
+    // What a crash mid-upload leaves is not an attachment and is not copied.
+    let dir = app.dir.path().join("attachments").join(&id);
+    std::fs::write(dir.join(".upload-leftover"), b"partial").unwrap();
+
+    let backups = tempfile::tempdir().unwrap();
+    let dest = backups.path().join("backup");
+    let manifest = warmline::app::backup::backup(&app.config, &*app.store(), &dest, false)
+        .await
+        .expect("backup");
+    assert_eq!(manifest.attachments.len(), 2, "{:?}", manifest.attachments);
+    assert!(manifest
+        .attachments
+        .iter()
+        .all(|f| !f.path.contains(".upload-")));
+
+    let restored = tempfile::tempdir().unwrap();
+    let mut config = app.config.clone();
+    config.data_dir = restored.path().to_owned();
+    warmline::app::backup::restore(&config, &dest).expect("restore");
+    let running = warmline::app::start(config)
+        .await
+        .expect("restored gateway starts");
+    let res = reqwest::Client::new()
+        .get(format!("{}{url}", running.base_url()))
+        .bearer_auth(&customer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &shot[..]);
+    running.stop().await.unwrap();
+}

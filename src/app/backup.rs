@@ -7,7 +7,9 @@
 //!
 //! Recordings are copied after the database: a recording the copy names is there (finished files
 //! never change); a call that was still being recorded may leave a partial file, which the
-//! restored database does not name.
+//! restored database does not name. Attachments are always copied, after the database too: the
+//! messages that name them are the conversation's, and a file is only ever renamed into place
+//! complete (uploads still streaming are skipped).
 
 use crate::config::Config;
 use crate::storage::Store;
@@ -65,6 +67,9 @@ pub struct Manifest {
     pub database: ManifestFile,
     #[serde(default)]
     pub recordings: Vec<ManifestFile>,
+    /// Files sent in conversations (`<data_dir>/attachments`).
+    #[serde(default)]
+    pub attachments: Vec<ManifestFile>,
 }
 
 fn sha256_file(path: &Path) -> Result<(u64, String), BackupError> {
@@ -162,6 +167,24 @@ pub async fn backup(
             recordings.push(file);
         }
     }
+    let mut attachments = Vec::new();
+    let root = config.data_dir.join(super::attachments::ATTACHMENTS_DIR);
+    for rel in files_below(&root)? {
+        // An upload still streaming (or one a crash cut short) is not an attachment yet.
+        let temporary = rel
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(".upload-"));
+        if temporary {
+            continue;
+        }
+        let target = dest.join(super::attachments::ATTACHMENTS_DIR).join(&rel);
+        let mut file = copy_verified(&root.join(&rel), &target)?;
+        file.path = Path::new(super::attachments::ATTACHMENTS_DIR)
+            .join(&rel)
+            .to_string_lossy()
+            .into_owned();
+        attachments.push(file);
+    }
     let manifest = Manifest {
         format: 1,
         created_at: chrono::Utc::now(),
@@ -172,6 +195,7 @@ pub async fn backup(
             sha256,
         },
         recordings,
+        attachments,
     };
     let path = dest.join(MANIFEST);
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| io(&path)(e.into()))?;
@@ -192,7 +216,10 @@ pub fn restore(config: &Config, src: &Path) -> Result<Manifest, BackupError> {
         return Err(BackupError::DataDirNotEmpty(data.to_owned()));
     }
     // Everything is checked before anything is copied.
-    for file in std::iter::once(&manifest.database).chain(&manifest.recordings) {
+    let files = std::iter::once(&manifest.database)
+        .chain(&manifest.recordings)
+        .chain(&manifest.attachments);
+    for file in files {
         let path = src.join(&file.path);
         if Path::new(&file.path).components().any(|c| {
             matches!(
@@ -211,7 +238,7 @@ pub fn restore(config: &Config, src: &Path) -> Result<Manifest, BackupError> {
     if let Some(dir) = target_db.parent() {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
     }
-    for file in &manifest.recordings {
+    for file in manifest.recordings.iter().chain(&manifest.attachments) {
         copy_verified(&src.join(&file.path), &data.join(&file.path))?;
     }
     // The database last, under a temporary name: a restore cut short leaves no database behind.
