@@ -38,6 +38,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How the assistant is named to customers and agents (its participant name).
     pub assistant_name: String,
+    /// On SIGTERM/SIGINT: how long the gateway takes at most to end calls (finalising their
+    /// recordings), close sockets and finish requests in flight before it exits.
+    pub shutdown_grace_secs: u64,
     pub log: LogConfig,
     pub storage: StorageConfig,
     pub limits: LimitsConfig,
@@ -79,6 +82,7 @@ impl Default for Config {
             email: EmailConfig::default(),
             semantic: SemanticConfig::default(),
             attachments: Default::default(),
+            shutdown_grace_secs: 20,
             sites: Vec::new(),
         }
     }
@@ -424,6 +428,11 @@ impl Config {
                 problem,
             });
         }
+        check(
+            "shutdown_grace_secs",
+            (1..=600).contains(&self.shutdown_grace_secs),
+            "must be 1..=600",
+        )?;
         let now = chrono::Utc::now();
         let mut ids = std::collections::HashSet::new();
         for site in &self.sites {

@@ -441,3 +441,162 @@ async fn a_call_started_with_only_the_assistant_escalates() {
         .expect("escalated");
     assert!(started < escalated, "{kinds:?}");
 }
+
+/// SIGTERM to a real gateway process in the middle of a call and of a burst of messages: the
+/// call ends as `shutdown` in the timeline (its member leaves as `shutdown`, not as a dropped
+/// connection), sockets are told 1001, the process exits within its grace, and after a restart
+/// every acknowledged message is there.
+#[tokio::test]
+async fn sigterm_mid_call_and_mid_burst_ends_the_call_and_loses_nothing() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let dir = tempfile::tempdir().expect("dir");
+    let env = [
+        ("WARMLINE_SHUTDOWN_GRACE_SECS", "6"),
+        ("WARMLINE_MEDIA__UDP_PORT_MIN", "43100"),
+        ("WARMLINE_MEDIA__UDP_PORT_MAX", "43199"),
+        ("WARMLINE_TRANSCRIBE__ENABLED", "false"),
+        ("WARMLINE_ASSISTANT__KIND", "none"),
+        ("WARMLINE_LIMITS__CONVERSATIONS_PER_MINUTE_PER_IP", "100000"),
+        (
+            "WARMLINE_LIMITS__CHALLENGE_ABOVE_CONVERSATIONS_PER_MINUTE",
+            "100000",
+        ),
+        ("WARMLINE_LIMITS__HTTP_REQUESTS_PER_SECOND_PER_IP", "100000"),
+        ("WARMLINE_LIMITS__HTTP_REQUEST_BURST_PER_IP", "100000"),
+    ];
+    let (mut child, base) = spawn_binary(dir.path(), &env);
+    let api = warmline::bench::client::Client::new(&base);
+    let http = reqwest::Client::new();
+
+    // A customer in a call: started, offered, answered, joined.
+    let (id, customer) = api.create_conversation("Ana").await.expect("conversation");
+    let mut ws = api.socket(&customer).await.expect("socket");
+    let call_id = start_call(&mut ws, &id).await["callId"]
+        .as_str()
+        .expect("call id")
+        .to_owned();
+    let (_peer, sdp) = real_offer().await;
+    send_json(
+        &mut ws,
+        &json!({ "type": "call_offer", "callId": call_id, "sdp": sdp }),
+    )
+    .await
+    .expect("offer");
+    recv_type(&mut ws, &["call_answer"]).await;
+
+    // A burst in ten other conversations, as fast as each can go.
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let (cid, token) = api
+            .create_conversation(&format!("burst {i}"))
+            .await
+            .expect("conversation");
+        let (http, base) = (http.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for n in 0.. {
+                let key = format!("m{n}");
+                let r = http
+                    .post(format!("{base}/api/conversations/{cid}/messages"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "content": format!("message {n}"), "clientMsgId": key }))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 201 => acked.push(key),
+                    _ => break,
+                }
+            }
+            (cid, token, acked)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let signalled = std::time::Instant::now();
+    // SAFETY: kill only signals the child process we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+
+    // The customer's socket is told the server is going away.
+    let close = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(frame) = ws.next().await {
+            if let Ok(Message::Close(c)) = frame {
+                return c.map(|c| u16::from(c.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("the socket closes");
+    assert_eq!(close, Some(1001), "close code");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    let took = signalled.elapsed();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        took < Duration::from_secs(8),
+        "exited after {took:?} (grace 6 s)"
+    );
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.expect("burst task"));
+    }
+    let acked: usize = results.iter().map(|r| r.2.len()).sum();
+    assert!(acked > 10, "the burst was under way ({acked} acknowledged)");
+
+    // After a restart: every acknowledged message, and the call ended as `shutdown`.
+    let (mut child, base) = spawn_binary(dir.path(), &env);
+    let api = warmline::bench::client::Client::new(&base);
+    for (cid, token, acked) in &results {
+        let conv = api
+            .get_json(&format!("/api/conversations/{cid}"), token)
+            .await
+            .expect("conversation");
+        let keys: Vec<&str> = conv["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter_map(|m| m["clientMsgId"].as_str())
+            .collect();
+        for key in acked {
+            assert!(
+                keys.contains(&key.as_str()),
+                "acknowledged {key} lost in {cid}"
+            );
+        }
+    }
+    let events = api
+        .get_json(&format!("/api/conversations/{id}/events"), &customer)
+        .await
+        .expect("events");
+    let kinds: Vec<String> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["type"].as_str().unwrap_or("").starts_with("call_"))
+        .map(|e| {
+            format!(
+                "{}{}",
+                e["type"].as_str().unwrap_or(""),
+                e["reason"]
+                    .as_str()
+                    .map(|r| format!(":{r}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "call_started",
+            "call_joined",
+            "call_left:shutdown",
+            "call_ended:shutdown"
+        ],
+        "{events}"
+    );
+    // SAFETY: as above.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+}

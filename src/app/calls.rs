@@ -49,6 +49,9 @@ pub struct Calls {
     index: Mutex<HashMap<String, ConversationId>>,
     /// Ended calls whose recording is still being finalised: call id -> conversation.
     ended: Mutex<HashMap<String, ConversationId>>,
+    /// Ended calls the media server has not yet reported settled (recording finalised and
+    /// reported): shutdown waits for these.
+    settling: Mutex<std::collections::HashSet<String>>,
     /// connection -> the calls it signals for, as which member.
     sockets: Mutex<HashMap<u64, Vec<(String, ParticipantId)>>>,
     /// (connection, call) -> the ordered channel of signals back to that browser.
@@ -116,6 +119,7 @@ impl Calls {
             journal,
             index: Mutex::new(HashMap::new()),
             ended: Mutex::new(HashMap::new()),
+            settling: Mutex::new(std::collections::HashSet::new()),
             sockets: Mutex::new(HashMap::new()),
             outs: Mutex::new(HashMap::new()),
             starting: tokio::sync::Mutex::new(()),
@@ -500,12 +504,25 @@ impl Calls {
 
     /// Writes what the media server reports into the conversations' timelines.
     pub async fn record(&self, store: &dyn Store, event: CallEvent) {
+        if let CallEvent::Settled { call_id } = &event {
+            // Its recording, if any, was reported (and written) before this on the same channel.
+            self.ended
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(call_id);
+            self.settling
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(call_id);
+            return;
+        }
         let call_id = match &event {
             CallEvent::Joined { call_id, .. }
             | CallEvent::Left { call_id, .. }
             | CallEvent::Media { call_id, .. }
             | CallEvent::Ended { call_id, .. }
-            | CallEvent::Recorded { call_id, .. } => call_id.clone(),
+            | CallEvent::Recorded { call_id, .. }
+            | CallEvent::Settled { call_id } => call_id.clone(),
         };
         let conversation = match (&event, self.conversation_of(&call_id)) {
             (_, Some(c)) => c,
@@ -561,6 +578,10 @@ impl Calls {
                 change,
             },
             CallEvent::Ended { call_id, reason } => {
+                self.settling
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(call_id.clone());
                 self.index
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -590,6 +611,8 @@ impl Calls {
                     reason: reason.into(),
                 }
             }
+            // Handled above.
+            CallEvent::Settled { .. } => return,
             CallEvent::Recorded {
                 call_id,
                 clock_started_at,
@@ -620,6 +643,54 @@ impl Calls {
         }
         if let (Some(call_id), Some(t)) = (recorded, self.transcription.get()) {
             t.recording_ready(&conversation, &call_id);
+        }
+    }
+
+    /// The gateway is stopping: ends every live call with `reason` (`call_left` and `call_ended`
+    /// in the timelines), waits up to `within` for their recordings to be finalised and
+    /// written, and ends calls nobody had joined directly. Returns the calls still settling when
+    /// time ran out (their files are cut where they stand and `end_orphans` ends nothing twice).
+    pub async fn shutdown(&self, reason: &'static str, within: std::time::Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        // Started but never joined: the media server has no task for them.
+        let unjoined: Vec<(String, ConversationId)> = {
+            let joined = self.joined.lock().unwrap_or_else(|p| p.into_inner());
+            let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+            let ids: Vec<String> = index
+                .keys()
+                .filter(|id| !joined.contains(*id) || self.media.is_none())
+                .cloned()
+                .collect();
+            ids.into_iter()
+                .filter_map(|id| index.remove(&id).map(|c| (id, c)))
+                .collect()
+        };
+        for (call_id, conversation) in unjoined {
+            let body = EventBody::CallEnded {
+                call_id,
+                reason: reason.into(),
+            };
+            if let Err(e) = self.write(&conversation, body).await {
+                warn!(conversation_id = %conversation, error = %e, "could not end a call at shutdown");
+            }
+        }
+        if let Some(media) = &self.media {
+            media.end_all(reason).await;
+        }
+        loop {
+            let live = self.index.lock().map(|i| i.len()).unwrap_or(0);
+            let settling = self.settling.lock().map(|s| s.len()).unwrap_or(0);
+            if live == 0 && settling == 0 {
+                return 0;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                warn!(
+                    live,
+                    settling, "calls not finalised within the shutdown grace"
+                );
+                return live + settling;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
     }
 

@@ -8,8 +8,8 @@ pub mod backup;
 pub mod calls;
 pub mod canned;
 pub mod credentials;
-pub mod email;
 pub mod customer_history;
+pub mod email;
 pub mod fd_limit;
 pub mod gateway;
 pub mod handoff;
@@ -385,7 +385,8 @@ impl App {
             max_open_connections: limits.max_http_connections,
             trusted_proxies: crate::http::client_ip::TrustedProxies::parse(&limits.trusted_proxies)
                 .map_err(|e| AppError::Admin(e.to_string()))?,
-            drain: std::time::Duration::from_secs(10),
+            // What is left of the grace after the calls' share (below).
+            drain: std::time::Duration::from_secs((self.config.shutdown_grace_secs / 3).max(1)),
         };
         fd_limit::raise_and_check(limits);
         if let (Some(email), Ok(addr)) = (&self.gateway.email, listener.local_addr()) {
@@ -393,14 +394,33 @@ impl App {
         }
         let router = self.router();
         let gateway = self.gateway.clone();
+        let grace = std::time::Duration::from_secs(self.config.shutdown_grace_secs);
         let shutdown = async move {
             shutdown.await;
-            // WebSocket sessions are not requests: tell them to close, or they would outlive us.
+            tracing::info!(grace_secs = grace.as_secs(), "shutting down");
+            // Calls first, while their members' sockets are still open: they end as `shutdown`
+            // (not as dropped connections) and their recordings are finalised and written.
+            let unsettled = gateway.calls.shutdown("shutdown", grace * 2 / 3).await;
+            // WebSocket sessions are not requests: tell them to close (1001), or they would
+            // outlive us. HTTP requests in flight then get the rest of the grace.
             gateway.begin_shutdown();
+            tracing::info!(
+                unsettled_calls = unsettled,
+                "calls ended; closing connections"
+            );
         };
-        crate::http::server::serve(listener, router, options, Default::default(), shutdown)
-            .await
-            .map_err(AppError::Serve)
+        let store = self.store.clone();
+        let served =
+            crate::http::server::serve(listener, router, options, Default::default(), shutdown)
+                .await
+                .map_err(AppError::Serve);
+        // Every acknowledged write is already committed; write the conversation rows the journal
+        // keeps for its next periodic flush, so the next start reads them as they are.
+        if let Err(e) = store.flush().await {
+            tracing::error!(error = %e, "flushing conversation rows at shutdown failed");
+        }
+        tracing::info!("stopped");
+        served
     }
 }
 

@@ -48,6 +48,10 @@ pub trait MediaServer: Send + Sync + 'static {
     /// The member's signalling channel is gone (socket closed): they leave with `reason`.
     async fn leave(&self, call_id: &str, member: &ParticipantId, reason: &'static str);
 
+    /// Ends every live call with `reason` (the gateway is stopping): members leave, the calls
+    /// end, recordings are finalised and reported, then `Settled` for each. Returns at once.
+    async fn end_all(&self, _reason: &'static str) {}
+
     /// Where a new call's recording goes, relative to the recordings directory (say
     /// `<conversationId>/<callId>`); set before the call's first offer. Without it a call is
     /// recorded under `<callId>`.

@@ -82,6 +82,9 @@ pub enum CallEvent {
         clock_started_at: Timestamp,
         files: Vec<RecordingFile>,
     },
+    /// Nothing more will be reported for this ended call: its recording (if any) was reported
+    /// before this, on the same channel. Shutdown waits for it.
+    Settled { call_id: String },
 }
 
 /// A piece of one member's decoded audio for transcription: 48 kHz mono, placed on the call's

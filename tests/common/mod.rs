@@ -294,3 +294,35 @@ pub async fn recv_message(ws: &mut Socket) -> Value {
         }
     }
 }
+
+/// Starts `warmline serve` on `data_dir`; returns the process and its base URL.
+pub fn spawn_binary(
+    data_dir: &std::path::Path,
+    extra_env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_warmline"));
+    cmd.args(["serve"])
+        .env("WARMLINE_DATA_DIR", data_dir)
+        .env("WARMLINE_LISTEN", "127.0.0.1:0")
+        .env("WARMLINE_LOG__FILTER", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("warmline serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut base = None;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        if let Some(url) = line.trim().strip_prefix("Customer chat:") {
+            base = Some(url.trim().trim_end_matches("/chat").to_owned());
+            break;
+        }
+    }
+    // Keep reading so the gateway never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, base.expect("the gateway printed its address"))
+}

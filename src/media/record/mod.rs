@@ -13,7 +13,8 @@
 //! - Positions are on the call clock: milliseconds since the media server started the call
 //!   (`clock::TrackClock`). Each file's `offsetMs` is where its first sample sits on that clock.
 //! - When the call ends the files are finalised (Ogg end of stream; WebM cues and duration) and
-//!   reported once as `CallEvent::Recorded`.
+//!   reported once as `CallEvent::Recorded`, then `CallEvent::Settled` (also sent when nothing
+//!   was recorded), after which nothing more comes for the call.
 //! - A disk that refuses a write (full, failing) ends that file early and cleanly: Ogg pages
 //!   reach the file in whole commits about once a second (`page_file`), so the file is cut back
 //!   to its last whole commit and reported with the duration it holds (removed if it holds
@@ -205,10 +206,12 @@ impl CallRecorder {
             state.finished = true;
             (std::mem::take(&mut state.tracks), state.mixer.take())
         };
+        let call_id = self.call_id.clone();
         if self.dir.is_none() {
+            let _ = events.send(CallEvent::Settled { call_id });
             return;
         }
-        let call_id = self.call_id.clone();
+        let events_for_failure = events.clone();
         let chunks_dropped = self.chunks_dropped.clone();
         let clock_started_at = self.started_at;
         let spawned = std::thread::Builder::new()
@@ -237,14 +240,18 @@ impl CallRecorder {
                 );
                 if !files.is_empty() {
                     let _ = events.send(CallEvent::Recorded {
-                        call_id,
+                        call_id: call_id.clone(),
                         clock_started_at,
                         files,
                     });
                 }
+                let _ = events.send(CallEvent::Settled { call_id });
             });
         if let Err(e) = spawned {
             warn!(error = %e, "recording not finalised");
+            let _ = events_for_failure.send(CallEvent::Settled {
+                call_id: self.call_id.clone(),
+            });
         }
     }
 

@@ -39,6 +39,9 @@ pub enum CallMsg {
         member: ParticipantId,
         reason: &'static str,
     },
+    /// The gateway is stopping (or the call is closed for another reason): everyone leaves with
+    /// `reason` and the call ends with it.
+    End { reason: &'static str },
 }
 
 pub struct Call {
@@ -98,6 +101,10 @@ impl Call {
                 CallMsg::Leave { member, reason } | CallMsg::Gone { member, reason } => {
                     self.leave(&member, reason)
                 }
+                CallMsg::End { reason } => {
+                    self.end(reason);
+                    true
+                }
                 CallMsg::Published {
                     member,
                     source,
@@ -127,8 +134,13 @@ impl Call {
             let _ = m.send(MemberMsg::Close);
         }
         // The files are final once the members' connections (and so the forward loops) end.
-        if let Some(r) = &self.recorder {
-            r.finish(self.events.clone());
+        match &self.recorder {
+            Some(r) => r.finish(self.events.clone()),
+            None => {
+                let _ = self.events.send(CallEvent::Settled {
+                    call_id: self.id.clone(),
+                });
+            }
         }
         info!("call closed");
     }
@@ -251,6 +263,27 @@ impl Call {
         });
         let actions = self.room.leave(member);
         self.apply(actions)
+    }
+
+    /// Everyone leaves with `reason`, and the call ends with it.
+    fn end(&mut self, reason: &'static str) {
+        let members: Vec<ParticipantId> = self.members.keys().cloned().collect();
+        for member in members {
+            if let Some(tx) = self.members.remove(&member) {
+                let _ = tx.send(MemberMsg::Close);
+            }
+            let _ = self.events.send(CallEvent::Left {
+                call_id: self.id.clone(),
+                member,
+                reason,
+            });
+        }
+        self.publications.clear();
+        info!(reason, "call ended by the gateway");
+        let _ = self.events.send(CallEvent::Ended {
+            call_id: self.id.clone(),
+            reason,
+        });
     }
 
     /// Carries out routing decisions; the bool says whether the call ended.

@@ -159,6 +159,19 @@ impl MediaServer for Sfu {
         }
     }
 
+    async fn end_all(&self, reason: &'static str) {
+        let calls: Vec<_> = self
+            .calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for tx in calls {
+            let _ = tx.send(CallMsg::End { reason });
+        }
+    }
+
     fn set_recording_path(&self, call_id: &str, relative: &str) {
         // Only plain segments: the path comes from ids the gateway made, but stays below the
         // recordings directory whatever it holds.
