@@ -647,12 +647,37 @@ async fn without_an_smtp_server_email_is_off() {
 async fn the_customer_page_offers_the_email_form_when_nobody_is_online() {
     // E-mail is on; nothing is sent in this test, so no SMTP server is needed.
     let app = spawn_app_with(|c| email_config(c, free_port())).await;
-    app.add_user("sam", Role::Agent, &["billing", "general"])
+    let sam = app
+        .add_user("sam", Role::Agent, &["billing", "general"])
         .await;
+    // A customer who left earlier: the agent replied, and the e-mail's link brings them back.
+    let (kim, kim_token) = app.new_conversation(json!({ "name": "Kim" })).await;
+    escalate(&app, &kim_token, &kim).await;
+    let (status, _) = post(
+        &app,
+        Some(&kim_token),
+        &format!("/api/conversations/{kim}/followup"),
+        json!({ "email": "kim@example.com" }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let reply = "Hi Kim, the duplicate charge is refunded.";
+    assert_eq!(app.post_message(&sam, &kim, reply).await.status(), 201);
+    let key = std::fs::read_to_string(app.dir.path().join("email-link.key")).expect("link key");
+    let key: [u8; 32] = hex::decode(key.trim()).unwrap().try_into().unwrap();
+    let link = warmline::email::link::LinkKey::new(key).sign(
+        &warmline::domain::ConversationId::from(kim.as_str()),
+        chrono::Utc::now() + chrono::TimeDelta::hours(1),
+    );
     let Some(steps) = browser::run_script(
         "followup.mjs",
         &[
             ("WLTEST_BASE", app.base.clone()),
+            (
+                "WLTEST_RESUME_URL",
+                format!("{}/chat?resume={link}", app.base),
+            ),
+            ("WLTEST_RESUME_REPLY", reply.into()),
             ("WLTEST_AGENT_USER", "sam".into()),
             ("WLTEST_AGENT_PASS", "sam-password".into()),
         ],
@@ -677,7 +702,13 @@ async fn the_customer_page_offers_the_email_form_when_nobody_is_online() {
         .iter()
         .filter(|c| c["emailFollowup"] == true)
         .count();
-    assert_eq!(followups, 2, "{list}");
+    assert_eq!(followups, 3, "{list}");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["step"] == "the e-mail's link reopens the conversation"),
+        "{steps:?}"
+    );
 }
 
 /// The assistant invites a waiting customer to leave an address; one typed into the chat while

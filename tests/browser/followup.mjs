@@ -47,6 +47,23 @@ await run(async (browser) => {
   await leaveEmail(browser, { width: 1440, height: 900, name: "Dana", email: "dana@example.com", label: "desktop" });
   await leaveEmail(browser, { width: 390, height: 844, name: "Noor", email: "noor@example.com", label: "phone" });
 
+  // The link in the e-mail, opened in a browser that never saw the conversation (another device).
+  for (const [width, height, label] of [[1440, 900, "desktop"], [390, 844, "phone"]]) {
+    const ctx = await browser.newContext({ viewport: { width, height } });
+    const page = await ctx.newPage();
+    await page.goto(process.env.WLTEST_RESUME_URL);
+    await page.waitForSelector(".msg--agent", { timeout: 15000 });
+    const said = await page.innerText(".msg--agent");
+    if (!said.includes(process.env.WLTEST_RESUME_REPLY)) throw new Error(`resumed page shows: ${said}`);
+    if (new URL(page.url()).search) throw new Error(`the link's token stays in the address bar: ${page.url()}`);
+    await page.fill("#composer-input", "Thanks, I see it now!");
+    await page.press("#composer-input", "Enter");
+    await page.waitForSelector(".msg--customer >> text=Thanks, I see it now!");
+    step("the e-mail's link reopens the conversation", { view: label });
+    await shot(page, `followup-resumed-${label}`);
+    await ctx.close();
+  }
+
   const agentCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   const agent = await agentCtx.newPage();
   await agent.goto(`${BASE}/agent`);
