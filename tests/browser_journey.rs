@@ -16,10 +16,12 @@ use warmline::domain::Role;
 /// Attachments in real Chromium: the customer attaches a screenshot with the file picker, pastes
 /// an image and attaches a log; a spoofed file is refused in words; the agent's briefing carries
 /// the log's error line, the agent sees the thumbnails, downloads the screenshot byte for byte and
-/// sends a PDF back, which the customer sees. Screenshots of both pages on a desktop and a phone.
+/// sends a PDF back, which the customer sees; the manager's review shows the files. Screenshots
+/// of the pages on a desktop and a phone.
 #[tokio::test]
 async fn files_travel_both_ways_in_the_browser() {
     let app = spawn_app().await;
+    app.add_user("morgan", Role::Manager, &[]).await;
     app.add_user(
         "sam",
         Role::Agent,
@@ -32,6 +34,8 @@ async fn files_travel_both_ways_in_the_browser() {
             ("WLTEST_BASE", app.base.clone()),
             ("WLTEST_AGENT_USER", "sam".into()),
             ("WLTEST_AGENT_PASS", "sam-password".into()),
+            ("WLTEST_MANAGER_USER", "morgan".into()),
+            ("WLTEST_MANAGER_PASS", "morgan-password".into()),
         ],
     )
     .await
@@ -44,6 +48,7 @@ async fn files_travel_both_ways_in_the_browser() {
         "the briefing carries the log's error line",
         "agent downloaded the customer's screenshot",
         "customer sees the agent's PDF",
+        "manager sees the files in the review",
     ] {
         assert!(steps.iter().any(|s| s["step"] == name), "{name}: {steps:?}");
     }

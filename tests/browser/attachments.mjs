@@ -3,12 +3,15 @@
 // a thumbnail or a file chip. They ask for a person; the agent is offered the conversation, the
 // briefing's technical detail carries the log's error line, the agent joins, sees the thumbnails,
 // downloads the screenshot (the same bytes come back) and sends a PDF back, which the customer
-// sees as a file chip. Screenshots at 1440x900 and 390x844 of both pages.
+// sees as a file chip. The agent resolves; the manager's review shows the files in the thread.
+// Screenshots at 1440x900 and 390x844 of the three pages.
 import zlib from "node:zlib";
 import { BASE, run, shot, step } from "./lib.mjs";
 
 const AGENT = process.env.WLTEST_AGENT_USER;
 const AGENT_PASS = process.env.WLTEST_AGENT_PASS;
+const MANAGER = process.env.WLTEST_MANAGER_USER;
+const MANAGER_PASS = process.env.WLTEST_MANAGER_PASS;
 
 // ---- a real PNG, without libraries ---------------------------------------------------------------
 
@@ -196,6 +199,41 @@ await run(async (browser) => {
   await agent.waitForTimeout(200);
   await fits(agent, "#thread-messages");
   await shot(agent, "attachments-agent-mobile");
+  await agent.setViewportSize({ width: 1440, height: 900 });
+
+  // The agent resolves; the manager's review shows the files in the conversation.
+  await agent.waitForSelector("#resolve-toggle:not([hidden])", { timeout: 15000 });
+  await agent.click("#resolve-toggle");
+  await agent.fill("#resolve-note", "Webhook secret re-synced; sent the setup guide.");
+  await agent.click("#resolve-submit");
+  await cust.waitForSelector("[data-testid=survey]", { timeout: 15000 });
   await agentCtx.close();
   await custCtx.close();
+
+  const mgrCtx = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  const mgr = await mgrCtx.newPage();
+  await signIn(mgr, "/review", MANAGER, MANAGER_PASS);
+  await mgr.waitForSelector("#review:not([hidden])");
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    await mgr.click("#nav-handoffs");
+    const row = await mgr.waitForSelector("tr[data-testid=handoff-row]", { timeout: 5000 }).catch(() => null);
+    if (row) break;
+    if (Date.now() > deadline) throw new Error("the handoff never reached the review list");
+    await mgr.waitForTimeout(1000);
+    await mgr.reload();
+    await mgr.waitForSelector("#review:not([hidden])");
+  }
+  await mgr.click("tr[data-testid=handoff-row]");
+  await mgr.waitForSelector('[data-testid="review-message"] [data-testid="attachment"]', { timeout: 15000 });
+  await thumbnailsLoaded(mgr, '[data-testid="phase-ai"]', 2);
+  await mgr.waitForSelector('[data-testid="review-message"] .attachment--pdf');
+  await mgr.locator('[data-testid="review-message"] .attachment--text').first().scrollIntoViewIfNeeded();
+  step("manager sees the files in the review");
+  await shot(mgr, "attachments-review");
+  await mgr.setViewportSize({ width: 390, height: 844 });
+  await mgr.waitForTimeout(400);
+  await mgr.locator('[data-testid="review-message"] .attachment--image').first().scrollIntoViewIfNeeded();
+  await shot(mgr, "attachments-review-mobile");
+  await mgrCtx.close();
 });
