@@ -663,6 +663,15 @@ async fn the_customer_page_offers_the_email_form_when_nobody_is_online() {
     assert_eq!(status, 201);
     let reply = "Hi Kim, the duplicate charge is refunded.";
     assert_eq!(app.post_message(&sam, &kim, reply).await.status(), 201);
+    // Resolved: the end card offers the survey and the transcript by e-mail.
+    let (status, body) = post(
+        &app,
+        Some(&sam),
+        &format!("/api/conversations/{kim}/handoff/resolve"),
+        json!({}),
+    )
+    .await;
+    assert!(status < 300, "resolve: {status} {body}");
     let key = std::fs::read_to_string(app.dir.path().join("email-link.key")).expect("link key");
     let key: [u8; 32] = hex::decode(key.trim()).unwrap().try_into().unwrap();
     let link = warmline::email::link::LinkKey::new(key).sign(

@@ -103,14 +103,14 @@ export class TranscriptForm {
     this.conversationId = conversationId;
     this.token = token;
     const id = `transcript-${conversationId}`;
-    this.input = h("input", { id, type: "email", class: "transcript__input", autocomplete: "email", maxlength: "254", value: email || "", placeholder: "name@example.com", "data-testid": "transcript-email" });
-    this.status = h("p", { class: "transcript__status", role: "status", hidden: true });
+    this.input = h("input", { id, type: "email", class: "mail-transcript__input", autocomplete: "email", maxlength: "254", value: email || "", placeholder: "name@example.com", "data-testid": "transcript-email" });
+    this.status = h("p", { class: "mail-transcript__status", role: "status", hidden: true });
     this.submit = h("button", { type: "submit", class: "button button--secondary button--small", "data-testid": "transcript-send", text: "Send transcript" });
     this.form = h(
       "form",
-      { class: "transcript", novalidate: true },
+      { class: "mail-transcript", novalidate: true },
       h("label", { for: id, class: "survey__label", text: "Get a copy of this conversation by e-mail" }),
-      h("div", { class: "transcript__row" }, this.input, this.submit),
+      h("div", { class: "mail-transcript__row" }, this.input, this.submit),
       this.status,
     );
     this.form.addEventListener("submit", (e) => {

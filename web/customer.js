@@ -460,7 +460,7 @@ function onEvent(event, { replay = false } = {}) {
       followupForm.close();
       break;
     case "transcript_email":
-      timeline.addNotice(`Transcript e-mailed to ${change.email}`, { seq: event.seq, timestamp: event.timestamp });
+      timeline.addNotice(`We're e-mailing the transcript to ${change.email}`, { seq: event.seq, timestamp: event.timestamp });
       break;
     case "customer_rated":
       // Answered (here, or before a reload): the card thanks instead of asking.

@@ -56,6 +56,18 @@ await run(async (browser) => {
     const said = await page.innerText(".msg--agent");
     if (!said.includes(process.env.WLTEST_RESUME_REPLY)) throw new Error(`resumed page shows: ${said}`);
     if (new URL(page.url()).search) throw new Error(`the link's token stays in the address bar: ${page.url()}`);
+    if (label === "desktop") {
+      // Resolved while they were away: the end card offers the transcript by e-mail.
+      await page.waitForSelector('[data-testid="transcript-email"]', { timeout: 10000 });
+      await page.fill('[data-testid="transcript-email"]', "kim@example.com");
+      await page.click('[data-testid="transcript-send"]');
+      await page.waitForSelector(".mail-transcript__status:not([hidden])");
+      const said = await page.innerText(".mail-transcript__status");
+      if (!said.includes("on its way")) throw new Error(`transcript request: ${said}`);
+      await page.locator('[data-testid="survey"]').scrollIntoViewIfNeeded();
+      step("the transcript is asked for on the end card", { said });
+      await shot(page, "followup-transcript-desktop");
+    }
     await page.fill("#composer-input", "Thanks, I see it now!");
     await page.press("#composer-input", "Enter");
     await page.waitForSelector(".msg--customer >> text=Thanks, I see it now!");
