@@ -22,4 +22,6 @@ pub mod telemetry;
 pub mod transcribe;
 
 #[cfg(test)]
+mod architecture_tests;
+#[cfg(test)]
 mod fuzz;
