@@ -44,6 +44,7 @@ async fn files_travel_both_ways_in_the_browser() {
     };
     for name in [
         "customer attached a screenshot with the file picker",
+        "customer dropped a log on the conversation",
         "customer pasted an image",
         "the briefing carries the log's error line",
         "agent downloaded the customer's screenshot",

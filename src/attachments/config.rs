@@ -46,3 +46,36 @@ impl AttachmentsConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn defaults_then_file_then_environment() {
+        assert_eq!(Config::default().attachments.max_bytes, 10 * 1024 * 1024);
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "w.toml",
+                "[attachments]\nmax_bytes = 2097152\nthumbnail_px = 200\n",
+            )?;
+            jail.set_env("WARMLINE_ATTACHMENTS__MAX_BYTES", "4194304");
+            let cfg =
+                Config::load(Some(std::path::Path::new("w.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(
+                cfg.attachments.max_bytes,
+                4 * 1024 * 1024,
+                "the environment wins"
+            );
+            assert_eq!(cfg.attachments.thumbnail_px, 200, "the file's value stays");
+            jail.set_env("WARMLINE_ATTACHMENTS__MAX_BYTES", "10");
+            let err = Config::load(Some(std::path::Path::new("w.toml")))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("attachments"), "{err}");
+            Ok(())
+        });
+    }
+}

@@ -1,6 +1,6 @@
 // Attachments in the pages. The customer attaches a screenshot with the paperclip (file input),
-// pastes a second image into the composer and attaches a log; each shows in their conversation as
-// a thumbnail or a file chip. They ask for a person; the agent is offered the conversation, the
+// pastes a second image into the composer and drops a log on the conversation; each shows in
+// their conversation as a thumbnail or a file chip. They ask for a person; the agent is offered the conversation, the
 // briefing's technical detail carries the log's error line, the agent joins, sees the thumbnails,
 // downloads the screenshot (the same bytes come back) and sends a PDF back, which the customer
 // sees as a file chip. The agent resolves; the manager's review shows the files in the thread.
@@ -135,10 +135,17 @@ await run(async (browser) => {
   if (!pastedName.some((n) => /^pasted-.*\.png$/.test(n))) throw new Error(`pasted image name: ${pastedName}`);
   step("customer pasted an image", { names: pastedName });
 
-  // A log, as a file chip.
-  await cust.setInputFiles('[data-testid="attach-input"]', { name: "sync.log", mimeType: "text/plain", buffer: Buffer.from(LOG) });
+  // A log dropped onto the conversation, as a file chip.
+  const dropped = await cust.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], "sync.log", { type: "text/plain" }));
+    return dt;
+  }, LOG);
+  await cust.dispatchEvent("#chat", "dragenter", { dataTransfer: dropped });
+  if (!(await cust.$eval("#chat", (el) => el.classList.contains("is-dropping")))) throw new Error("no drop target shown while dragging");
+  await cust.dispatchEvent("#chat", "drop", { dataTransfer: dropped });
   await cust.waitForSelector('#messages .attachment--text', { timeout: 15000 });
-  step("customer attached a log");
+  step("customer dropped a log on the conversation");
   // A file the gateway refuses (HTML named like an image) is explained, and nothing is shown.
   await cust.setInputFiles('[data-testid="attach-input"]', { name: "photo.png", mimeType: "image/png", buffer: Buffer.from("<!DOCTYPE html><script>alert(1)</script>") });
   await cust.waitForFunction(() => /cannot be attached/.test(document.querySelector("#chat-error:not([hidden])")?.textContent ?? ""), null, { timeout: 15000 });
