@@ -41,6 +41,8 @@ use tracing::Instrument;
 const POLL: Duration = Duration::from_secs(1);
 /// Rows read per look.
 const BATCH: u32 = 64;
+/// The outbox gauge is refreshed every this many looks.
+const COUNT_EVERY: u64 = 10;
 /// The link key, below `data_dir`.
 pub const LINK_KEY_FILE: &str = "email-link.key";
 /// Longest message left with a follow-up, in bytes (the chat's own limit applies too).
@@ -341,11 +343,16 @@ impl Delivery {
             async move {
                 let mut tick = tokio::time::interval(POLL);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut rounds: u64 = 0;
                 loop {
                     tokio::select! {
                         _ = tick.tick() => {}
                         _ = stop.wait_for(|s| *s) => break,
                     }
+                    if rounds % COUNT_EVERY == 0 {
+                        self.count_pending().await;
+                    }
+                    rounds += 1;
                     self.round().await;
                 }
             }
@@ -353,15 +360,28 @@ impl Delivery {
         )
     }
 
+    /// Sets the gauge of e-mails still owed (batching, due, or waiting for a retry).
+    async fn count_pending(&self) {
+        match self.store.email_counts().await {
+            Ok(counts) => {
+                let pending = counts
+                    .iter()
+                    .find(|(state, _)| state == "pending")
+                    .map_or(0, |(_, n)| *n);
+                self.metrics.email_outbox_pending.set(pending as i64);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot count the e-mail outbox"),
+        }
+    }
+
     async fn round(&self) {
-        let pending = match self.store.pending_emails(BATCH).await {
+        let pending = match self.store.pending_emails(Utc::now(), BATCH).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the e-mail outbox");
                 return;
             }
         };
-        self.metrics.email_outbox_pending.set(pending.len() as i64);
         let cfg = self.service.config();
         for mail in pending {
             let now = Utc::now();

@@ -532,8 +532,9 @@ pub trait Store: Send + Sync + 'static {
     async fn set_site_secret(&self, id: &str, secret: &str) -> Result<bool>;
 
     // ---- e-mail outbox (`domain::followup`) ----
-    /// Pending e-mails, oldest first.
-    async fn pending_emails(&self, limit: u32) -> Result<Vec<QueuedEmail>>;
+    /// Pending e-mails that may be due at `now` (not waiting for a retry or held by an attempt),
+    /// oldest first.
+    async fn pending_emails(&self, now: Timestamp, limit: u32) -> Result<Vec<QueuedEmail>>;
     /// Takes `mail` for an attempt: counts the attempt and holds the row until `lease_until` (a
     /// gateway that stops mid-attempt retries it then). False when the row changed since it was
     /// read (a reply joined the batch, or someone else took it).

@@ -1009,8 +1009,8 @@ impl Store for SqliteStore {
         super::sqlite_attachments::remove(&self.writer, id).await
     }
 
-    async fn pending_emails(&self, limit: u32) -> Result<Vec<super::QueuedEmail>> {
-        email::pending_emails(&self.reader, limit).await
+    async fn pending_emails(&self, now: Timestamp, limit: u32) -> Result<Vec<super::QueuedEmail>> {
+        email::pending_emails(&self.reader, now, limit).await
     }
 
     async fn claim_email(&self, mail: &super::QueuedEmail, lease_until: Timestamp) -> Result<bool> {

@@ -50,11 +50,17 @@ pub(super) async fn write_outbox(
     Ok(())
 }
 
-pub(super) async fn pending_emails(reader: &SqlitePool, limit: u32) -> Result<Vec<QueuedEmail>> {
+pub(super) async fn pending_emails(
+    reader: &SqlitePool,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<QueuedEmail>> {
     let rows = sqlx::query(
         "SELECT id, conversation_id, kind, recipient, first_seq, last_seq, first_at, last_at, \
-         attempts, next_attempt_at FROM email_outbox WHERE state = 'pending' ORDER BY id LIMIT ?",
+         attempts, next_attempt_at FROM email_outbox WHERE state = 'pending' \
+         AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
     )
+    .bind(ms(now))
     .bind(i64::from(limit))
     .fetch_all(reader)
     .await?;
