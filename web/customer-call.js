@@ -11,9 +11,10 @@ import { latestCaptions } from "./captions.js";
 export class CustomerCall {
   /**
    * @param els  { button, area, card }: the header button, the call area, the chat card (widened in a call)
-   * @param opts { socket, conversationId }
+   * @param opts { socket, conversationId, onCall(active) }
    */
-  constructor({ button, area, card }, { socket, conversationId }) {
+  constructor({ button, area, card }, { socket, conversationId, onCall = () => {} }) {
+    this.onCall = onCall;
     this.button = button;
     this.area = area;
     this.card = card;
@@ -166,6 +167,7 @@ export class CustomerCall {
   }
 
   #onPanelState(state) {
+    this.onCall(state !== "idle");
     if (state === "idle") {
       // Left (or lost) the call: no invitation to the same call again; the button is there.
       if (this.panel.lastCallId) this.dismissed.add(this.panel.lastCallId);

@@ -11,7 +11,7 @@
 // Messages with the launcher, strict: only messages whose source is our parent window are read.
 //   from the launcher: { type: "warmline:identify", token }, { type: "warmline:visibility", open }
 //   to the launcher:   { type: "warmline:ready" }, { type: "warmline:unread", count },
-//                      { type: "warmline:close" }
+//                      { type: "warmline:close" }, { type: "warmline:layout", mode: "chat" | "call" }
 // They go to the parent with targetOrigin "*": we cannot know the host page's origin for certain
 // (the site lists several), and these three carry no secrets (no token, no message text, only a
 // count). Anything carrying data flows the other way, to the gateway's origin only.
@@ -189,6 +189,13 @@ export class Embed {
       this.identity = m.token;
       this.onIdentity(m.token);
     }
+  }
+
+  /** A call started ("call") or ended ("chat"): the launcher sizes the panel for it. */
+  layout(mode) {
+    if (mode === this.lastLayout) return;
+    this.lastLayout = mode;
+    this.#post({ type: "warmline:layout", mode });
   }
 
   /** Only messages without secrets go this way (see the top of the file). */

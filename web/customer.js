@@ -22,8 +22,8 @@ import { SurveyCard } from "./customer-survey.js";
 import { FollowupForm } from "./customer-followup.js";
 import { ReceiptReporter } from "./read-receipts.js";
 import { embedFromLocation } from "./customer-embed.js";
-import { AttachComposer, useFileToken } from "./attachments.js";
 import { loadHistory, loadPast, pastList, showPast } from "./past-conversations.js";
+import { AttachComposer, useFileToken } from "./attachments.js";
 
 /** Embedded in a site's widget frame, or null on the standalone /chat page. */
 const embed = embedFromLocation();
@@ -51,10 +51,10 @@ const ui = {
   introLead: $(".chat-intro__lead"),
   previous: $("#previous"),
   previousList: $("#previous-list"),
-  card: $("#chat-card"),
   earlier: $("#earlier"),
   earlierTitle: $("#earlier-title"),
   earlierList: $("#earlier-list"),
+  card: $("#chat-card"),
   head: $(".chat-head"),
   title: $("#chat-title"),
   chatBody: $("#chat-body"),
@@ -316,7 +316,11 @@ function openChat(saved, { fresh = false } = {}) {
     lastReplySeq: 0,
     replyTimer: null,
     unbindBanner: bindConnectionBanner(socket, ui.banner),
-    call: new CustomerCall({ button: ui.callButton, area: ui.callArea, card: ui.card }, { socket, conversationId: saved.conversationId }),
+    call: new CustomerCall(
+      { button: ui.callButton, area: ui.callArea, card: ui.card },
+      // In the widget, a call makes the panel larger (the launcher's page decides how).
+      { socket, conversationId: saved.conversationId, onCall: (active) => embed?.layout(active ? "call" : "chat") },
+    ),
     /** The end-of-conversation survey, once an agent resolved it (shown once per conversation). */
     survey: null,
     rated: false,
@@ -328,8 +332,8 @@ function openChat(saved, { fresh = false } = {}) {
     receipts: new ReceiptReporter(socket, { conversationId: saved.conversationId, scroller: ui.scroller, list: ui.messages }),
   };
 
-  socket.addEventListener("event", (e) => onEvent(e.detail.event, { replay: e.detail.replay }));
   showEarlier(session);
+  socket.addEventListener("event", (e) => onEvent(e.detail.event, { replay: e.detail.replay }));
   socket.addEventListener("subscribed", onSubscribed);
   socket.addEventListener("pending", (e) => onPending(e.detail.record));
   socket.addEventListener("ack", (e) => onAck(e.detail.ack));
@@ -359,7 +363,6 @@ function openChat(saved, { fresh = false } = {}) {
   if (fresh && matchMedia("(pointer: fine)").matches && mayFocus()) ui.input.focus();
 }
 
-function closeChat() {
 // A signed-in customer's earlier conversations (on any device), read-only, above this one.
 async function showEarlier(current) {
   ui.earlier.hidden = true;
@@ -388,8 +391,9 @@ async function openEarlier(current, row) {
   }
 }
 
-  if (!session) return;
+function closeChat() {
   ui.earlier.hidden = true;
+  if (!session) return;
   session.notifier.stop();
   session.call.close();
   session.receipts.dispose();

@@ -43,7 +43,8 @@
     "visibility:hidden;opacity:0;transform:translateY(12px);transition:opacity .18s,transform .18s,visibility 0s .18s}" +
     ".p.o{visibility:visible;opacity:1;transform:none;transition:opacity .18s,transform .18s}" +
     "iframe{display:block;width:100%;height:100%;border:0}" +
-    "@media (max-width:639.98px){.p{inset:0;width:auto;max-width:none;height:auto;border-radius:0}.l.o{display:none}}" +
+    ".p.w{width:min(760px,calc(100vw - 40px));height:min(800px,calc(100vh - 108px))}" +
+    "@media (max-width:639.98px){.p,.p.w{inset:0;width:auto;max-width:none;height:auto;border-radius:0}.l.o{display:none}}" +
     "@media (prefers-reduced-motion:reduce){.l,.p,.p.o{transition:none}}";
 
   function el(tag, attrs, parent) {
@@ -187,6 +188,7 @@
       emit("ready");
     } else if (m.type === "warmline:unread") setUnread(m.count);
     else if (m.type === "warmline:close") setOpen(false, true);
+    else if (m.type === "warmline:layout") panel.classList.toggle("w", m.mode === "call");
   });
 
   var api = (w.Warmline = {

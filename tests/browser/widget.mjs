@@ -319,7 +319,10 @@ await run(async (browser) => {
   await agent.click("#call-area button[type=submit]:has-text('Join call')", { timeout: 15000 });
   const c1 = await until(frame, "the customer (in the widget) decodes the agent", (s) => decodes(s, "camera") && hears(s));
   const a1 = await until(agent, "the agent decodes the customer in the widget", (s) => decodes(s, "camera") && hears(s));
+  // The panel grows for the call (and shrinks back after it, below).
+  const wide = await waitState(page, "the panel grows for the call", (s) => s.panel.w >= 700 && s.panel.h > 640);
   step("video call in the widget", {
+    panel: wide.panel,
     customer: c1.inbound.map((i) => [i.kind, i.source, i.packetsReceived, i.framesDecoded]),
     agent: a1.inbound.map((i) => [i.kind, i.source, i.packetsReceived, i.framesDecoded]),
   });
@@ -330,6 +333,7 @@ await run(async (browser) => {
   await shot(page, "widget-desktop-call");
   await frame.click(".call-control--hangup");
   await agent.waitForFunction(() => document.body.innerText.includes("left the call"), null, { timeout: 15000 });
+  await waitState(page, "the panel back to chat size after the call", (s) => s.panel.w === 400);
 
   // Closed from the frame's own button: the launcher has the focus back.
   const conversationId = await frame.evaluate((k) => JSON.parse(localStorage.getItem(k)).conversationId, CONVERSATION_KEY);
