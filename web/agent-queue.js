@@ -97,6 +97,7 @@ export class QueuePanel {
           "span",
           { class: "queue-item__meta" },
           c.trigger ? h("span", { text: humanize(c.trigger) }) : null,
+          c.emailFollowup ? h("span", { class: "tag tag--email", title: "The customer left an e-mail address: replies reach them by e-mail", text: "E-mail follow-up" }) : null,
           h("span", { dataset: { since: c.enqueuedAt ?? "" }, text: `waiting ${formatDuration(secondsSince(c.enqueuedAt))}` }),
           Number.isFinite(c.estimateSecs) ? h("span", { text: `est. ${formatDuration(c.estimateSecs)}` }) : null,
         ),
