@@ -48,6 +48,11 @@ pub struct Metrics {
     /// Customer e-mail requests by kind: `followup`, `transcript`, `link_opened`, `link_refused`.
     pub email_requests: Family<ReasonLabel, Counter>,
     pub http_responses: Family<StatusLabel, Counter>,
+    /// Attachment uploads by outcome: `stored`, `duplicate`, `too_large`, `unsupported`,
+    /// `bad_request`, `refused`, `disk_full`, `failed`.
+    pub attachments: Family<OutcomeLabel, Counter>,
+    /// Bytes of attachments stored.
+    pub attachment_bytes: Counter,
     pub ws_connections: Gauge,
     pub ws_frames_received: Counter,
     pub ws_frames_rejected: Family<ReasonLabel, Counter>,
@@ -89,6 +94,8 @@ impl Metrics {
             email_send_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             email_requests: Family::default(),
             http_responses: Family::default(),
+            attachments: Family::default(),
+            attachment_bytes: Counter::default(),
             ws_connections: Gauge::default(),
             ws_frames_received: Counter::default(),
             ws_frames_rejected: Family::default(),
@@ -112,6 +119,16 @@ impl Metrics {
             "emails",
             "E-mail attempts by kind and outcome",
             m.emails.clone(),
+        );
+        registry.register(
+            "attachments",
+            "Attachment uploads by outcome",
+            m.attachments.clone(),
+        );
+        registry.register(
+            "attachment_bytes",
+            "Bytes of attachments stored",
+            m.attachment_bytes.clone(),
         );
         registry.register(
             "email_outbox_pending",

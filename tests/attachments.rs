@@ -350,6 +350,15 @@ async fn the_size_limit_answers_413_and_leaves_nothing_partial() {
     let res = upload(&app, &customer, &id, "edge.log", vec![b'd'; 64 * 1024]).await;
     assert_eq!(res.status(), 201);
     assert_eq!(files_of(&app, &id).len(), 1);
+
+    // Operators see what happened.
+    let metrics = app.get(None, "/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("warmline_attachments_total{outcome=\"too_large\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("warmline_attachments_total{outcome=\"stored\"} 1"));
+    assert!(metrics.contains("warmline_attachment_bytes_total 65536"));
 }
 
 /// A chunked upload over a raw connection (no `Content-Length`): sends `chunks`, then either

@@ -197,6 +197,44 @@ impl Gateway {
         &self,
         who: &Principal,
         id: &ConversationId,
+        upload: Upload,
+    ) -> Result<Posted, ApiError> {
+        let result = self.upload_attachment_counted(who, id, upload).await;
+        let outcome = match &result {
+            Ok(posted) if posted.duplicate => "duplicate",
+            Ok(_) => "stored",
+            Err(ApiError::PayloadTooLarge(_)) => "too_large",
+            Err(ApiError::UnsupportedMediaType(_)) => "unsupported",
+            Err(ApiError::BadRequest(_)) => "bad_request",
+            Err(
+                ApiError::Unauthorized(_)
+                | ApiError::Forbidden(_)
+                | ApiError::NotFound(_)
+                | ApiError::Conflict(_),
+            ) => "refused",
+            Err(ApiError::InsufficientStorage(_)) => "disk_full",
+            Err(_) => "failed",
+        };
+        self.metrics
+            .attachments
+            .get_or_create(&crate::metrics::OutcomeLabel { outcome })
+            .inc();
+        if let Ok(Posted {
+            message,
+            duplicate: false,
+        }) = &result
+        {
+            if let Some(a) = &message.attachment {
+                self.metrics.attachment_bytes.inc_by(a.size);
+            }
+        }
+        result
+    }
+
+    async fn upload_attachment_counted(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
         mut upload: Upload,
     ) -> Result<Posted, ApiError> {
         let store = self.attachments.clone();
