@@ -349,7 +349,7 @@ impl Delivery {
                         _ = tick.tick() => {}
                         _ = stop.wait_for(|s| *s) => break,
                     }
-                    if rounds % COUNT_EVERY == 0 {
+                    if rounds.is_multiple_of(COUNT_EVERY) {
                         self.count_pending().await;
                     }
                     rounds += 1;
