@@ -543,10 +543,21 @@ pub fn replies(conversation: &Conversation, first_seq: u64, last_seq: u64) -> Ve
         .filter(|m| m.speaker == Speaker::Agent && m.channel == Channel::Chat)
         .map(|m| Reply {
             author: author(conversation, m.agent_id.as_ref()),
-            text: m.content.clone(),
+            text: text_of(m),
             at: m.timestamp,
         })
         .collect()
+}
+
+/// A message's words, or for a file sent without words, what it was: the file itself stays on
+/// the gateway, for the conversation's participants (the link back opens it).
+fn text_of(m: &crate::domain::Message) -> String {
+    match &m.attachment {
+        Some(a) if m.content.trim().is_empty() => {
+            format!("[File: {} — open the conversation to download it]", a.name)
+        }
+        _ => m.content.clone(),
+    }
 }
 
 /// The transcript as the customer may see it (no staff notes, no assessments), up to `last_seq`:
@@ -556,7 +567,7 @@ pub fn transcript(conversation: Conversation, last_seq: u64, assistant: &str) ->
     customer_view
         .messages
         .iter()
-        .filter(|m| m.seq <= last_seq && !m.content.trim().is_empty())
+        .filter(|m| m.seq <= last_seq && (!m.content.trim().is_empty() || m.attachment.is_some()))
         .map(|m| Line {
             who: match m.speaker {
                 Speaker::Customer => "You".to_owned(),
@@ -575,9 +586,47 @@ pub fn transcript(conversation: Conversation, last_seq: u64, assistant: &str) ->
                         .unwrap_or_else(|| "Support".to_owned())
                 }
             },
-            text: m.content.clone(),
+            text: text_of(m),
             at: m.timestamp,
             voice: m.channel == Channel::Voice,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod attachment_tests {
+    use super::*;
+    use crate::domain::attachment::{Attachment, AttachmentKind};
+    use crate::domain::{ConversationHeader, ConversationId, Customer, Message};
+
+    #[test]
+    fn a_file_sent_without_words_is_named_in_the_email_and_the_transcript() {
+        let now = chrono::Utc::now();
+        let mut m = Message::new(Speaker::Agent, "", now);
+        m.seq = 3;
+        m.attachment = Some(Attachment {
+            id: "att_0123456789abcdef0123456789abcdef".into(),
+            name: "setup.pdf".into(),
+            content_type: "application/pdf".into(),
+            kind: AttachmentKind::Pdf,
+            size: 10,
+            sha256: "00".into(),
+            width: None,
+            height: None,
+            url: String::new(),
+            thumbnail_url: None,
+            findings: None,
+        });
+        let conversation = Conversation {
+            header: ConversationHeader::new(ConversationId::from("c1"), Customer::default(), now),
+            messages: vec![m],
+            notes: Vec::new(),
+        };
+        let sent = replies(&conversation, 1, 5);
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].text.contains("setup.pdf"), "{}", sent[0].text);
+        let lines = transcript(conversation, 5, "Assistant");
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].text.contains("setup.pdf"));
+    }
 }
