@@ -276,8 +276,10 @@ async fn sites_declared_in_the_config_file_are_applied_at_every_start() {
         }],
         vec![declared(SHOP), declared(EVIL)],
     ] {
-        let mut config = warmline::config::Config::default();
-        config.sites = bad;
+        let config = warmline::config::Config {
+            sites: bad,
+            ..Default::default()
+        };
         let err = config.validate().expect_err("refused").to_string();
         assert!(err.contains("sites"), "{err}");
     }

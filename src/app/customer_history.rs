@@ -14,7 +14,7 @@ use crate::domain::{Conversation, ConversationId, Customer, Principal, Timestamp
 use crate::http::backend::{Backend, CreatedConversation, CustomerHistory};
 use crate::http::error::ApiError;
 use crate::storage::{NewToken, TokenKind};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 /// Striped locks so one verified customer's concurrent opens (two tabs loading at once) resolve
 /// to one conversation, while different customers never wait on each other.
@@ -36,9 +36,8 @@ impl Default for ReturningLocks {
 
 impl ReturningLocks {
     fn stripe(&self, customer: &str) -> &tokio::sync::Mutex<()> {
-        let mut h = self.hasher.build_hasher();
-        customer.hash(&mut h);
-        &self.stripes[(h.finish() as usize) % self.stripes.len()]
+        let h = self.hasher.hash_one(customer);
+        &self.stripes[(h as usize) % self.stripes.len()]
     }
 }
 
