@@ -328,6 +328,24 @@ async fn the_size_limit_answers_413_and_leaves_nothing_partial() {
     );
     assert!(files_of(&app, &id).is_empty());
 
+    // A client that asks first (`Expect: 100-continue`, as curl does) is refused before it sends.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = app.base.trim_start_matches("http://").to_owned();
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/conversations/{id}/attachments?name=huge.log HTTP/1.1\r\nHost: {addr}\r\n\
+             Authorization: Bearer {customer}\r\nContent-Length: 1073741824\r\n\
+             Expect: 100-continue\r\nConnection: close\r\n\r\n"
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut response)).await;
+        let text = String::from_utf8_lossy(&response);
+        assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+        assert!(!text.contains("100 Continue"), "{text}");
+    }
+
     // Streamed without a length: cut off at the limit, the partial file removed.
     let chunks = vec![vec![b'b'; 16 * 1024]; 20];
     let status = chunked_upload(&app, &customer, &id, &chunks, true).await;
@@ -354,7 +372,7 @@ async fn the_size_limit_answers_413_and_leaves_nothing_partial() {
     // Operators see what happened.
     let metrics = app.get(None, "/metrics").await.text().await.unwrap();
     assert!(
-        metrics.contains("warmline_attachments_total{outcome=\"too_large\"} 2"),
+        metrics.contains("warmline_attachments_total{outcome=\"too_large\"} 3"),
         "{metrics}"
     );
     assert!(metrics.contains("warmline_attachments_total{outcome=\"stored\"} 1"));

@@ -269,7 +269,10 @@ impl Gateway {
         }
         if let Some(declared) = upload.declared_len {
             if declared > config.max_bytes {
-                drain(&mut upload.body).await;
+                // A client waiting for "100 Continue" never sends the body once refused.
+                if !upload.expects_continue {
+                    drain(&mut upload.body).await;
+                }
                 return Err(AttachmentError::TooLarge {
                     size: declared,
                     limit: config.max_bytes,

@@ -50,6 +50,11 @@ pub async fn upload<B: Backend>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let expects_continue = request
+        .headers()
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
     let body = request
         .into_body()
         .into_data_stream()
@@ -58,6 +63,7 @@ pub async fn upload<B: Backend>(
         name: q.name.unwrap_or_default(),
         client_msg_id: q.client_msg_id,
         declared_len,
+        expects_continue,
         body: Box::pin(body),
     };
     let posted = b.upload_attachment(&caller.principal, &id, upload).await?;

@@ -118,6 +118,9 @@ pub struct Upload {
     /// The request's `Content-Length`, when it has one: a body declared over the limit is refused
     /// before any of it is stored.
     pub declared_len: Option<u64>,
+    /// The client sent `Expect: 100-continue`: a refusal before reading the body spares it the
+    /// upload altogether.
+    pub expects_continue: bool,
     pub body: UploadBody,
 }
 
