@@ -18,7 +18,6 @@ use warmline::domain::{
 };
 use warmline::storage::WriteOp;
 
-
 /// A webhook receiver on a loopback port: what it was sent (headers, body).
 #[derive(Clone, Default)]
 struct Received(Arc<Mutex<Vec<(HeaderMap, String)>>>);

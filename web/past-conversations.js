@@ -20,6 +20,19 @@ export function outcomeText(row) {
   }
 }
 
+/** A message as the read-only transcript shows it; a file is named (it is downloaded from the
+ *  conversation it was sent in, not from here). */
+function lineText(m) {
+  const file = m.attachment ? `File: ${m.attachment.name}${m.attachment.size ? ` (${formatBytes(m.attachment.size)})` : ""}` : "";
+  return [m.content, file].filter(Boolean).join("\n");
+}
+
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
 /** The history of the customer of `conversationId`: { verified, conversations: [...] }. */
 export function loadHistory(conversationId, token) {
   return api(`/api/conversations/${encodeURIComponent(conversationId)}/history`, { token });
@@ -87,7 +100,7 @@ export function showPast(conversation, row, { viewer = "customer", returnFocus =
       "li",
       { class: `past-line past-line--${m.speaker}` },
       h("span", { class: "past-line__meta" }, h("strong", { text: who }), " ", h("time", { datetime: m.timestamp, text: formatTime(m.timestamp) }), m.channel === "voice" ? " · on the call" : ""),
-      h("span", { class: "past-line__text", text: m.content }),
+      h("span", { class: "past-line__text", text: lineText(m) }),
     );
   });
   const close = h("button", { type: "button", class: "button button--secondary", "data-testid": "past-close", text: "Close" });

@@ -70,10 +70,10 @@ pub struct Gateway {
     pub(crate) recordings: std::path::PathBuf,
     /// The websites that embed the widget.
     pub(crate) sites: Arc<super::sites::SiteDirectory>,
-    /// Files attached to messages, on disk under `<data_dir>/attachments`.
-    pub(crate) attachments: Arc<super::attachments::Attachments>,
     /// E-mail follow-ups and transcripts; `None` while `[email]` is not configured.
     pub(crate) email: Option<Arc<super::email::EmailService>>,
+    /// Files attached to messages, on disk under `<data_dir>/attachments`.
+    pub(crate) attachments: Arc<super::attachments::Attachments>,
     /// One open at a time per verified customer (`customer_history`).
     pub(crate) returning: super::customer_history::ReturningLocks,
 }
@@ -1071,6 +1071,26 @@ impl Backend for Gateway {
         self.delete_canned_response_impl(asker, id).await
     }
 
+    async fn upload_attachment(
+        &self,
+        who: &Principal,
+        id: &ConversationId,
+        upload: crate::http::backend::Upload,
+    ) -> Result<Posted, ApiError> {
+        self.upload_attachment_impl(who, id, upload).await
+    }
+
+    async fn attachment_file(
+        &self,
+        asker: Asker<'_>,
+        id: &ConversationId,
+        attachment: &str,
+        thumbnail: bool,
+    ) -> Result<crate::http::backend::AttachmentFile, ApiError> {
+        self.attachment_file_impl(asker, id, attachment, thumbnail)
+            .await
+    }
+
     fn email_enabled(&self) -> bool {
         self.email.is_some()
     }
@@ -1096,26 +1116,6 @@ impl Backend for Gateway {
 
     async fn resume_link(&self, link: &str) -> Result<crate::http::backend::LinkSession, ApiError> {
         self.resume_from_email_link(link).await
-    }
-
-    async fn upload_attachment(
-        &self,
-        who: &Principal,
-        id: &ConversationId,
-        upload: crate::http::backend::Upload,
-    ) -> Result<Posted, ApiError> {
-        self.upload_attachment_impl(who, id, upload).await
-    }
-
-    async fn attachment_file(
-        &self,
-        asker: Asker<'_>,
-        id: &ConversationId,
-        attachment: &str,
-        thumbnail: bool,
-    ) -> Result<crate::http::backend::AttachmentFile, ApiError> {
-        self.attachment_file_impl(asker, id, attachment, thumbnail)
-            .await
     }
 
     fn hub(&self) -> &Hub {

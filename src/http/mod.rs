@@ -15,8 +15,8 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod handoff_rest;
-pub mod ratelimit;
 pub mod history;
+pub mod ratelimit;
 pub mod recordings;
 pub mod rest;
 pub mod review;
@@ -71,12 +71,12 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
             post(rest::post_message::<B>),
         )
         .route("/api/conversations/{id}/events", get(rest::events::<B>))
-        .route("/api/conversations/{id}/notes", post(rest::add_note::<B>))
         .route("/api/conversations/{id}/history", get(history::list::<B>))
         .route(
             "/api/conversations/{id}/history/{past}",
             get(history::one::<B>),
         )
+        .route("/api/conversations/{id}/notes", post(rest::add_note::<B>))
         .route(
             "/api/conversations/{id}/tags",
             axum::routing::put(rest::set_tags::<B>),

@@ -347,9 +347,14 @@ pub enum EmailOutcome {
     /// Not sent: the customer had already received it on the page.
     Skipped,
     /// Try again at `at`.
-    Retry { at: Timestamp, error: String },
+    Retry {
+        at: Timestamp,
+        error: String,
+    },
     /// No more attempts.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 #[async_trait]
@@ -531,20 +536,6 @@ pub trait Store: Send + Sync + 'static {
     /// False when there was no such site.
     async fn set_site_secret(&self, id: &str, secret: &str) -> Result<bool>;
 
-    // ---- e-mail outbox (`domain::followup`) ----
-    /// Pending e-mails that may be due at `now` (not waiting for a retry or held by an attempt),
-    /// oldest first.
-    async fn pending_emails(&self, now: Timestamp, limit: u32) -> Result<Vec<QueuedEmail>>;
-    /// Takes `mail` for an attempt: counts the attempt and holds the row until `lease_until` (a
-    /// gateway that stops mid-attempt retries it then). False when the row changed since it was
-    /// read (a reply joined the batch, or someone else took it).
-    async fn claim_email(&self, mail: &QueuedEmail, lease_until: Timestamp) -> Result<bool>;
-    /// Records how a claimed e-mail's attempt ended.
-    async fn email_attempted(&self, id: i64, outcome: &EmailOutcome, now: Timestamp)
-        -> Result<()>;
-    /// Outbox rows by state (`pending`, `sent`, `failed`, `skipped`).
-    async fn email_counts(&self) -> Result<Vec<(String, u64)>>;
-
     // ---- returning customers (`domain::history`) ----
     /// A verified customer's conversations (by the id their site vouched for), newest first.
     async fn customer_conversations(
@@ -594,6 +585,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// Forgets an attachment whose message was refused or was a resend of one already stored.
     async fn remove_attachment(&self, id: &str) -> Result<()>;
+
+    // ---- e-mail outbox (`domain::followup`) ----
+    /// Pending e-mails that may be due at `now` (not waiting for a retry or held by an attempt),
+    /// oldest first.
+    async fn pending_emails(&self, now: Timestamp, limit: u32) -> Result<Vec<QueuedEmail>>;
+    /// Takes `mail` for an attempt: counts the attempt and holds the row until `lease_until` (a
+    /// gateway that stops mid-attempt retries it then). False when the row changed since it was
+    /// read (a reply joined the batch, or someone else took it).
+    async fn claim_email(&self, mail: &QueuedEmail, lease_until: Timestamp) -> Result<bool>;
+    /// Records how a claimed e-mail's attempt ended.
+    async fn email_attempted(&self, id: i64, outcome: &EmailOutcome, now: Timestamp) -> Result<()>;
+    /// Outbox rows by state (`pending`, `sent`, `failed`, `skipped`).
+    async fn email_counts(&self) -> Result<Vec<(String, u64)>>;
 
     /// Cheap liveness probe of the database.
     async fn ping(&self) -> Result<()>;

@@ -21,6 +21,7 @@ pub(super) async fn conversations_of(
                 (SELECT json_extract(e.body, '$.message.content') FROM events e
                   WHERE e.conversation_key = c.key AND e.type = 'message'
                     AND json_extract(e.body, '$.message.speaker') = 'customer'
+                    AND json_extract(e.body, '$.message.content') <> ''
                   ORDER BY e.seq LIMIT 1)
            FROM conversations c LEFT JOIN handoffs h ON h.conversation_id = c.id
           WHERE c.verified_customer = ?
