@@ -533,6 +533,7 @@ async fn sigterm_mid_call_and_mid_burst_ends_the_call_and_loses_nothing() {
         .expect("join")
         .expect("wait");
     let took = signalled.elapsed();
+    eprintln!("SIGTERM to exit: {} ms", took.as_millis());
     assert!(status.success(), "exit status {status:?}");
     assert!(
         took < Duration::from_secs(8),

@@ -578,10 +578,14 @@ impl Calls {
                 change,
             },
             CallEvent::Ended { call_id, reason } => {
-                self.settling
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(call_id.clone());
+                {
+                    let mut settling = self.settling.lock().unwrap_or_else(|p| p.into_inner());
+                    // A media server that never reports `Settled` must not grow this forever.
+                    if settling.len() >= 1024 {
+                        settling.clear();
+                    }
+                    settling.insert(call_id.clone());
+                }
                 self.index
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
