@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod backup;
 pub mod calls;
 pub mod canned;
+pub mod commit_bus;
 pub mod credentials;
 pub mod customer_history;
 pub mod email;
@@ -32,9 +33,9 @@ use crate::analysis::{AnalysisError, Analyzer};
 use crate::assistant::AssistantError;
 use crate::chat::Hub;
 use crate::config::Config;
-use crate::metrics::{Metrics, SpeakerLabel};
+use crate::metrics::Metrics;
 use crate::storage::journal::{CommitSink, Journal, JournalObserver};
-use crate::storage::{self, StorageError, Store, WriteOutcome};
+use crate::storage::{self, StorageError, Store};
 use credentials::{CredentialError, PasswordPolicy};
 use gateway::Gateway;
 use std::future::Future;
@@ -125,38 +126,15 @@ impl App {
         let headers = Arc::new(headers::HeaderCache::default());
 
         let (review_changed, review_queue) = tokio::sync::mpsc::unbounded_channel();
-        let sink: CommitSink = {
-            let (hub, metrics, headers) = (hub.clone(), metrics.clone(), headers.clone());
-            Arc::new(move |outcome: &WriteOutcome| {
-                if let WriteOutcome::Committed {
-                    event,
-                    json,
-                    header,
-                    summary,
-                } = outcome
-                {
-                    headers.offer(header.clone());
-                    if review::wants_recompute(event, header) {
-                        let _ = review_changed.send(event.conversation_id.clone());
-                    }
-                    hub.publish_event(event, json, header.clone());
-                    handoff::frames_for_commit(event, header, &hub);
-                    hub.publish_inbox(header.clone(), summary);
-                    if let Some(m) = event.body.message() {
-                        let speaker = match m.speaker {
-                            crate::domain::Speaker::Customer => "customer",
-                            crate::domain::Speaker::Ai => "ai",
-                            crate::domain::Speaker::Agent => "agent",
-                            crate::domain::Speaker::System => "system",
-                        };
-                        metrics
-                            .messages_committed
-                            .get_or_create(&SpeakerLabel { speaker })
-                            .inc();
-                    }
-                }
-            })
-        };
+        // Every commit, once, in commit order: see `commit_bus` for what each subscriber does.
+        let sink: CommitSink = commit_bus::CommitBus::default()
+            .with(commit_bus::HeaderCacheUpdate(headers.clone()))
+            .with(commit_bus::ReviewRecompute(review_changed))
+            .with(commit_bus::ConversationFanout(hub.clone()))
+            .with(commit_bus::OfferFrames(hub.clone()))
+            .with(commit_bus::Inboxes(hub.clone()))
+            .with(commit_bus::MessageMetrics(metrics.clone()))
+            .into_sink();
         let observer = Arc::new(JournalMetrics(metrics.clone()));
         let (journal, _writer) =
             Journal::spawn(store.clone(), sink, observer, config.storage.max_batch);
