@@ -1118,8 +1118,8 @@ impl Backend for Gateway {
         self.resume_from_email_link(link).await
     }
 
-    fn hub(&self) -> &Hub {
-        &self.hub
+    fn fanout(&self) -> &dyn crate::chat::Fanout {
+        &*self.hub
     }
 
     fn limits(&self) -> &LimitsConfig {

@@ -2,7 +2,7 @@
 //! is generic over it, so http never names a concrete store or engine and tests could supply another.
 
 use super::error::ApiError;
-use crate::chat::Hub;
+use crate::chat::Fanout;
 use crate::config::LimitsConfig;
 use crate::domain::{
     Access, AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
@@ -424,7 +424,8 @@ pub trait Backend: Send + Sync + 'static {
     /// `Unauthorized` when the link is forged, changed or expired.
     async fn resume_link(&self, link: &str) -> Result<LinkSession, ApiError>;
 
-    fn hub(&self) -> &Hub;
+    /// Delivery to the sockets listening (the in-process hub, or a bus between nodes).
+    fn fanout(&self) -> &dyn Fanout;
     fn limits(&self) -> &LimitsConfig;
     /// The site with this id (websites embedding the widget), if there is one.
     async fn site(&self, id: &str) -> Option<std::sync::Arc<crate::domain::site::Site>>;

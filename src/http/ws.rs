@@ -541,7 +541,7 @@ impl<B: Backend> Session<B> {
                         is_typing,
                     };
                     let customer = who.for_customer.as_ref().map(frame);
-                    self.b.hub().publish_ephemeral(
+                    self.b.fanout().publish_ephemeral(
                         &conversation_id,
                         self.conn,
                         &frame(&who.peer),
@@ -597,7 +597,7 @@ impl<B: Backend> Session<B> {
         self.subs.insert(id.clone(), task.abort_handle());
         let me = self.presence(&id).await;
         let customer = matches!(self.who, Principal::Customer { .. });
-        for other in self.b.hub().join(&id, self.conn, me) {
+        for other in self.b.fanout().join(&id, self.conn, me) {
             if let Some(from) = other.seen_by(customer) {
                 let frame = ServerFrame::Presence {
                     conversation_id: id.clone(),
@@ -608,7 +608,7 @@ impl<B: Backend> Session<B> {
             }
         }
         // How far each side has got, so "Delivered"/"Seen" show at once (also after a reload).
-        for frame in self.b.hub().receipts(&id) {
+        for frame in self.b.fanout().receipts(&id) {
             self.send(&frame).await;
         }
     }
@@ -629,7 +629,7 @@ impl<B: Backend> Session<B> {
             return;
         };
         self.b
-            .hub()
+            .fanout()
             .record_receipt(&id, self.conn, side, mark, seq, header.last_seq);
     }
 
@@ -660,7 +660,7 @@ impl<B: Backend> Session<B> {
             return false;
         };
         task.abort();
-        self.b.hub().leave(id, self.conn);
+        self.b.fanout().leave(id, self.conn);
         true
     }
 
@@ -675,7 +675,7 @@ impl<B: Backend> Session<B> {
                 .await;
         }
         // Subscribe before listing so no change between the two is missed.
-        let mut rx = self.b.hub().subscribe_inbox();
+        let mut rx = self.b.fanout().subscribe_inbox();
         let conversations = match self.b.inbox(&self.who, INBOX_LIMIT).await {
             Ok(c) => c,
             Err(e) => return self.reject("subscribe_inbox", &e, None).await,
@@ -799,14 +799,14 @@ impl<B: Backend> Session<B> {
             return;
         };
         // Offers are also in the log and the queue view: a lagging socket may skip ahead.
-        let rx = self.b.hub().subscribe_user(&user.id);
+        let rx = self.b.fanout().subscribe_user(&user.id);
         self.personal = Some(relay_skipping_lag(rx, self.out.clone()));
         self.b.socket_opened(&self.who);
     }
 
     async fn subscribe_queue(&mut self) {
         // Subscribe before the first snapshot so no change between the two is missed.
-        let rx = self.b.hub().subscribe_queue();
+        let rx = self.b.fanout().subscribe_queue();
         let queue = match self.b.queue(&self.who).await {
             Ok(q) => q,
             Err(e) => return self.reject("subscribe_queue", &e, None).await,
@@ -891,7 +891,7 @@ async fn forward<B: Backend>(
     out: mpsc::Sender<Outbound>,
 ) {
     // Subscribe first: anything committed from now on is in `rx`, anything before is in storage.
-    let mut rx = b.hub().subscribe(&id);
+    let mut rx = b.fanout().subscribe(&id);
     let mut last = after;
     if catch_up(&b, &who, &id, &mut last, &out).await.is_err() {
         return;
@@ -931,7 +931,7 @@ async fn forward<B: Backend>(
                     .to_json();
                     let _ = out.send(Outbound::Frame(Arc::from(error))).await;
                     let _ = out.send(Outbound::Frame(Arc::from(done))).await;
-                    b.hub().leave(&id, conn);
+                    b.fanout().leave(&id, conn);
                     return;
                 }
                 if seq <= last {
