@@ -8,7 +8,7 @@
 //! is logged with its name and skipped; the others and the writer go on.
 
 use super::headers::HeaderCache;
-use crate::chat::Hub;
+use crate::chat::{Fanout, Hub};
 use crate::domain::{ConversationEvent, ConversationHeader, ConversationId, ConversationSummary};
 use crate::metrics::{Metrics, SpeakerLabel};
 use crate::storage::journal::CommitSink;
@@ -109,8 +109,8 @@ impl CommitSubscriber for ReviewRecompute {
     }
 }
 
-/// The event to the conversation's subscribers (redacted per side by the hub).
-pub struct ConversationFanout(pub Arc<Hub>);
+/// The event to the conversation's subscribers (each side sees its own redaction).
+pub struct ConversationFanout(pub Arc<dyn Fanout>);
 
 impl CommitSubscriber for ConversationFanout {
     fn name(&self) -> &'static str {
@@ -134,7 +134,7 @@ impl CommitSubscriber for OfferFrames {
 }
 
 /// The conversation's row in every inbox that shows it.
-pub struct Inboxes(pub Arc<Hub>);
+pub struct Inboxes(pub Arc<dyn Fanout>);
 
 impl CommitSubscriber for Inboxes {
     fn name(&self) -> &'static str {
