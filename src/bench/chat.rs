@@ -111,6 +111,10 @@ pub(crate) fn bench_config(dir: &std::path::Path, with_assistant: bool) -> Confi
     c.limits.conversations_per_minute_per_ip = 1_000_000;
     c.limits.challenge_above_conversations_per_minute = 0;
     c.limits.logins_per_minute_per_ip = 1_000_000;
+    // Every simulated browser connects from 127.0.0.1: the per-address caps (128 sockets, 256
+    // connections by default) would refuse the 500 customers with 429.
+    c.limits.max_websockets_per_ip = 100_000;
+    c.limits.max_connections_per_ip = 100_000;
     c.auth.argon2_memory_kib = 256;
     c.auth.argon2_iterations = 1;
     // The embedding model where `models/fetch.sh` leaves it (the gateway runs on words alone
