@@ -43,10 +43,15 @@ pub(super) async fn list(reader: &SqlitePool) -> Result<Vec<Site>> {
 }
 
 pub(super) async fn create(writer: &SqlitePool, site: &Site) -> Result<()> {
+    insert(writer, site, "").await
+}
+
+/// Inserts `site`; `on_conflict` is appended to the statement (empty: a duplicate id fails).
+async fn insert(writer: &SqlitePool, site: &Site, on_conflict: &str) -> Result<()> {
     let origins = serde_json::to_string(&site.origins)
         .map_err(|e| StorageError::Corrupt(format!("site origins: {e}")))?;
     sqlx::query(&format!(
-        "INSERT INTO sites ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO sites ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) {on_conflict}"
     ))
     .bind(&site.id)
     .bind(&site.name)
@@ -81,23 +86,12 @@ pub(super) async fn set_secret(writer: &SqlitePool, id: &str, secret: &str) -> R
 /// Creates the site, or brings an existing one with its id to these settings (its creation time
 /// stays): a site declared in the configuration file, applied at every start.
 pub(super) async fn upsert(writer: &SqlitePool, site: &Site) -> Result<()> {
-    let origins = serde_json::to_string(&site.origins)
-        .map_err(|e| StorageError::Corrupt(format!("site origins: {e}")))?;
-    sqlx::query(&format!(
-        "INSERT INTO sites ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, origins = excluded.origins,
+    insert(
+        writer,
+        site,
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name, origins = excluded.origins,
            secret = excluded.secret, color = excluded.color, greeting = excluded.greeting,
-           conversations_per_minute = excluded.conversations_per_minute"
-    ))
-    .bind(&site.id)
-    .bind(&site.name)
-    .bind(origins)
-    .bind(&site.secret)
-    .bind(&site.color)
-    .bind(&site.greeting)
-    .bind(i64::from(site.conversations_per_minute))
-    .bind(ms(site.created_at))
-    .execute(writer)
-    .await?;
-    Ok(())
+           conversations_per_minute = excluded.conversations_per_minute",
+    )
+    .await
 }
