@@ -7,39 +7,10 @@
 mod common;
 
 use common::*;
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use warmline::app::sites::{self, NewSite};
+use warmline::app::sites;
 use warmline::bench::client::Socket;
-use warmline::domain::site::Site;
 use warmline::domain::Role;
-
-async fn site(app: &TestApp, name: &str) -> Site {
-    sites::create(
-        &*app.store(),
-        NewSite {
-            name: name.into(),
-            origins: vec!["https://app.acme.io".into()],
-            ..NewSite::default()
-        },
-    )
-    .await
-    .expect("site created")
-}
-
-fn token(site: &Site, secret: &str, claims: Value) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let mut c = json!({ "sub": "user-42", "iat": now, "exp": now + 600, "aud": site.id });
-    for (k, v) in claims.as_object().cloned().unwrap_or_default() {
-        c[k] = v;
-    }
-    encode(
-        &Header::new(Algorithm::HS256),
-        &c,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap()
-}
 
 async fn create(app: &TestApp, body: Value) -> reqwest::Response {
     app.http
@@ -89,10 +60,10 @@ async fn escalate(app: &TestApp, agent: &mut Socket, created: &Value) -> Value {
 async fn a_verified_customer_reaches_the_briefing_and_the_routing() {
     let app =
         spawn_app_with(|c| c.assistant = warmline::assistant::AssistantConfig::default()).await;
-    let acme = site(&app, "Acme").await;
+    let acme = acme_site(&app, "Acme").await;
     let mut agent = online_agent(&app, "sam").await;
 
-    let signed = token(
+    let signed = identity_token(
         &acme,
         &acme.secret,
         json!({ "name": "Sarah Chen", "email": "sarah@acme.io", "context": {
@@ -139,7 +110,7 @@ async fn a_verified_customer_reaches_the_briefing_and_the_routing() {
 async fn an_anonymous_claim_is_kept_apart_and_changes_nothing() {
     let app =
         spawn_app_with(|c| c.assistant = warmline::assistant::AssistantConfig::default()).await;
-    let acme = site(&app, "Acme").await;
+    let acme = acme_site(&app, "Acme").await;
     let mut agent = online_agent(&app, "sam").await;
     let res = create(
         &app,
@@ -185,39 +156,39 @@ async fn an_anonymous_claim_is_kept_apart_and_changes_nothing() {
 #[tokio::test]
 async fn forged_expired_foreign_and_siteless_tokens_create_nothing() {
     let app = spawn_app().await;
-    let acme = site(&app, "Acme").await;
-    let other = site(&app, "Other").await;
+    let acme = acme_site(&app, "Acme").await;
+    let other = acme_site(&app, "Other").await;
     let now = chrono::Utc::now().timestamp();
     let before = conversations(&app).await;
     let cases = [
         (
             "forged",
-            json!({ "site": acme.id, "identity": token(&acme, "guessed-secret", json!({})) }),
+            json!({ "site": acme.id, "identity": identity_token(&acme, "guessed-secret", json!({})) }),
             401,
         ),
         (
             "expired",
-            json!({ "site": acme.id, "identity": token(&acme, &acme.secret, json!({ "exp": now - 3600 })) }),
+            json!({ "site": acme.id, "identity": identity_token(&acme, &acme.secret, json!({ "exp": now - 3600 })) }),
             401,
         ),
         (
             "valid for a month",
-            json!({ "site": acme.id, "identity": token(&acme, &acme.secret, json!({ "exp": now + 30 * 86400 })) }),
+            json!({ "site": acme.id, "identity": identity_token(&acme, &acme.secret, json!({ "exp": now + 30 * 86400 })) }),
             401,
         ),
         (
             "another site's token",
-            json!({ "site": acme.id, "identity": token(&other, &other.secret, json!({})) }),
+            json!({ "site": acme.id, "identity": identity_token(&other, &other.secret, json!({})) }),
             401,
         ),
         (
             "signed with the other site's secret for this one",
-            json!({ "site": acme.id, "identity": token(&acme, &other.secret, json!({})) }),
+            json!({ "site": acme.id, "identity": identity_token(&acme, &other.secret, json!({})) }),
             401,
         ),
         (
             "no site",
-            json!({ "identity": token(&acme, &acme.secret, json!({})) }),
+            json!({ "identity": identity_token(&acme, &acme.secret, json!({})) }),
             400,
         ),
         (
@@ -227,7 +198,7 @@ async fn forged_expired_foreign_and_siteless_tokens_create_nothing() {
         ),
         (
             "unlisted site",
-            json!({ "site": "site_000000000000", "identity": token(&acme, &acme.secret, json!({})) }),
+            json!({ "site": "site_000000000000", "identity": identity_token(&acme, &acme.secret, json!({})) }),
             404,
         ),
     ];
@@ -243,7 +214,7 @@ async fn forged_expired_foreign_and_siteless_tokens_create_nothing() {
         "a refused token created a conversation"
     );
     // After rotating the secret, tokens signed with the old one fail.
-    let old = token(&acme, &acme.secret, json!({}));
+    let old = identity_token(&acme, &acme.secret, json!({}));
     assert_eq!(
         create(&app, json!({ "site": acme.id, "identity": old.clone() }))
             .await

@@ -7,37 +7,22 @@
 mod common;
 
 use common::*;
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use warmline::app::sites::{self, NewSite};
 use warmline::bench::client::Socket;
 use warmline::domain::site::Site;
 use warmline::domain::Role;
 
 async fn site(app: &TestApp) -> Site {
-    sites::create(
-        &*app.store(),
-        NewSite {
-            name: "Acme".into(),
-            origins: vec!["https://app.acme.io".into()],
-            ..NewSite::default()
-        },
-    )
-    .await
-    .expect("site created")
+    acme_site(app, "Acme").await
 }
 
 fn identity(site: &Site, sub: &str) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({ "sub": sub, "iat": now, "exp": now + 600, "aud": site.id,
-        "name": "Sarah Chen", "email": "sarah@acme.io",
-        "context": { "accountStatus": "pro" } });
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(site.secret.as_bytes()),
+    identity_token(
+        site,
+        &site.secret,
+        json!({ "sub": sub, "name": "Sarah Chen", "email": "sarah@acme.io",
+                "context": { "accountStatus": "pro" } }),
     )
-    .expect("token signed")
 }
 
 /// Opens the widget as `sub`: `(conversation id, customer token, resumed)`.

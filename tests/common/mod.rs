@@ -326,3 +326,34 @@ pub fn spawn_binary(
     std::thread::spawn(move || for _ in lines {});
     (child, base.expect("the gateway printed its address"))
 }
+
+/// A site named `name` whose widget runs on `https://app.acme.io`, created as
+/// `warmline sites add` would.
+pub async fn acme_site(app: &TestApp, name: &str) -> warmline::domain::site::Site {
+    warmline::app::sites::create(
+        &*app.store(),
+        warmline::app::sites::NewSite {
+            name: name.into(),
+            origins: vec!["https://app.acme.io".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("site created")
+}
+
+/// An identity token as the site's backend signs it (HS256 with `secret`): `sub` user-42, valid
+/// ten minutes, `aud` the site; `claims` are added or override those.
+pub fn identity_token(site: &warmline::domain::site::Site, secret: &str, claims: Value) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let mut c = json!({ "sub": "user-42", "iat": now, "exp": now + 600, "aud": site.id });
+    for (k, v) in claims.as_object().cloned().unwrap_or_default() {
+        c[k] = v;
+    }
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &c,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("token signed")
+}
