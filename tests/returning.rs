@@ -154,6 +154,16 @@ async fn a_returning_customer_sees_their_history_and_the_agent_is_told() {
         past.get("briefing").is_none() && past.get("escalation").is_none(),
         "staff-only fields leaked: {past}"
     );
+    // The counts behind the briefing stay with staff.
+    let (_, own) = json_of(&app, &token_a, &format!("/api/conversations/{second}")).await;
+    assert!(own["customer"].get("history").is_none(), "{own}");
+    let (_, events) = json_of(
+        &app,
+        &token_a,
+        &format!("/api/conversations/{second}/events"),
+    )
+    .await;
+    assert!(!events.to_string().contains("\"history\""), "{events}");
     // Read-only: her token writes only into the conversation it was issued for.
     let res = app.post_message(&token_a, &first, "one more thing").await;
     assert_eq!(res.status(), 404);

@@ -246,6 +246,11 @@ impl ConversationHeader {
                     ..p.clone()
                 })
                 .collect(),
+            // The counts of earlier conversations are for the briefing (they name the routing).
+            customer: Customer {
+                history: None,
+                ..self.customer.clone()
+            },
             briefing: None,
             escalation: None,
             handoff_likelihood: None,

@@ -266,6 +266,15 @@ impl ConversationEvent {
             })
         };
         match &self.body {
+            // The counts of earlier conversations are for the briefing (they name the routing).
+            EventBody::ConversationCreated { customer } if customer.history.is_some() => {
+                owned(EventBody::ConversationCreated {
+                    customer: Customer {
+                        history: None,
+                        ..customer.clone()
+                    },
+                })
+            }
             EventBody::Message {
                 message,
                 routing_skill,
