@@ -242,11 +242,12 @@ await run(async (browser) => {
   const launcher = await page.evaluate(() => {
     const b = document.querySelector("warmline-widget").shadowRoot.querySelector(".l");
     const cs = getComputedStyle(b);
-    const r = b.getBoundingClientRect();
-    return { w: r.width, h: r.height, right: innerWidth - r.right, bottom: innerHeight - r.bottom, bg: cs.backgroundColor, svg: getComputedStyle(b.querySelector("svg")).display };
+    // Layout sizes, not the bounding box: the launcher scales in over 150 ms, and a slow machine
+    // can still be inside that transition here.
+    return { w: b.offsetWidth, h: b.offsetHeight, right: cs.right, bottom: cs.bottom, bg: cs.backgroundColor, svg: getComputedStyle(b.querySelector("svg")).display };
   });
   // The page's `button { width: 10px !important }` and `svg { display: none !important }` do not reach it.
-  if (launcher.w !== 56 || launcher.h !== 56 || launcher.svg === "none") throw new Error(`the host's CSS reached the launcher: ${JSON.stringify(launcher)}`);
+  if (launcher.w !== 56 || launcher.h !== 56 || launcher.right !== "20px" || launcher.bottom !== "20px" || launcher.svg === "none") throw new Error(`the host's CSS reached the launcher: ${JSON.stringify(launcher)}`);
   const hex = `rgb(${[1, 3, 5].map((i) => parseInt(SITE_COLOR.slice(i, i + 2), 16)).join(", ")})`;
   const st0 = await waitState(page, "the launcher's label names the site", (s) => s.label === `Open chat with ${SITE_NAME}`);
   const bg = await page.evaluate(() => getComputedStyle(document.querySelector("warmline-widget").shadowRoot.querySelector(".l")).backgroundColor);
