@@ -1,12 +1,12 @@
 //! The import rules of `DESIGN.md`, checked over the source so they cannot drift: `domain`
-//! imports nothing; `analysis` only `domain`; engines never import each other; `http` sees the
-//! domain, its protocol frames and the service port; only `app` (and the benchmarks, which
-//! assemble gateways too) names concrete implementations.
+//! imports nothing; `analysis` only `domain`; engines never import each other; `service` never
+//! imports `http` or `app`; `http` sees the domain, its protocol frames, its configuration and the
+//! service port (`service::port`, `service::error`) and nothing else of the services; only `app`
+//! (and the benchmarks, which assemble gateways too) names concrete implementations.
 //!
-//! Unit-test modules (after `#[cfg(test)]`) are not held to the rules. What the service-layer
-//! issue still has to remove is listed in `KNOWN_DEBT`: the test fails on
-//! any import outside the rules *and* on a debt entry that no longer exists, so the list only
-//! shrinks and says what is left.
+//! Unit-test modules (after `#[cfg(test)]`) are not held to the rules. An import the rules forbid
+//! but the code still has would be listed in `KNOWN_DEBT`: the test fails on any import outside
+//! the rules *and* on a debt entry that no longer exists, so the list only shrinks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -30,14 +30,7 @@ const ENGINES: &[&str] = &[
 const UTILITIES: &[&str] = &["pypi"];
 
 /// Imports the rules forbid but the code still has, as `(from, to)`, until issue 17 moves them.
-const KNOWN_DEBT: &[(&str, &str)] = &[
-    // `http` counts its own metrics, maps storage errors and writes the review CSVs itself; the
-    // service port (with typed errors) will carry all of it. (Fan-out it reaches through the
-    // `chat::Fanout` trait, not the concrete hub.)
-    ("http", "metrics"),
-    ("http", "storage"),
-    ("http", "review"),
-];
+const KNOWN_DEBT: &[(&str, &str)] = &[];
 
 /// Concrete implementations only `app` (and `bench`) may name outside their own module.
 const CONCRETE: &[(&str, &str)] = &[
@@ -107,7 +100,8 @@ fn allowed(from: &str, to: &str) -> bool {
         "analysis" => to == "domain",
         // The embedder implements `analysis`'s trait.
         f if engine(f) => matches!(to, "domain" | "analysis") || UTILITIES.contains(&to) || to == f,
-        "http" => matches!(to, "domain" | "chat" | "config"),
+        "http" => matches!(to, "domain" | "chat" | "config" | "service"),
+        "service" => !matches!(to, "http" | "app" | "bench"),
         _ => true,
     }
 }
@@ -116,7 +110,7 @@ fn allowed(from: &str, to: &str) -> bool {
 fn modules_import_only_what_the_design_allows() {
     let mut broken = Vec::new();
     let mut debt_seen = BTreeSet::new();
-    for from in ENGINES.iter().copied().chain(["domain", "http"]) {
+    for from in ENGINES.iter().copied().chain(["domain", "http", "service"]) {
         for (to, file) in imports_of(from) {
             if allowed(from, &to) {
                 continue;
@@ -141,6 +135,50 @@ fn modules_import_only_what_the_design_allows() {
             "`{from}` no longer imports `{to}`: remove it from KNOWN_DEBT"
         );
     }
+}
+
+/// What of `crate::service` the HTTP layer may name: the port and its error, nothing that
+/// implements it.
+const SERVICE_PORT: &[&str] = &["port", "error", "Backend", "ServiceError", "ErrorKind"];
+
+#[test]
+fn http_sees_only_the_service_port() {
+    let mut broken = Vec::new();
+    for (file, _) in references(&src().join("http")) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let code: String = text
+            .lines()
+            .take_while(|l| l.trim() != "#[cfg(test)]")
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut rest = code.as_str();
+        while let Some(i) = rest.find("crate::service::") {
+            rest = &rest[i + "crate::service::".len()..];
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => group
+                    .split('}')
+                    .next()
+                    .unwrap_or("")
+                    .split(',')
+                    .map(|n| n.trim().split("::").next().unwrap_or("").trim())
+                    .filter(|n| !n.is_empty())
+                    .collect(),
+                None => vec![rest
+                    .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    .next()
+                    .unwrap_or("")],
+            };
+            for n in names {
+                if !SERVICE_PORT.contains(&n) {
+                    broken.push(format!("{file}: `http` names `crate::service::{n}`"));
+                }
+            }
+        }
+    }
+    broken.sort();
+    broken.dedup();
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
 
 #[test]

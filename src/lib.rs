@@ -17,6 +17,7 @@ pub mod media;
 pub mod metrics;
 pub mod pypi;
 pub mod review;
+pub mod service;
 pub mod storage;
 pub mod telemetry;
 pub mod transcribe;

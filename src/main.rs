@@ -304,7 +304,7 @@ async fn users(config: Config, cmd: UsersCommand) -> Result<(), AppError> {
 }
 
 async fn sites(config: Config, cmd: SitesCommand) -> Result<(), AppError> {
-    use warmline::app::sites;
+    use warmline::service::sites;
     let store = app::open_store(&config).await?;
     let failed = |e: sites::SitesError| AppError::Admin(e.to_string());
     match cmd {

@@ -77,6 +77,9 @@ pub struct Metrics {
     pub agents_online: Gauge,
     /// Policy evaluations and briefing refreshes skipped because the turn queue was full.
     pub turns_skipped: Counter,
+    /// Customer messages analysed by words only because the embedder was busy past
+    /// `[semantic] analysis_wait_ms` (load shedding).
+    pub analysis_shed: Counter,
 }
 
 impl Default for Metrics {
@@ -113,6 +116,7 @@ impl Metrics {
             handoff_queued: Gauge::default(),
             agents_online: Gauge::default(),
             turns_skipped: Counter::default(),
+            analysis_shed: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -234,6 +238,11 @@ impl Metrics {
             "turns_skipped",
             "Customer turns not evaluated because the turn queue was full",
             m.turns_skipped.clone(),
+        );
+        registry.register(
+            "analysis_shed",
+            "Customer messages analysed by words only because the embedder was busy",
+            m.analysis_shed.clone(),
         );
         Self { registry, ..m }
     }

@@ -10,9 +10,9 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use warmline::app::sites::{self, NewSite};
 use warmline::assistant::AssistantConfig;
 use warmline::domain::Role;
+use warmline::service::sites::{self, NewSite};
 
 /// A free local port: bound, read, and released for the script's web server.
 fn free_port() -> u16 {

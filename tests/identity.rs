@@ -8,9 +8,9 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use warmline::app::sites;
 use warmline::bench::client::Socket;
 use warmline::domain::Role;
+use warmline::service::sites;
 
 async fn create(app: &TestApp, body: Value) -> reqwest::Response {
     app.http

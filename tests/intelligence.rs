@@ -67,9 +67,9 @@ async fn the_articles_sarah_is_answered_by_meaning_and_briefed_like_a_person_wou
     let manager = app.add_user("morgan", Role::Manager, &[]).await;
     // Sarah is signed in on the company's site, which vouches for her plan (an anonymous
     // browser's claims would be kept apart as unverified).
-    let site = warmline::app::sites::create(
+    let site = warmline::service::sites::create(
         &*app.store(),
-        warmline::app::sites::NewSite {
+        warmline::service::sites::NewSite {
             name: "Acme".into(),
             origins: vec!["https://app.acme.io".into()],
             ..Default::default()

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use warmline::app::sites::{self, NewSite};
+use warmline::service::sites::{self, NewSite};
 
 const SHOP: &str = "https://shop.example";
 const EVIL: &str = "https://evil.example";

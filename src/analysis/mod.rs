@@ -221,6 +221,16 @@ impl Analyzer {
         Analysis { sentiment, intent }
     }
 
+    /// The words-only reading (keyword intent, lexicon mood): microseconds, no model. What
+    /// `analyze` gives without the semantic layer, and the fallback when the model is busy.
+    pub fn analyze_lexical(&self, text: &str) -> Analysis {
+        let tokens = Tokens::new(text);
+        Analysis {
+            sentiment: self.sentiment.analyze_tokens(&tokens),
+            intent: self.intents.classify_tokens(&tokens),
+        }
+    }
+
     pub fn sentiment(&self) -> &SentimentAnalyzer {
         &self.sentiment
     }

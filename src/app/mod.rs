@@ -1,50 +1,38 @@
-//! Composition root: picks the implementations named by the configuration, wires the journal, the
-//! hub, the analyser and the assistant together, and runs the HTTP server until shutdown. The only
-//! module that names concrete types.
+//! Composition root, and only that: reads the configuration, picks the implementations it names
+//! (the SQLite store, the in-process hub behind `chat::Fanout`, the SFU behind
+//! `media::MediaServer`, the embedding model), builds the services of `crate::service` on them,
+//! connects the commit bus's subscribers, serves HTTP until a signal, and shuts down in order
+//! (calls, sockets, requests, the journal). The only module that names concrete types. Beside it:
+//! what the command line runs without a server (`admin`, `backup`, `transcribe_file`) and the
+//! start-up checks (`semantic`, `fd_limit`).
 
 pub mod admin;
-pub mod attachments;
 pub mod backup;
-pub mod calls;
-pub mod canned;
-pub mod commit_bus;
-pub mod credentials;
-pub mod customer_history;
-pub mod email;
 pub mod fd_limit;
-pub mod gateway;
-pub mod handoff;
-pub mod headers;
-pub mod login_throttle;
 pub mod media_metrics;
-pub mod notes;
-pub mod preparation;
-pub mod review;
-pub mod review_api;
 pub mod semantic;
-pub mod sessions;
-pub mod sites;
 pub mod transcribe_file;
 pub mod transcribe_metrics;
-pub mod transcription;
-pub mod turns;
 
 use crate::analysis::{AnalysisError, Analyzer};
 use crate::assistant::AssistantError;
 use crate::chat::Hub;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::service::credentials::{self, CredentialError, PasswordPolicy};
+use crate::service::gateway::Gateway;
+use crate::service::{
+    analysis_gate, attachments, calls, canned, commit_bus, email, handoff, headers, login_throttle,
+    preparation, review, sessions, sites, transcription, turns,
+};
 use crate::storage::journal::{CommitSink, Journal, JournalObserver};
 use crate::storage::{self, StorageError, Store};
-use credentials::{CredentialError, PasswordPolicy};
-use gateway::Gateway;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Call recordings live in this directory below `data_dir`.
-pub const RECORDINGS_DIR: &str = "recordings";
+pub use crate::service::RECORDINGS_DIR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -296,7 +284,11 @@ impl App {
             shutdown,
             journal,
             hub,
-            analyzer,
+            analysis: analysis_gate::AnalysisGate::new(
+                analyzer,
+                std::time::Duration::from_millis(config.semantic.analysis_wait_ms),
+                metrics.clone(),
+            ),
             turn_jobs,
             assistant_name,
             handoff,

@@ -46,6 +46,10 @@ pub struct ChatBenchArgs {
     /// Let the built-in assistant answer every message too (doubles the writes).
     #[arg(long)]
     pub with_assistant: bool,
+    /// `[semantic] analysis_wait_ms` for this run (default: the gateway's default). A large value
+    /// (60000) never sheds: every message waits for the embedding model, as before shedding.
+    #[arg(long)]
+    pub analysis_wait_ms: Option<u64>,
     /// Directory for the temporary database (default: the system temp dir); pick the disk to test.
     #[arg(long)]
     pub dir: Option<std::path::PathBuf>,
@@ -87,6 +91,9 @@ pub struct ChatBenchResult {
     /// Group commits of the whole run and how many took longer than 100 ms (from `/metrics`).
     pub commits: u64,
     pub commits_over_100ms: u64,
+    /// Customer messages the gateway analysed by words only because the embedding model was busy
+    /// (`warmline_analysis_shed_total`), over the whole run including the warm-up.
+    pub analysed_by_words_only: u64,
 }
 
 const SKILLS: &[&str] = &[
@@ -178,6 +185,10 @@ pub async fn run(args: ChatBenchArgs) -> Result<(), BenchError> {
             "  group commits {}  slower than 100 ms {}",
             result.commits, result.commits_over_100ms
         );
+        println!(
+            "  analysed by words only (model busy) {}",
+            result.analysed_by_words_only
+        );
     }
     if result.lost > 0 || result.duplicated > 0 {
         return Err(BenchError::Failed(format!(
@@ -233,7 +244,10 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
     };
-    let config = bench_config(tmp.path(), args.with_assistant);
+    let mut config = bench_config(tmp.path(), args.with_assistant);
+    if let Some(wait) = args.analysis_wait_ms {
+        config.semantic.analysis_wait_ms = wait;
+    }
     let running = app::start(config.clone()).await?;
     let api = Client::new(&running.base_url());
     let agents = args.agents.clamp(1, args.conversations.max(1));
@@ -455,7 +469,8 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
     for t in agent_tasks {
         let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
     }
-    let (commits, commits_over_100ms) = commit_counts(&running.base_url()).await;
+    let (commits, commits_over_100ms, analysed_by_words_only) =
+        gateway_counts(&running.base_url()).await;
     running.stop().await?;
 
     let acked = acked_counts.lock().map(|m| m.clone()).unwrap_or_default();
@@ -498,17 +513,20 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
         errors: shared.errors.load(Ordering::Relaxed),
         commits,
         commits_over_100ms,
+        analysed_by_words_only,
     })
 }
 
-/// Total group commits and those slower than 100 ms, read from the gateway's own histogram.
-async fn commit_counts(base: &str) -> (u64, u64) {
+/// Total group commits, those slower than 100 ms, and messages analysed by words only, read from
+/// the gateway's own metrics.
+async fn gateway_counts(base: &str) -> (u64, u64, u64) {
     let Ok(res) = reqwest::get(format!("{base}/metrics")).await else {
-        return (0, 0);
+        return (0, 0, 0);
     };
     let Ok(text) = res.text().await else {
-        return (0, 0);
+        return (0, 0, 0);
     };
+    let mut shed = 0.0;
     let mut total = 0.0;
     let mut within = 0.0;
     for line in text.lines() {
@@ -518,7 +536,9 @@ async fn commit_counts(base: &str) -> (u64, u64) {
                 .and_then(|v| v.parse::<f64>().ok())
                 .unwrap_or(0.0)
         };
-        if line.starts_with("warmline_journal_commit_seconds_count") {
+        if line.starts_with("warmline_analysis_shed_total") {
+            shed = value(line);
+        } else if line.starts_with("warmline_journal_commit_seconds_count") {
             total = value(line);
         } else if let Some(rest) = line.strip_prefix("warmline_journal_commit_seconds_bucket{le=\"")
         {
@@ -533,7 +553,7 @@ async fn commit_counts(base: &str) -> (u64, u64) {
             }
         }
     }
-    (total as u64, (total - within).max(0.0) as u64)
+    (total as u64, (total - within).max(0.0) as u64, shed as u64)
 }
 
 #[cfg(test)]

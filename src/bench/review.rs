@@ -15,13 +15,14 @@
 use super::chat::{bench_config, BenchError};
 use super::client::Client;
 use super::machine;
-use crate::app::{self, admin, credentials};
+use crate::app::{self, admin};
 use crate::domain::{
     Briefing, ConversationHeader, ConversationId, Customer, Escalation, EventBody, Message,
     Participant, ParticipantId, ParticipantKind, Role, SentimentLabel, Speaker, Timestamp, Urgency,
     User,
 };
 use crate::handoff::briefing::{build_briefing, BriefingInput};
+use crate::service::credentials;
 use crate::storage::{NewToken, Store, TokenKind, WriteOp};
 use chrono::{Duration as Span, Utc};
 use std::time::{Duration, Instant};

@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 /// enabled = true
 /// model = "/var/lib/warmline/models/all-MiniLM-L6-v2"   # the folder `warmline models fetch` makes
 /// required = false     # true: refuse to start without the model instead of running lexical-only
+/// analysis_wait_ms = 25 # a customer message waits at most this for the model, then words only
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -47,6 +48,10 @@ pub struct SemanticConfig {
     pub model: Option<PathBuf>,
     /// Stop at start when the model is missing or damaged (otherwise: a warning, lexical only).
     pub required: bool,
+    /// The longest a customer message waits for a free embedder before it is analysed by words
+    /// only. The model runs at most one message per core at a time; under a burst, waiting in
+    /// line would hold every acknowledgement behind it (see BENCHMARKS.md, "bench chat").
+    pub analysis_wait_ms: u64,
 }
 
 impl Default for SemanticConfig {
@@ -55,6 +60,7 @@ impl Default for SemanticConfig {
             enabled: true,
             model: None,
             required: false,
+            analysis_wait_ms: 25,
         }
     }
 }

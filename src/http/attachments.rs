@@ -13,10 +13,10 @@
 //! The conversation's participants and managers only: the backend decides (see
 //! `Backend::attachment_file`).
 
-use super::backend::{Backend, Upload};
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller, QueryParams};
 use crate::domain::Message;
+use crate::service::port::{Backend, Upload};
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

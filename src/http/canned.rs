@@ -10,40 +10,16 @@
 //!
 //! A taken shortcut is 409 `conflict`; an invalid field 400 (413 for a body over 4 KB).
 
-use super::backend::Backend;
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller, JsonBody, QueryParams};
-use crate::domain::canned::CannedResponse;
+use crate::service::port::{Backend, CannedInput, CannedView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
-
-/// A canned response as served.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CannedView {
-    #[serde(flatten)]
-    pub response: CannedResponse,
-    /// The display name of who changed it last, when that account still exists.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_by_name: Option<String>,
-    /// The body with its fields filled for the conversation asked about (`?conversation=`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filled: Option<String>,
-}
-
-/// What a manager sends to add or change one.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CannedInput {
-    pub shortcut: String,
-    pub title: String,
-    pub body: String,
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

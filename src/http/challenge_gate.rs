@@ -5,7 +5,7 @@
 use super::creation_challenge::{ChallengePolicy, CreationChallenge};
 use super::error::ApiError;
 use crate::config::LimitsConfig;
-use crate::metrics::{Metrics, OutcomeLabel};
+use crate::service::port::EdgeCounters;
 use axum::http::HeaderMap;
 use rand::RngCore;
 use std::sync::{Arc, Mutex};
@@ -42,18 +42,13 @@ impl ChallengeGate {
     }
 
     /// Lets an anonymous creation through, or answers with a challenge (HTTP 428) to solve first.
-    pub fn admit(&self, headers: &HeaderMap, metrics: &Metrics) -> Result<(), ApiError> {
+    pub fn admit(&self, headers: &HeaderMap, counters: &dyn EdgeCounters) -> Result<(), ApiError> {
         let now = self.now();
         let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
         let Some(bits) = engine.required_bits(now) else {
             return Ok(());
         };
-        let count = |outcome| {
-            metrics
-                .creation_challenges
-                .get_or_create(&OutcomeLabel { outcome })
-                .inc();
-        };
+        let count = |outcome| counters.creation_challenge(outcome);
         let presented = headers
             .get(HEADER)
             .and_then(|v| v.to_str().ok())

@@ -13,9 +13,9 @@
 //! POSTs count, `limits.email_requests_per_hour_per_ip`) or transcripts for one conversation
 //! (`email.transcripts_per_conversation_per_hour`): 429 `rate_limited`.
 
-use super::backend::Backend;
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller, JsonBody};
+use crate::service::port::Backend;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

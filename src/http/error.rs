@@ -1,6 +1,7 @@
-//! The one error type of the HTTP and WebSocket API. Every failure a client can cause maps to a
-//! status and a stable `code`; internal failures are logged with their cause and answered with a
-//! generic message, so nothing about the inside leaks.
+//! The one error type of the HTTP and WebSocket API, and the only place a service error becomes a
+//! status and a wire code. Every failure a client can cause maps to a status and a stable `code`;
+//! internal failures are logged with their whole cause chain and answered with a generic message,
+//! so nothing about the inside leaks.
 //!
 //! | status | code                  | when                                                     |
 //! |--------|-----------------------|----------------------------------------------------------|
@@ -21,6 +22,7 @@
 //! | 503    | `unavailable`         | storage not reachable, shutting down                     |
 //! | 500    | `internal`            | a bug or a failure we did not foresee                    |
 
+use crate::service::{ErrorKind, ServiceError};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -62,6 +64,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error("internal error")]
     Internal(String),
+    /// What the service port answered; its `kind()` picks the status and code.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
 }
 
 impl ApiError {
@@ -80,6 +85,19 @@ impl ApiError {
             Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Service(e) => match e.kind() {
+                ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+                ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                ErrorKind::Conflict | ErrorKind::OutOfOrder(_) => StatusCode::CONFLICT,
+                ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorKind::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+                ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            },
         }
     }
 
@@ -99,6 +117,20 @@ impl ApiError {
             Self::InsufficientStorage(_) => "insufficient_storage",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
+            Self::Service(e) => match e.kind() {
+                ErrorKind::Invalid => "bad_request",
+                ErrorKind::Unauthenticated => "unauthorized",
+                ErrorKind::Forbidden => "forbidden",
+                ErrorKind::NotFound => "not_found",
+                ErrorKind::Conflict => "conflict",
+                ErrorKind::OutOfOrder(code) => code,
+                ErrorKind::TooLarge => "payload_too_large",
+                ErrorKind::UnsupportedType => "unsupported_media_type",
+                ErrorKind::RateLimited => "rate_limited",
+                ErrorKind::StorageFull => "insufficient_storage",
+                ErrorKind::Unavailable => "unavailable",
+                ErrorKind::Internal => "internal",
+            },
         }
     }
 
@@ -107,6 +139,14 @@ impl ApiError {
         match self {
             Self::Unavailable(_) => "the service is temporarily unavailable".into(),
             Self::Internal(_) => "internal error; it has been logged".into(),
+            Self::Service(e) => match e.kind() {
+                ErrorKind::Unavailable => "the service is temporarily unavailable".into(),
+                ErrorKind::Internal => "internal error; it has been logged".into(),
+                ErrorKind::StorageFull => {
+                    "storage is full: nothing was saved; try again later".into()
+                }
+                _ => e.to_string(),
+            },
             other => other.to_string(),
         }
     }
@@ -120,22 +160,16 @@ impl ApiError {
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
             Self::Unavailable(cause) => tracing::warn!(%cause, "unavailable"),
             Self::InsufficientStorage(cause) => tracing::error!(%cause, "storage full"),
+            Self::Service(e) => {
+                let cause = e.chain();
+                match e.kind() {
+                    ErrorKind::Internal => tracing::error!(%cause, "internal error"),
+                    ErrorKind::Unavailable => tracing::warn!(%cause, "unavailable"),
+                    ErrorKind::StorageFull => tracing::error!(%cause, "storage full"),
+                    _ => {}
+                }
+            }
             _ => {}
-        }
-    }
-}
-
-impl From<crate::storage::StorageError> for ApiError {
-    fn from(e: crate::storage::StorageError) -> Self {
-        use crate::storage::StorageError as S;
-        if e.is_disk_trouble() {
-            return Self::InsufficientStorage(e.to_string());
-        }
-        match e {
-            S::Conflict(what) => Self::Conflict(format!("{what} already exists")),
-            S::WriterGone => Self::Unavailable(e.to_string()),
-            S::Database(sqlx::Error::PoolTimedOut) => Self::Unavailable(e.to_string()),
-            other => Self::Internal(other.to_string()),
         }
     }
 }

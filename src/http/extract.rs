@@ -1,9 +1,9 @@
 //! Request extractors that answer in the API's JSON error shape: the caller's identity from the
 //! bearer token, and JSON bodies / query strings whose rejections become `ApiError`s.
 
-use super::backend::Backend;
 use super::error::ApiError;
 use crate::domain::Principal;
+use crate::service::port::Backend;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
@@ -20,8 +20,8 @@ pub struct Caller {
 
 impl Caller {
     /// The caller as the audit log records them.
-    pub fn asker(&self) -> super::backend::Asker<'_> {
-        super::backend::Asker {
+    pub fn asker(&self) -> crate::service::port::Asker<'_> {
+        crate::service::port::Asker {
             who: &self.principal,
             ip: self.ip,
         }

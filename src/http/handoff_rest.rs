@@ -1,9 +1,9 @@
 //! REST side of the handoff protocol (the same steps as the WebSocket frames): the briefing, the
 //! queue, the agent's status and each agent step. Every step answers only after it is committed.
 
-use super::backend::{Backend, HandoffAction};
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller, JsonBody};
+use crate::service::port::{Backend, HandoffAction};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
@@ -14,7 +14,7 @@ pub async fn briefing<B: Backend>(
     State(b): State<Arc<B>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::service::port::BriefingView>, ApiError> {
     Ok(Json(
         b.briefing(&caller.principal, &conversation_id(&id)?)
             .await?,

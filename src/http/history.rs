@@ -3,10 +3,10 @@
 //! reads one of them. Both are read-only and authorised by access to `{id}`: the customer of it
 //! (with its token) or staff who may read it.
 
-use super::backend::{Backend, CustomerHistory};
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller};
 use crate::domain::Conversation;
+use crate::service::port::{Backend, CustomerHistory};
 use axum::extract::{Path, State};
 use axum::Json;
 use std::sync::Arc;

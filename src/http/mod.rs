@@ -5,7 +5,6 @@
 
 pub mod assets;
 pub mod attachments;
-pub mod backend;
 pub mod canned;
 pub mod challenge_gate;
 pub mod client_ip;
@@ -25,7 +24,7 @@ pub mod server;
 pub mod sites;
 pub mod ws;
 
-pub use backend::Backend;
+pub use crate::service::port::Backend;
 pub use error::ApiError;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -207,8 +206,7 @@ async fn guard<B: Backend>(
     let response = async {
         if !is_probe {
             if let Err((e, reason)) = limits.check(ip, req.method(), &path) {
-                let label = crate::metrics::ReasonLabel { reason };
-                backend.metrics().rate_limited.get_or_create(&label).inc();
+                backend.counters().rate_limited(reason);
                 return e.into_response();
             }
         }
@@ -219,11 +217,7 @@ async fn guard<B: Backend>(
     let mut response = response;
     security_headers::apply(response.headers_mut());
     let status = response.status().as_u16();
-    backend
-        .metrics()
-        .http_responses
-        .get_or_create(&crate::metrics::StatusLabel { status })
-        .inc();
+    backend.counters().http_response(status);
     span.in_scope(|| {
         tracing::debug!(
             status,

@@ -2,9 +2,9 @@
 //! with its type (`audio/ogg`, `video/webm`) and byte ranges (players seek with them). Managers
 //! only; the backend resolves only names the conversation's header lists.
 
-use super::backend::Backend;
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller};
+use crate::service::port::Backend;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;

@@ -1,7 +1,6 @@
 //! REST handlers. Each one names the caller (`Caller`) unless it is public by design (creating a
 //! conversation, logging in), and delegates every decision to the `Backend`.
 
-use super::backend::{Backend, CreatedConversation, LoginResult};
 use super::challenge_gate::ChallengeGate;
 use super::client_ip::ClientIp;
 use super::error::ApiError;
@@ -10,6 +9,7 @@ use crate::domain::{
     Conversation, ConversationEvent, ConversationId, ConversationStatus, Customer, Message,
     Principal,
 };
+use crate::service::port::{Backend, CreatedConversation, LoginResult};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -95,7 +95,7 @@ pub async fn create_conversation<B: Backend>(
                 )));
             }
         }
-        challenges.admit(&headers, b.metrics())?;
+        challenges.admit(&headers, b.counters())?;
     }
     let created = b.create_conversation(customer).await?;
     if !known {
@@ -138,7 +138,7 @@ pub async fn list_conversations<B: Backend>(
     State(b): State<Arc<B>>,
     caller: Caller,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<super::backend::ConversationPage>, ApiError> {
+) -> Result<Json<crate::service::port::ConversationPage>, ApiError> {
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(ConversationStatus::parse(s).ok_or_else(|| {
@@ -152,7 +152,7 @@ pub async fn list_conversations<B: Backend>(
         b.list_conversations(
             &caller.principal,
             status,
-            super::backend::ConversationSearch {
+            crate::service::port::ConversationSearch {
                 text: q.q.as_deref(),
                 tag: q.tag.as_deref(),
             },

@@ -3,10 +3,10 @@
 //! ratings (the customer's survey, the agent's rating of the briefing). Lists and aggregates
 //! also come as CSV (`format=csv`).
 
-use super::backend::{Backend, Download};
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller, JsonBody, QueryParams};
 use crate::domain::{ConversationEvent, GroupBy, HandoffFilter, UserId};
+use crate::service::port::{Backend, Download};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -131,7 +131,7 @@ pub async fn handoffs<B: Backend>(
         .review_handoffs(caller.asker(), q.filter()?, limit, offset)
         .await?;
     if as_csv {
-        return Ok(csv("handoffs.csv", crate::review::handoffs_csv(&items)));
+        return Ok(csv("handoffs.csv", b.handoffs_csv(&items)));
     }
     Ok(Json(json!({ "total": total, "items": items })).into_response())
 }
@@ -156,7 +156,7 @@ pub async fn aggregates<B: Backend>(
         rows.push(overall);
         return Ok(csv(
             &format!("handoffs-by-{}.csv", by.as_str()),
-            crate::review::aggregates_csv(&rows),
+            b.aggregates_csv(&rows),
         ));
     }
     Ok(Json(json!({ "by": by, "overall": overall, "groups": groups })).into_response())
@@ -176,7 +176,7 @@ pub async fn handoff<B: Backend>(
 pub async fn filters<B: Backend>(
     State(b): State<Arc<B>>,
     caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<crate::service::port::ReviewFacets>, ApiError> {
     Ok(Json(b.review_filters(&caller.principal).await?))
 }
 

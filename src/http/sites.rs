@@ -7,11 +7,11 @@
 //! site and passes; a browser request passes when its origin is the gateway's own (the `Origin`
 //! names the `Host` it was sent to) or one the site (or, where no site is named, any site) lists.
 
-use super::backend::Backend;
 use super::error::ApiError;
 use crate::domain::identity;
 use crate::domain::site::{normalize_origin, Site};
 use crate::domain::{Customer, CustomerContext};
+use crate::service::port::Backend;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -5,7 +5,6 @@
 //! event it missed exactly once, in order. A send is acknowledged only after the journal commits it.
 //! Frames are rate-limited per connection; a client that keeps flooding is disconnected.
 
-use super::backend::{Backend, HandoffAction};
 use super::client_ip::ClientIp;
 use super::conn_limits::PerIpCounts;
 use super::error::ApiError;
@@ -13,7 +12,8 @@ use crate::chat::{
     ClientFrame, HubItem, PeerInfo, Presence, ReceiptMark, ReceiptSide, ServerFrame,
 };
 use crate::domain::{ConversationId, Principal};
-use crate::metrics::ReasonLabel;
+use crate::service::port::{Backend, HandoffAction};
+use crate::service::ServiceError;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -74,7 +74,7 @@ pub async fn upgrade<B: Backend>(
         ));
     }
     let limits = b.limits();
-    if b.metrics().ws_connections.get() >= limits.max_connections as i64 {
+    if b.counters().ws_open_connections() >= limits.max_connections as i64 {
         return Err(ApiError::Unavailable("connection limit reached".into()));
     }
     let slot = per_ip
@@ -112,7 +112,7 @@ fn bearer_from(headers: &HeaderMap) -> Option<&str> {
 
 async fn run<B: Backend>(b: Arc<B>, socket: WebSocket, pre_auth: Option<(Principal, String)>) {
     let conn = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-    b.metrics().ws_connections.inc();
+    b.counters().ws_opened();
     let (mut sink, mut stream) = socket.split();
     let (out, mut out_rx) = mpsc::channel::<Outbound>(OUTBOUND_BUFFER);
     let writer = tokio::spawn(async move {
@@ -171,7 +171,7 @@ async fn run<B: Backend>(b: Arc<B>, socket: WebSocket, pre_auth: Option<(Princip
     }
     drop(out);
     let _ = writer.await;
-    b.metrics().ws_connections.dec();
+    b.counters().ws_closed();
 }
 
 async fn authenticate_first_frame<B: Backend>(
@@ -199,6 +199,7 @@ async fn authenticate_first_frame<B: Backend>(
         Ok(ClientFrame::Auth { token }) => match b.authenticate(&token).await {
             Ok(p) => Some((p, token)),
             Err(e) => {
+                let e = ApiError::from(e);
                 let _ = out
                     .send(reply(ServerFrame::error(
                         e.code(),
@@ -312,12 +313,14 @@ impl<B: Backend> Session<B> {
             .await;
     }
 
-    async fn reject(&self, reason: &'static str, e: &ApiError, reference: Option<String>) {
-        self.b
-            .metrics()
-            .ws_frames_rejected
-            .get_or_create(&ReasonLabel { reason })
-            .inc();
+    async fn reject(
+        &self,
+        reason: &'static str,
+        e: impl Into<ApiError>,
+        reference: Option<String>,
+    ) {
+        let e: ApiError = e.into();
+        self.b.counters().ws_frame_rejected(reason);
         self.send(&ServerFrame::error(e.code(), e.public_message(), reference))
             .await;
     }
@@ -325,7 +328,7 @@ impl<B: Backend> Session<B> {
     async fn serve(
         &mut self,
         stream: &mut futures_util::stream::SplitStream<WebSocket>,
-        mut ended: super::backend::SessionEnd,
+        mut ended: crate::service::port::SessionEnd,
     ) {
         let burst = self.b.limits().ws_frame_burst;
         let mut shutdown = self.b.shutdown_signal();
@@ -351,7 +354,7 @@ impl<B: Backend> Session<B> {
                     let e = ApiError::BadRequest(
                         "binary frames are not supported; send JSON text frames".into(),
                     );
-                    self.reject("binary", &e, None).await;
+                    self.reject("binary", e, None).await;
                     continue;
                 }
                 Ok(WsMessage::Close(_)) => break,
@@ -359,31 +362,21 @@ impl<B: Backend> Session<B> {
                 Err(e) => {
                     // Oversize frames and protocol violations end the connection here.
                     debug!(error = %e, "socket error");
-                    self.b
-                        .metrics()
-                        .ws_frames_rejected
-                        .get_or_create(&ReasonLabel { reason: "protocol" })
-                        .inc();
+                    self.b.counters().ws_frame_rejected("protocol");
                     break;
                 }
             };
-            self.b.metrics().ws_frames_received.inc();
+            self.b.counters().ws_frame_received();
             if self.limiter.check().is_err() {
                 self.strikes += 1;
-                self.b
-                    .metrics()
-                    .rate_limited
-                    .get_or_create(&ReasonLabel {
-                        reason: "ws_frames",
-                    })
-                    .inc();
+                self.b.counters().rate_limited("ws_frames");
                 if self.strikes > burst.saturating_mul(2) {
                     let _ = self.out.send(Outbound::Close(CLOSE_POLICY, "flood")).await;
                     break;
                 }
                 self.reject(
                     "rate_limited",
-                    &ApiError::RateLimited("too many frames; slow down".into()),
+                    ApiError::RateLimited("too many frames; slow down".into()),
                     None,
                 )
                 .await;
@@ -393,7 +386,7 @@ impl<B: Backend> Session<B> {
                 Ok(frame) => self.handle(frame).await,
                 Err(e) => {
                     let err = ApiError::BadRequest(format!("invalid frame: {e}"));
-                    self.reject("bad_frame", &err, None).await;
+                    self.reject("bad_frame", err, None).await;
                 }
             }
         }
@@ -404,7 +397,7 @@ impl<B: Backend> Session<B> {
             ClientFrame::Auth { .. } => {
                 self.reject(
                     "bad_frame",
-                    &ApiError::BadRequest("already authenticated".into()),
+                    ApiError::BadRequest("already authenticated".into()),
                     None,
                 )
                 .await
@@ -444,7 +437,7 @@ impl<B: Backend> Session<B> {
                         })
                         .await
                     }
-                    Err(e) => self.reject("send_message", &e, reference).await,
+                    Err(e) => self.reject("send_message", e, reference).await,
                 }
             }
             ClientFrame::SetStatus { status } => {
@@ -456,7 +449,7 @@ impl<B: Backend> Session<B> {
                         })
                         .await
                     }
-                    Err(e) => self.reject("set_status", &e, None).await,
+                    Err(e) => self.reject("set_status", e, None).await,
                 }
             }
             ClientFrame::SubscribeQueue => self.subscribe_queue().await,
@@ -551,7 +544,7 @@ impl<B: Backend> Session<B> {
                     let e = ApiError::BadRequest(
                         "subscribe to the conversation before sending typing".into(),
                     );
-                    self.reject("typing", &e, Some(conversation_id.to_string()))
+                    self.reject("typing", e, Some(conversation_id.to_string()))
                         .await;
                 }
             }
@@ -564,7 +557,7 @@ impl<B: Backend> Session<B> {
             && self.subs.len() >= self.b.limits().max_subscriptions_per_socket
         {
             let e = ApiError::BadRequest("too many subscriptions on one connection".into());
-            return self.reject("subscribe", &e, reference).await;
+            return self.reject("subscribe", e, reference).await;
         }
         if let Err(e) = self
             .b
@@ -574,11 +567,11 @@ impl<B: Backend> Session<B> {
                 if access.can_read() {
                     Ok(())
                 } else {
-                    Err(ApiError::conversation_not_found())
+                    Err(ServiceError::conversation_not_found())
                 }
             })
         {
-            return self.reject("subscribe", &e, reference).await;
+            return self.reject("subscribe", e, reference).await;
         }
         if let Some(old) = self.subs.remove(&id) {
             old.abort();
@@ -623,7 +616,7 @@ impl<B: Backend> Session<B> {
         };
         let header = match self.b.authorize(&self.who, &id).await {
             Ok((header, _)) => header,
-            Err(e) => return self.reject(reason, &e, Some(id.to_string())).await,
+            Err(e) => return self.reject(reason, e, Some(id.to_string())).await,
         };
         let Some(side) = ReceiptSide::of(&self.who, &header) else {
             return;
@@ -669,7 +662,7 @@ impl<B: Backend> Session<B> {
             return self
                 .reject(
                     "subscribe_inbox",
-                    &ApiError::Forbidden("the inbox is for staff".into()),
+                    ApiError::Forbidden("the inbox is for staff".into()),
                     None,
                 )
                 .await;
@@ -678,7 +671,7 @@ impl<B: Backend> Session<B> {
         let mut rx = self.b.fanout().subscribe_inbox();
         let conversations = match self.b.inbox(&self.who, INBOX_LIMIT).await {
             Ok(c) => c,
-            Err(e) => return self.reject("subscribe_inbox", &e, None).await,
+            Err(e) => return self.reject("subscribe_inbox", e, None).await,
         };
         let mut listed: HashSet<ConversationId> = conversations
             .iter()
@@ -787,7 +780,7 @@ impl<B: Backend> Session<B> {
         match self.b.call_frame(&self.who, self.conn, frame, out).await {
             Ok(Some(reply)) => self.send(&reply).await,
             Ok(None) => {}
-            Err(e) => self.reject("call", &e, reference).await,
+            Err(e) => self.reject("call", e, reference).await,
         }
     }
 
@@ -809,7 +802,7 @@ impl<B: Backend> Session<B> {
         let rx = self.b.fanout().subscribe_queue();
         let queue = match self.b.queue(&self.who).await {
             Ok(q) => q,
-            Err(e) => return self.reject("subscribe_queue", &e, None).await,
+            Err(e) => return self.reject("subscribe_queue", e, None).await,
         };
         self.send(&ServerFrame::Queue { queue }).await;
         if let Some(old) = self.queue.take() {
@@ -852,7 +845,7 @@ impl<B: Backend> Session<B> {
                 .await
             }
             Err(e) => {
-                self.reject(name, &e, Some(conversation_id.to_string()))
+                self.reject(name, e, Some(conversation_id.to_string()))
                     .await
             }
         }
@@ -986,6 +979,7 @@ async fn catch_up<B: Backend>(
         let page = match b.events_after(who, id, *last, REPLAY_PAGE).await {
             Ok(p) => p,
             Err(e) => {
+                let e = ApiError::from(e);
                 let frame = ServerFrame::error(e.code(), e.public_message(), Some(id.to_string()))
                     .to_json();
                 let _ = out.send(Outbound::Frame(Arc::from(frame))).await;

@@ -330,9 +330,9 @@ pub fn spawn_binary(
 /// A site named `name` whose widget runs on `https://app.acme.io`, created as
 /// `warmline sites add` would.
 pub async fn acme_site(app: &TestApp, name: &str) -> warmline::domain::site::Site {
-    warmline::app::sites::create(
+    warmline::service::sites::create(
         &*app.store(),
-        warmline::app::sites::NewSite {
+        warmline::service::sites::NewSite {
             name: name.into(),
             origins: vec!["https://app.acme.io".into()],
             ..Default::default()

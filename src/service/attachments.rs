@@ -21,8 +21,8 @@ use super::gateway::Gateway;
 use crate::attachments::{AttachmentError, AttachmentsConfig};
 use crate::domain::attachment::{Attachment, AttachmentKind, LogFindings, StoredAttachment};
 use crate::domain::{ConversationId, ConversationStatus, EventBody, Message, Principal, Speaker};
-use crate::http::backend::{Asker, AttachmentFile, Posted, Upload};
-use crate::http::ApiError;
+use crate::service::port::{Asker, AttachmentFile, Posted, Upload};
+use crate::service::{ErrorKind, ServiceError};
 use crate::storage::{WriteOp, WriteOutcome};
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -96,15 +96,15 @@ impl Attachments {
     }
 }
 
-impl From<AttachmentError> for ApiError {
+impl From<AttachmentError> for ServiceError {
     fn from(e: AttachmentError) -> Self {
         use AttachmentError as A;
         let msg = e.to_string();
         match e {
-            A::TooLarge { .. } | A::ImageTooLarge { .. } => ApiError::PayloadTooLarge(msg),
-            A::Unsupported { .. } | A::BadImage(_) => ApiError::UnsupportedMediaType(msg),
-            A::Empty => ApiError::BadRequest(msg),
-            A::Encode(cause) => ApiError::Internal(format!("thumbnail: {cause}")),
+            A::TooLarge { .. } | A::ImageTooLarge { .. } => ServiceError::TooLarge(msg),
+            A::Unsupported { .. } | A::BadImage(_) => ServiceError::UnsupportedType(msg),
+            A::Empty => ServiceError::Invalid(msg),
+            A::Encode(cause) => ServiceError::internal("making the thumbnail", cause),
         }
     }
 }
@@ -132,17 +132,20 @@ impl Drop for TempFile {
     }
 }
 
-fn disk_error(what: &str, e: std::io::Error) -> ApiError {
+fn disk_error(what: &str, e: std::io::Error) -> ServiceError {
     // ENOSPC / EDQUOT: the disk said no, not a bug; nothing was kept.
     if matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT)) {
-        ApiError::InsufficientStorage(format!("{what}: {e}"))
+        ServiceError::DiskFull {
+            context: what.to_owned(),
+            source: e.into(),
+        }
     } else {
-        ApiError::Internal(format!("{what}: {e}"))
+        ServiceError::internal(what, e)
     }
 }
 
 /// Reads and throws away up to [`DRAIN_MAX`] more of `body` (for at most [`DRAIN_TIME`]).
-async fn drain(body: &mut crate::http::backend::UploadBody) {
+async fn drain(body: &mut crate::service::port::UploadBody) {
     let mut seen = 0u64;
     let _ = tokio::time::timeout(DRAIN_TIME, async {
         while let Some(Ok(chunk)) = body.next().await {
@@ -163,7 +166,7 @@ struct Checked {
 }
 
 /// Reads the finished upload back and decides what it is (blocking: run on the blocking pool).
-fn check_file(path: &Path, config: &AttachmentsConfig) -> Result<Checked, ApiError> {
+fn check_file(path: &Path, config: &AttachmentsConfig) -> Result<Checked, ServiceError> {
     let bytes = std::fs::read(path).map_err(|e| disk_error("reading an upload back", e))?;
     let sniffed = crate::attachments::classify(&bytes)?;
     let mut checked = Checked {
@@ -198,22 +201,22 @@ impl Gateway {
         who: &Principal,
         id: &ConversationId,
         upload: Upload,
-    ) -> Result<Posted, ApiError> {
+    ) -> Result<Posted, ServiceError> {
         let result = self.upload_attachment_counted(who, id, upload).await;
         let outcome = match &result {
             Ok(posted) if posted.duplicate => "duplicate",
             Ok(_) => "stored",
-            Err(ApiError::PayloadTooLarge(_)) => "too_large",
-            Err(ApiError::UnsupportedMediaType(_)) => "unsupported",
-            Err(ApiError::BadRequest(_)) => "bad_request",
-            Err(
-                ApiError::Unauthorized(_)
-                | ApiError::Forbidden(_)
-                | ApiError::NotFound(_)
-                | ApiError::Conflict(_),
-            ) => "refused",
-            Err(ApiError::InsufficientStorage(_)) => "disk_full",
-            Err(_) => "failed",
+            Err(e) => match e.kind() {
+                ErrorKind::TooLarge => "too_large",
+                ErrorKind::UnsupportedType => "unsupported",
+                ErrorKind::Invalid => "bad_request",
+                ErrorKind::Unauthenticated
+                | ErrorKind::Forbidden
+                | ErrorKind::NotFound
+                | ErrorKind::Conflict => "refused",
+                ErrorKind::StorageFull => "disk_full",
+                _ => "failed",
+            },
         };
         self.metrics
             .attachments
@@ -236,32 +239,32 @@ impl Gateway {
         who: &Principal,
         id: &ConversationId,
         mut upload: Upload,
-    ) -> Result<Posted, ApiError> {
+    ) -> Result<Posted, ServiceError> {
         let store = self.attachments.clone();
         let config = &store.config;
         if !config.enabled {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "attachments are turned off on this gateway ([attachments] enabled)".into(),
             ));
         }
         if upload.name.len() > MAX_NAME_BYTES {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ServiceError::Invalid(format!(
                 "the file name is over {MAX_NAME_BYTES} bytes"
             )));
         }
         if let Some(key) = &upload.client_msg_id {
             if !crate::domain::ids::is_plausible_id(key) {
-                return Err(ApiError::BadRequest(format!(
+                return Err(ServiceError::Invalid(format!(
                     "clientMsgId must be 1-{} characters of letters, digits, '-' or '_'",
                     crate::domain::ids::MAX_ID_LEN
                 )));
             }
         }
-        let (header, access) = crate::http::Backend::authorize(self, who, id).await?;
+        let (header, access) = crate::service::port::Backend::authorize(self, who, id).await?;
         let speaker = Self::speaker_for(who, access)?;
         let on_disk = self.store.attachments_on_disk(id).await?;
         if on_disk >= u64::from(config.max_per_conversation) {
-            return Err(ApiError::Conflict(format!(
+            return Err(ServiceError::Conflict(format!(
                 "this conversation has {on_disk} files, the most it may hold; \
                  the limit is {}",
                 config.max_per_conversation
@@ -301,7 +304,7 @@ impl Gateway {
         let mut size = 0u64;
         while let Some(chunk) = upload.body.next().await {
             let chunk = chunk
-                .map_err(|e| ApiError::BadRequest(format!("the upload was interrupted: {e}")))?;
+                .map_err(|e| ServiceError::Invalid(format!("the upload was interrupted: {e}")))?;
             size += chunk.len() as u64;
             if size > config.max_bytes {
                 drop(file);
@@ -330,11 +333,11 @@ impl Gateway {
                 .checks
                 .acquire()
                 .await
-                .map_err(|_| ApiError::Unavailable("attachment checks stopped".into()))?;
+                .map_err(|e| ServiceError::unavailable("attachment checks stopped", e))?;
             let (path, cfg) = (temp.path.clone(), config.clone());
             tokio::task::spawn_blocking(move || check_file(&path, &cfg))
                 .await
-                .map_err(|e| ApiError::Internal(format!("attachment check: {e}")))??
+                .map_err(|e| ServiceError::internal("checking the attachment", e))??
         };
         let name = crate::attachments::display_name(&upload.name, &checked.sniffed);
 
@@ -476,13 +479,13 @@ impl Gateway {
         status: ConversationStatus,
         message: Message,
         record: &StoredAttachment,
-    ) -> Result<Posted, ApiError> {
+    ) -> Result<Posted, ServiceError> {
         self.store.insert_attachment(record).await?;
         if message.speaker == Speaker::Customer && status == ConversationStatus::Resolved {
             self.reopen(id).await?;
         }
         if let Principal::Staff(user) = who {
-            let (header, _) = crate::http::Backend::authorize(self, who, id).await?;
+            let (header, _) = crate::service::port::Backend::authorize(self, who, id).await?;
             self.join_if_needed(&header, user).await?;
         }
         let mut message = message;
@@ -502,10 +505,10 @@ impl Gateway {
         let (event, duplicate) = match self.write(op).await? {
             WriteOutcome::Committed { event, .. } => (event, false),
             WriteOutcome::Duplicate { event } => (event, true),
-            WriteOutcome::UnknownConversation => return Err(ApiError::conversation_not_found()),
+            WriteOutcome::UnknownConversation => return Err(ServiceError::conversation_not_found()),
         };
         let stored = event.body.message().cloned().ok_or_else(|| {
-            ApiError::Conflict("clientMsgId was already used for something else".into())
+            ServiceError::Conflict("clientMsgId was already used for something else".into())
         })?;
         Ok(Posted {
             message: stored,
@@ -519,15 +522,15 @@ impl Gateway {
         id: &ConversationId,
         attachment_id: &str,
         thumbnail: bool,
-    ) -> Result<AttachmentFile, ApiError> {
+    ) -> Result<AttachmentFile, ServiceError> {
         let who = asker.who;
-        let (header, _) = crate::http::Backend::authorize(self, who, id).await?;
+        let (header, _) = crate::service::port::Backend::authorize(self, who, id).await?;
         if !who.may_download_attachments(&header) {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "attachments are for the conversation's participants and managers".into(),
             ));
         }
-        let missing = || ApiError::NotFound("no such attachment".into());
+        let missing = || ServiceError::NotFound("no such attachment".into());
         if !Attachment::is_plausible_id(attachment_id) {
             return Err(missing());
         }
@@ -537,7 +540,7 @@ impl Gateway {
             .await?
             .ok_or_else(missing)?;
         if found.deleted_at.is_some() {
-            return Err(ApiError::NotFound(format!(
+            return Err(ServiceError::NotFound(format!(
                 "the file was deleted ({})",
                 found.deleted_reason.as_deref().unwrap_or("removed")
             )));

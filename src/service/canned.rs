@@ -5,37 +5,37 @@ use super::gateway::Gateway;
 use crate::domain::canned::{self, CannedDraft, CannedError, CannedResponse, Fields};
 use crate::domain::ids::is_plausible_id;
 use crate::domain::{AuditEntry, ConversationId, Principal, Role, Timestamp, User, UserId};
-use crate::http::backend::Asker;
-use crate::http::canned::{CannedInput, CannedView};
-use crate::http::ApiError;
+use crate::service::port::Asker;
+use crate::service::port::{CannedInput, CannedView};
+use crate::service::ServiceError;
 use crate::storage::{StorageError, Store};
 use chrono::{SubsecRound, Utc};
 use std::collections::HashMap;
 
-impl From<CannedError> for ApiError {
+impl From<CannedError> for ServiceError {
     fn from(e: CannedError) -> Self {
         match e {
-            CannedError::BodyTooLarge => ApiError::PayloadTooLarge(e.to_string()),
-            other => ApiError::BadRequest(other.to_string()),
+            CannedError::BodyTooLarge => ServiceError::TooLarge(e.to_string()),
+            other => ServiceError::Invalid(other.to_string()),
         }
     }
 }
 
 /// The agent or manager behind `who`, or 403.
-fn staff_of(who: &Principal) -> Result<&User, ApiError> {
+fn staff_of(who: &Principal) -> Result<&User, ServiceError> {
     match who {
         Principal::Staff(u) if !u.disabled => Ok(u),
-        _ => Err(ApiError::Forbidden(
+        _ => Err(ServiceError::Forbidden(
             "canned responses are for agents and managers".into(),
         )),
     }
 }
 
 /// The manager behind `who`, or 403.
-fn manager_of(who: &Principal) -> Result<&User, ApiError> {
+fn manager_of(who: &Principal) -> Result<&User, ServiceError> {
     match who {
         Principal::Staff(u) if u.role == Role::Manager && !u.disabled => Ok(u),
-        _ => Err(ApiError::Forbidden(
+        _ => Err(ServiceError::Forbidden(
             "only managers change canned responses".into(),
         )),
     }
@@ -46,12 +46,12 @@ fn now() -> Timestamp {
     Utc::now().trunc_subsecs(3)
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("canned response not found".into())
+fn not_found() -> ServiceError {
+    ServiceError::NotFound("canned response not found".into())
 }
 
 /// An id from a path: one that cannot exist is simply not found.
-fn checked_id(id: &str) -> Result<&str, ApiError> {
+fn checked_id(id: &str) -> Result<&str, ServiceError> {
     if is_plausible_id(id) {
         Ok(id)
     } else {
@@ -59,7 +59,7 @@ fn checked_id(id: &str) -> Result<&str, ApiError> {
     }
 }
 
-fn draft(input: &CannedInput) -> Result<CannedDraft, ApiError> {
+fn draft(input: &CannedInput) -> Result<CannedDraft, ServiceError> {
     Ok(CannedDraft::new(
         &input.shortcut,
         &input.title,
@@ -93,10 +93,14 @@ impl Gateway {
         who: &Principal,
         query: &str,
         conversation: Option<&ConversationId>,
-    ) -> Result<Vec<CannedView>, ApiError> {
+    ) -> Result<Vec<CannedView>, ServiceError> {
         let me = staff_of(who)?;
         let context = match conversation {
-            Some(id) => Some(crate::http::Backend::authorize(self, who, id).await?.0),
+            Some(id) => Some(
+                crate::service::port::Backend::authorize(self, who, id)
+                    .await?
+                    .0,
+            ),
             None => None,
         };
         let items = canned::search(self.store.canned_responses().await?, query);
@@ -126,7 +130,7 @@ impl Gateway {
         &self,
         asker: Asker<'_>,
         input: CannedInput,
-    ) -> Result<CannedView, ApiError> {
+    ) -> Result<CannedView, ServiceError> {
         let manager = manager_of(asker.who)?;
         let draft = draft(&input)?;
         let id = format!("cr-{}", uuid::Uuid::now_v7());
@@ -149,7 +153,7 @@ impl Gateway {
         asker: Asker<'_>,
         id: &str,
         input: CannedInput,
-    ) -> Result<CannedView, ApiError> {
+    ) -> Result<CannedView, ServiceError> {
         let manager = manager_of(asker.who)?;
         let id = checked_id(id)?;
         let draft = draft(&input)?;
@@ -175,7 +179,7 @@ impl Gateway {
         &self,
         asker: Asker<'_>,
         id: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         let manager = manager_of(asker.who)?;
         let id = checked_id(id)?;
         let gone = self
@@ -254,9 +258,19 @@ mod tests {
 
     #[test]
     fn errors_map_to_statuses() {
-        assert_eq!(ApiError::from(CannedError::BadShortcut).status(), 400);
-        assert_eq!(ApiError::from(CannedError::EmptyBody).status(), 400);
-        assert_eq!(ApiError::from(CannedError::BodyTooLarge).status(), 413);
+        use crate::service::ErrorKind;
+        assert_eq!(
+            ServiceError::from(CannedError::BadShortcut).kind(),
+            ErrorKind::Invalid
+        );
+        assert_eq!(
+            ServiceError::from(CannedError::EmptyBody).kind(),
+            ErrorKind::Invalid
+        );
+        assert_eq!(
+            ServiceError::from(CannedError::BodyTooLarge).kind(),
+            ErrorKind::TooLarge
+        );
     }
 
     #[test]

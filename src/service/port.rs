@@ -1,15 +1,18 @@
-//! What the HTTP layer needs from the rest of the gateway. `app::Gateway` implements it; the router
-//! is generic over it, so http never names a concrete store or engine and tests could supply another.
+//! The service port: everything the HTTP and WebSocket layer asks of the gateway, with typed
+//! results and `ServiceError`s. `service::Gateway` implements it; the router is generic over it, so
+//! http never names a concrete store, engine or hub, and tests could supply another.
 
-use super::error::ApiError;
+use super::error::ServiceError;
 use crate::chat::Fanout;
 use crate::config::LimitsConfig;
+use crate::domain::canned::CannedResponse;
 use crate::domain::{
     Access, AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
     ConversationStatus, ConversationSummary, Customer, GroupBy, HandoffAggregate, HandoffFilter,
     HandoffMetrics, Message, Principal, Timestamp, User,
 };
 use async_trait::async_trait;
+use serde::Deserialize;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +47,33 @@ pub struct LoginResult {
     pub token: String,
     pub expires_at: Timestamp,
     pub user: User,
+}
+
+/// The briefing staff read: the one delivered at escalation, or the current draft before it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BriefingView {
+    /// True while the conversation has not escalated: what the agent would read now.
+    pub draft: bool,
+    /// How likely a handoff is, from the last turn's policy evaluation (0-1).
+    pub likelihood: Option<f64>,
+    pub briefing: std::sync::Arc<crate::domain::briefing::Briefing>,
+}
+
+/// What a manager can filter handoffs by.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewFacets {
+    pub agents: Vec<AgentName>,
+    pub skills: Vec<String>,
+    pub triggers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentName {
+    pub id: crate::domain::UserId,
+    pub name: String,
 }
 
 /// A message after it was committed (or found already committed under its `clientMsgId`).
@@ -161,7 +191,7 @@ pub struct ConversationSearch<'a> {
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// The principal behind a bearer token; `Unauthorized` when unknown, expired or revoked.
-    async fn authenticate(&self, token: &str) -> Result<Principal, ApiError>;
+    async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError>;
     /// Resolves once the session behind `token` ends (logout, disable, password change, expiry);
     /// a socket opened with it closes then.
     fn session_end(&self, token: &str) -> SessionEnd;
@@ -171,47 +201,47 @@ pub trait Backend: Send + Sync + 'static {
         username: &str,
         password: &str,
         ip: std::net::IpAddr,
-    ) -> Result<LoginResult, ApiError>;
-    async fn logout(&self, token: &str) -> Result<(), ApiError>;
+    ) -> Result<LoginResult, ServiceError>;
+    async fn logout(&self, token: &str) -> Result<(), ServiceError>;
 
     /// A new conversation, or a verified customer's recent open one continued (`resumed`).
     async fn create_conversation(
         &self,
         customer: Customer,
-    ) -> Result<CreatedConversation, ApiError>;
+    ) -> Result<CreatedConversation, ServiceError>;
     /// The earlier conversations of the customer of `id` (verified customers only), newest
     /// first, redacted for `who`.
     async fn customer_history(
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<CustomerHistory, ApiError>;
+    ) -> Result<CustomerHistory, ServiceError>;
     /// One of those earlier conversations, read-only, redacted for `who`.
     async fn past_conversation(
         &self,
         who: &Principal,
         id: &ConversationId,
         past: &ConversationId,
-    ) -> Result<Conversation, ApiError>;
+    ) -> Result<Conversation, ServiceError>;
     /// The header and what `who` may do with it; `NotFound` when it does not exist or `who` may not
     /// see it (a stranger cannot tell the two apart).
     async fn authorize(
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<(std::sync::Arc<ConversationHeader>, Access), ApiError>;
+    ) -> Result<(std::sync::Arc<ConversationHeader>, Access), ServiceError>;
     async fn conversation(
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<Conversation, ApiError>;
+    ) -> Result<Conversation, ServiceError>;
     async fn events_after(
         &self,
         who: &Principal,
         id: &ConversationId,
         after: u64,
         limit: u32,
-    ) -> Result<Vec<ConversationEvent>, ApiError>;
+    ) -> Result<Vec<ConversationEvent>, ServiceError>;
     /// The conversations `who` may read, newest first, `limit` at most, continuing after the
     /// opaque `before` cursor. Access is checked before the limit counts.
     async fn list_conversations(
@@ -221,14 +251,14 @@ pub trait Backend: Send + Sync + 'static {
         search: ConversationSearch<'_>,
         before: Option<&str>,
         limit: u32,
-    ) -> Result<ConversationPage, ApiError>;
+    ) -> Result<ConversationPage, ServiceError>;
     /// A staff inbox: every readable conversation that needs or has a person first (queued,
     /// with an agent), then the newest others, at most `limit` in all.
     async fn inbox(
         &self,
         who: &Principal,
         limit: u32,
-    ) -> Result<Vec<ConversationSummary>, ApiError>;
+    ) -> Result<Vec<ConversationSummary>, ServiceError>;
     /// Staff: an internal note on the conversation, for the team and the review; the customer
     /// never receives it. Agents who may write to the conversation.
     async fn add_note(
@@ -236,7 +266,7 @@ pub trait Backend: Send + Sync + 'static {
         who: &Principal,
         id: &ConversationId,
         text: String,
-    ) -> Result<ConversationEvent, ApiError>;
+    ) -> Result<ConversationEvent, ServiceError>;
     /// Staff: replaces the conversation's tags (normalised; see `domain::tags`). Agents who may
     /// write to the conversation.
     async fn set_tags(
@@ -244,7 +274,7 @@ pub trait Backend: Send + Sync + 'static {
         who: &Principal,
         id: &ConversationId,
         tags: Vec<String>,
-    ) -> Result<ConversationEvent, ApiError>;
+    ) -> Result<ConversationEvent, ServiceError>;
     /// Commits a message from `who`; returns only after it is durable.
     async fn post_message(
         &self,
@@ -252,7 +282,7 @@ pub trait Backend: Send + Sync + 'static {
         id: &ConversationId,
         content: String,
         client_msg_id: Option<String>,
-    ) -> Result<Posted, ApiError>;
+    ) -> Result<Posted, ServiceError>;
 
     /// An agent's handoff step; returns once its events are committed.
     async fn handoff_action(
@@ -260,20 +290,19 @@ pub trait Backend: Send + Sync + 'static {
         who: &Principal,
         id: &ConversationId,
         action: HandoffAction,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), ServiceError>;
     /// Agent: `available`, `busy` or `away`.
-    async fn set_agent_status(&self, who: &Principal, status: &str) -> Result<(), ApiError>;
-    /// Staff: the briefing of an escalated conversation, or the current draft before escalation
-    /// (`{"draft": bool, "likelihood": f64?, "briefing": {...}}`).
+    async fn set_agent_status(&self, who: &Principal, status: &str) -> Result<(), ServiceError>;
+    /// Staff: the briefing of an escalated conversation, or the current draft before escalation.
     async fn briefing(
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<serde_json::Value, ApiError>;
+    ) -> Result<BriefingView, ServiceError>;
     /// Staff: queues and agents.
     /// What `who` may see of a published queue snapshot (agents: their skills' queues only).
     fn queue_view(&self, who: &Principal, queue: &serde_json::Value) -> serde_json::Value;
-    async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError>;
+    async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ServiceError>;
     /// Managers: one page of handoffs, newest first, and how many match. Audited.
     async fn review_handoffs(
         &self,
@@ -281,26 +310,37 @@ pub trait Backend: Send + Sync + 'static {
         filter: HandoffFilter,
         limit: u32,
         offset: u32,
-    ) -> Result<(u64, Vec<HandoffMetrics>), ApiError>;
+    ) -> Result<(u64, Vec<HandoffMetrics>), ServiceError>;
     /// Managers: the figures of all matching handoffs, overall and grouped. Audited.
     async fn review_aggregates(
         &self,
         asker: Asker<'_>,
         filter: HandoffFilter,
         by: GroupBy,
-    ) -> Result<(HandoffAggregate, Vec<HandoffAggregate>), ApiError>;
+    ) -> Result<(HandoffAggregate, Vec<HandoffAggregate>), ServiceError>;
+    /// The handoff list as a CSV file, one row per handoff.
+    fn handoffs_csv(&self, items: &[HandoffMetrics]) -> String {
+        crate::review::handoffs_csv(items)
+    }
+    /// Aggregate rows as a CSV file, one row per group.
+    fn aggregates_csv(&self, rows: &[HandoffAggregate]) -> String {
+        crate::review::aggregates_csv(rows)
+    }
     /// Managers: one handoff's view (figures, conversation, briefing as delivered, calls with
     /// recordings and transcript, sentiment), redacted. Audited.
     async fn review_handoff(
         &self,
         asker: Asker<'_>,
         id: &ConversationId,
-    ) -> Result<serde_json::Value, ApiError>;
+    ) -> Result<serde_json::Value, ServiceError>;
     /// Managers: agents, skills and triggers to filter by.
-    async fn review_filters(&self, who: &Principal) -> Result<serde_json::Value, ApiError>;
+    async fn review_filters(&self, who: &Principal) -> Result<ReviewFacets, ServiceError>;
     /// Managers: the most recent audit entries.
-    async fn review_audit(&self, asker: Asker<'_>, limit: u32)
-        -> Result<Vec<AuditEntry>, ApiError>;
+    async fn review_audit(
+        &self,
+        asker: Asker<'_>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, ServiceError>;
     /// Managers: `export.json`, `transcript.vtt`, `transcript.srt` or `briefing.md` of a
     /// conversation (`call` picks the call for transcripts), redacted. Audited.
     async fn export(
@@ -309,7 +349,7 @@ pub trait Backend: Send + Sync + 'static {
         id: &ConversationId,
         name: &str,
         call: Option<&str>,
-    ) -> Result<Download, ApiError>;
+    ) -> Result<Download, ServiceError>;
     /// The conversation's customer rates the handoff once it is resolved.
     async fn rate_handoff(
         &self,
@@ -318,7 +358,7 @@ pub trait Backend: Send + Sync + 'static {
         score: u8,
         repeated: bool,
         comment: Option<String>,
-    ) -> Result<ConversationEvent, ApiError>;
+    ) -> Result<ConversationEvent, ServiceError>;
     /// An agent who took part rates the briefing they received.
     async fn rate_briefing(
         &self,
@@ -326,7 +366,7 @@ pub trait Backend: Send + Sync + 'static {
         id: &ConversationId,
         score: u8,
         comment: Option<String>,
-    ) -> Result<ConversationEvent, ApiError>;
+    ) -> Result<ConversationEvent, ServiceError>;
 
     /// Managers: a call's recording file, by the name recorded in the conversation's header
     /// (`Forbidden` for anyone else, `NotFound` for names the header does not list). Audited.
@@ -336,7 +376,7 @@ pub trait Backend: Send + Sync + 'static {
         id: &ConversationId,
         call_id: &str,
         name: &str,
-    ) -> Result<RecordingOnDisk, ApiError>;
+    ) -> Result<RecordingOnDisk, ServiceError>;
     /// Stores a file `who` sends in conversation `id` and commits the message that carries it
     /// (empty content, `attachment` set); returns only after both are durable. The type is
     /// sniffed from the bytes; refused uploads leave nothing on disk (see `app::attachments`).
@@ -345,7 +385,7 @@ pub trait Backend: Send + Sync + 'static {
         who: &Principal,
         id: &ConversationId,
         upload: Upload,
-    ) -> Result<Posted, ApiError>;
+    ) -> Result<Posted, ServiceError>;
     /// An attachment's file, or its thumbnail, for the conversation's participants and managers
     /// (managers' reads are audited): `NotFound` when the caller cannot see the conversation or
     /// the file is unknown or deleted, `Forbidden` for staff who see it but are not part of it.
@@ -355,7 +395,7 @@ pub trait Backend: Send + Sync + 'static {
         id: &ConversationId,
         attachment: &str,
         thumbnail: bool,
-    ) -> Result<AttachmentFile, ApiError>;
+    ) -> Result<AttachmentFile, ServiceError>;
     /// A socket of `who` opened / closed (agents count as online for routing while one is open;
     /// call members signalling on a closed socket leave their calls).
     fn socket_opened(&self, who: &Principal);
@@ -370,7 +410,7 @@ pub trait Backend: Send + Sync + 'static {
         conn: u64,
         frame: crate::chat::ClientFrame,
         out: tokio::sync::mpsc::Sender<crate::chat::ServerFrame>,
-    ) -> Result<Option<crate::chat::ServerFrame>, ApiError>;
+    ) -> Result<Option<crate::chat::ServerFrame>, ServiceError>;
 
     /// Agents and managers: the canned responses matching `query` (all when blank), best first
     /// (see `domain::canned::search`). With `conversation` (one `who` may read), each comes with
@@ -380,22 +420,22 @@ pub trait Backend: Send + Sync + 'static {
         who: &Principal,
         query: &str,
         conversation: Option<&ConversationId>,
-    ) -> Result<Vec<super::canned::CannedView>, ApiError>;
+    ) -> Result<Vec<CannedView>, ServiceError>;
     /// Managers: adds a canned response (`Conflict` when the shortcut is taken). Audited.
     async fn create_canned_response(
         &self,
         asker: Asker<'_>,
-        input: super::canned::CannedInput,
-    ) -> Result<super::canned::CannedView, ApiError>;
+        input: CannedInput,
+    ) -> Result<CannedView, ServiceError>;
     /// Managers: changes one (`NotFound`, `Conflict`). Audited.
     async fn update_canned_response(
         &self,
         asker: Asker<'_>,
         id: &str,
-        input: super::canned::CannedInput,
-    ) -> Result<super::canned::CannedView, ApiError>;
+        input: CannedInput,
+    ) -> Result<CannedView, ServiceError>;
     /// Managers: deletes one (`NotFound`). Audited.
-    async fn delete_canned_response(&self, asker: Asker<'_>, id: &str) -> Result<(), ApiError>;
+    async fn delete_canned_response(&self, asker: Asker<'_>, id: &str) -> Result<(), ServiceError>;
 
     /// Whether e-mail follow-ups and transcripts are on (`[email]` configured).
     fn email_enabled(&self) -> bool;
@@ -410,7 +450,7 @@ pub trait Backend: Send + Sync + 'static {
         id: &ConversationId,
         email: &str,
         message: Option<String>,
-    ) -> Result<ConversationEvent, ApiError>;
+    ) -> Result<ConversationEvent, ServiceError>;
     /// The conversation's customer asks for the transcript by e-mail: commits
     /// `transcript_email_requested`; the e-mail goes out from the outbox. `RateLimited` past the
     /// per-conversation allowance.
@@ -419,10 +459,10 @@ pub trait Backend: Send + Sync + 'static {
         who: &Principal,
         id: &ConversationId,
         email: &str,
-    ) -> Result<ConversationEvent, ApiError>;
+    ) -> Result<ConversationEvent, ServiceError>;
     /// Opens a signed link from an e-mail: a fresh customer token for its conversation.
     /// `Unauthorized` when the link is forged, changed or expired.
-    async fn resume_link(&self, link: &str) -> Result<LinkSession, ApiError>;
+    async fn resume_link(&self, link: &str) -> Result<LinkSession, ServiceError>;
 
     /// Delivery to the sockets listening (the in-process hub, or a bus between nodes).
     fn fanout(&self) -> &dyn Fanout;
@@ -434,12 +474,30 @@ pub trait Backend: Send + Sync + 'static {
     /// Counts a new anonymous conversation of `site`; false when the site is over its limit.
     fn admit_site_conversation(&self, site: &crate::domain::site::Site) -> bool;
     /// Readiness: storage answers and the writer runs.
-    async fn ready(&self) -> Result<(), ApiError>;
+    async fn ready(&self) -> Result<(), ServiceError>;
     /// Prometheus text exposition.
     fn metrics_text(&self) -> String;
-    fn metrics(&self) -> &crate::metrics::Metrics;
+    /// Where the HTTP layer counts its own traffic.
+    fn counters(&self) -> &dyn EdgeCounters;
     /// Becomes `true` when the gateway shuts down; WebSocket sessions then close.
     fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool>;
+}
+
+/// Counters of the HTTP and WebSocket layer's own traffic (exported on `/metrics`).
+pub trait EdgeCounters: Send + Sync {
+    /// A response went out with this status.
+    fn http_response(&self, status: u16);
+    /// A request or frame was refused by a rate limit (`reason` names which).
+    fn rate_limited(&self, reason: &'static str);
+    /// WebSockets open now.
+    fn ws_open_connections(&self) -> i64;
+    fn ws_opened(&self);
+    fn ws_closed(&self);
+    fn ws_frame_received(&self);
+    /// A frame was refused (`reason`: `bad_json`, `too_large`, `protocol`, ...).
+    fn ws_frame_rejected(&self, reason: &'static str);
+    /// Proof-of-work challenges for anonymous creation: `issued`, `solved`, `refused`.
+    fn creation_challenge(&self, outcome: &'static str);
 }
 
 /// Resolves when the session a socket was opened with ends. Dropping it stops watching.
@@ -475,4 +533,27 @@ pub struct ConversationPage {
     /// Pass as `before` for the next page; absent on the last one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+
+/// A canned response as served.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CannedView {
+    #[serde(flatten)]
+    pub response: CannedResponse,
+    /// The display name of who changed it last, when that account still exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_by_name: Option<String>,
+    /// The body with its fields filled for the conversation asked about (`?conversation=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filled: Option<String>,
+}
+
+/// What a manager sends to add or change one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedInput {
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
 }

@@ -24,9 +24,9 @@ use crate::email::compose::{self, Line, Reply, ResumeLink};
 use crate::email::link::{LinkError, LinkKey, KEY_BYTES};
 use crate::email::plan::{self, AfterFailure, Decision, PendingMail};
 use crate::email::{EmailConfig, EmailError, Letter, Mailer};
-use crate::http::backend::LinkSession;
-use crate::http::ApiError;
 use crate::metrics::{EmailLabel, Metrics, ReasonLabel};
+use crate::service::port::LinkSession;
+use crate::service::ServiceError;
 use crate::storage::{EmailOutcome, NewToken, QueuedEmail, StorageError, Store, TokenKind};
 use crate::storage::{WriteOp, WriteOutcome};
 use chrono::{TimeDelta, Utc};
@@ -75,18 +75,18 @@ pub enum EmailServiceError {
     Storage(#[from] StorageError),
 }
 
-impl From<EmailServiceError> for ApiError {
+impl From<EmailServiceError> for ServiceError {
     fn from(e: EmailServiceError) -> Self {
         use EmailServiceError as E;
         match e {
-            E::Disabled => ApiError::NotFound(e.to_string()),
-            E::InvalidEmail(_) | E::MessageTooLong => ApiError::BadRequest(e.to_string()),
-            E::NotTheCustomer => ApiError::Forbidden(e.to_string()),
-            E::NotWaiting => ApiError::Conflict(e.to_string()),
-            E::Link(_) => ApiError::Unauthorized(e.to_string()),
-            E::TooManyTranscripts => ApiError::RateLimited(e.to_string()),
+            E::Disabled => ServiceError::NotFound(e.to_string()),
+            E::InvalidEmail(_) | E::MessageTooLong => ServiceError::Invalid(e.to_string()),
+            E::NotTheCustomer => ServiceError::Forbidden(e.to_string()),
+            E::NotWaiting => ServiceError::Conflict(e.to_string()),
+            E::Link(_) => ServiceError::Unauthenticated(e.to_string()),
+            E::TooManyTranscripts => ServiceError::RateLimited(e.to_string()),
             E::Storage(s) => s.into(),
-            E::Key { .. } | E::Mail(_) => ApiError::Internal(e.to_string()),
+            E::Key { .. } | E::Mail(_) => ServiceError::internal("e-mail", e),
         }
     }
 }
@@ -200,18 +200,18 @@ impl Gateway {
         &self,
         id: &ConversationId,
         body: EventBody,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         let op = WriteOp::Append {
             conversation_id: id.clone(),
             body,
             client_id: None,
             at: Utc::now(),
         };
-        match self.journal.write(op).await.map_err(ApiError::from)? {
+        match self.journal.write(op).await.map_err(ServiceError::from)? {
             WriteOutcome::Committed { event, .. } | WriteOutcome::Duplicate { event } => {
                 Ok(event.for_customer().into_owned())
             }
-            WriteOutcome::UnknownConversation => Err(ApiError::conversation_not_found()),
+            WriteOutcome::UnknownConversation => Err(ServiceError::conversation_not_found()),
         }
     }
 
@@ -222,7 +222,7 @@ impl Gateway {
         id: &ConversationId,
         email: &str,
         message: Option<String>,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         self.email_service()?;
         let email = valid_email(email).map_err(EmailServiceError::from)?;
         let message = message
@@ -234,7 +234,7 @@ impl Gateway {
         {
             return Err(EmailServiceError::MessageTooLong.into());
         }
-        let (header, _) = crate::http::Backend::authorize(self, who, id).await?;
+        let (header, _) = crate::service::port::Backend::authorize(self, who, id).await?;
         if !matches!(who, Principal::Customer { .. }) {
             return Err(EmailServiceError::NotTheCustomer.into());
         }
@@ -247,7 +247,7 @@ impl Gateway {
         self.count_request("followup");
         tracing::info!(conversation_id = %id, "customer left an e-mail address for a follow-up");
         if let Some(text) = message {
-            crate::http::Backend::post_message(self, who, id, text, None).await?;
+            crate::service::port::Backend::post_message(self, who, id, text, None).await?;
         }
         Ok(event)
     }
@@ -258,10 +258,10 @@ impl Gateway {
         who: &Principal,
         id: &ConversationId,
         email: &str,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         let service = self.email_service()?.clone();
         let email = valid_email(email).map_err(EmailServiceError::from)?;
-        crate::http::Backend::authorize(self, who, id).await?;
+        crate::service::port::Backend::authorize(self, who, id).await?;
         if !matches!(who, Principal::Customer { .. }) {
             return Err(EmailServiceError::NotTheCustomer.into());
         }
@@ -278,7 +278,10 @@ impl Gateway {
     }
 
     /// See `Backend::resume_link`.
-    pub(crate) async fn resume_from_email_link(&self, link: &str) -> Result<LinkSession, ApiError> {
+    pub(crate) async fn resume_from_email_link(
+        &self,
+        link: &str,
+    ) -> Result<LinkSession, ServiceError> {
         let service = self.email_service()?;
         let now = Utc::now();
         let id = match service.key.verify(link, now) {
@@ -292,11 +295,11 @@ impl Gateway {
             .store
             .header(&id)
             .await
-            .map_err(ApiError::from)?
+            .map_err(ServiceError::from)?
             .is_none()
         {
             self.count_request("link_refused");
-            return Err(ApiError::conversation_not_found());
+            return Err(ServiceError::conversation_not_found());
         }
         let (token, hash) = super::credentials::new_token("wl_c");
         self.store
@@ -311,7 +314,7 @@ impl Gateway {
                 expires_at: Some(now + service.customer_token_ttl),
             })
             .await
-            .map_err(ApiError::from)?;
+            .map_err(ServiceError::from)?;
         self.count_request("link_opened");
         tracing::info!(conversation_id = %id, "customer came back through an e-mail link");
         Ok(LinkSession {

@@ -3,7 +3,7 @@
 //! expired since its last look, so a `warmline users disable` or password change run by another
 //! process, and plain expiry, close the socket within a second (code 1008).
 
-use crate::http::backend::SessionEnd;
+use crate::service::port::SessionEnd;
 use crate::storage::Store;
 use chrono::Utc;
 use std::collections::HashMap;

@@ -6,7 +6,7 @@
 use super::gateway::Gateway;
 use crate::domain::tags::normalize_tags;
 use crate::domain::{ConversationEvent, ConversationId, EventBody, Principal, Role, User};
-use crate::http::ApiError;
+use crate::service::ServiceError;
 use crate::storage::{WriteOp, WriteOutcome};
 use chrono::Utc;
 
@@ -16,23 +16,23 @@ impl Gateway {
         &self,
         who: &'a Principal,
         id: &ConversationId,
-    ) -> Result<&'a User, ApiError> {
+    ) -> Result<&'a User, ServiceError> {
         let agent = match who {
             Principal::Staff(u) if u.role == Role::Agent && !u.disabled => u,
             Principal::Staff(_) => {
-                return Err(ApiError::Forbidden(
+                return Err(ServiceError::Forbidden(
                     "managers review conversations read-only".into(),
                 ))
             }
             _ => {
-                return Err(ApiError::Forbidden(
+                return Err(ServiceError::Forbidden(
                     "notes and tags are for the support team".into(),
                 ))
             }
         };
-        let (_, access) = crate::http::Backend::authorize(self, who, id).await?;
+        let (_, access) = crate::service::port::Backend::authorize(self, who, id).await?;
         if !access.can_write() {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "you may read this conversation but not write to it".into(),
             ));
         }
@@ -43,7 +43,7 @@ impl Gateway {
         &self,
         id: &ConversationId,
         body: EventBody,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         let op = WriteOp::Append {
             conversation_id: id.clone(),
             body,
@@ -54,7 +54,7 @@ impl Gateway {
             WriteOutcome::Committed { event, .. } | WriteOutcome::Duplicate { event } => {
                 Ok((*event).clone())
             }
-            WriteOutcome::UnknownConversation => Err(ApiError::conversation_not_found()),
+            WriteOutcome::UnknownConversation => Err(ServiceError::conversation_not_found()),
         }
     }
 
@@ -63,14 +63,14 @@ impl Gateway {
         who: &Principal,
         id: &ConversationId,
         text: String,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         let text = text.trim().to_owned();
         if text.is_empty() {
-            return Err(ApiError::BadRequest("the note is empty".into()));
+            return Err(ServiceError::Invalid("the note is empty".into()));
         }
-        let limit = crate::http::Backend::limits(self).max_message_bytes;
+        let limit = crate::service::port::Backend::limits(self).max_message_bytes;
         if text.len() > limit {
-            return Err(ApiError::PayloadTooLarge(format!(
+            return Err(ServiceError::TooLarge(format!(
                 "the note is {} bytes; the limit is {limit}",
                 text.len()
             )));
@@ -92,8 +92,8 @@ impl Gateway {
         who: &Principal,
         id: &ConversationId,
         tags: Vec<String>,
-    ) -> Result<ConversationEvent, ApiError> {
-        let tags = normalize_tags(&tags).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    ) -> Result<ConversationEvent, ServiceError> {
+        let tags = normalize_tags(&tags).map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let agent = self.note_writer(who, id).await?;
         self.append_staff_event(
             id,

@@ -41,7 +41,7 @@ const COMMANDS: usize = 4096;
 
 pub type Reply = oneshot::Sender<Result<(), HandoffError>>;
 
-pub use crate::http::backend::HandoffAction as AgentAction;
+pub use crate::service::port::HandoffAction as AgentAction;
 
 pub(crate) enum Command {
     /// The policy decided: queue the conversation, brief and offer.

@@ -8,41 +8,43 @@ use crate::domain::{
     AuditEntry, ConversationEvent, ConversationId, ConversationStatus, EventBody, GroupBy,
     HandoffAggregate, HandoffFilter, HandoffMetrics, ParticipantKind, Principal, Role, User,
 };
-use crate::http::backend::{Asker, Download};
-use crate::http::ApiError;
+use crate::service::port::{Asker, Download};
+use crate::service::ServiceError;
 use crate::storage::{WriteOp, WriteOutcome};
 use chrono::Utc;
 
 /// Longest rating comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 1000;
 
-impl From<super::review::ReviewError> for ApiError {
+impl From<super::review::ReviewError> for ServiceError {
     fn from(e: super::review::ReviewError) -> Self {
         use super::review::ReviewError as R;
         match e {
-            R::NotFound => ApiError::conversation_not_found(),
-            other => ApiError::Internal(other.to_string()),
+            R::NotFound => ServiceError::conversation_not_found(),
+            other => ServiceError::internal("review", other),
         }
     }
 }
 
 /// The manager behind `who`, or 403.
-pub(crate) fn manager_of(who: &Principal) -> Result<&User, ApiError> {
+pub(crate) fn manager_of(who: &Principal) -> Result<&User, ServiceError> {
     match who {
         Principal::Staff(u) if u.role == Role::Manager && !u.disabled => Ok(u),
-        _ => Err(ApiError::Forbidden("handoff review is for managers".into())),
+        _ => Err(ServiceError::Forbidden(
+            "handoff review is for managers".into(),
+        )),
     }
 }
 
-fn check_score(score: u8) -> Result<(), ApiError> {
+fn check_score(score: u8) -> Result<(), ServiceError> {
     if (1..=5).contains(&score) {
         Ok(())
     } else {
-        Err(ApiError::BadRequest("score must be 1 to 5".into()))
+        Err(ServiceError::Invalid("score must be 1 to 5".into()))
     }
 }
 
-fn check_comment(comment: Option<String>) -> Result<Option<String>, ApiError> {
+fn check_comment(comment: Option<String>) -> Result<Option<String>, ServiceError> {
     let comment = comment
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty());
@@ -50,7 +52,7 @@ fn check_comment(comment: Option<String>) -> Result<Option<String>, ApiError> {
         .as_ref()
         .is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS)
     {
-        return Err(ApiError::PayloadTooLarge(format!(
+        return Err(ServiceError::TooLarge(format!(
             "comment must be at most {MAX_COMMENT_CHARS} characters"
         )));
     }
@@ -65,7 +67,7 @@ impl Gateway {
         action: &str,
         conversation: Option<&ConversationId>,
         detail: String,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         let manager = manager_of(asker.who)?;
         let entry = AuditEntry {
             at: Utc::now(),
@@ -86,7 +88,7 @@ impl Gateway {
         filter: HandoffFilter,
         limit: u32,
         offset: u32,
-    ) -> Result<(u64, Vec<HandoffMetrics>), ApiError> {
+    ) -> Result<(u64, Vec<HandoffMetrics>), ServiceError> {
         manager_of(asker.who)?;
         let page = self.store.list_handoffs(&filter, limit, offset).await?;
         self.audit(asker, "review.list", None, format!("offset {offset}"))
@@ -99,7 +101,7 @@ impl Gateway {
         asker: Asker<'_>,
         filter: HandoffFilter,
         by: GroupBy,
-    ) -> Result<(HandoffAggregate, Vec<HandoffAggregate>), ApiError> {
+    ) -> Result<(HandoffAggregate, Vec<HandoffAggregate>), ServiceError> {
         manager_of(asker.who)?;
         let items = self.store.handoffs_matching(&filter).await?;
         let users = self.store.list_users().await?;
@@ -111,7 +113,7 @@ impl Gateway {
             crate::review::aggregate(items.iter(), by, &names)
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("aggregating: {e}")))?;
+        .map_err(|e| ServiceError::internal("aggregating handoffs", e))?;
         self.audit(asker, "review.aggregates", None, by.as_str().to_owned())
             .await?;
         Ok(grouped)
@@ -121,12 +123,11 @@ impl Gateway {
         &self,
         asker: Asker<'_>,
         id: &ConversationId,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<serde_json::Value, ServiceError> {
         manager_of(asker.who)?;
-        let view =
-            self.review.handoff_view(id).await?.ok_or_else(|| {
-                ApiError::NotFound("this conversation was never handed off".into())
-            })?;
+        let view = self.review.handoff_view(id).await?.ok_or_else(|| {
+            ServiceError::NotFound("this conversation was never handed off".into())
+        })?;
         self.audit(asker, "review.view", Some(id), String::new())
             .await?;
         Ok(view)
@@ -135,25 +136,33 @@ impl Gateway {
     pub(crate) async fn review_filters_impl(
         &self,
         who: &Principal,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<crate::service::port::ReviewFacets, ServiceError> {
+        use crate::service::port::{AgentName, ReviewFacets};
         manager_of(who)?;
         let (skills, triggers) = self.store.handoff_facets().await?;
-        let agents: Vec<serde_json::Value> = self
+        let agents = self
             .store
             .list_users()
             .await?
             .into_iter()
             .filter(|u| u.role == Role::Agent)
-            .map(|u| serde_json::json!({"id": u.id, "name": u.name}))
+            .map(|u| AgentName {
+                id: u.id,
+                name: u.name,
+            })
             .collect();
-        Ok(serde_json::json!({"agents": agents, "skills": skills, "triggers": triggers}))
+        Ok(ReviewFacets {
+            agents,
+            skills,
+            triggers,
+        })
     }
 
     pub(crate) async fn review_audit_impl(
         &self,
         asker: Asker<'_>,
         limit: u32,
-    ) -> Result<Vec<AuditEntry>, ApiError> {
+    ) -> Result<Vec<AuditEntry>, ServiceError> {
         manager_of(asker.who)?;
         let entries = self.store.audit_log(limit).await?;
         self.audit(asker, "audit.read", None, String::new()).await?;
@@ -166,15 +175,15 @@ impl Gateway {
         id: &ConversationId,
         name: &str,
         call: Option<&str>,
-    ) -> Result<Download, ApiError> {
+    ) -> Result<Download, ServiceError> {
         manager_of(asker.who)?;
         let kind = ExportKind::parse(name).ok_or_else(|| {
-            ApiError::NotFound(
+            ServiceError::NotFound(
                 "exports are export.json, transcript.vtt, transcript.srt and briefing.md".into(),
             )
         })?;
         let body = self.review.export(id, kind, call).await?.ok_or_else(|| {
-            ApiError::NotFound(match kind {
+            ServiceError::NotFound(match kind {
                 ExportKind::BriefingMarkdown => "this conversation has no briefing".into(),
                 _ => "this conversation has no call transcript".into(),
             })
@@ -197,7 +206,7 @@ impl Gateway {
         &self,
         id: &ConversationId,
         body: EventBody,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         let op = WriteOp::Append {
             conversation_id: id.clone(),
             body,
@@ -207,7 +216,7 @@ impl Gateway {
         match self.journal.write(op).await? {
             WriteOutcome::Committed { event, .. } => Ok((*event).clone()),
             WriteOutcome::Duplicate { event } => Ok((*event).clone()),
-            WriteOutcome::UnknownConversation => Err(ApiError::conversation_not_found()),
+            WriteOutcome::UnknownConversation => Err(ServiceError::conversation_not_found()),
         }
     }
 
@@ -218,20 +227,20 @@ impl Gateway {
         score: u8,
         repeated: bool,
         comment: Option<String>,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         if !matches!(who, Principal::Customer { .. }) {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "only the conversation's customer rates the handoff".into(),
             ));
         }
-        let (header, access) = crate::http::Backend::authorize(self, who, id).await?;
+        let (header, access) = crate::service::port::Backend::authorize(self, who, id).await?;
         if !access.can_write() {
-            return Err(ApiError::Forbidden("not your conversation".into()));
+            return Err(ServiceError::Forbidden("not your conversation".into()));
         }
         check_score(score)?;
         let comment = check_comment(comment)?;
         if header.status != ConversationStatus::Resolved || header.escalation.is_none() {
-            return Err(ApiError::Conflict(
+            return Err(ServiceError::Conflict(
                 "the handoff can be rated once an agent has resolved the conversation".into(),
             ));
         }
@@ -252,11 +261,11 @@ impl Gateway {
         id: &ConversationId,
         score: u8,
         comment: Option<String>,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         let agent = match who {
             Principal::Staff(u) if u.role == Role::Agent && !u.disabled => u,
             _ => {
-                return Err(ApiError::Forbidden(
+                return Err(ServiceError::Forbidden(
                     "only the agents who received the briefing rate it".into(),
                 ))
             }
@@ -265,17 +274,17 @@ impl Gateway {
             .store
             .header(id)
             .await?
-            .ok_or_else(ApiError::conversation_not_found)?;
+            .ok_or_else(ServiceError::conversation_not_found)?;
         // Everyone who joined as an agent, including those who have left since.
         let took_part = header
             .participants
             .iter()
             .any(|p| p.kind == ParticipantKind::Agent && p.user_id.as_ref() == Some(&agent.id));
         if !took_part {
-            return Err(ApiError::conversation_not_found());
+            return Err(ServiceError::conversation_not_found());
         }
         if header.briefing.is_none() {
-            return Err(ApiError::Conflict(
+            return Err(ServiceError::Conflict(
                 "this conversation has no briefing".into(),
             ));
         }

@@ -25,9 +25,9 @@ use crate::domain::{
     CallOrigin, ConversationHeader, ConversationId, ConversationStatus, EventBody, MediaChange,
     MediaSource, ParticipantId, ParticipantKind, Principal,
 };
-use crate::http::ApiError;
 use crate::media::signal::{CallEvent, Candidate, Outgoing, Signal};
 use crate::media::{ice, MediaConfig, MediaServer};
+use crate::service::ServiceError;
 use crate::storage::journal::Journal;
 use crate::storage::{Store, WriteOp};
 use chrono::Utc;
@@ -102,9 +102,9 @@ fn from_candidate(c: Candidate) -> IceCandidate {
     }
 }
 
-fn check_sdp(sdp: &str) -> Result<(), ApiError> {
+fn check_sdp(sdp: &str) -> Result<(), ServiceError> {
     if sdp.is_empty() || sdp.len() > MAX_SDP {
-        return Err(ApiError::BadRequest(format!(
+        return Err(ServiceError::Invalid(format!(
             "sdp must be 1-{MAX_SDP} bytes"
         )));
     }
@@ -139,13 +139,13 @@ impl Calls {
         self.media.is_some() && self.config.recording
     }
 
-    fn media(&self) -> Result<&Arc<dyn MediaServer>, ApiError> {
+    fn media(&self) -> Result<&Arc<dyn MediaServer>, ServiceError> {
         self.media.as_ref().ok_or_else(|| {
-            ApiError::Forbidden("calls are turned off on this gateway ([media] enabled)".into())
+            ServiceError::Forbidden("calls are turned off on this gateway ([media] enabled)".into())
         })
     }
 
-    async fn write(&self, id: &ConversationId, body: EventBody) -> Result<(), ApiError> {
+    async fn write(&self, id: &ConversationId, body: EventBody) -> Result<(), ServiceError> {
         let op = WriteOp::Append {
             conversation_id: id.clone(),
             body,
@@ -164,15 +164,17 @@ impl Calls {
         who: &Principal,
         header: &ConversationHeader,
         escalating: bool,
-    ) -> Result<ServerFrame, ApiError> {
+    ) -> Result<ServerFrame, ServiceError> {
         self.media()?;
         if !who.may_join_call(header) {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "only the customer and the agents in the conversation take part in its call".into(),
             ));
         }
         if header.status == ConversationStatus::Resolved {
-            return Err(ApiError::Conflict("the conversation is resolved".into()));
+            return Err(ServiceError::Conflict(
+                "the conversation is resolved".into(),
+            ));
         }
         let _one_at_a_time = self.starting.lock().await;
         let conversation = header.conversation_id.clone();
@@ -188,7 +190,7 @@ impl Calls {
         let call_id = match live.or_else(|| header.live_call().map(|c| c.call_id.clone())) {
             Some(call_id) => call_id,
             None if customer && !has_agent && !self.room_without_agent() => {
-                return Err(ApiError::RateLimited(
+                return Err(ServiceError::RateLimited(
                     "many calls are waiting for a person right now; keep chatting here and start the call when a specialist has joined".into(),
                 ));
             }
@@ -344,15 +346,15 @@ impl Calls {
         header: &ConversationHeader,
         frame: ClientFrame,
         out: mpsc::Sender<ServerFrame>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         let media = self.media()?.clone();
         if !who.may_join_call(header) {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "only the customer and the agents in the conversation take part in its call".into(),
             ));
         }
         let member = member_of(who, header)
-            .ok_or_else(|| ApiError::Forbidden("you are not in this conversation".into()))?;
+            .ok_or_else(|| ServiceError::Forbidden("you are not in this conversation".into()))?;
         let (call_id, signal) = match frame {
             ClientFrame::CallOffer {
                 call_id,
@@ -363,7 +365,7 @@ impl Calls {
                 let mut sources = BTreeMap::new();
                 for (track, source) in tracks.into_iter().take(16) {
                     let source = MediaSource::parse(&source).ok_or_else(|| {
-                        ApiError::BadRequest(format!(
+                        ServiceError::Invalid(format!(
                             "track source must be microphone, camera or screen, not {:?}",
                             source.chars().take(32).collect::<String>()
                         ))
@@ -384,7 +386,7 @@ impl Calls {
             }
             ClientFrame::CallIce { call_id, candidate } => {
                 if candidate.candidate.len() > 1024 {
-                    return Err(ApiError::BadRequest("ICE candidate too long".into()));
+                    return Err(ServiceError::Invalid("ICE candidate too long".into()));
                 }
                 (call_id, Signal::Ice(to_candidate(candidate)))
             }
@@ -394,14 +396,14 @@ impl Calls {
                 change,
             } => {
                 let source = MediaSource::parse(&source).ok_or_else(|| {
-                    ApiError::BadRequest("source must be microphone, camera or screen".into())
+                    ServiceError::Invalid("source must be microphone, camera or screen".into())
                 })?;
                 let change = match change.as_str() {
                     "muted" => MediaChange::Muted,
                     "unmuted" => MediaChange::Unmuted,
                     "stopped" => MediaChange::Stopped,
                     _ => {
-                        return Err(ApiError::BadRequest(
+                        return Err(ServiceError::Invalid(
                             "change must be muted, unmuted or stopped".into(),
                         ))
                     }
@@ -409,10 +411,10 @@ impl Calls {
                 (call_id, Signal::Media { source, change })
             }
             ClientFrame::CallHangup { call_id } => (call_id, Signal::Hangup),
-            _ => return Err(ApiError::BadRequest("not a call frame".into())),
+            _ => return Err(ServiceError::Invalid("not a call frame".into())),
         };
         if header.live_call().map(|c| c.call_id.as_str()) != Some(call_id.as_str()) {
-            return Err(ApiError::NotFound(
+            return Err(ServiceError::NotFound(
                 "no such live call in this conversation".into(),
             ));
         }
@@ -426,11 +428,12 @@ impl Calls {
             .await
             .map_err(|e| match e {
                 crate::media::MediaError::CallFull(_) | crate::media::MediaError::NotInCall => {
-                    ApiError::Conflict(e.to_string())
+                    ServiceError::Conflict(e.to_string())
                 }
-                crate::media::MediaError::Closed => ApiError::Unavailable(e.to_string()),
-                crate::media::MediaError::Setup(_) => ApiError::Unavailable(e.to_string()),
-                crate::media::MediaError::BadSdp(_) => ApiError::BadRequest(e.to_string()),
+                crate::media::MediaError::Closed | crate::media::MediaError::Setup(_) => {
+                    ServiceError::unavailable("the media server", e)
+                }
+                crate::media::MediaError::BadSdp(_) => ServiceError::Invalid(e.to_string()),
             })?;
         let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
         let list = sockets.entry(conn).or_default();

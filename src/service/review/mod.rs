@@ -109,7 +109,7 @@ pub struct Deps {
     pub assistant: Option<Arc<dyn Assistant>>,
     pub recordings: PathBuf,
     /// Attachment files (retention deletes them with the recordings).
-    pub attachments: Arc<crate::app::attachments::Attachments>,
+    pub attachments: Arc<crate::service::attachments::Attachments>,
 }
 
 /// The review side of the gateway: figures, webhooks, retention, and the manager's views.
@@ -120,7 +120,7 @@ pub struct Review {
     redactor: Redactor,
     config: ReviewConfig,
     recordings: PathBuf,
-    attachments: Arc<crate::app::attachments::Attachments>,
+    attachments: Arc<crate::service::attachments::Attachments>,
     webhooks_due: Arc<Notify>,
 }
 

@@ -7,7 +7,6 @@ use super::handoff::{Handoff, HandoffError};
 use super::preparation::Preparation;
 use super::turns::TurnJob;
 use crate::analysis::intent::FALLBACK_SKILL;
-use crate::analysis::Analyzer;
 use crate::chat::{ClientFrame, Hub, ServerFrame};
 use crate::config::{AuthConfig, LimitsConfig};
 use crate::domain::ids::{is_plausible_id, MAX_ID_LEN};
@@ -17,12 +16,12 @@ use crate::domain::{
     HandoffFilter, HandoffMetrics, Message, Participant, ParticipantId, ParticipantKind, Principal,
     Role, Speaker, User,
 };
-use crate::http::backend::{
+use crate::metrics::Metrics;
+use crate::service::port::{
     Asker, Backend, ConversationPage, ConversationSearch, CreatedConversation, CustomerHistory,
     Download, HandoffAction, LoginResult, Posted,
 };
-use crate::http::ApiError;
-use crate::metrics::Metrics;
+use crate::service::ServiceError;
 use crate::storage::{
     journal::Journal, ListCursor, NewToken, Store, TokenKind, WriteOp, WriteOutcome,
 };
@@ -46,7 +45,7 @@ pub struct Gateway {
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     pub(crate) journal: Journal,
     pub(crate) hub: Arc<Hub>,
-    pub(crate) analyzer: Arc<Analyzer>,
+    pub(crate) analysis: super::analysis_gate::AnalysisGate,
     pub(crate) turn_jobs: Option<mpsc::Sender<TurnJob>>,
     pub(crate) assistant_name: Option<String>,
     /// The handoff coordinator; `None` when `[handoff] enabled = false`.
@@ -82,48 +81,48 @@ fn hours(h: u32) -> chrono::Duration {
     chrono::Duration::hours(i64::from(h))
 }
 
-impl From<HandoffError> for ApiError {
+impl From<HandoffError> for ServiceError {
     fn from(e: HandoffError) -> Self {
         use HandoffError as H;
         let msg = e.to_string();
         match e {
-            H::NotOffered => ApiError::HandoffConflict("not_offered", msg),
-            H::OfferExpired => ApiError::HandoffConflict("offer_expired", msg),
-            H::NotAccepted => ApiError::HandoffConflict("not_accepted", msg),
-            H::BriefingNotOpened => ApiError::HandoffConflict("briefing_not_opened", msg),
-            H::AlreadyJoined => ApiError::HandoffConflict("already_joined", msg),
-            H::NotInConversation => ApiError::HandoffConflict("not_in_conversation", msg),
-            H::NotEscalated | H::Resolved => ApiError::HandoffConflict("not_escalated", msg),
-            H::InvitePending => ApiError::HandoffConflict("invite_pending", msg),
-            H::NoSpecialist(_) => ApiError::HandoffConflict("no_specialist", msg),
+            H::NotOffered => ServiceError::OutOfOrder("not_offered", msg),
+            H::OfferExpired => ServiceError::OutOfOrder("offer_expired", msg),
+            H::NotAccepted => ServiceError::OutOfOrder("not_accepted", msg),
+            H::BriefingNotOpened => ServiceError::OutOfOrder("briefing_not_opened", msg),
+            H::AlreadyJoined => ServiceError::OutOfOrder("already_joined", msg),
+            H::NotInConversation => ServiceError::OutOfOrder("not_in_conversation", msg),
+            H::NotEscalated | H::Resolved => ServiceError::OutOfOrder("not_escalated", msg),
+            H::InvitePending => ServiceError::OutOfOrder("invite_pending", msg),
+            H::NoSpecialist(_) => ServiceError::OutOfOrder("no_specialist", msg),
             H::TransferTargetUnavailable(..) => {
-                ApiError::HandoffConflict("transfer_target_unavailable", msg)
+                ServiceError::OutOfOrder("transfer_target_unavailable", msg)
             }
-            H::NobodyToTransferTo(_) => ApiError::HandoffConflict("no_agent_available", msg),
-            H::NoTransfer => ApiError::HandoffConflict("no_transfer", msg),
-            H::BadTransfer(_) => ApiError::BadRequest(msg),
-            H::BadSkill | H::BadStatus(_) => ApiError::BadRequest(msg),
-            H::BadIntroduction(_) => ApiError::PayloadTooLarge(msg),
-            H::Storage(cause) => ApiError::Internal(cause),
-            H::Unavailable => ApiError::Unavailable(msg),
+            H::NobodyToTransferTo(_) => ServiceError::OutOfOrder("no_agent_available", msg),
+            H::NoTransfer => ServiceError::OutOfOrder("no_transfer", msg),
+            H::BadTransfer(_) => ServiceError::Invalid(msg),
+            H::BadSkill | H::BadStatus(_) => ServiceError::Invalid(msg),
+            H::BadIntroduction(_) => ServiceError::TooLarge(msg),
+            H::Storage(_) => ServiceError::internal("handoff", e),
+            H::Unavailable => ServiceError::unavailable("handoff", e),
         }
     }
 }
 
 /// The agent behind `who`, or 403.
-fn agent_of(who: &Principal) -> Result<&User, ApiError> {
+fn agent_of(who: &Principal) -> Result<&User, ServiceError> {
     match who {
         Principal::Staff(u) if u.role == Role::Agent && !u.disabled => Ok(u),
-        _ => Err(ApiError::Forbidden(
+        _ => Err(ServiceError::Forbidden(
             "only agents take part in handoffs".into(),
         )),
     }
 }
 
-fn is_staff(who: &Principal) -> Result<(), ApiError> {
+fn is_staff(who: &Principal) -> Result<(), ServiceError> {
     match who {
         Principal::Staff(u) if !u.disabled => Ok(()),
-        _ => Err(ApiError::Forbidden("this is for staff".into())),
+        _ => Err(ServiceError::Forbidden("this is for staff".into())),
     }
 }
 
@@ -172,7 +171,7 @@ impl Gateway {
         search: Option<&crate::storage::SearchTerms>,
         mut before: Option<ListCursor>,
         limit: u32,
-    ) -> Result<(Vec<ConversationSummary>, Option<ListCursor>), ApiError> {
+    ) -> Result<(Vec<ConversationSummary>, Option<ListCursor>), ServiceError> {
         let mut out = Vec::new();
         for _ in 0..LIST_MAX_PAGES {
             let rows = match search {
@@ -205,9 +204,9 @@ impl Gateway {
         Ok((out, before))
     }
 
-    fn handoff_service(&self) -> Result<&Handoff, ApiError> {
+    fn handoff_service(&self) -> Result<&Handoff, ServiceError> {
         self.handoff.as_ref().ok_or_else(|| {
-            ApiError::Forbidden(
+            ServiceError::Forbidden(
                 "handoffs are turned off on this gateway ([handoff] enabled)".into(),
             )
         })
@@ -222,7 +221,7 @@ impl Gateway {
     async fn header(
         &self,
         id: &ConversationId,
-    ) -> Result<Option<Arc<ConversationHeader>>, ApiError> {
+    ) -> Result<Option<Arc<ConversationHeader>>, ServiceError> {
         if let Some(h) = self.headers.get(id) {
             return Ok(Some(h));
         }
@@ -234,14 +233,14 @@ impl Gateway {
         Ok(Some(h))
     }
 
-    fn check_customer(c: &Customer) -> Result<(), ApiError> {
+    fn check_customer(c: &Customer) -> Result<(), ServiceError> {
         let fields = [Some(&c.id), c.name.as_ref(), c.email.as_ref()];
         if fields
             .iter()
             .flatten()
             .any(|f| f.len() > MAX_CUSTOMER_FIELD)
         {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ServiceError::Invalid(format!(
                 "customer id, name and email must be at most {MAX_CUSTOMER_FIELD} bytes"
             )));
         }
@@ -249,20 +248,20 @@ impl Gateway {
             .map(|s| s.len())
             .unwrap_or(usize::MAX);
         if context_size > MAX_CUSTOMER_CONTEXT {
-            return Err(ApiError::PayloadTooLarge(format!(
+            return Err(ServiceError::TooLarge(format!(
                 "customer.context must be at most {MAX_CUSTOMER_CONTEXT} bytes"
             )));
         }
         Ok(())
     }
 
-    pub(super) async fn write(&self, op: WriteOp) -> Result<WriteOutcome, ApiError> {
+    pub(super) async fn write(&self, op: WriteOp) -> Result<WriteOutcome, ServiceError> {
         Ok(self.journal.write(op).await?)
     }
 
-    pub(super) fn speaker_for(who: &Principal, access: Access) -> Result<Speaker, ApiError> {
+    pub(super) fn speaker_for(who: &Principal, access: Access) -> Result<Speaker, ServiceError> {
         if !access.can_write() {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "you may read this conversation but not write to it".into(),
             ));
         }
@@ -270,7 +269,7 @@ impl Gateway {
             Principal::Customer { .. } => Speaker::Customer,
             Principal::Staff(u) if u.role == Role::Agent => Speaker::Agent,
             Principal::Staff(_) => {
-                return Err(ApiError::Forbidden(
+                return Err(ServiceError::Forbidden(
                     "managers review conversations read-only".into(),
                 ))
             }
@@ -283,7 +282,7 @@ impl Gateway {
     pub(super) async fn reopen(
         &self,
         id: &ConversationId,
-    ) -> Result<Arc<ConversationHeader>, ApiError> {
+    ) -> Result<Arc<ConversationHeader>, ServiceError> {
         let now = Utc::now();
         let notice = Message::new(
             Speaker::System,
@@ -307,12 +306,12 @@ impl Gateway {
                 at: now,
             };
             if let WriteOutcome::UnknownConversation = self.write(op).await? {
-                return Err(ApiError::conversation_not_found());
+                return Err(ServiceError::conversation_not_found());
             }
         }
         self.header(id)
             .await?
-            .ok_or_else(ApiError::conversation_not_found)
+            .ok_or_else(ServiceError::conversation_not_found)
     }
 
     /// An agent who writes into a conversation they are not in joins it first.
@@ -320,7 +319,7 @@ impl Gateway {
         &self,
         header: &ConversationHeader,
         user: &User,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         if header.has_active_agent(&user.id) {
             return Ok(());
         }
@@ -351,7 +350,7 @@ impl Gateway {
         };
         match self.write(op).await? {
             WriteOutcome::Committed { .. } | WriteOutcome::Duplicate { .. } => Ok(()),
-            WriteOutcome::UnknownConversation => Err(ApiError::conversation_not_found()),
+            WriteOutcome::UnknownConversation => Err(ServiceError::conversation_not_found()),
         }
     }
 }
@@ -361,7 +360,7 @@ impl Gateway {
     pub(crate) async fn create_new_conversation(
         &self,
         mut customer: Customer,
-    ) -> Result<CreatedConversation, ApiError> {
+    ) -> Result<CreatedConversation, ServiceError> {
         Self::check_customer(&customer)?;
         if customer.id.is_empty() {
             customer.id = format!("cust-{}", uuid::Uuid::now_v7());
@@ -426,15 +425,17 @@ impl Backend for Gateway {
         self.sites.admit_conversation(site)
     }
 
-    async fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
+    async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
         if token.is_empty() || token.len() > 256 {
-            return Err(ApiError::Unauthorized("invalid token".into()));
+            return Err(ServiceError::Unauthenticated("invalid token".into()));
         }
         let digest = credentials::token_digest(token);
         self.store
             .resolve_token(&digest, Utc::now())
             .await?
-            .ok_or_else(|| ApiError::Unauthorized("invalid, expired or revoked token".into()))
+            .ok_or_else(|| {
+                ServiceError::Unauthenticated("invalid, expired or revoked token".into())
+            })
     }
 
     async fn login(
@@ -442,10 +443,12 @@ impl Backend for Gateway {
         username: &str,
         password: &str,
         ip: std::net::IpAddr,
-    ) -> Result<LoginResult, ApiError> {
+    ) -> Result<LoginResult, ServiceError> {
         use super::login_throttle::{Admission, Failure};
         if username.len() > MAX_CUSTOMER_FIELD || password.len() > 1024 {
-            return Err(ApiError::Unauthorized("wrong username or password".into()));
+            return Err(ServiceError::Unauthenticated(
+                "wrong username or password".into(),
+            ));
         }
         let admission = self
             .login_throttle
@@ -459,7 +462,7 @@ impl Backend for Gateway {
                     reason: "login_account",
                 })
                 .inc();
-            return Err(ApiError::RateLimited(format!(
+            return Err(ServiceError::RateLimited(format!(
                 "too many failed logins for this account; try again in {} s",
                 retry_after.as_secs().max(1)
             )));
@@ -473,11 +476,11 @@ impl Backend for Gateway {
         let ok = match self.verifier.verify(password.to_owned(), phc).await {
             Ok(ok) => ok,
             Err(super::credentials::CredentialError::Busy) => {
-                return Err(ApiError::RateLimited(
+                return Err(ServiceError::RateLimited(
                     "too many logins are being checked; try again in a few seconds".into(),
                 ))
             }
-            Err(e) => return Err(ApiError::Internal(e.to_string())),
+            Err(e) => return Err(ServiceError::internal("checking the password", e)),
         };
         let user = match user {
             Some(u) if ok && !u.disabled => u,
@@ -512,7 +515,9 @@ impl Backend for Gateway {
                         }
                     }
                 }
-                return Err(ApiError::Unauthorized("wrong username or password".into()));
+                return Err(ServiceError::Unauthenticated(
+                    "wrong username or password".into(),
+                ));
             }
         };
         if let Ok(mut t) = self.login_throttle.lock() {
@@ -541,21 +546,21 @@ impl Backend for Gateway {
         })
     }
 
-    async fn logout(&self, token: &str) -> Result<(), ApiError> {
+    async fn logout(&self, token: &str) -> Result<(), ServiceError> {
         let digest = credentials::token_digest(token);
         self.store.revoke_token(&digest, Utc::now()).await?;
         self.sessions.end([digest.as_str()]);
         Ok(())
     }
 
-    fn session_end(&self, token: &str) -> crate::http::backend::SessionEnd {
+    fn session_end(&self, token: &str) -> crate::service::port::SessionEnd {
         self.sessions.watch(credentials::token_digest(token))
     }
 
     async fn create_conversation(
         &self,
         customer: Customer,
-    ) -> Result<CreatedConversation, ApiError> {
+    ) -> Result<CreatedConversation, ServiceError> {
         self.open_conversation(customer).await
     }
 
@@ -563,7 +568,7 @@ impl Backend for Gateway {
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<CustomerHistory, ApiError> {
+    ) -> Result<CustomerHistory, ServiceError> {
         self.customer_history_impl(who, id).await
     }
 
@@ -572,7 +577,7 @@ impl Backend for Gateway {
         who: &Principal,
         id: &ConversationId,
         past: &ConversationId,
-    ) -> Result<Conversation, ApiError> {
+    ) -> Result<Conversation, ServiceError> {
         self.past_conversation_impl(who, id, past).await
     }
 
@@ -580,15 +585,15 @@ impl Backend for Gateway {
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<(Arc<ConversationHeader>, Access), ApiError> {
+    ) -> Result<(Arc<ConversationHeader>, Access), ServiceError> {
         let header = self
             .header(id)
             .await?
-            .ok_or_else(ApiError::conversation_not_found)?;
+            .ok_or_else(ServiceError::conversation_not_found)?;
         let access = who.access(&header);
         if !access.can_read() {
             // Same answer as a missing conversation: a stranger learns nothing.
-            return Err(ApiError::conversation_not_found());
+            return Err(ServiceError::conversation_not_found());
         }
         Ok((header, access))
     }
@@ -597,13 +602,13 @@ impl Backend for Gateway {
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<Conversation, ApiError> {
+    ) -> Result<Conversation, ServiceError> {
         self.authorize(who, id).await?;
         let conversation = self
             .store
             .conversation(id)
             .await?
-            .ok_or_else(ApiError::conversation_not_found)?;
+            .ok_or_else(ServiceError::conversation_not_found)?;
         Ok(match who {
             Principal::Customer { .. } => conversation.for_customer(),
             _ => conversation,
@@ -616,7 +621,7 @@ impl Backend for Gateway {
         id: &ConversationId,
         after: u64,
         limit: u32,
-    ) -> Result<Vec<ConversationEvent>, ApiError> {
+    ) -> Result<Vec<ConversationEvent>, ServiceError> {
         self.authorize(who, id).await?;
         let events = self.store.events_after(id, after, limit).await?;
         Ok(match who {
@@ -635,14 +640,14 @@ impl Backend for Gateway {
         search: ConversationSearch<'_>,
         before: Option<&str>,
         limit: u32,
-    ) -> Result<ConversationPage, ApiError> {
+    ) -> Result<ConversationPage, ServiceError> {
         if matches!(who, Principal::Customer { .. }) {
-            return Err(ApiError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "customers can only open their own conversation".into(),
             ));
         }
         if search.text.is_some_and(|t| t.len() > MAX_SEARCH_BYTES) {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ServiceError::Invalid(format!(
                 "the search is over {MAX_SEARCH_BYTES} bytes"
             )));
         }
@@ -652,7 +657,7 @@ impl Backend for Gateway {
             None => None,
             Some(c) => Some(
                 ListCursor::decode(c)
-                    .ok_or_else(|| ApiError::BadRequest("invalid `before` cursor".into()))?,
+                    .ok_or_else(|| ServiceError::Invalid("invalid `before` cursor".into()))?,
             ),
         };
         let (conversations, next) = self
@@ -668,9 +673,9 @@ impl Backend for Gateway {
         &self,
         who: &Principal,
         limit: u32,
-    ) -> Result<Vec<ConversationSummary>, ApiError> {
+    ) -> Result<Vec<ConversationSummary>, ServiceError> {
         if !matches!(who, Principal::Staff(_)) {
-            return Err(ApiError::Forbidden("the inbox is for staff".into()));
+            return Err(ServiceError::Forbidden("the inbox is for staff".into()));
         }
         let mut out = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -698,7 +703,7 @@ impl Backend for Gateway {
         who: &Principal,
         id: &ConversationId,
         text: String,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         self.add_note_impl(who, id, text).await
     }
 
@@ -707,7 +712,7 @@ impl Backend for Gateway {
         who: &Principal,
         id: &ConversationId,
         tags: Vec<String>,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         self.set_tags_impl(who, id, tags).await
     }
 
@@ -717,13 +722,13 @@ impl Backend for Gateway {
         id: &ConversationId,
         content: String,
         client_msg_id: Option<String>,
-    ) -> Result<Posted, ApiError> {
+    ) -> Result<Posted, ServiceError> {
         let content = content.trim().to_owned();
         if content.is_empty() {
-            return Err(ApiError::BadRequest("message content is empty".into()));
+            return Err(ServiceError::Invalid("message content is empty".into()));
         }
         if content.len() > self.limits.max_message_bytes {
-            return Err(ApiError::PayloadTooLarge(format!(
+            return Err(ServiceError::TooLarge(format!(
                 "message is {} bytes; the limit is {}",
                 content.len(),
                 self.limits.max_message_bytes
@@ -731,7 +736,7 @@ impl Backend for Gateway {
         }
         if let Some(key) = &client_msg_id {
             if !is_plausible_id(key) {
-                return Err(ApiError::BadRequest(format!(
+                return Err(ServiceError::Invalid(format!(
                     "clientMsgId must be 1-{MAX_ID_LEN} characters of letters, digits, '-' or '_'"
                 )));
             }
@@ -747,15 +752,7 @@ impl Backend for Gateway {
         let mut routing_skill = None;
         match who {
             Principal::Customer { .. } => {
-                // With the embedding model the analysis is milliseconds of CPU: off the async
-                // workers, so other sockets and requests are not held up behind it.
-                let analyzer = self.analyzer.clone();
-                let text = message.content.clone();
-                let analysis =
-                    match tokio::task::spawn_blocking(move || analyzer.analyze(&text)).await {
-                        Ok(a) => a,
-                        Err(_) => self.analyzer.analyze(&message.content),
-                    };
+                let analysis = self.analysis.analyze(&message.content).await;
                 message.set_sentiment(analysis.sentiment);
                 message.intent = Some(analysis.intent.name.clone());
                 // Route by topic only while nobody owns the conversation and the message names one:
@@ -790,10 +787,10 @@ impl Backend for Gateway {
         let (event, duplicate) = match self.write(op).await? {
             WriteOutcome::Committed { event, .. } => (event, false),
             WriteOutcome::Duplicate { event } => (event, true),
-            WriteOutcome::UnknownConversation => return Err(ApiError::conversation_not_found()),
+            WriteOutcome::UnknownConversation => return Err(ServiceError::conversation_not_found()),
         };
         let Some(stored) = event.body.message().cloned() else {
-            return Err(ApiError::Conflict(
+            return Err(ServiceError::Conflict(
                 "clientMsgId was already used for something else".into(),
             ));
         };
@@ -825,7 +822,7 @@ impl Backend for Gateway {
         who: &Principal,
         id: &ConversationId,
         action: HandoffAction,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         let agent = agent_of(who)?;
         let handoff = self.handoff_service()?;
         // Offers, accepted and joined conversations are all readable to the agent; anything else
@@ -842,7 +839,7 @@ impl Backend for Gateway {
             .await?)
     }
 
-    async fn set_agent_status(&self, who: &Principal, status: &str) -> Result<(), ApiError> {
+    async fn set_agent_status(&self, who: &Principal, status: &str) -> Result<(), ServiceError> {
         let agent = agent_of(who)?;
         Ok(self
             .handoff_service()?
@@ -854,29 +851,30 @@ impl Backend for Gateway {
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<crate::service::port::BriefingView, ServiceError> {
+        use crate::service::port::BriefingView;
         is_staff(who)?;
         let (header, _) = self.authorize(who, id).await?;
         if let Some(b) = &header.briefing {
-            return Ok(serde_json::json!({
-                "draft": false,
-                "likelihood": header.handoff_likelihood,
-                "briefing": b,
-            }));
+            return Ok(BriefingView {
+                draft: false,
+                likelihood: header.handoff_likelihood,
+                briefing: Arc::new((**b).clone()),
+            });
         }
         match self.preparation.get(id) {
-            Some(d) => Ok(serde_json::json!({
-                "draft": true,
-                "likelihood": d.likelihood,
-                "briefing": d.briefing,
-            })),
-            None => Err(ApiError::NotFound(
+            Some(d) => Ok(BriefingView {
+                draft: true,
+                likelihood: Some(d.likelihood),
+                briefing: d.briefing,
+            }),
+            None => Err(ServiceError::NotFound(
                 "no briefing yet: it is prepared after the assistant's first turn".into(),
             )),
         }
     }
 
-    async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ApiError> {
+    async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ServiceError> {
         is_staff(who)?;
         let snapshot = self.handoff_service()?.snapshot().await?;
         Ok(super::handoff::queue_view::for_viewer(who, &snapshot))
@@ -892,7 +890,7 @@ impl Backend for Gateway {
         filter: HandoffFilter,
         limit: u32,
         offset: u32,
-    ) -> Result<(u64, Vec<HandoffMetrics>), ApiError> {
+    ) -> Result<(u64, Vec<HandoffMetrics>), ServiceError> {
         self.review_handoffs_impl(asker, filter, limit, offset)
             .await
     }
@@ -902,7 +900,7 @@ impl Backend for Gateway {
         asker: Asker<'_>,
         filter: HandoffFilter,
         by: GroupBy,
-    ) -> Result<(HandoffAggregate, Vec<HandoffAggregate>), ApiError> {
+    ) -> Result<(HandoffAggregate, Vec<HandoffAggregate>), ServiceError> {
         self.review_aggregates_impl(asker, filter, by).await
     }
 
@@ -910,11 +908,14 @@ impl Backend for Gateway {
         &self,
         asker: Asker<'_>,
         id: &ConversationId,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<serde_json::Value, ServiceError> {
         self.review_handoff_impl(asker, id).await
     }
 
-    async fn review_filters(&self, who: &Principal) -> Result<serde_json::Value, ApiError> {
+    async fn review_filters(
+        &self,
+        who: &Principal,
+    ) -> Result<crate::service::port::ReviewFacets, ServiceError> {
         self.review_filters_impl(who).await
     }
 
@@ -922,7 +923,7 @@ impl Backend for Gateway {
         &self,
         asker: Asker<'_>,
         limit: u32,
-    ) -> Result<Vec<AuditEntry>, ApiError> {
+    ) -> Result<Vec<AuditEntry>, ServiceError> {
         self.review_audit_impl(asker, limit).await
     }
 
@@ -932,7 +933,7 @@ impl Backend for Gateway {
         id: &ConversationId,
         name: &str,
         call: Option<&str>,
-    ) -> Result<Download, ApiError> {
+    ) -> Result<Download, ServiceError> {
         self.export_impl(asker, id, name, call).await
     }
 
@@ -943,7 +944,7 @@ impl Backend for Gateway {
         score: u8,
         repeated: bool,
         comment: Option<String>,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         self.rate_handoff_impl(who, id, score, repeated, comment)
             .await
     }
@@ -954,7 +955,7 @@ impl Backend for Gateway {
         id: &ConversationId,
         score: u8,
         comment: Option<String>,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         self.rate_briefing_impl(who, id, score, comment).await
     }
 
@@ -964,10 +965,10 @@ impl Backend for Gateway {
         id: &ConversationId,
         call_id: &str,
         name: &str,
-    ) -> Result<crate::http::backend::RecordingOnDisk, ApiError> {
+    ) -> Result<crate::service::port::RecordingOnDisk, ServiceError> {
         let who = asker.who;
         super::review_api::manager_of(who)
-            .map_err(|_| ApiError::Forbidden("recordings are for managers".into()))?;
+            .map_err(|_| ServiceError::Forbidden("recordings are for managers".into()))?;
         let (header, _) = self.authorize(who, id).await?;
         // Only files the header lists are served: the path is ours, never the caller's.
         let file = header
@@ -976,10 +977,10 @@ impl Backend for Gateway {
             .filter(|c| c.call_id == call_id)
             .flat_map(|c| c.recordings.iter())
             .find(|f| f.name() == name)
-            .ok_or_else(|| ApiError::NotFound("no such recording".into()))?;
+            .ok_or_else(|| ServiceError::NotFound("no such recording".into()))?;
         let path = file
             .under(&self.recordings)
-            .ok_or_else(|| ApiError::NotFound("no such recording".into()))?;
+            .ok_or_else(|| ServiceError::NotFound("no such recording".into()))?;
         self.audit(
             asker,
             "recording.read",
@@ -987,7 +988,7 @@ impl Backend for Gateway {
             format!("{call_id}/{name}"),
         )
         .await?;
-        Ok(crate::http::backend::RecordingOnDisk {
+        Ok(crate::service::port::RecordingOnDisk {
             path,
             mime: file.mime.clone(),
         })
@@ -1012,7 +1013,7 @@ impl Backend for Gateway {
         conn: u64,
         frame: ClientFrame,
         out: mpsc::Sender<ServerFrame>,
-    ) -> Result<Option<ServerFrame>, ApiError> {
+    ) -> Result<Option<ServerFrame>, ServiceError> {
         if let ClientFrame::CallStart { conversation_id } = &frame {
             let (header, _) = self.authorize(who, conversation_id).await?;
             let escalate = matches!(who, Principal::Customer { .. })
@@ -1030,12 +1031,12 @@ impl Backend for Gateway {
             | ClientFrame::CallIce { call_id, .. }
             | ClientFrame::CallMedia { call_id, .. }
             | ClientFrame::CallHangup { call_id } => call_id.clone(),
-            _ => return Err(ApiError::BadRequest("not a call frame".into())),
+            _ => return Err(ServiceError::Invalid("not a call frame".into())),
         };
         let conversation = self
             .calls
             .conversation_of(&call_id)
-            .ok_or_else(|| ApiError::NotFound("no such live call".into()))?;
+            .ok_or_else(|| ServiceError::NotFound("no such live call".into()))?;
         let (header, _) = self.authorize(who, &conversation).await?;
         self.calls.signal(who, conn, &header, frame, out).await?;
         Ok(None)
@@ -1046,15 +1047,15 @@ impl Backend for Gateway {
         who: &Principal,
         query: &str,
         conversation: Option<&ConversationId>,
-    ) -> Result<Vec<crate::http::canned::CannedView>, ApiError> {
+    ) -> Result<Vec<crate::service::port::CannedView>, ServiceError> {
         self.canned_responses_impl(who, query, conversation).await
     }
 
     async fn create_canned_response(
         &self,
         asker: Asker<'_>,
-        input: crate::http::canned::CannedInput,
-    ) -> Result<crate::http::canned::CannedView, ApiError> {
+        input: crate::service::port::CannedInput,
+    ) -> Result<crate::service::port::CannedView, ServiceError> {
         self.create_canned_response_impl(asker, input).await
     }
 
@@ -1062,12 +1063,12 @@ impl Backend for Gateway {
         &self,
         asker: Asker<'_>,
         id: &str,
-        input: crate::http::canned::CannedInput,
-    ) -> Result<crate::http::canned::CannedView, ApiError> {
+        input: crate::service::port::CannedInput,
+    ) -> Result<crate::service::port::CannedView, ServiceError> {
         self.update_canned_response_impl(asker, id, input).await
     }
 
-    async fn delete_canned_response(&self, asker: Asker<'_>, id: &str) -> Result<(), ApiError> {
+    async fn delete_canned_response(&self, asker: Asker<'_>, id: &str) -> Result<(), ServiceError> {
         self.delete_canned_response_impl(asker, id).await
     }
 
@@ -1075,8 +1076,8 @@ impl Backend for Gateway {
         &self,
         who: &Principal,
         id: &ConversationId,
-        upload: crate::http::backend::Upload,
-    ) -> Result<Posted, ApiError> {
+        upload: crate::service::port::Upload,
+    ) -> Result<Posted, ServiceError> {
         self.upload_attachment_impl(who, id, upload).await
     }
 
@@ -1086,7 +1087,7 @@ impl Backend for Gateway {
         id: &ConversationId,
         attachment: &str,
         thumbnail: bool,
-    ) -> Result<crate::http::backend::AttachmentFile, ApiError> {
+    ) -> Result<crate::service::port::AttachmentFile, ServiceError> {
         self.attachment_file_impl(asker, id, attachment, thumbnail)
             .await
     }
@@ -1101,7 +1102,7 @@ impl Backend for Gateway {
         id: &ConversationId,
         email: &str,
         message: Option<String>,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         self.followup(who, id, email, message).await
     }
 
@@ -1110,11 +1111,14 @@ impl Backend for Gateway {
         who: &Principal,
         id: &ConversationId,
         email: &str,
-    ) -> Result<ConversationEvent, ApiError> {
+    ) -> Result<ConversationEvent, ServiceError> {
         self.transcript_by_email(who, id, email).await
     }
 
-    async fn resume_link(&self, link: &str) -> Result<crate::http::backend::LinkSession, ApiError> {
+    async fn resume_link(
+        &self,
+        link: &str,
+    ) -> Result<crate::service::port::LinkSession, ServiceError> {
         self.resume_from_email_link(link).await
     }
 
@@ -1126,19 +1130,19 @@ impl Backend for Gateway {
         &self.limits
     }
 
-    async fn ready(&self) -> Result<(), ApiError> {
+    async fn ready(&self) -> Result<(), ServiceError> {
         self.store
             .ping()
             .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))
+            .map_err(|e| ServiceError::unavailable("storage does not answer", e))
     }
 
     fn metrics_text(&self) -> String {
         self.metrics.render()
     }
 
-    fn metrics(&self) -> &Metrics {
-        &self.metrics
+    fn counters(&self) -> &dyn crate::service::port::EdgeCounters {
+        &*self.metrics
     }
 
     fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {

@@ -3,7 +3,6 @@
 
 use super::case::{first_name, Case};
 use super::{AgentAction, Command, Handoff, HandoffError, Reply, COMMANDS};
-use crate::app::headers::HeaderCache;
 use crate::assistant::Assistant;
 use crate::chat::{Hub, ServerFrame};
 use crate::domain::{
@@ -16,6 +15,7 @@ use crate::handoff::policy::{Decision, EscalationPolicy};
 use crate::handoff::routing::{AgentStatus, RequeueReason, Router, RoutingAction, RoutingError};
 use crate::handoff::HandoffConfig;
 use crate::metrics::{Metrics, ReasonLabel};
+use crate::service::headers::HeaderCache;
 use crate::storage::journal::{Journal, Pending};
 use crate::storage::{Store, WriteOp, WriteOutcome};
 use chrono::Utc;

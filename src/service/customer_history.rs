@@ -11,8 +11,8 @@
 use super::gateway::Gateway;
 use crate::domain::history::{self, ContactHistory, PastConversation, StoredContact};
 use crate::domain::{Conversation, ConversationId, Customer, Principal, Timestamp};
-use crate::http::backend::{Backend, CreatedConversation, CustomerHistory};
-use crate::http::error::ApiError;
+use crate::service::port::{Backend, CreatedConversation, CustomerHistory};
+use crate::service::ServiceError;
 use crate::storage::{NewToken, TokenKind};
 use std::hash::BuildHasher;
 
@@ -47,7 +47,7 @@ impl Gateway {
     pub(crate) async fn open_conversation(
         &self,
         mut customer: Customer,
-    ) -> Result<CreatedConversation, ApiError> {
+    ) -> Result<CreatedConversation, ServiceError> {
         if !customer.verified || customer.id.is_empty() {
             customer.history = None;
             return self.create_new_conversation(customer).await;
@@ -72,7 +72,7 @@ impl Gateway {
         &self,
         id: ConversationId,
         now: Timestamp,
-    ) -> Result<CreatedConversation, ApiError> {
+    ) -> Result<CreatedConversation, ServiceError> {
         let (token, hash) = super::credentials::new_token("wl_c");
         self.store
             .insert_token(NewToken {
@@ -101,7 +101,7 @@ impl Gateway {
         &self,
         who: &Principal,
         id: &ConversationId,
-    ) -> Result<CustomerHistory, ApiError> {
+    ) -> Result<CustomerHistory, ServiceError> {
         let (header, _) = self.authorize(who, id).await?;
         let customer = &header.customer;
         if !customer.verified {
@@ -127,10 +127,10 @@ impl Gateway {
         who: &Principal,
         id: &ConversationId,
         past: &ConversationId,
-    ) -> Result<Conversation, ApiError> {
+    ) -> Result<Conversation, ServiceError> {
         let (header, _) = self.authorize(who, id).await?;
         let not_theirs =
-            || ApiError::NotFound("no such conversation in this customer's history".into());
+            || ServiceError::NotFound("no such conversation in this customer's history".into());
         if !header.customer.verified || past == id {
             return Err(not_theirs());
         }
@@ -155,7 +155,7 @@ impl Gateway {
         &self,
         customer: &str,
         except: &ConversationId,
-    ) -> Result<Vec<StoredContact>, ApiError> {
+    ) -> Result<Vec<StoredContact>, ServiceError> {
         let mut contacts = self
             .store
             .customer_conversations(customer, history::MAX_LISTED + 1)
