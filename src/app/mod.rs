@@ -283,7 +283,7 @@ impl App {
             headers,
             shutdown,
             journal,
-            hub,
+            fanout: hub.clone(),
             analysis: analysis_gate::AnalysisGate::new(
                 analyzer,
                 std::time::Duration::from_millis(config.semantic.analysis_wait_ms),
@@ -317,7 +317,7 @@ impl App {
                 service,
                 mailer: Arc::new(mailer),
                 store: store.clone(),
-                hub: gateway.hub.clone(),
+                hub: hub.clone(),
                 metrics: gateway.metrics.clone(),
                 assistant_name: config.assistant_name.trim().to_owned(),
             }

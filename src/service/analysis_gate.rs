@@ -61,3 +61,76 @@ impl AnalysisGate {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::semantic::stand_in::BagOfWords;
+    use crate::analysis::semantic::{EmbedFailure, Embedder, Embedding};
+    use crate::analysis::AnalysisConfig;
+
+    /// The stand-in model, made as slow as a loaded machine: 100 ms a text.
+    struct Slow;
+
+    impl Embedder for Slow {
+        fn id(&self) -> &str {
+            "test:slow-bag-of-words"
+        }
+
+        fn embed(&self, text: &str) -> Result<Embedding, EmbedFailure> {
+            std::thread::sleep(Duration::from_millis(100));
+            BagOfWords.embed(text)
+        }
+    }
+
+    fn gate(wait: Duration) -> Option<(AnalysisGate, Arc<Metrics>)> {
+        let analyzer = Analyzer::new(&AnalysisConfig::default()).ok()?;
+        let vectors = BagOfWords.embed_all(&analyzer.example_texts()).ok()?;
+        let analyzer = Arc::new(analyzer.with_semantic(Arc::new(Slow), vectors));
+        let metrics = Arc::new(Metrics::new());
+        Some((AnalysisGate::new(analyzer, wait, metrics.clone()), metrics))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_free_model_analyses_and_a_busy_one_sheds_to_words_only() {
+        let Some((gate, metrics)) = gate(Duration::from_millis(20)) else {
+            panic!("the default analysis configuration is valid");
+        };
+        let text = "This is blocking our release tomorrow and I'm really frustrated";
+        let t0 = std::time::Instant::now();
+        gate.analyze(text).await;
+        let one_run = t0.elapsed();
+        assert_eq!(metrics.analysis_shed.get(), 0, "a free model is used");
+        assert!(
+            one_run >= Duration::from_millis(100),
+            "the model ran: {one_run:?}"
+        );
+
+        // More messages at once than the model has slots: the rest wait 20 ms, then go on by words.
+        let slots = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let burst = slots + 4;
+        let gate = Arc::new(gate);
+        let started = std::time::Instant::now();
+        let runs: Vec<_> = (0..burst)
+            .map(|_| {
+                let gate = gate.clone();
+                tokio::spawn(async move { gate.analyze(text).await })
+            })
+            .collect();
+        for run in runs {
+            assert!(run.await.is_ok(), "an analysis task failed");
+        }
+        assert!(
+            metrics.analysis_shed.get() >= 4,
+            "{} of {burst} shed with {slots} slots",
+            metrics.analysis_shed.get()
+        );
+        // Nobody queued behind the model: the burst took about one model run, not the
+        // burst / slots = 3 runs in a row that waiting would take.
+        let burst_took = started.elapsed();
+        assert!(
+            burst_took < one_run * 2,
+            "burst {burst_took:?}, one run {one_run:?}"
+        );
+    }
+}

@@ -7,7 +7,7 @@ use super::handoff::{Handoff, HandoffError};
 use super::preparation::Preparation;
 use super::turns::TurnJob;
 use crate::analysis::intent::FALLBACK_SKILL;
-use crate::chat::{ClientFrame, Hub, ServerFrame};
+use crate::chat::{ClientFrame, ServerFrame};
 use crate::config::{AuthConfig, LimitsConfig};
 use crate::domain::ids::{is_plausible_id, MAX_ID_LEN};
 use crate::domain::{
@@ -44,7 +44,8 @@ pub struct Gateway {
     pub(crate) headers: Arc<super::headers::HeaderCache>,
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     pub(crate) journal: Journal,
-    pub(crate) hub: Arc<Hub>,
+    /// Delivery to the sockets (today the in-process hub; a bus between nodes fits here).
+    pub(crate) fanout: Arc<dyn crate::chat::Fanout>,
     pub(crate) analysis: super::analysis_gate::AnalysisGate,
     pub(crate) turn_jobs: Option<mpsc::Sender<TurnJob>>,
     pub(crate) assistant_name: Option<String>,
@@ -1123,7 +1124,7 @@ impl Backend for Gateway {
     }
 
     fn fanout(&self) -> &dyn crate::chat::Fanout {
-        &*self.hub
+        &*self.fanout
     }
 
     fn limits(&self) -> &LimitsConfig {
