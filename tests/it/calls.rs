@@ -3,7 +3,7 @@
 //! vanishes — each answered clearly while the gateway and the call carry on. A synthetic peer
 //! built with the same `webrtc` crate stands in for a browser where a real offer is needed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -6,7 +6,7 @@
 //! transcript following along and sees the figures. Screenshots of every page are saved.
 //! The Rust side then checks what the pages did against the API and the audit log.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! What happens around a conversation changing hands: the assistant answering, an agent taking
 //! over, the others losing it live, presence, and sockets closing when the gateway stops.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Chat over the WebSocket: both directions, acknowledgement after commit, idempotent resend, and
 //! resume after a dropped connection with nothing lost and nothing repeated.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;

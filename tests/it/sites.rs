@@ -3,7 +3,7 @@
 //! the site's own limit on new conversations holds; a removed site stops working without a
 //! restart. The gateway's own `/chat` page keeps working as the default site.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! note in it, the customer hears who is coming (never the note), and the first agent leaves only
 //! once the colleague has joined. Transfers nobody takes leave the conversation where it was.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Durability: everything acknowledged survives a restart of the gateway, and sequence numbers
 //! continue without a gap.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

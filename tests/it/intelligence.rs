@@ -4,7 +4,7 @@
 //! OpenAI-compatible model (a stand-in server) answering from the knowledge base and writing the
 //! briefing's texts.
 
-mod common;
+use crate::common;
 
 use axum::routing::post;
 use axum::{Json, Router};

@@ -1,12 +1,12 @@
 //! The article's "Unified Conversation Object Model" example is the public shape: it deserializes
 //! into our types and re-serializes with every one of its fields and values intact.
 
-mod common;
+use crate::common;
 
 use serde_json::{json, Value};
 use warmline::domain::Conversation;
 
-const ARTICLE: &str = include_str!("fixtures/article_conversation.json");
+const ARTICLE: &str = include_str!("../fixtures/article_conversation.json");
 
 /// Every field of `expected` appears in `actual` with the same value (numbers compared as f64).
 fn assert_contains(expected: &Value, actual: &Value, path: &str) {

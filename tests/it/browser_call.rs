@@ -3,7 +3,7 @@
 //! reaches the agent as a screen, and hanging up is in the timeline. Afterwards the call's
 //! recordings are checked: decoded here, and played to their end in Chromium.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! line; a call whose recording was ready when the gateway stopped gets its after-call
 //! transcript when the gateway starts again.
 
-mod common;
+use crate::common;
 
 use common::speech::words;
 use common::*;

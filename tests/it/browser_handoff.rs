@@ -2,7 +2,7 @@
 //! the briefing, accepts and joins; the customer chat shows the escalation notice, the wait and
 //! the warm introduction, and no staff-only text.
 
-mod common;
+use crate::common;
 
 use common::*;
 use warmline::assistant::AssistantConfig;

@@ -2,7 +2,7 @@
 //! and managers list and search them, everyone else is refused; bad fields are 400 (413 for a body
 //! over 4 KB) and a taken shortcut is 409.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -6,7 +6,7 @@
 //! the conversation and the open or closed state survive the host's page loads; a page on an
 //! origin the site does not list cannot show the chat.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! staff-only: the customer's REST view and socket never carry them (asserted on the raw frames),
 //! and every endpoint checks who is asking.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

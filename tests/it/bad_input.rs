@@ -1,7 +1,7 @@
 //! Bad input gets a clear JSON error (or error frame) naming the problem; the connection survives
 //! where it sensibly can, and nothing is half-stored.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures_util::SinkExt;

@@ -4,7 +4,7 @@
 //! tokens are refused with 401/400 and create nothing. An anonymous visitor's own claims are kept
 //! apart as unverified, shown as such, and change nothing.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! libopus); the tap delivers each speaker's decoded 48 kHz audio with their participant id on
 //! the call clock, and the call's recording lists both microphones and the mixed audio.
 
-mod common;
+use crate::common;
 
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{

@@ -5,7 +5,7 @@
 //! reach the briefing's technical detail (never the customer's view); retention deletes the files
 //! and says so; the export lists them.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

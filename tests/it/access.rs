@@ -1,7 +1,7 @@
 //! Who may see and do what: one test per role boundary. A wrong or missing token is 401; the wrong
 //! person gets 403 or 404 and never data.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! exports with personal data redacted, the signed `handoff_completed` webhook, and the retention
 //! job deleting old recordings while the transcript and figures stay.
 
-mod common;
+use crate::common;
 
 use axum::extract::State;
 use axum::http::HeaderMap;

@@ -1,7 +1,7 @@
 //! What an attacker without an account can do, and sockets that outlive their session: each test
 //! here is one finding of the hardening review, run against the real gateway on port 0.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures_util::StreamExt;

@@ -2,7 +2,7 @@
 //! to the bot's webhook (signed), stores the bot's answer as the assistant's message, and honours a
 //! handoff request. The bot here is a fake on loopback standing in for the integrator's service.
 
-mod common;
+use crate::common;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};

@@ -3,7 +3,7 @@
 //! accepts, opens it and joins, and the customer sees the warm introduction. The persisted timeline
 //! holds every step in order; the customer never sees the briefing.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

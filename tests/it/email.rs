@@ -6,7 +6,7 @@
 //! an SMTP server that is down, then up after a gateway restart (nothing lost); bad addresses and
 //! links refused in plain words; e-mail off.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

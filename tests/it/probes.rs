@@ -1,6 +1,6 @@
 //! Health, readiness, metrics, the OpenAPI document and the pages.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

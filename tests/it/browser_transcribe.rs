@@ -3,7 +3,7 @@
 //! audio with the real model and stores `voice` messages, which the agent's call view shows.
 //! The customer's words must come from the customer, the agent's from the agent.
 
-mod common;
+use crate::common;
 
 use common::speech::words;
 use common::*;

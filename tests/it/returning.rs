@@ -4,7 +4,7 @@
 //! Anonymous visitors are never linked, whatever id they claim, and one customer never reads
 //! another's history.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};
