@@ -3,7 +3,7 @@
 //! libopus); the tap delivers each speaker's decoded 48 kHz audio with their participant id on
 //! the call clock, and the call's recording lists both microphones and the mixed audio.
 
-use crate::common;
+use crate::common::{self, heavy};
 
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{
@@ -215,6 +215,7 @@ fn dominant(pcm: &[i16], candidates: &[f32]) -> f32 {
 
 #[tokio::test]
 async fn each_speakers_audio_reaches_the_tap_decoded_with_their_id_on_the_call_clock() {
+    let _heavy = heavy().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = MediaConfig {
         udp_port_min: 43300,
@@ -315,6 +316,7 @@ async fn each_speakers_audio_reaches_the_tap_decoded_with_their_id_on_the_call_c
 /// `WLTEST_REQUIRE_ROOT` is set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_recordings_disk_ends_the_files_cleanly_and_the_call_goes_on() {
+    let _heavy = heavy().await;
     let dir = tempfile::tempdir().unwrap();
     let mount = dir.path().join("rec");
     let Some(_tmpfs) = common::tmpfs::Tmpfs::mount(&mount, "64k") else {

@@ -12,6 +12,7 @@ use warmline::domain::Role;
 
 #[tokio::test]
 async fn customer_and_agent_see_and_hear_each_other_and_the_screen_share() {
+    let _heavy = heavy().await;
     let app = spawn_app_with(|c| {
         c.assistant = AssistantConfig::default();
         c.media.udp_port_min = 42000;
@@ -501,6 +502,7 @@ async fn check_recordings(app: &TestApp, manager: &str, agent: &str) {
 /// the customer page shows it once sent.
 #[tokio::test]
 async fn canned_responses_are_kept_by_managers_and_inserted_by_agents_in_the_browser() {
+    let _heavy = heavy().await;
     let app = spawn_app_with(|c| {
         c.assistant = AssistantConfig::default();
         // Not the ranges of the other browser tests, which may run at the same time.
@@ -596,6 +598,7 @@ async fn canned_responses_are_kept_by_managers_and_inserted_by_agents_in_the_bro
 /// agent.
 #[tokio::test]
 async fn read_receipts_show_delivered_and_seen_on_both_pages() {
+    let _heavy = heavy().await;
     let app = spawn_app_with(|c| {
         c.assistant = AssistantConfig::default();
         // Not the ranges of the other browser tests, which may run at the same time.
@@ -639,6 +642,7 @@ async fn read_receipts_show_delivered_and_seen_on_both_pages() {
 /// note (checked on their socket's frames); the first agent ends up following read-only.
 #[tokio::test]
 async fn a_transfer_to_a_named_colleague_carries_the_briefing_and_the_note() {
+    let _heavy = heavy().await;
     let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
     app.add_user("sam", Role::Agent, &["billing", "general"])
         .await;
@@ -669,6 +673,7 @@ async fn a_transfer_to_a_named_colleague_carries_the_briefing_and_the_note() {
 /// "reconnecting" instead of ending the call, and the same call recovers with audio both ways.
 #[tokio::test]
 async fn a_network_drop_shows_reconnecting_and_the_call_recovers() {
+    let _heavy = heavy().await;
     let root = std::process::Command::new("id")
         .arg("-u")
         .output()

@@ -10,6 +10,7 @@ use warmline::domain::Role;
 
 #[tokio::test]
 async fn the_handoff_works_in_the_browser() {
+    let _heavy = heavy().await;
     let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
     app.add_user("sam", Role::Agent, &["billing", "general"])
         .await;
@@ -37,6 +38,7 @@ async fn the_handoff_works_in_the_browser() {
 /// opens, on a desktop and on a phone.
 #[tokio::test]
 async fn a_visitor_under_pressure_solves_the_challenge_in_the_browser() {
+    let _heavy = heavy().await;
     let app = spawn_app_with(|c| {
         c.limits.challenge_above_conversations_per_minute = 1;
         c.limits.challenge_base_bits = 20;
@@ -69,6 +71,7 @@ async fn a_visitor_under_pressure_solves_the_challenge_in_the_browser() {
 /// composer; auto-away sets an idle agent away and back, and leaves a chosen "away" alone.
 #[tokio::test]
 async fn the_agent_is_alerted_in_the_browser() {
+    let _heavy = heavy().await;
     let app = spawn_app_with(|c| {
         c.assistant = AssistantConfig::default();
         // Long enough to test the ring, mute and the notification on one offer.
@@ -127,6 +130,7 @@ async fn the_agent_is_alerted_in_the_browser() {
 /// and the inbox search by words and by tag; the customer's page shows none of it.
 #[tokio::test]
 async fn notes_tags_and_search_work_in_the_browser() {
+    let _heavy = heavy().await;
     let app = spawn_app().await;
     app.add_user(
         "sam",

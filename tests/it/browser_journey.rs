@@ -20,6 +20,7 @@ use warmline::domain::Role;
 /// of the pages on a desktop and a phone.
 #[tokio::test]
 async fn files_travel_both_ways_in_the_browser() {
+    let _heavy = heavy().await;
     let app = spawn_app().await;
     app.add_user("morgan", Role::Manager, &[]).await;
     app.add_user(
@@ -63,6 +64,7 @@ async fn json(app: &TestApp, token: &str, path: &str) -> Value {
 
 #[tokio::test]
 async fn the_whole_journey_from_chat_to_review() {
+    let _heavy = heavy().await;
     let Some(model) = whisper_model() else { return };
     let app = spawn_app_with(|c| {
         c.assistant = AssistantConfig::default();
@@ -190,6 +192,7 @@ async fn the_whole_journey_from_chat_to_review() {
 /// reachable; the survey follows the resolution and its stars work from the keyboard.
 #[tokio::test]
 async fn customer_status_tells_one_truth_in_the_browser() {
+    let _heavy = heavy().await;
     let app = spawn_app_with(|c| c.assistant = AssistantConfig::default()).await;
     app.add_user("sam", Role::Agent, &["billing", "general"])
         .await;

@@ -14,6 +14,7 @@ use warmline::domain::Role;
 
 #[tokio::test]
 async fn call_speech_becomes_voice_messages_of_the_right_speaker() {
+    let _heavy = heavy().await;
     let Some(model) = whisper_model() else { return };
     let app = spawn_app_with(|c| {
         c.assistant = AssistantConfig::default();

@@ -22,6 +22,7 @@ fn free_port() -> u16 {
 
 #[tokio::test]
 async fn the_widget_on_a_sites_page_chats_calls_counts_unread_and_stays_on_its_origins() {
+    let _heavy = heavy().await;
     let app = spawn_app_with(|c| {
         c.assistant = AssistantConfig::default();
         // Not the ranges of the other browser tests, which may run at the same time.

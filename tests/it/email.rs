@@ -645,6 +645,7 @@ async fn without_an_smtp_server_email_is_off() {
 /// the agent's inbox marks the follow-ups; screenshots in `WLTEST_SCREENSHOTS`.
 #[tokio::test]
 async fn the_customer_page_offers_the_email_form_when_nobody_is_online() {
+    let _heavy = heavy().await;
     // E-mail is on; nothing is sent in this test, so no SMTP server is needed.
     let app = spawn_app_with(|c| email_config(c, free_port())).await;
     let sam = app

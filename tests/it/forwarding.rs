@@ -4,10 +4,12 @@
 //! the other member, once, and the SFU's own counters must agree and show no drops. This is the
 //! fast guard for the forward loop's direct write into each subscriber's connection.
 
+use crate::common::heavy;
 use warmline::bench::media::{measure, MediaBenchArgs};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_packet_of_three_calls_reaches_the_other_member_and_the_sfu_counts_agree() {
+    let _heavy = heavy().await;
     let args = MediaBenchArgs {
         calls: vec![3],
         duration: 2.0,

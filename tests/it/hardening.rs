@@ -710,6 +710,7 @@ async fn a_flood_of_conversations_does_not_hide_the_queue() {
 /// of CPU per message in a release build).
 #[tokio::test]
 async fn a_turn_costs_the_same_in_a_long_conversation() {
+    let _heavy = heavy().await;
     use warmline::domain::{ConversationId, EventBody, Message, Speaker};
     use warmline::storage::{MessageWindow, WriteOp};
     let app =

@@ -55,6 +55,7 @@ async fn briefing_when(
 
 #[tokio::test]
 async fn the_articles_sarah_is_answered_by_meaning_and_briefed_like_a_person_would() {
+    let _heavy = heavy().await;
     let Some(model) = embedding_model() else {
         return;
     };
@@ -398,6 +399,7 @@ async fn a_model_that_times_out_leaves_the_built_in_answer_in_the_same_turn() {
 
 #[test]
 fn the_embedding_matches_an_independent_reference() {
+    let _heavy = heavy_blocking();
     use warmline::analysis::semantic::Embedder;
     let Some(model) = embedding_model() else {
         return;

@@ -4,6 +4,11 @@
 //! Run one area with `cargo test --test it browser_widget::`, one test with its full name
 //! (`cargo test --test it hardening::wrong_logins_do_not_grow_memory`). The helpers live in
 //! `common/`; the browser scripts in `tests/browser/`, the data in `tests/fixtures/`.
+//!
+//! All areas share one process, and libtest runs two tests at a time here (one per core), from any
+//! areas. Tests that drive browsers, run Whisper or the embedding model, hold long media calls or
+//! measure the whole process take [`common::heavy`] (or [`common::heavy_blocking`]) first, so no
+//! two of them run at once; see there for the list and the rest of what the areas share.
 
 mod common;
 

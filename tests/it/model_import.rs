@@ -11,8 +11,10 @@
 //! The wheel is `$WLTEST_MODEL_WHEEL`, else ~/.cache/warmline/wheels/<the 0.1.0 wheel>. When it is
 //! missing the test fails with instructions if `WLTEST_REQUIRE_MODEL` is set, and otherwise prints
 //! a skip notice and passes. (Test settings use WLTEST_: the configuration rejects unknown
-//! WARMLINE_ variables.) Timings are printed; see them with `-- --nocapture --test-threads=1`.
+//! WARMLINE_ variables.) Timings are printed; see them with
+//! `cargo test --test it model_import:: -- --nocapture`.
 
+use crate::common::heavy_blocking;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use warmline::transcribe::model::{fetch, import, ImportOptions, WeightType};
@@ -125,6 +127,7 @@ fn ms(d: Duration) -> f64 {
 
 #[test]
 fn converted_models_transcribe_jfk_word_for_word() {
+    let _heavy = heavy_blocking();
     let Some(wheel) = wheel() else { return };
     whisper_rs::install_logging_hooks();
     let samples = jfk_samples();

@@ -119,6 +119,7 @@ fn transcribe(model: &Path, file: &Path, format: &str) -> String {
 
 #[test]
 fn the_command_transcribes_wav_and_ogg_opus_in_every_format() {
+    let _heavy = heavy_blocking();
     let Some(model) = whisper_model() else { return };
     let dir = tempfile::tempdir().unwrap();
     let samples = speech(dir.path(), "customer", CUSTOMER_SAYS);
@@ -165,6 +166,7 @@ fn the_command_transcribes_wav_and_ogg_opus_in_every_format() {
 
 #[test]
 fn a_file_that_is_not_audio_is_a_clear_error() {
+    let _heavy = heavy_blocking();
     let Some(model) = whisper_model() else { return };
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("notes.wav");
@@ -185,6 +187,7 @@ fn a_file_that_is_not_audio_is_a_clear_error() {
 
 #[tokio::test]
 async fn live_lines_carry_the_words_of_each_speaker() {
+    let _heavy = heavy().await;
     use warmline::transcribe::engine::{Model, RecognizerOptions};
     use warmline::transcribe::live::{self, LiveAudio, Prompts, SpeakerKey};
     use warmline::transcribe::pool::Pool;
@@ -286,6 +289,7 @@ async fn live_lines_carry_the_words_of_each_speaker() {
 
 #[tokio::test]
 async fn a_recording_left_untranscribed_is_transcribed_after_a_restart() {
+    let _heavy = heavy().await;
     let Some(model) = whisper_model() else { return };
     let mut app = spawn_app().await;
     let manager = app

@@ -7,13 +7,16 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// One browser script at a time per test binary: each drives two or three Chromiums with live
-/// media and real-time expectations (a late joiner's first picture, the ring's timing), which two
-/// cores cannot honour for several scripts at once.
+/// One browser script at a time in the suite: each drives two or three Chromiums with live media
+/// and real-time expectations (a late joiner's first picture, the ring's timing), which two cores
+/// cannot honour for several scripts at once. The tests that run scripts hold the heavy slot
+/// (`super::heavy`) as well, so nothing else heavy runs beside a script either.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The script's JSON lines, or `None` when browser tests cannot run here (skipped).
+/// The script's JSON lines, or `None` when browser tests cannot run here (skipped). Only for heavy
+/// tests (`super::heavy`).
 pub async fn run_script(script: &str, env: &[(&str, String)]) -> Option<Vec<Value>> {
+    super::assert_heavy(script);
     let _turn = ONE_AT_A_TIME.lock().await;
     let modules = std::env::var("WLTEST_BROWSER_MODULES").ok();
     let Some(modules) = modules.filter(|m| std::path::Path::new(m).is_dir()) else {

@@ -18,6 +18,42 @@ pub mod browser;
 
 pub use warmline::bench::client::{next_json, send_json};
 
+/// The suite's heavy slot: the whole suite is one process (`tests/it`), where libtest runs two
+/// tests at a time (one per core) from any areas. Tests that could not share two cores with
+/// another of their kind take it first and hold it to their end:
+/// - everything that drives browsers (`browser::run_script`: two or three Chromiums with live
+///   media and real-time expectations), the `browser_*` areas and the e-mail form's test;
+/// - Whisper (`whisper_model`: `transcribe`, `model_import`, the browser transcription tests) and
+///   the embedding model (`embedding_model`: `intelligence`);
+/// - the long media tests: `forwarding` and `audio_tap` send packets in real time and read the
+///   media server's counters, which are per process (`warmline::media::stats`): another call in
+///   the process would add to them;
+/// - `hardening::a_turn_costs_the_same_in_a_long_conversation`, which measures the CPU time of the
+///   whole process.
+///
+/// Light tests still run beside a heavy one. A tokio mutex: it does not poison (a failed test's
+/// guard is released as it unwinds), and works across the tests' own runtimes.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Waits for the heavy slot: `let _heavy = heavy().await;` as a heavy test's first line.
+pub async fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().await
+}
+
+/// [`heavy`] for a test without a runtime (`#[test]`).
+pub fn heavy_blocking() -> tokio::sync::MutexGuard<'static, ()> {
+    HEAVY.blocking_lock()
+}
+
+/// Fails a test that reached `what` without holding the heavy slot. (If the slot is free, the
+/// caller does not hold it; if it is taken, most likely the caller does.)
+pub(crate) fn assert_heavy(what: &str) {
+    assert!(
+        HEAVY.try_lock().is_err(),
+        "{what} is for heavy tests: take `common::heavy()` first (tests/it/common/mod.rs)"
+    );
+}
+
 pub struct TestApp {
     pub running: Option<Running>,
     pub base: String,
@@ -44,7 +80,9 @@ pub fn test_config(dir: &Path) -> Config {
 /// The converted Whisper model the transcription tests use: `WLTEST_MODEL`, or the one
 /// `models/fetch.sh` (run by the test command) leaves in the shared cache. `None` (the test
 /// skips) when it is missing, unless `WLTEST_REQUIRE_MODEL` is set, which makes that a failure.
+/// Only for heavy tests ([`heavy`]).
 pub fn whisper_model() -> Option<std::path::PathBuf> {
+    assert_heavy("the Whisper model");
     let path = std::env::var_os("WLTEST_MODEL")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
@@ -70,7 +108,9 @@ pub fn whisper_model() -> Option<std::path::PathBuf> {
 /// The embedding model the semantic tests use: `WLTEST_EMBEDDING_MODEL`, or the folder
 /// `models/fetch.sh` (run by the test command) leaves in the shared cache. `None` (the test skips)
 /// when it is missing, unless `WLTEST_REQUIRE_MODEL` is set, which makes that a failure.
+/// Only for heavy tests ([`heavy`]).
 pub fn embedding_model() -> Option<std::path::PathBuf> {
+    assert_heavy("the embedding model");
     let path = std::env::var_os("WLTEST_EMBEDDING_MODEL")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
