@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 source scripts/browser-deps.sh
 
-# The e-mail tests' SMTP server: Debian's aiosmtpd for the system Python (tests/email.rs). Without
-# root the tests skip; as root (WLTEST_REQUIRE_ROOT below) they must run.
+# The e-mail tests' SMTP server: Debian's aiosmtpd for the system Python (tests/it/email.rs).
+# Without root the tests skip; as root (WLTEST_REQUIRE_ROOT below) they must run.
 if ! /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null; then
   echo "==> installing Debian packages for the e-mail tests: python3-aiosmtpd"
   { as_root apt-get update -qq &&

@@ -3,14 +3,17 @@
 //! - `policy`: when to escalate, with which trigger, evidence and urgency; guards and hand-back;
 //! - `briefing`: the context package the agent reads before joining;
 //! - `routing`: skills-based queues, offers, timeouts, wait estimates and specialist invites;
+//! - `steps`: every live case with the router: escalation, offers, take-over, join, transfer,
+//!   hand-back and resolution, as the events to write;
 //! - `messages`: what the customer reads at each step (templates from `[handoff.messages]`).
 //!
-//! `app::handoff` wires them to the journal and the hub.
+//! `app::handoff` feeds `steps` its inputs and the time, and carries out the steps it returns.
 
 pub mod briefing;
 pub mod messages;
 pub mod policy;
 pub mod routing;
+pub mod steps;
 
 use serde::{Deserialize, Serialize};
 

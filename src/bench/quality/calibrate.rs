@@ -5,11 +5,14 @@
 //! prints the fitted weights to paste into the code, and how well each calibration separates
 //! right from wrong at the configured `min_confidence`, on the tuning part and the held-out part.
 
-use super::spec::{EvalSet, Split};
+use super::spec::{EvalSet, Judged, Split};
 use super::QualityBenchArgs;
 use crate::analysis::semantic::{Embedder, Embedding};
 use crate::assistant::retrieval::{calibrate, Calibration, Features, CALIBRATION};
-use crate::assistant::{builtin, KnowledgeBase, SemanticSetup, Tuning};
+use crate::assistant::{
+    builtin, AssistantReply, BuiltinAssistant, KnowledgeBase, SemanticSetup, Tuning,
+};
+use crate::domain::{Conversation, ConversationHeader, ConversationId, Customer, Message, Speaker};
 use crate::bench::chat::BenchError;
 use crate::embed::{package, Memo, MiniLm, VectorCache};
 use std::sync::Arc;
@@ -118,8 +121,14 @@ pub fn run(args: &QualityBenchArgs) -> Result<(), BenchError> {
         fitted.bias,
         fitted.weights
     );
+    // The held-out part is reported only on request, so tuning does not drift towards it.
+    let splits: &[Split] = if args.show_held_out {
+        &[Split::Tuning, Split::HeldOut]
+    } else {
+        &[Split::Tuning]
+    };
     for (name, c) in [("in the code", CALIBRATION), ("fitted", fitted)] {
-        for split in [Split::Tuning, Split::HeldOut] {
+        for &split in splits {
             let part: Vec<&(Split, Features, bool)> =
                 samples.iter().filter(|s| s.0 == split).collect();
             println!(
@@ -129,7 +138,108 @@ pub fn run(args: &QualityBenchArgs) -> Result<(), BenchError> {
             );
         }
     }
+    dry_run(&assistant, &set, splits);
     Ok(())
+}
+
+/// What the assistant's reply does for a judged turn: its sources and whether it refused.
+fn verdict(judged: &Judged<'_>, reply: &AssistantReply) -> bool {
+    let first = reply.sources.first();
+    match judged {
+        Judged::Answer(ok) => first.is_some_and(|f| ok.contains(f)),
+        Judged::Refuse => reply.sources.is_empty(),
+        Judged::Clarify(ok) => {
+            (reply.content.contains('?')
+                && reply.sources.len() >= 2
+                && reply.sources.iter().any(|s| ok.contains(s)))
+                || first.is_some_and(|f| ok.contains(f))
+        }
+    }
+}
+
+/// The assistant's decisions in process, without a gateway (no message analysis, no handoff
+/// policy): every question, and every judged turn of every conversation played in order with the
+/// assistant's earlier replies in the history (stopping at its first handoff request). A quick
+/// look while tuning; `warmline bench quality` is the measure.
+fn dry_run(assistant: &BuiltinAssistant, set: &EvalSet, splits: &[Split]) {
+    let t0 = chrono::Utc::now();
+    let fresh = || Conversation {
+        header: ConversationHeader::new(ConversationId::from("dry-run"), Customer::default(), t0),
+        messages: Vec::new(),
+        notes: Vec::new(),
+    };
+    let show = |r: &AssistantReply| {
+        let kind = if r.out_of_scope {
+            "refused"
+        } else if r.sources.len() > 1 {
+            "clarify"
+        } else if r.sources.is_empty() {
+            "text"
+        } else {
+            "answer"
+        };
+        format!("{kind} {:.2} {:?}", r.confidence, r.sources)
+    };
+    for &split in splits {
+        let (mut answer, mut refuse, mut turns) = ((0, 0), (0, 0), (0, 0));
+        let mut failures = Vec::new();
+        for (_, q) in set.questions.iter().filter(|q| q.0 == split) {
+            let mut conv = fresh();
+            let msg = Message::new(Speaker::Customer, q.ask.clone(), t0);
+            conv.messages.push(msg.clone());
+            let r = assistant.answer(&conv, &msg);
+            let judged = if q.refuse {
+                Judged::Refuse
+            } else {
+                Judged::Answer(&q.answer)
+            };
+            let ok = verdict(&judged, &r);
+            let tally = if q.refuse { &mut refuse } else { &mut answer };
+            tally.1 += 1;
+            tally.0 += usize::from(ok);
+            if !ok {
+                let want = if q.refuse { "refuse" } else { "answer" };
+                failures.push(format!("  question ({want}) {:?}: {}", q.ask, show(&r)));
+            }
+        }
+        for (_, file, spec) in set.conversations.iter().filter(|c| c.0 == split) {
+            let mut conv = fresh();
+            for (i, turn) in spec.turns.iter().enumerate() {
+                let msg = Message::new(Speaker::Customer, turn.say.clone(), t0);
+                conv.messages.push(msg.clone());
+                let r = assistant.answer(&conv, &msg);
+                if let Some(j) = turn.judged() {
+                    let ok = verdict(&j, &r);
+                    turns.1 += 1;
+                    turns.0 += usize::from(ok);
+                    if !ok {
+                        failures.push(format!("  {file} turn {} ({j:?}): {}", i + 1, show(&r)));
+                    }
+                }
+                if r.handoff.is_some() {
+                    break;
+                }
+                let mut ai = Message::new(Speaker::Ai, r.content.clone(), t0);
+                ai.confidence = Some(r.confidence);
+                ai.actions_attempted = r.actions_attempted.clone();
+                ai.sources = r.sources.clone();
+                conv.messages.push(ai);
+            }
+        }
+        println!(
+            "dry run, {}: questions answered right {}/{}, refused right {}/{}; conversation turns right {}/{}",
+            split.as_str(),
+            answer.0,
+            answer.1,
+            refuse.0,
+            refuse.1,
+            turns.0,
+            turns.1
+        );
+        for f in failures {
+            println!("{f}");
+        }
+    }
 }
 
 /// Answered-and-right, answered-but-wrong and held-back counts at `threshold`.

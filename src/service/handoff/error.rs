@@ -1,5 +1,7 @@
 //! What can go wrong with a handoff command. The gateway maps these to API errors.
 
+use crate::handoff::steps::StepError;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandoffError {
     #[error("this conversation is not offered to you")]
@@ -40,4 +42,28 @@ pub enum HandoffError {
     Storage(String),
     #[error("the handoff service is not running")]
     Unavailable,
+}
+
+impl From<StepError> for HandoffError {
+    fn from(e: StepError) -> Self {
+        match e {
+            StepError::NotOffered => Self::NotOffered,
+            StepError::OfferExpired => Self::OfferExpired,
+            StepError::NotAccepted => Self::NotAccepted,
+            StepError::BriefingNotOpened => Self::BriefingNotOpened,
+            StepError::AlreadyJoined => Self::AlreadyJoined,
+            StepError::NotInConversation => Self::NotInConversation,
+            StepError::NotEscalated => Self::NotEscalated,
+            StepError::InvitePending => Self::InvitePending,
+            StepError::TransferTargetUnavailable { name, why } => {
+                Self::TransferTargetUnavailable(name, why)
+            }
+            StepError::NobodyToTransferTo(skill) => Self::NobodyToTransferTo(skill),
+            StepError::BadTransfer(why) => Self::BadTransfer(why),
+            StepError::NoTransfer => Self::NoTransfer,
+            StepError::NoSpecialist(skill) => Self::NoSpecialist(skill),
+            StepError::BadSkill => Self::BadSkill,
+            StepError::BadIntroduction(max) => Self::BadIntroduction(max),
+        }
+    }
 }

@@ -6,8 +6,9 @@
 //! -> `handoff_accepted` -> `briefing_opened` -> `agent_joined` -> the agent's warm introduction.
 //!
 //! Contract:
-//! - Decisions stay in `crate::handoff` (policy, briefing, routing, messages); this module only
-//!   feeds them inputs and time and writes what they return.
+//! - Decisions stay in `crate::handoff` (policy, briefing, routing, messages, and `steps`, which
+//!   owns the live cases and the router); this module only feeds them inputs, time and what IO
+//!   tells, and carries out the steps they return.
 //! - The coordinator never waits for a commit inside its loop: writes are queued on the journal in
 //!   order (`Journal::submit`), so one conversation's events commit in the order written, and an
 //!   agent's command is answered only after its events are durable.
@@ -18,12 +19,10 @@
 //! - State is rebuilt from the log at start (`recover`): queued conversations are queued again,
 //!   assignments come back when their agents sign in.
 
-mod case;
 mod coordinator;
 mod error;
 pub mod queue_view;
 mod recover;
-mod transfer;
 
 pub use error::HandoffError;
 

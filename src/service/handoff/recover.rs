@@ -1,12 +1,9 @@
-//! Restoring open handoffs at start from what the log projected into the conversation headers:
-//! waiting conversations go back into the queue with their original waiting time; accepted and
-//! joined ones come back to their agents when those sign in.
+//! Restoring open handoffs at start: the store lists the conversations the log left queued or
+//! with an agent; the engine (`Steps::restore`) decides what each becomes.
 
-use super::case::Case;
 use super::coordinator::Coordinator;
-use crate::domain::{ConversationStatus, Escalation, Urgency};
+use crate::domain::ConversationStatus;
 use chrono::Utc;
-use std::sync::Arc;
 use tracing::{info, warn};
 
 impl Coordinator {
@@ -38,63 +35,14 @@ impl Coordinator {
                         continue;
                     }
                 };
-                let escalation = header.escalation.clone().unwrap_or_else(|| Escalation {
-                    trigger: "restored".into(),
-                    ai_assessment: String::new(),
-                    recommended_agent: header.skill.clone(),
-                    urgency: Urgency::Medium,
-                    customer_expectation: String::new(),
-                });
-                let state = header.handoff.clone().unwrap_or_default();
-                let queued_at = state.escalated_at.or(header.updated_at).unwrap_or(now);
                 let kb = self
                     .deps
                     .assistant
                     .as_ref()
                     .map(|a| a.knowledge(&conversation))
                     .unwrap_or_default();
-                // A transfer under way lived in the router, which starts empty: it is over, and
-                // the agent who asked still has the conversation and may ask again.
-                if let Some(t) = &state.transfer {
-                    let body = crate::domain::EventBody::TransferEnded {
-                        from_agent_id: t.from_agent_id.clone(),
-                        to_agent_id: t.to_agent_id.clone(),
-                        outcome: "interrupted".into(),
-                    };
-                    self.write(&id, body, now, &mut batch).await;
-                }
-                let mut case = Case::new(escalation, queued_at, Arc::new(conversation), kb);
-                case.accepted = state.accepted.clone();
-                case.opened = state.briefing_opened.clone();
-                for p in header.participants.iter().filter(|p| {
-                    p.kind == crate::domain::ParticipantKind::Agent && p.left_at.is_none()
-                }) {
-                    if let Some(user) = &p.user_id {
-                        case.joined
-                            .insert(user.clone(), (p.joined_at, p.id.clone()));
-                        if !case.accepted.contains(user) {
-                            case.accepted.push(user.clone());
-                        }
-                    }
-                }
-                let skill = case.skill().to_owned();
-                if case.waiting() {
-                    let language = case.language();
-                    let (urgency, at) = (case.urgency(), case.queued_at);
-                    let actions =
-                        self.router
-                            .enqueue(id.clone(), &skill, language.as_deref(), urgency, at);
-                    self.cases.insert(id.clone(), case);
-                    self.apply(actions, now, &mut batch).await;
-                } else {
-                    for agent in &case.accepted {
-                        self.pending_assign
-                            .entry(agent.clone())
-                            .or_default()
-                            .push((id.clone(), skill.clone()));
-                    }
-                    self.cases.insert(id.clone(), case);
-                }
+                let steps = self.steps.restore(&header, conversation, kb, now);
+                self.run(steps, now, &mut batch).await;
                 restored += 1;
             }
         }
