@@ -182,10 +182,7 @@ impl Steps {
         if !plausible_skill(&skill) {
             return Err(StepError::BadSkill);
         }
-        let case = self
-            .cases
-            .get_mut(id)
-            .ok_or(StepError::NotInConversation)?;
+        let case = self.cases.get_mut(id).ok_or(StepError::NotInConversation)?;
         if !case.joined.contains_key(&agent.id) {
             return Err(StepError::NotInConversation);
         }

@@ -13,7 +13,12 @@ use std::sync::Arc;
 impl Steps {
     /// The steps for the router's actions, in order; then the wait of every conversation they
     /// touched, where the customer should hear it again.
-    pub(super) fn apply(&mut self, actions: Vec<RoutingAction>, now: Timestamp, out: &mut Vec<Step>) {
+    pub(super) fn apply(
+        &mut self,
+        actions: Vec<RoutingAction>,
+        now: Timestamp,
+        out: &mut Vec<Step>,
+    ) {
         // Conversations whose wait the customer may need to hear again after this batch.
         let mut touched: Vec<ConversationId> = Vec::new();
         for (i, action) in actions.iter().enumerate() {
@@ -172,7 +177,13 @@ impl Steps {
     }
 
     /// `agent` accepted: the customer hears who is coming (or, in a transfer, who takes over).
-    fn assigned(&mut self, id: &ConversationId, agent: &UserId, now: Timestamp, out: &mut Vec<Step>) {
+    fn assigned(
+        &mut self,
+        id: &ConversationId,
+        agent: &UserId,
+        now: Timestamp,
+        out: &mut Vec<Step>,
+    ) {
         let name = self.name_of(agent);
         let Some(case) = self.cases.get_mut(id) else {
             return;

@@ -144,7 +144,12 @@ impl Steps {
     /// A language model's texts for the case's current facts replace the rules' in its briefings;
     /// a waiting case's stored briefing is refreshed so staff read them. Texts for older facts
     /// are dropped.
-    pub fn rewritten(&mut self, id: &ConversationId, text: BriefingText, now: Timestamp) -> Vec<Step> {
+    pub fn rewritten(
+        &mut self,
+        id: &ConversationId,
+        text: BriefingText,
+        now: Timestamp,
+    ) -> Vec<Step> {
         let mut out = Vec::new();
         let Some(case) = self.cases.get_mut(id) else {
             return out;

@@ -88,7 +88,9 @@ impl TransferOutcome {
         match last {
             Some(RequeueReason::Declined) => Self::Declined,
             Some(RequeueReason::OfferExpired) => Self::Expired,
-            Some(RequeueReason::AgentOffline | RequeueReason::AgentUnavailable) => Self::Unavailable,
+            Some(RequeueReason::AgentOffline | RequeueReason::AgentUnavailable) => {
+                Self::Unavailable
+            }
             None => Self::NobodyAvailable,
         }
     }

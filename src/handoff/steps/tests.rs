@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::domain::{
-    Conversation, ConversationHeader, Customer, EventBody, KnowledgeContext, Message,
-    Role, Speaker, Urgency,
+    BriefingText, Conversation, ConversationHeader, ConversationStatus, Customer, EventBody,
+    HandoffState, KnowledgeContext, Message, Participant, ParticipantId, ParticipantKind,
+    PendingTransfer, Role, Speaker, Urgency,
 };
 use crate::handoff::policy::{Decision, PolicyConfig, Trigger};
 use crate::handoff::routing::{AgentStatus, RequeueReason};
@@ -55,7 +56,11 @@ fn conversation(id: &str, now: Timestamp) -> Conversation {
     };
     let mut header = ConversationHeader::new(cid(id), customer, now);
     header.skill = "billing".into();
-    let message = Message::new(Speaker::Customer, "I was charged twice, get me a person", now);
+    let message = Message::new(
+        Speaker::Customer,
+        "I was charged twice, get me a person",
+        now,
+    );
     Conversation {
         header,
         messages: vec![message],
@@ -210,7 +215,10 @@ fn escalation_is_ignored_when_staff_have_it_or_it_is_already_escalated() {
     assert!(taken.is_empty());
     assert!(s.case(&cid("c1")).is_none());
     assert!(!escalate(&mut s, "c1", now).is_empty());
-    assert!(escalate(&mut s, "c1", now).is_empty(), "one case per conversation");
+    assert!(
+        escalate(&mut s, "c1", now).is_empty(),
+        "one case per conversation"
+    );
 }
 
 #[test]
@@ -312,8 +320,14 @@ fn joining_needs_an_accepted_offer_and_an_opened_briefing() {
     let out = s.accept(&c1, &ann, now).unwrap();
     assert_eq!(kinds(&out), ["handoff_accepted", "message"]);
     assert_eq!(said(&out)[0].0, Speaker::System);
-    assert_eq!(s.join(&c1, &ann, None, now), Err(StepError::BriefingNotOpened));
-    assert_eq!(kinds(&s.open_briefing(&c1, &ann).unwrap()), ["briefing_opened"]);
+    assert_eq!(
+        s.join(&c1, &ann, None, now),
+        Err(StepError::BriefingNotOpened)
+    );
+    assert_eq!(
+        kinds(&s.open_briefing(&c1, &ann).unwrap()),
+        ["briefing_opened"]
+    );
     assert!(
         s.open_briefing(&c1, &ann).unwrap().is_empty(),
         "opened once"
@@ -372,7 +386,10 @@ fn take_over_of_an_unanswered_conversation_opens_the_case_and_joins_at_once() {
     let Some(EventBody::AgentBriefingReady { briefing }) = out[1].written() else {
         panic!("{out:?}")
     };
-    assert_eq!(&briefing.escalation, escalation, "the draft carries the takeover");
+    assert_eq!(
+        &briefing.escalation, escalation,
+        "the draft carries the takeover"
+    );
     assert_eq!(counted(&out), [Milestone::TakeOver]);
     // Taking over again writes nothing new.
     let again = s.take_over(&header, &agent("ann"), None, now);
@@ -380,7 +397,12 @@ fn take_over_of_an_unanswered_conversation_opens_the_case_and_joins_at_once() {
     // Ann was not signed in: the assignment waits for her, and she is not offered it again.
     let out = s.connected(agent("ann"), now);
     assert!(offered(&out).is_empty(), "{out:?}");
-    assert!(s.router().snapshot().agents.iter().any(|a| a.agent_id == uid("ann") && a.load == 1));
+    assert!(s
+        .router()
+        .snapshot()
+        .agents
+        .iter()
+        .any(|a| a.agent_id == uid("ann") && a.load == 1));
 }
 
 #[test]
@@ -410,7 +432,9 @@ fn nobody_accepting_in_time_hands_the_conversation_back() {
     let mut clock = Clock::new();
     let mut s = steps();
     escalate(&mut s, "c1", clock.now());
-    assert!(s.hand_back_due(clock.advance(HAND_BACK_SECS - 1)).is_empty());
+    assert!(s
+        .hand_back_due(clock.advance(HAND_BACK_SECS - 1))
+        .is_empty());
     let due = s.hand_back_due(clock.advance(1));
     assert_eq!(due, [cid("c1")]);
     let out = s.hand_back(&cid("c1"), clock.now()).unwrap();
@@ -435,7 +459,10 @@ fn an_agent_signing_out_with_an_offer_passes_it_on() {
     s.connected(agent("ann"), clock.now());
     assert!(s.disconnected(&uid("ann"), clock.now()).is_empty());
     let out = s.disconnected(&uid("ann"), clock.now());
-    assert_eq!(declined(&out), [("ann".to_owned(), "agent_offline".to_owned())]);
+    assert_eq!(
+        declined(&out),
+        [("ann".to_owned(), "agent_offline".to_owned())]
+    );
     assert_eq!(out.last(), Some(&Step::AgentsOnline(0)));
     assert!(!s.case(&cid("c1")).unwrap().offer_live);
 }
@@ -472,7 +499,12 @@ fn resolving_needs_a_joined_agent_and_everyone_leaves() {
     );
     accept_and_join(&mut s, "c1", "ann", clock.now());
     let out = s
-        .resolve(&cid("c1"), &agent("ann"), Some("  refunded  ".into()), clock.now())
+        .resolve(
+            &cid("c1"),
+            &agent("ann"),
+            Some("  refunded  ".into()),
+            clock.now(),
+        )
         .unwrap();
     assert_eq!(
         kinds(&out),
@@ -506,8 +538,13 @@ fn a_specialist_invite_is_refused_when_nobody_can_join() {
         Err(StepError::NoSpecialist("security".into()))
     );
     // Refused, it leaves no invite behind: the next one is tried afresh.
-    s.connected(User::for_tests("sec", Role::Agent, &["security"]), clock.now());
-    let out = s.invite_specialist(&c1, &ann, " security ", clock.now()).unwrap();
+    s.connected(
+        User::for_tests("sec", Role::Agent, &["security"]),
+        clock.now(),
+    );
+    let out = s
+        .invite_specialist(&c1, &ann, " security ", clock.now())
+        .unwrap();
     assert_eq!(kinds(&out), ["specialist_invited", "handoff_offered"]);
     assert!(matches!(
         out.iter().find_map(Step::written),
@@ -526,7 +563,10 @@ fn a_transfer_nobody_answers_expires_and_the_asking_agent_keeps_it() {
     online(&mut s, &["ann"], clock.now());
     escalate(&mut s, "c1", clock.now());
     accept_and_join(&mut s, "c1", "ann", clock.now());
-    s.connected(User::for_tests("tess", Role::Agent, &["security"]), clock.now());
+    s.connected(
+        User::for_tests("tess", Role::Agent, &["security"]),
+        clock.now(),
+    );
     let (c1, ann) = (cid("c1"), agent("ann"));
     let both = TransferRequest {
         to_agent: Some("tess".into()),
@@ -605,6 +645,182 @@ fn a_taken_transfer_completes_when_the_colleague_joins() {
 }
 
 #[test]
+fn the_asking_agent_may_call_a_transfer_off_until_someone_accepts() {
+    let clock = Clock::new();
+    let mut s = steps();
+    online(&mut s, &["ann"], clock.now());
+    escalate(&mut s, "c1", clock.now());
+    accept_and_join(&mut s, "c1", "ann", clock.now());
+    online(&mut s, &["bob"], clock.now());
+    let (c1, ann) = (cid("c1"), agent("ann"));
+    assert_eq!(
+        s.cancel_transfer(&c1, &ann, clock.now()),
+        Err(StepError::NoTransfer)
+    );
+    let request = TransferRequest {
+        to_agent: Some("bob".into()),
+        ..TransferRequest::default()
+    };
+    let out = s
+        .transfer(&c1, &ann, request.clone(), None, clock.now())
+        .unwrap();
+    assert_eq!(offered(&out), ["bob"]);
+    assert!(matches!(
+        out.iter().find_map(Step::written),
+        Some(EventBody::TransferRequested { to_agent_name: Some(n), note: None, .. }) if n == "bob"
+    ));
+    assert_eq!(
+        s.transfer(&c1, &ann, request, None, clock.now()),
+        Err(StepError::InvitePending)
+    );
+    assert_eq!(
+        s.cancel_transfer(&c1, &agent("bob"), clock.now()),
+        Err(StepError::NotInConversation)
+    );
+    let out = s.cancel_transfer(&c1, &ann, clock.now()).unwrap();
+    assert!(matches!(
+        out.first().and_then(Step::written),
+        Some(EventBody::TransferEnded { outcome, to_agent_id: Some(to), .. }) if outcome == "cancelled" && to == &uid("bob")
+    ));
+    assert_eq!(declined(&out), [("bob".to_owned(), "withdrawn".to_owned())]);
+    assert_eq!(
+        s.cancel_transfer(&c1, &ann, clock.now()),
+        Err(StepError::NoTransfer)
+    );
+}
+
+#[test]
+fn what_the_customer_writes_while_waiting_rebuilds_the_briefing() {
+    let clock = Clock::new();
+    let mut s = steps();
+    escalate(&mut s, "c1", clock.now());
+    let same = conversation("c1", clock.now());
+    assert!(
+        s.refresh(same, KnowledgeContext::default(), clock.now())
+            .is_empty(),
+        "not newer than the case's"
+    );
+    let mut newer = conversation("c1", clock.now());
+    newer.header.last_seq = 5;
+    let out = s.refresh(newer.clone(), KnowledgeContext::default(), clock.now());
+    assert_eq!(
+        kinds(&out).last().map(String::as_str),
+        Some("agent_briefing_ready")
+    );
+    assert_eq!(s.case(&cid("c1")).unwrap().conversation.header.last_seq, 5);
+    // Once someone accepted, the briefing they read stays.
+    online(&mut s, &["ann"], clock.now());
+    s.accept(&cid("c1"), &agent("ann"), clock.now()).unwrap();
+    newer.header.last_seq = 6;
+    assert!(s
+        .refresh(newer, KnowledgeContext::default(), clock.now())
+        .is_empty());
+}
+
+#[test]
+fn a_rewritten_briefing_applies_to_its_own_facts_only() {
+    let clock = Clock::new();
+    let mut s = steps();
+    escalate(&mut s, "c1", clock.now());
+    let text = |source_seq| BriefingText {
+        summary: "Charged twice for March; wants a refund.".into(),
+        introduction: "Hi Dana, I have your billing question here.".into(),
+        source_seq,
+        written_by: "test".into(),
+    };
+    assert!(s.rewritten(&cid("c1"), text(3), clock.now()).is_empty());
+    assert!(s.case(&cid("c1")).unwrap().written.is_none());
+    let out = s.rewritten(&cid("c1"), text(0), clock.now());
+    assert_eq!(kinds(&out), ["agent_briefing_ready"]);
+    assert!(s.case(&cid("c1")).unwrap().written.is_some());
+    assert!(s.rewritten(&cid("c9"), text(0), clock.now()).is_empty());
+}
+
+#[test]
+fn a_restart_queues_a_waiting_conversation_with_its_original_wait() {
+    let mut clock = Clock::new();
+    let escalated_at = clock.now();
+    let mut s = steps();
+    let mut header = conversation("c1", escalated_at).header;
+    header.status = ConversationStatus::Queued;
+    header.escalation = Some(decision(escalated_at).to_escalation());
+    header.handoff = Some(HandoffState {
+        escalated_at: Some(escalated_at),
+        ..HandoffState::default()
+    });
+    let now = clock.advance(100);
+    let out = s.restore(
+        &header,
+        conversation("c1", escalated_at),
+        KnowledgeContext::default(),
+        now,
+    );
+    assert_eq!(kinds(&out), ["wait_estimated"]);
+    let case = s.case(&cid("c1")).unwrap();
+    assert_eq!(case.queued_at, escalated_at);
+    assert_eq!(case.escalation.trigger, "explicit_request");
+    // The wait before the restart counts towards the hand-back.
+    assert!(s
+        .hand_back_due(clock.advance(HAND_BACK_SECS - 101))
+        .is_empty());
+    assert_eq!(s.hand_back_due(clock.advance(1)), [cid("c1")]);
+}
+
+#[test]
+fn a_restart_ends_a_pending_transfer_and_keeps_the_conversation_with_its_agent() {
+    let mut clock = Clock::new();
+    let joined_at = clock.now();
+    let mut s = steps();
+    let mut header = conversation("c1", joined_at).header;
+    header.status = ConversationStatus::WithAgent;
+    header.participants.push(Participant {
+        id: ParticipantId::generate(),
+        kind: ParticipantKind::Agent,
+        user_id: Some(uid("ann")),
+        name: "ann".into(),
+        joined_at,
+        left_at: None,
+    });
+    header.handoff = Some(HandoffState {
+        escalated_at: Some(joined_at),
+        transfer: Some(PendingTransfer {
+            from_agent_id: uid("ann"),
+            to_agent_id: Some(uid("bob")),
+            skill: "billing".into(),
+            requested_at: joined_at,
+        }),
+        ..HandoffState::default()
+    });
+    let now = clock.advance(60);
+    let out = s.restore(
+        &header,
+        conversation("c1", joined_at),
+        KnowledgeContext::default(),
+        now,
+    );
+    assert_eq!(kinds(&out), ["transfer_ended"]);
+    assert!(matches!(
+        out[0].written(),
+        Some(EventBody::TransferEnded { outcome, .. }) if outcome == "interrupted"
+    ));
+    let case = s.case(&cid("c1")).unwrap();
+    assert!(!case.waiting() && case.joined.contains_key(&uid("ann")));
+    assert_eq!(
+        case.escalation.trigger, "restored",
+        "no escalation was recorded"
+    );
+    // Ann gets it back when she signs in, without an offer.
+    let out = s.connected(agent("ann"), now);
+    assert!(offered(&out).is_empty(), "{out:?}");
+    assert!(s
+        .router()
+        .snapshot()
+        .agents
+        .iter()
+        .any(|a| a.agent_id == uid("ann") && a.load == 1));
+}
+
+#[test]
 fn reasons_keep_their_wire_strings() {
     let requeued = [
         (RequeueReason::Declined, "declined"),
@@ -628,6 +844,9 @@ fn reasons_keep_their_wire_strings() {
     for (r, wire) in failed {
         assert_eq!(TransferOutcome::failed(r).as_str(), wire);
     }
-    assert_eq!(HandBackReason::NoAgentAccepted.as_str(), "no_agent_accepted");
+    assert_eq!(
+        HandBackReason::NoAgentAccepted.as_str(),
+        "no_agent_accepted"
+    );
     assert_eq!(CaseOrigin::AgentTakeover.as_str(), "agent_takeover");
 }

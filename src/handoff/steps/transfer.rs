@@ -56,10 +56,7 @@ impl Steps {
         }
         let trimmed = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let (to_agent, to_skill) = (trimmed(request.to_agent), trimmed(request.to_skill));
-        let case = self
-            .cases
-            .get_mut(id)
-            .ok_or(StepError::NotInConversation)?;
+        let case = self.cases.get_mut(id).ok_or(StepError::NotInConversation)?;
         let Some((joined_at, _)) = case.joined.get(&agent.id).cloned() else {
             return Err(StepError::NotInConversation);
         };

@@ -208,9 +208,14 @@ impl Coordinator {
                     .headers
                     .get(&conversation.header.conversation_id)
                     .is_some_and(|h| h.status != ConversationStatus::Ai);
-                let steps =
-                    self.steps
-                        .escalate(*conversation, &decision, likelihood, kb, staff_have_it, now);
+                let steps = self.steps.escalate(
+                    *conversation,
+                    &decision,
+                    likelihood,
+                    kb,
+                    staff_have_it,
+                    now,
+                );
                 self.run(steps, now, &mut Vec::new()).await;
             }
             Command::Refresh { conversation, kb } => {
@@ -225,13 +230,10 @@ impl Coordinator {
                 reply,
             } => {
                 let span = tracing::info_span!("handoff_action", conversation_id = %conversation_id, agent = %agent.username, action = action.name());
-                let decided = span.in_scope(|| self.act(&conversation_id, &agent, action, fresh, now));
+                let decided =
+                    span.in_scope(|| self.act(&conversation_id, &agent, action, fresh, now));
                 match decided {
-                    Ok(steps) => {
-                        self.run_and_reply(steps, now, reply)
-                            .instrument(span)
-                            .await
-                    }
+                    Ok(steps) => self.run_and_reply(steps, now, reply).instrument(span).await,
                     Err(e) => {
                         let _ = reply.send(Err(e));
                     }
