@@ -7,7 +7,7 @@
 //!   hand-back and resolution, as the events to write;
 //! - `messages`: what the customer reads at each step (templates from `[handoff.messages]`).
 //!
-//! `app::handoff` feeds `steps` its inputs and the time, and carries out the steps it returns.
+//! `service::handoff` feeds `steps` its inputs and the time, and carries out the steps it returns.
 
 pub mod briefing;
 pub mod messages;

@@ -1,4 +1,4 @@
-//! E-mail follow-ups and transcripts over REST (see `app::email` for what happens behind them).
+//! E-mail follow-ups and transcripts over REST (see `service::email` for what happens behind them).
 //!
 //! | method | path                                          | who                 | answer               |
 //! |--------|-----------------------------------------------|---------------------|----------------------|

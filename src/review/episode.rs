@@ -8,7 +8,7 @@
 use crate::domain::{ConversationEvent, Escalation, EventBody, MessageId};
 
 /// Reason of the `status_changed` event written when a customer writes into a resolved
-/// conversation (see `app::gateway`).
+/// conversation (see `service::gateway`).
 pub const REOPENED_REASON: &str = "reopened_by_customer";
 
 /// The latest episode, as positions in the whole log.

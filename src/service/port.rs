@@ -379,7 +379,7 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<RecordingOnDisk, ServiceError>;
     /// Stores a file `who` sends in conversation `id` and commits the message that carries it
     /// (empty content, `attachment` set); returns only after both are durable. The type is
-    /// sniffed from the bytes; refused uploads leave nothing on disk (see `app::attachments`).
+    /// sniffed from the bytes; refused uploads leave nothing on disk (see `service::attachments`).
     async fn upload_attachment(
         &self,
         who: &Principal,

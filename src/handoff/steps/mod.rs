@@ -9,7 +9,7 @@
 //! - Inputs that need IO take its result: `escalate` is told whether staff already have the
 //!   conversation; the caller asks `hand_back_due` which cases are due and hands back those whose
 //!   customer does not wait for an e-mail; `restore` takes what the log says of a conversation.
-//! - The order of writes is the handoff's order (see `app::handoff`): `escalation_triggered` ->
+//! - The order of writes is the handoff's order (see `service::handoff`): `escalation_triggered` ->
 //!   `agent_briefing_ready` -> the customer's escalation message -> `handoff_offered` ->
 //!   `handoff_accepted` -> `briefing_opened` -> `agent_joined` -> the warm introduction.
 //! - Joining needs an accepted offer and an opened briefing, so the agent has read the briefing
