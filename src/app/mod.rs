@@ -71,6 +71,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub gateway: Arc<Gateway>,
     pub store: Arc<dyn Store>,
+    /// Background work shutdown waits for (outbox deliveries, review jobs).
+    tasks: Arc<crate::service::tasks::Tasks>,
 }
 
 struct JournalMetrics(Arc<Metrics>);
@@ -249,6 +251,7 @@ impl App {
         }
 
         let (shutdown, stopped) = tokio::sync::watch::channel(false);
+        let tasks = Arc::new(crate::service::tasks::Tasks::default());
         let attachments =
             attachments::Attachments::new(config.attachments.clone(), &config.data_dir);
         let review = review::Review::start(
@@ -262,6 +265,7 @@ impl App {
             },
             review_queue,
             stopped,
+            &tasks,
         );
 
         let decoy_policy = password_policy(&config)?;
@@ -321,12 +325,13 @@ impl App {
                 metrics: gateway.metrics.clone(),
                 assistant_name: config.assistant_name.trim().to_owned(),
             }
-            .spawn(gateway.shutdown.subscribe());
+            .spawn(gateway.shutdown.subscribe(), &tasks);
         }
         Ok(Self {
             config,
             gateway,
             store,
+            tasks,
         })
     }
 
@@ -365,8 +370,13 @@ impl App {
         let router = self.router();
         let gateway = self.gateway.clone();
         let grace = std::time::Duration::from_secs(self.config.shutdown_grace_secs);
+        // When the signal came: the background tasks get what is left of the grace after the
+        // calls and the requests.
+        let began = Arc::new(std::sync::OnceLock::new());
+        let began_at = began.clone();
         let shutdown = async move {
             shutdown.await;
+            let _ = began_at.set(tokio::time::Instant::now());
             tracing::info!(grace_secs = grace.as_secs(), "shutting down");
             // Calls first, while their members' sockets are still open: they end as `shutdown`
             // (not as dropped connections) and their recordings are finalised and written.
@@ -384,6 +394,15 @@ impl App {
             crate::http::server::serve(listener, router, options, Default::default(), shutdown)
                 .await
                 .map_err(AppError::Serve);
+        // The outbox deliveries finish the attempt in flight and record it (a webhook or e-mail
+        // sent twice is what a cut attempt would cost); review jobs stop at once.
+        self.gateway.begin_shutdown();
+        let deadline = began
+            .get()
+            .copied()
+            .unwrap_or_else(tokio::time::Instant::now)
+            + grace;
+        self.tasks.wait_until(deadline).await;
         // Every acknowledged write is already committed; write the conversation rows the journal
         // keeps for its next periodic flush, so the next start reads them as they are.
         if let Err(e) = store.flush().await {

@@ -337,12 +337,10 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// Delivers the outbox until `stop` turns true.
-    pub fn spawn(
-        self,
-        mut stop: tokio::sync::watch::Receiver<bool>,
-    ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(
+    /// Delivers the outbox on `tasks` until `stop` turns true (a round under way is finished).
+    pub fn spawn(self, mut stop: tokio::sync::watch::Receiver<bool>, tasks: &super::tasks::Tasks) {
+        tasks.spawn(
+            "e-mail delivery",
             async move {
                 let mut tick = tokio::time::interval(POLL);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -35,6 +35,7 @@ pub mod review;
 pub mod review_api;
 pub mod sessions;
 pub mod sites;
+pub mod tasks;
 pub mod transcription;
 pub mod turns;
 

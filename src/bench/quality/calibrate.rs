@@ -12,8 +12,8 @@ use crate::assistant::retrieval::{calibrate, Calibration, Features, CALIBRATION}
 use crate::assistant::{
     builtin, AssistantReply, BuiltinAssistant, KnowledgeBase, SemanticSetup, Tuning,
 };
-use crate::domain::{Conversation, ConversationHeader, ConversationId, Customer, Message, Speaker};
 use crate::bench::chat::BenchError;
+use crate::domain::{Conversation, ConversationHeader, ConversationId, Customer, Message, Speaker};
 use crate::embed::{package, Memo, MiniLm, VectorCache};
 use std::sync::Arc;
 

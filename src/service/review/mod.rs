@@ -126,13 +126,15 @@ pub struct Review {
 
 impl Review {
     /// Starts the recompute worker (fed by `changed`), the webhook deliverer and the retention
-    /// job, and recomputes resolved handoffs that have no figures yet. All three stop when
-    /// `stop` turns true (the gateway shuts down).
+    /// job on `tasks`, and recomputes resolved handoffs that have no figures yet. All three stop
+    /// when `stop` turns true (the gateway shuts down): the webhook deliverer after recording the
+    /// attempt in flight, the other two at once (their work is recomputed at the next start).
     pub fn start(
         config: &ReviewConfig,
         deps: Deps,
         changed: mpsc::UnboundedReceiver<ConversationId>,
         stop: watch::Receiver<bool>,
+        tasks: &crate::service::tasks::Tasks,
     ) -> Arc<Self> {
         let review = Arc::new(Self {
             store: deps.store,
@@ -144,21 +146,25 @@ impl Review {
             attachments: deps.attachments,
             webhooks_due: Arc::new(Notify::new()),
         });
-        tokio::spawn(until_stopped(
-            stop.clone(),
-            review.clone().recompute_worker(changed),
-        ));
-        tokio::spawn(until_stopped(
-            stop.clone(),
+        tasks.spawn(
+            "review recompute",
+            until_stopped(stop.clone(), review.clone().recompute_worker(changed)),
+        );
+        tasks.spawn(
+            "webhook delivery",
             webhooks::deliver(
                 review.store.clone(),
                 review.config.clone(),
                 review.webhooks_due.clone(),
+                stop.clone(),
             ),
-        ));
+        );
         // Always: besides expired files (only with `retention_days`), it removes uploads whose
         // message never committed.
-        tokio::spawn(until_stopped(stop, retention::run(review.clone())));
+        tasks.spawn(
+            "retention",
+            until_stopped(stop, retention::run(review.clone())),
+        );
         review
     }
 

@@ -32,7 +32,14 @@ pub fn completed_body(metrics: &HandoffMetrics) -> Result<String, serde_json::Er
 }
 
 /// Runs until the process ends.
-pub async fn deliver(store: Arc<dyn Store>, config: ReviewConfig, due: Arc<Notify>) {
+/// Delivers due webhooks until `stop` turns true. An attempt under way then is finished and its
+/// outcome stored (so a delivered hook is not sent again after the restart); nothing new starts.
+pub async fn deliver(
+    store: Arc<dyn Store>,
+    config: ReviewConfig,
+    due: Arc<Notify>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_millis(config.webhook_timeout_ms))
         .build()
@@ -44,10 +51,13 @@ pub async fn deliver(store: Arc<dyn Store>, config: ReviewConfig, due: Arc<Notif
         }
     };
     let secret = config.webhook_secret.clone().unwrap_or_default();
-    loop {
+    while !*stop.borrow() {
         match store.due_webhooks(Utc::now(), BATCH).await {
             Ok(batch) => {
                 for hook in batch {
+                    if *stop.borrow() {
+                        return;
+                    }
                     let outcome = attempt(&client, secret.as_bytes(), &hook, &config).await;
                     if let Err(e) = store.webhook_attempted(hook.id, &outcome, Utc::now()).await {
                         tracing::error!(error = %e, "webhook outcome not stored");
@@ -56,7 +66,10 @@ pub async fn deliver(store: Arc<dyn Store>, config: ReviewConfig, due: Arc<Notif
             }
             Err(e) => tracing::error!(error = %e, "cannot read the webhook outbox"),
         }
-        let _ = tokio::time::timeout(POLL, due.notified()).await;
+        tokio::select! {
+            _ = tokio::time::timeout(POLL, due.notified()) => {}
+            _ = stop.wait_for(|stopped| *stopped) => {}
+        }
     }
 }
 
