@@ -7,7 +7,7 @@
 //!
 //! Why: the analysis runs before the message is committed (the stored message carries its mood and
 //! intent, and routing reads them), so without a bound a burst queues every acknowledgement behind
-//! the model: closed loop, 500 customers were acknowledged at ~160 messages a second with ack p50
+//! the model: closed loop, 100 customers were acknowledged at ~160 messages a second with ack p50
 //! ~0.6 s, bound by ~8 ms of MiniLM per message. Shedding keeps the acknowledgement path at the
 //! store's speed; the briefing still reads the words-only mood, which is what the semantic layer
 //! refines rather than replaces.
