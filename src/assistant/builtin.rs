@@ -755,7 +755,12 @@ impl BuiltinAssistant {
             .chain(text::terms(&p.article.title))
             .chain(text::terms(&p.article.keywords))
             .collect();
-        let total: f64 = query.terms().iter().map(|(t, _)| idf(t)).sum::<f64>().max(1e-9);
+        let total: f64 = query
+            .terms()
+            .iter()
+            .map(|(t, _)| idf(t))
+            .sum::<f64>()
+            .max(1e-9);
         let share = |pred: &dyn Fn(&str) -> bool| {
             query
                 .terms()
@@ -785,8 +790,14 @@ impl BuiltinAssistant {
                 ("lexical", f.lexical),
                 ("agree", f.agree),
                 ("article", f.article),
-                ("bm25_rank", top.candidate.bm25.map_or(99.0, |(r, _)| r as f64)),
-                ("dense_rank", top.candidate.dense.map_or(99.0, |(r, _)| r as f64)),
+                (
+                    "bm25_rank",
+                    top.candidate.bm25.map_or(99.0, |(r, _)| r as f64),
+                ),
+                (
+                    "dense_rank",
+                    top.candidate.dense.map_or(99.0, |(r, _)| r as f64),
+                ),
                 ("unknown", unknown),
                 ("in_passage", in_passage),
                 ("in_article", in_article),

@@ -74,10 +74,9 @@ impl SemanticKb {
     /// Sets each candidate's `unit`: its best cosine with `query` over the passage's answer units.
     pub fn unit_cosines(&self, query: &MessageVectors, candidates: &mut [Candidate]) {
         for c in candidates {
-            c.unit = self
-                .units
-                .get(c.doc)
-                .map_or(0.0, |us| us.iter().map(|u| query.best_cosine(u)).fold(0.0, f32::max));
+            c.unit = self.units.get(c.doc).map_or(0.0, |us| {
+                us.iter().map(|u| query.best_cosine(u)).fold(0.0, f32::max)
+            });
         }
     }
 

@@ -8,12 +8,14 @@
 use super::spec::{EvalSet, Judged, Split};
 use super::QualityBenchArgs;
 use crate::analysis::semantic::{Embedder, Embedding};
-use crate::assistant::retrieval::{calibrate, calibrate_from, Calibration, Features, CALIBRATION, SCOPE};
+use crate::assistant::retrieval::{
+    calibrate, calibrate_from, Calibration, Features, CALIBRATION, SCOPE,
+};
 use crate::assistant::{
     builtin, AssistantReply, BuiltinAssistant, KnowledgeBase, SemanticSetup, Tuning,
 };
-use crate::domain::{Conversation, ConversationHeader, ConversationId, Customer, Message, Speaker};
 use crate::bench::chat::BenchError;
+use crate::domain::{Conversation, ConversationHeader, ConversationId, Customer, Message, Speaker};
 use crate::embed::{package, Memo, MiniLm, VectorCache};
 use std::sync::Arc;
 
@@ -183,7 +185,10 @@ fn dump(assistant: &BuiltinAssistant, set: &EvalSet, path: &str) -> Result<(), B
         };
         if !header {
             let names: Vec<&str> = signals.iter().map(|s| s.0).collect();
-            lines.push(format!("kind\trefuse\tright\tconfidence\t{}\tsource\ttext", names.join("\t")));
+            lines.push(format!(
+                "kind\trefuse\tright\tconfidence\t{}\tsource\ttext",
+                names.join("\t")
+            ));
             header = true;
         }
         let right = !refuse && answers.contains(&source);
