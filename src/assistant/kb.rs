@@ -228,6 +228,16 @@ impl KnowledgeBase {
         self.index.max_idf(query.terms())
     }
 
+    /// A term's inverse document frequency over the passages (largest for unknown terms).
+    pub fn idf(&self, term: &str) -> f64 {
+        self.index.idf(term)
+    }
+
+    /// Whether any passage contains `term`.
+    pub fn knows(&self, term: &str) -> bool {
+        self.index.contains(term)
+    }
+
     /// How many of the query's terms occur anywhere in the knowledge base.
     pub fn known_terms(&self, query: &Query) -> usize {
         query

@@ -71,6 +71,15 @@ impl SemanticKb {
         })
     }
 
+    /// Sets each candidate's `unit`: its best cosine with `query` over the passage's answer units.
+    pub fn unit_cosines(&self, query: &MessageVectors, candidates: &mut [Candidate]) {
+        for c in candidates {
+            c.unit = self.units.get(c.doc).map_or(0.0, |us| {
+                us.iter().map(|u| query.best_cosine(u)).fold(0.0, f32::max)
+            });
+        }
+    }
+
     /// Per passage, its best cosine with `query` over its views.
     pub fn similarities(&self, query: &MessageVectors) -> Vec<f32> {
         self.views
@@ -110,6 +119,9 @@ pub struct Candidate {
     pub dense: Option<(usize, f32)>,
     /// The share of all fused evidence that falls on this passage's article, in [0, 1].
     pub article_share: f64,
+    /// The best cosine between the question and one answer unit (step, bullet, paragraph) of the
+    /// passage; 0 without the model (`SemanticKb::unit_cosines` fills it in).
+    pub unit: f32,
 }
 
 /// Passages in fused order. `dense` holds one cosine per passage (or is empty without a model);
@@ -123,6 +135,7 @@ pub fn fuse(hits: &[Hit], dense: &[f32], articles: &[usize]) -> Vec<Candidate> {
             bm25: None,
             dense: None,
             article_share: 0.0,
+            unit: 0.0,
         })
         .collect();
     for (rank, h) in hits.iter().enumerate() {
@@ -189,6 +202,10 @@ pub struct Features {
     pub agree: f64,
     /// The share of the fused evidence that falls on its article.
     pub article: f64,
+    /// Its best answer unit's cosine with the question: a passage can be near a question as a
+    /// whole ("webhooks", "plans") while none of its steps says anything about what was asked
+    /// ("which IP addresses do webhooks come from", "what does Enterprise cost per seat").
+    pub unit: f64,
 }
 
 impl Features {
@@ -217,31 +234,49 @@ impl Features {
             lexical,
             agree: if agree { near } else { 0.0 },
             article: chosen.article_share,
+            unit: f64::from(chosen.unit),
         }
     }
 
-    fn vector(&self) -> [f64; 5] {
+    fn vector(&self) -> [f64; FEATURES] {
         [
             self.cosine,
             self.lead,
             self.lexical,
             self.agree,
             self.article,
+            self.unit,
         ]
     }
 }
+
+/// Number of features in `Features::vector`.
+pub const FEATURES: usize = 6;
 
 /// Logistic weights: bias, then one per feature in `Features::vector` order.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Calibration {
     pub bias: f64,
-    pub weights: [f64; 5],
+    pub weights: [f64; FEATURES],
 }
 
-/// Fitted with `warmline bench quality --calibrate` on the tuning questions (see BENCHMARKS.md).
+/// The probability that the top passage is a right answer. Fitted with `warmline bench quality
+/// --calibrate` on the tuning questions (see BENCHMARKS.md). It also orders the candidates; the
+/// answer units' cosine is left out of it (weight 0): refitted with it, the tuning questions lost
+/// four right answers to other sections of the same article, and the unit cosine earns its keep in
+/// `SCOPE` instead.
 pub const CALIBRATION: Calibration = Calibration {
     bias: -2.811,
-    weights: [3.184, 1.340, 2.344, 2.333, -0.730],
+    weights: [3.184, 1.340, 2.344, 2.333, -0.730, 0.0],
+};
+
+/// The probability that the knowledge base covers the message at all (a right answer, or a
+/// covered question whose top passage is the wrong section), fitted on the same samples with
+/// "not a question the knowledge base leaves out" as the label. Low scope is an honest "I'm not
+/// sure", never a tentative answer or a clarifying question about unrelated topics.
+pub const SCOPE: Calibration = Calibration {
+    bias: -4.244,
+    weights: [4.393, 2.875, 2.099, 1.281, 1.389, 3.368],
 };
 
 impl Calibration {
@@ -257,10 +292,10 @@ impl Calibration {
     }
 }
 
-/// Logistic regression by gradient descent with a little L2, on `(features, was the answer right)`.
-/// Deterministic: same samples, same weights.
-pub fn calibrate(samples: &[(Features, bool)]) -> Calibration {
-    let mut c = CALIBRATION;
+/// Logistic regression by gradient descent with a little L2, on `(features, label)`, starting
+/// from `start`. Deterministic: same samples, same weights.
+pub fn calibrate_from(start: Calibration, samples: &[(Features, bool)]) -> Calibration {
+    let mut c = start;
     if samples.is_empty() {
         return c;
     }
@@ -270,7 +305,7 @@ pub fn calibrate(samples: &[(Features, bool)]) -> Calibration {
     let n = samples.len() as f64;
     for _ in 0..STEPS {
         let mut g_bias = 0.0;
-        let mut g = [0.0f64; 5];
+        let mut g = [0.0f64; FEATURES];
         for (f, right) in samples {
             let err = c.confidence(f) - if *right { 1.0 } else { 0.0 };
             g_bias += err;
@@ -284,6 +319,11 @@ pub fn calibrate(samples: &[(Features, bool)]) -> Calibration {
         }
     }
     c
+}
+
+/// `calibrate_from` the calibration in the code.
+pub fn calibrate(samples: &[(Features, bool)]) -> Calibration {
+    calibrate_from(CALIBRATION, samples)
 }
 
 #[cfg(test)]
@@ -311,6 +351,7 @@ mod tests {
             lexical: 0.6,
             agree: 1.0,
             article: 0.6,
+            unit: 0.7,
         };
         let wrong = Features {
             cosine: 0.25,
@@ -318,6 +359,7 @@ mod tests {
             lexical: 0.1,
             agree: 0.0,
             article: 0.2,
+            unit: 0.3,
         };
         let samples: Vec<(Features, bool)> = (0..20)
             .map(|i| {

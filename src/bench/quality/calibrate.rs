@@ -8,7 +8,9 @@
 use super::spec::{EvalSet, Judged, Split};
 use super::QualityBenchArgs;
 use crate::analysis::semantic::{Embedder, Embedding};
-use crate::assistant::retrieval::{calibrate, Calibration, Features, CALIBRATION};
+use crate::assistant::retrieval::{
+    calibrate, calibrate_from, Calibration, Features, CALIBRATION, SCOPE,
+};
 use crate::assistant::{
     builtin, AssistantReply, BuiltinAssistant, KnowledgeBase, SemanticSetup, Tuning,
 };
@@ -53,12 +55,15 @@ pub fn run(args: &QualityBenchArgs) -> Result<(), BenchError> {
         return Ok(());
     }
     let mut samples: Vec<(Split, Features, bool)> = Vec::new();
+    // Whether the knowledge base covers each sample at all (for `SCOPE`).
+    let mut covered: Vec<(Split, Features, bool)> = Vec::new();
     for (split, q) in &set.questions {
         let Some((source, f)) = assistant.features(&q.ask) else {
             continue;
         };
         let right = !q.refuse && q.answer.contains(&source);
         samples.push((*split, f, right));
+        covered.push((*split, f, !q.refuse));
     }
     // The conversations' judged turns, each asked on its own (their first turns are stories,
     // not questions, and the confidence has to be right for those too).
@@ -71,6 +76,7 @@ pub fn run(args: &QualityBenchArgs) -> Result<(), BenchError> {
             };
             if let Some((source, f)) = assistant.features(&turn.say) {
                 samples.push((*split, f, !refuse && answers.contains(&source)));
+                covered.push((*split, f, !refuse));
             }
         }
     }
@@ -138,7 +144,81 @@ pub fn run(args: &QualityBenchArgs) -> Result<(), BenchError> {
             );
         }
     }
+    let tuning_scope: Vec<(Features, bool)> = covered
+        .iter()
+        .filter(|s| s.0 == Split::Tuning)
+        .map(|s| (s.1, s.2))
+        .collect();
+    let fitted_scope = calibrate_from(SCOPE, &tuning_scope);
+    println!(
+        "scope fitted on {} tuning samples (label: the knowledge base covers it):\n  Calibration {{ bias: {:.3}, weights: {:.3?} }}",
+        tuning_scope.len(),
+        fitted_scope.bias,
+        fitted_scope.weights
+    );
+    for (name, c) in [("in the code", SCOPE), ("fitted", fitted_scope)] {
+        for &split in splits {
+            let part: Vec<&(Split, Features, bool)> =
+                covered.iter().filter(|s| s.0 == split).collect();
+            println!(
+                "  scope {name:<12} {:<9} {}",
+                split.as_str(),
+                separation(&c, &part, 0.6)
+            );
+        }
+    }
+    if let Ok(path) = std::env::var("QUALITY_CALIBRATE_DUMP") {
+        dump(&assistant, &set, &path)?;
+    }
     dry_run(&assistant, &set, splits);
+    Ok(())
+}
+
+/// One line per tuning question and conversation first turn: what it is, whether the top passage
+/// is right, and the raw signals (`BuiltinAssistant::diagnose`), tab-separated, for offline study.
+fn dump(assistant: &BuiltinAssistant, set: &EvalSet, path: &str) -> Result<(), BenchError> {
+    let mut lines = Vec::new();
+    let mut header = false;
+    let mut push = |kind: &str, text: &str, refuse: bool, answers: &[String]| {
+        let Some((source, confidence, signals)) = assistant.diagnose(text) else {
+            return;
+        };
+        if !header {
+            let names: Vec<&str> = signals.iter().map(|s| s.0).collect();
+            lines.push(format!(
+                "kind\trefuse\tright\tconfidence\t{}\tsource\ttext",
+                names.join("\t")
+            ));
+            header = true;
+        }
+        let right = !refuse && answers.contains(&source);
+        let values: Vec<String> = signals.iter().map(|s| format!("{:.4}", s.1)).collect();
+        lines.push(format!(
+            "{kind}\t{}\t{}\t{confidence:.4}\t{}\t{source}\t{}",
+            u8::from(refuse),
+            u8::from(right),
+            values.join("\t"),
+            text.replace(['\t', '\n'], " ")
+        ));
+    };
+    for (split, q) in &set.questions {
+        if *split == Split::Tuning {
+            push("question", &q.ask, q.refuse, &q.answer);
+        }
+    }
+    for (split, _, spec) in &set.conversations {
+        if *split != Split::Tuning {
+            continue;
+        }
+        if let Some(turn) = spec.turns.first() {
+            match turn.judged() {
+                Some(Judged::Answer(a)) => push("turn", &turn.say, false, a),
+                Some(Judged::Refuse) => push("turn", &turn.say, true, &[]),
+                _ => {}
+            }
+        }
+    }
+    std::fs::write(path, lines.join("\n") + "\n")?;
     Ok(())
 }
 
