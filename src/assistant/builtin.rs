@@ -94,6 +94,9 @@ const MAX_TOPICS: usize = 6;
 /// Knowledge-base next steps handed to the briefing.
 const MAX_NEXT_STEPS: usize = 2;
 
+/// What `BuiltinAssistant::diagnose` reports: the top section, its confidence, named signals.
+pub type Diagnosis = (String, f64, Vec<(&'static str, f64)>);
+
 pub struct BuiltinAssistant {
     kb: KnowledgeBase,
     tuning: Tuning,
@@ -732,7 +735,7 @@ impl BuiltinAssistant {
 
     /// Diagnostics for calibration work (`bench quality --calibrate` with
     /// `QUALITY_CALIBRATE_DUMP`): the top candidate's source, confidence and a few raw signals.
-    pub fn diagnose(&self, question: &str) -> Option<(String, f64, Vec<(&'static str, f64)>)> {
+    pub fn diagnose(&self, question: &str) -> Option<Diagnosis> {
         let query = Query::new().with(question, 1.0);
         let search = self.search(&query, &Dense::Text(question.to_owned()));
         let top = search.ranked.first()?;
