@@ -35,7 +35,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 cargo test --locked --all-targets 2>&1 | tee "$log" || status=$?
 # The shared target folder keeps every build's test binaries (a clone at a new path builds new
-# ones, ~14 GB a run): keep the newest of each name, and drop incremental state over 8 GB.
+# ones, about 2 GB a run since the tests link once): keep the newest of each name, and drop incremental state over 8 GB.
 python3 - "$CARGO_TARGET_DIR" <<'PRUNE' || true
 import os, re, sys, shutil
 deps = os.path.join(sys.argv[1], "debug", "deps")

@@ -9,7 +9,7 @@
 //! malformed model is an error at start, never a panic; `encode` takes token ids the tokenizer
 //! made (ids below the vocabulary size, at most `max_positions` per text) and returns each text's
 //! mean-pooled, *not yet normalised* hidden state. Matches Hugging Face's `BertModel` (erf GELU,
-//! post-layer-norm) to float rounding: `tests/intelligence.rs` checks it against an independent
+//! post-layer-norm) to float rounding: `tests/it/intelligence.rs` checks it against an independent
 //! numpy forward pass.
 
 use super::EmbedError;

@@ -1,6 +1,6 @@
 //! Files are built page by page here (CRC included) so that both granule layouts, and the
 //! webrtc-rs writer's quirks, are reproduced byte for byte; the recorder's real writer is
-//! exercised in `tests/recorded_audio.rs`.
+//! exercised in `tests/it/recorded_audio.rs`.
 
 use super::*;
 use crate::transcribe::audio::{decode_bytes, AudioError};
