@@ -160,6 +160,16 @@ fn online(s: &mut Steps, ids: &[&str], now: Timestamp) {
 }
 
 /// `who` accepts, opens the briefing and joins (with their own introduction).
+/// How many conversations the router counts for agent `id` (None: it does not know them).
+fn load_of(s: &Steps, id: &str) -> Option<usize> {
+    s.router()
+        .snapshot()
+        .agents
+        .iter()
+        .find(|a| a.agent_id == uid(id))
+        .map(|a| a.load)
+}
+
 fn accept_and_join(s: &mut Steps, id: &str, who: &str, now: Timestamp) -> Vec<Step> {
     let a = agent(who);
     let mut out = s.accept(&cid(id), &a, now).unwrap();
@@ -397,12 +407,7 @@ fn take_over_of_an_unanswered_conversation_opens_the_case_and_joins_at_once() {
     // Ann was not signed in: the assignment waits for her, and she is not offered it again.
     let out = s.connected(agent("ann"), now);
     assert!(offered(&out).is_empty(), "{out:?}");
-    assert!(s
-        .router()
-        .snapshot()
-        .agents
-        .iter()
-        .any(|a| a.agent_id == uid("ann") && a.load == 1));
+    assert_eq!(load_of(&s, "ann"), Some(1));
 }
 
 #[test]
@@ -812,12 +817,7 @@ fn a_restart_ends_a_pending_transfer_and_keeps_the_conversation_with_its_agent()
     // Ann gets it back when she signs in, without an offer.
     let out = s.connected(agent("ann"), now);
     assert!(offered(&out).is_empty(), "{out:?}");
-    assert!(s
-        .router()
-        .snapshot()
-        .agents
-        .iter()
-        .any(|a| a.agent_id == uid("ann") && a.load == 1));
+    assert_eq!(load_of(&s, "ann"), Some(1));
 }
 
 #[test]
