@@ -69,23 +69,41 @@ pub enum ApiError {
     Service(#[from] ServiceError),
 }
 
+/// How an `ApiError` is answered: a service error kind, or one of the two refusals only HTTP has.
+enum Class {
+    Kind(ErrorKind),
+    MethodNotAllowed,
+    ChallengeRequired,
+}
+
 impl ApiError {
+    /// What kind of failure this is; the two that only HTTP knows stand apart.
+    fn class(&self) -> Class {
+        let kind = match self {
+            Self::MethodNotAllowed(_) => return Class::MethodNotAllowed,
+            Self::ChallengeRequired { .. } => return Class::ChallengeRequired,
+            Self::BadRequest(_) => ErrorKind::Invalid,
+            Self::Unauthorized(_) => ErrorKind::Unauthenticated,
+            Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::HandoffConflict(code, _) => ErrorKind::OutOfOrder(code),
+            Self::PayloadTooLarge(_) => ErrorKind::TooLarge,
+            Self::UnsupportedMediaType(_) => ErrorKind::UnsupportedType,
+            Self::RateLimited(_) => ErrorKind::RateLimited,
+            Self::InsufficientStorage(_) => ErrorKind::StorageFull,
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::Internal(_) => ErrorKind::Internal,
+            Self::Service(e) => e.kind(),
+        };
+        Class::Kind(kind)
+    }
+
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::HandoffConflict(..) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::ChallengeRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
-            Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Service(e) => match e.kind() {
+        match self.class() {
+            Class::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Class::ChallengeRequired => StatusCode::PRECONDITION_REQUIRED,
+            Class::Kind(kind) => match kind {
                 ErrorKind::Invalid => StatusCode::BAD_REQUEST,
                 ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
                 ErrorKind::Forbidden => StatusCode::FORBIDDEN,
@@ -102,22 +120,10 @@ impl ApiError {
     }
 
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::BadRequest(_) => "bad_request",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed(_) => "method_not_allowed",
-            Self::Conflict(_) => "conflict",
-            Self::HandoffConflict(code, _) => code,
-            Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::RateLimited(_) => "rate_limited",
-            Self::ChallengeRequired { .. } => "challenge_required",
-            Self::InsufficientStorage(_) => "insufficient_storage",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
-            Self::Service(e) => match e.kind() {
+        match self.class() {
+            Class::MethodNotAllowed => "method_not_allowed",
+            Class::ChallengeRequired => "challenge_required",
+            Class::Kind(kind) => match kind {
                 ErrorKind::Invalid => "bad_request",
                 ErrorKind::Unauthenticated => "unauthorized",
                 ErrorKind::Forbidden => "forbidden",
@@ -136,18 +142,13 @@ impl ApiError {
 
     /// The message shown to the client: internal details stay in the logs.
     pub fn public_message(&self) -> String {
-        match self {
-            Self::Unavailable(_) => "the service is temporarily unavailable".into(),
-            Self::Internal(_) => "internal error; it has been logged".into(),
-            Self::Service(e) => match e.kind() {
-                ErrorKind::Unavailable => "the service is temporarily unavailable".into(),
-                ErrorKind::Internal => "internal error; it has been logged".into(),
-                ErrorKind::StorageFull => {
-                    "storage is full: nothing was saved; try again later".into()
-                }
-                _ => e.to_string(),
-            },
-            other => other.to_string(),
+        match self.class() {
+            Class::Kind(ErrorKind::Unavailable) => "the service is temporarily unavailable".into(),
+            Class::Kind(ErrorKind::Internal) => "internal error; it has been logged".into(),
+            Class::Kind(ErrorKind::StorageFull) => {
+                "storage is full: nothing was saved; try again later".into()
+            }
+            _ => self.to_string(),
         }
     }
 
