@@ -1,8 +1,8 @@
 //! The SQLite side of sites (`domain::site`). `SqliteStore` delegates here.
 
-use super::sqlite::{from_ms, ms};
-use super::{Result, StorageError};
 use crate::domain::site::Site;
+use crate::storage::codec::{from_ms, ms};
+use crate::storage::{Result, StorageError};
 use sqlx::SqlitePool;
 
 type Row = (

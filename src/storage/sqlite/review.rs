@@ -2,9 +2,9 @@
 //! retention job looks for and the webhook outbox. `SqliteStore` delegates here; writes go through
 //! its single writer connection like every other write.
 
-use super::sqlite::{from_ms, json, ms, to_json};
-use super::{NewWebhook, QueuedWebhook, Result, WebhookOutcome};
 use crate::domain::{AuditEntry, ConversationId, HandoffFilter, HandoffMetrics, Timestamp, UserId};
+use crate::storage::codec::{from_ms, json, ms, to_json};
+use crate::storage::{NewWebhook, QueuedWebhook, Result, WebhookOutcome};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 pub(super) async fn put_handoffs(writer: &SqlitePool, items: &[HandoffMetrics]) -> Result<()> {

@@ -1,10 +1,10 @@
 //! The SQLite side of returning customers (`domain::history`): a verified customer's
 //! conversations, newest first, by the `verified_customer` key migration 0010 keeps.
 
-use super::sqlite::json;
-use super::Result;
 use crate::domain::history::StoredContact;
 use crate::domain::review::HandoffMetrics;
+use crate::storage::codec::json;
+use crate::storage::Result;
 use sqlx::SqlitePool;
 
 type Row = (String, String, Option<String>, Option<String>);

@@ -2,10 +2,10 @@
 //! batch, in the transaction of the event that owes them (`write_outbox`); the delivery task reads
 //! pending rows, claims one before each attempt and records how it ended.
 
-use super::sqlite::{from_ms, ms};
-use super::{EmailOutcome, QueuedEmail, Result, StorageError};
 use crate::domain::followup::{OutboxEntry, OutboxKind};
 use crate::domain::{ConversationId, Timestamp};
+use crate::storage::codec::{from_ms, ms};
+use crate::storage::{EmailOutcome, QueuedEmail, Result, StorageError};
 use sqlx::{Row, SqlitePool};
 
 /// Writes the e-mails a batch's events owe. A reply joins the conversation's pending reply batch

@@ -3,10 +3,10 @@
 //! the attachment goes through the journal afterwards, and a row whose message never committed is
 //! found by [`unsent`] and cleaned up.
 
-use super::sqlite::{from_ms, ms};
-use super::{Result, StorageError};
 use crate::domain::attachment::{AttachmentKind, StoredAttachment};
 use crate::domain::{ConversationId, MessageId, Timestamp};
+use crate::storage::codec::{from_ms, ms};
+use crate::storage::{Result, StorageError};
 use sqlx::SqlitePool;
 
 type Row = (

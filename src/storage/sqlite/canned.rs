@@ -1,10 +1,10 @@
 //! The SQLite side of canned responses. `SqliteStore` delegates here; a change and its audit entry
 //! are written in one transaction on the writer connection, so neither is kept without the other.
 
-use super::sqlite::{from_ms, ms};
-use super::{Result, StorageError};
 use crate::domain::canned::CannedResponse;
 use crate::domain::{AuditEntry, UserId};
+use crate::storage::codec::{from_ms, ms};
+use crate::storage::{Result, StorageError};
 use sqlx::{SqliteConnection, SqlitePool};
 
 type Row = (String, String, String, String, String, String, i64, i64);
