@@ -16,6 +16,16 @@ if ! /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null; then
     echo "(python3-aiosmtpd not installed: the e-mail tests will skip)"
 fi
 
+# The Postgres store's tests (tests/it/store.rs) start their own throwaway server from Debian's
+# postgresql binaries; with them installed, those tests must run rather than skip.
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  echo "==> installing Debian packages for the Postgres store's tests: postgresql"
+  { as_root apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql; } ||
+    echo "(postgresql not installed: the Postgres store's tests will skip)"
+fi
+if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then export WLTEST_REQUIRE_POSTGRES=1; fi
+
 # The real models (Whisper tiny.en, converted once, and all-MiniLM-L6-v2, extracted once; both
 # cached and checked by checksum) for the transcription and semantic tests, which must run here
 # rather than skip.

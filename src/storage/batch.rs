@@ -96,6 +96,17 @@ impl Plan {
         Ok(rows)
     }
 
+    /// Every touched conversation's row, header included: for a store without a writer's cache,
+    /// whose rows must be as current as the log after every commit.
+    pub fn all_rows(&mut self) -> Result<Vec<RowWrite>> {
+        let mut rows = Vec::with_capacity(self.staged.len());
+        for st in self.staged.values_mut() {
+            rows.push(RowWrite::of(&st.state, true)?);
+            st.state.row_stale = false;
+        }
+        Ok(rows)
+    }
+
     /// Every conversation's state after the batch.
     pub fn into_states(
         self,

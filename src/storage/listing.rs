@@ -1,13 +1,14 @@
 //! How staff lists and searches of conversations are asked for: the search terms built from what
 //! a person typed (bound values only, never SQL text) and the opaque cursor that continues a page.
 
-/// What a staff search looks for: words in messages (a full-text query: every word, each as a
-/// prefix), the same text inside the customer's name or e-mail, and a tag. Built from what a
-/// person typed; nothing of it reaches SQL but as bound values.
+/// What a staff search looks for: words in messages (every word, each as a prefix), the same
+/// text inside the customer's name or e-mail, and a tag. Built from what a person typed; nothing
+/// of it reaches SQL but as bound values, and each store phrases the words in its own full-text
+/// syntax ([`SearchTerms::fts5_query`], [`SearchTerms::tsquery`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchTerms {
-    /// The full-text query, e.g. `"refund"* "inv"*`.
-    pub words: Option<String>,
+    /// Lowercased words (letters and digits only), at most [`SearchTerms::MAX_WORDS`].
+    pub words: Vec<String>,
     /// A `LIKE` pattern (`%`, `_` and `\` escaped with `\`) for the customer's name and e-mail.
     pub contains: Option<String>,
     pub tag: Option<String>,
@@ -26,15 +27,15 @@ impl SearchTerms {
         if text.is_none() && tag.is_none() {
             return None;
         }
-        let words = text.and_then(|t| {
-            let words: Vec<String> = t
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .take(Self::MAX_WORDS)
-                .map(|w| format!("\"{}\"*", w.to_lowercase()))
-                .collect();
-            (!words.is_empty()).then(|| words.join(" "))
-        });
+        let words = text
+            .map(|t| {
+                t.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .take(Self::MAX_WORDS)
+                    .map(str::to_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default();
         let contains = text.map(|t| {
             let escaped: String = t
                 .chars()
@@ -49,6 +50,29 @@ impl SearchTerms {
             words,
             contains,
             tag,
+        })
+    }
+
+    /// The words as an SQLite FTS5 query: `"refund"* "inv"*` (every word, each as a prefix).
+    pub fn fts5_query(&self) -> Option<String> {
+        (!self.words.is_empty()).then(|| {
+            self.words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+
+    /// The words as a Postgres `tsquery`: `'refund':* & 'inv':*`. Words hold only letters and
+    /// digits, so nothing in them is `tsquery` syntax.
+    pub fn tsquery(&self) -> Option<String> {
+        (!self.words.is_empty()).then(|| {
+            self.words
+                .iter()
+                .map(|w| format!("'{w}':*"))
+                .collect::<Vec<_>>()
+                .join(" & ")
         })
     }
 }
@@ -73,5 +97,29 @@ impl ListCursor {
             updated_at_ms,
             id: id.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_become_prefix_queries_in_each_syntax() {
+        let t = SearchTerms::new(Some("Refund, INV-42 \"x' OR 1"), None).unwrap();
+        assert_eq!(t.words, ["refund", "inv", "42", "x", "or", "1"]);
+        assert_eq!(
+            t.fts5_query().as_deref(),
+            Some(r#""refund"* "inv"* "42"* "x"* "or"* "1"*"#)
+        );
+        assert_eq!(
+            t.tsquery().as_deref(),
+            Some("'refund':* & 'inv':* & '42':* & 'x':* & 'or':* & '1':*")
+        );
+        assert_eq!(t.contains.as_deref(), Some("%Refund, INV-42 \"x' OR 1%"));
+        let tag_only = SearchTerms::new(None, Some(" Billing ")).unwrap();
+        assert!(tag_only.words.is_empty() && tag_only.fts5_query().is_none());
+        assert_eq!(tag_only.tag.as_deref(), Some("billing"));
+        assert!(SearchTerms::new(Some("  "), None).is_none());
     }
 }

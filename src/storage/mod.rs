@@ -24,6 +24,7 @@ pub mod journal;
 mod listing;
 mod log;
 mod outbox;
+pub mod postgres;
 mod review;
 pub mod sqlite;
 pub mod state;
@@ -51,8 +52,11 @@ pub enum StorageError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("unsupported database URL {0:?} (supported: sqlite://PATH)")]
+    #[error("unsupported database URL {0:?} (supported: sqlite://PATH, postgres://USER@HOST/DB)")]
     UnsupportedUrl(String),
+    /// The store cannot do this; the message says what to use instead.
+    #[error("{0}")]
+    Unsupported(&'static str),
     #[error("{0} already exists")]
     Conflict(String),
     #[error("commit failed: {0}")]
@@ -100,6 +104,12 @@ pub async fn open(url: &str, read_connections: u32) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(
             sqlite::SqliteStore::open(url, read_connections).await?,
+        ))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        // The writer (the journal) and the readers share one pool: a reader never waits for a
+        // commit in Postgres, so there is no reason to keep them apart.
+        Ok(Arc::new(
+            postgres::PgStore::open(url, read_connections + 1).await?,
         ))
     } else {
         Err(StorageError::UnsupportedUrl(url.to_owned()))

@@ -41,6 +41,7 @@ mod restart;
 mod returning;
 mod review;
 mod sites;
+mod store;
 mod transcribe;
 mod transfer;
 mod workspace;

@@ -47,6 +47,7 @@ impl SqliteStore {
             conditions.push("(c.updated_at, c.id) < (?, ?)".to_owned());
         }
         let mut text_binds: Vec<&str> = Vec::new();
+        let fts5 = search.and_then(SearchTerms::fts5_query);
         let mut tag_bind = None;
         if let Some(q) = search {
             let mut either = Vec::new();
@@ -58,7 +59,7 @@ impl SqliteStore {
                 text_binds.push(pattern);
                 text_binds.push(pattern);
             }
-            if let Some(words) = &q.words {
+            if let Some(words) = &fts5 {
                 either.push(
                     "c.key IN (SELECT e.conversation_key FROM message_text m
                                JOIN events e ON e.pos = m.rowid WHERE message_text MATCH ?)",
