@@ -116,7 +116,9 @@ impl Default for LogConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
-    /// Database URL; `sqlite://<data_dir>/warmline.db` when unset.
+    /// Database URL: `sqlite://PATH` (one gateway process owns the file) or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (cluster mode: several gateways share it);
+    /// `sqlite://<data_dir>/warmline.db` when unset.
     pub url: Option<String>,
     /// Most writes grouped into one durable commit.
     pub max_batch: usize,
@@ -361,8 +363,10 @@ impl Config {
         if let Some(url) = &self.storage.url {
             check(
                 "storage.url",
-                url.starts_with("sqlite:"),
-                "only sqlite: URLs are supported so far",
+                ["sqlite:", "postgres:", "postgresql:"]
+                    .iter()
+                    .any(|scheme| url.starts_with(scheme)),
+                "must be sqlite://PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
             )?;
         }
         let a = &self.auth;
@@ -575,6 +579,22 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("listen ="), "the rest is printed");
+    }
+
+    #[test]
+    fn the_store_is_sqlite_or_postgres() {
+        let mut c = Config::default();
+        for ok in [
+            "sqlite:///var/lib/warmline/w.db",
+            "postgres://wl@db/wl",
+            "postgresql://db/wl",
+        ] {
+            c.storage.url = Some(ok.into());
+            c.validate().unwrap();
+        }
+        c.storage.url = Some("mysql://db/wl".into());
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("storage.url"), "{e}");
     }
 
     #[test]

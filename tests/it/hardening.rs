@@ -327,6 +327,7 @@ async fn ended_sessions_close_their_sockets() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_warmline"))
         .args(["users", "disable", "maria"])
         .env("WARMLINE_DATA_DIR", app.dir.path())
+        .env("WARMLINE_STORAGE__URL", app.config.database_url())
         .env("WARMLINE_LOG__FILTER", "warn")
         .output()
         .expect("warmline users disable runs");
@@ -815,6 +816,8 @@ fn cli(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_under_write_load_restores_everything_acknowledged() {
     let app = spawn_app_with(|c| {
+        // SQLite whatever `WLTEST_STORE` says: `warmline backup` copies an SQLite file.
+        c.storage.url = None;
         c.limits.http_requests_per_second_per_ip = 100_000;
         c.limits.http_request_burst_per_ip = 100_000;
     })

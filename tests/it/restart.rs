@@ -8,7 +8,12 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn every_acknowledged_message_is_there_after_a_restart() {
-    let mut app = spawn_app().await;
+    every_acknowledged_message_survives_a_restart_of(spawn_app().await).await;
+}
+
+/// Concurrent senders over WebSocket on `app`, a restart, then every acknowledged message in its
+/// place and the log continuing without a gap (also run on the Postgres store: `store.rs`).
+pub(crate) async fn every_acknowledged_message_survives_a_restart_of(mut app: TestApp) {
     let mut conversations = Vec::new();
     for i in 0..5 {
         conversations.push(
@@ -123,7 +128,8 @@ async fn listings_show_the_latest_message_at_once_and_after_a_restart() {
 
 #[tokio::test]
 async fn conversation_rows_catch_up_with_the_log_within_seconds() {
-    let app = spawn_app().await;
+    // SQLite whatever `WLTEST_STORE` says: the test reads the database file itself.
+    let app = spawn_app_with(|c| c.storage.url = None).await;
     let (id, customer) = app.new_conversation(json!({})).await;
     for i in 0..3 {
         app.post_message(&customer, &id, &format!("m{i}")).await;

@@ -362,6 +362,17 @@ async fn accounts_behave_alike_on_both_stores() {
     }
 }
 
+/// The whole gateway on the Postgres store: concurrent senders, a restart, every acknowledged
+/// message in its place. (The rest of the suite runs on Postgres with `WLTEST_STORE=postgres`.)
+#[tokio::test]
+async fn the_gateway_keeps_every_acknowledged_message_on_postgres() {
+    let Some(url) = postgres::database() else {
+        return;
+    };
+    let app = crate::common::spawn_app_with(|c| c.storage.url = Some(url)).await;
+    crate::restart::every_acknowledged_message_survives_a_restart_of(app).await;
+}
+
 /// Two gateway nodes on one Postgres database, each with its own store and its own writer,
 /// append to the same conversations at once: every conversation's seq is 1..N without a gap or
 /// a repeat, and a resend sent to both nodes at once is stored once.

@@ -75,6 +75,11 @@ pub fn test_config(dir: &Path) -> Config {
     c.assistant = AssistantConfig::None;
     // Transcription loads a model and starts worker threads; only the tests about it turn it on.
     c.transcribe.enabled = false;
+    // `WLTEST_STORE=postgres` runs the gateways of the tests on the Postgres store instead of
+    // SQLite (a fresh database each), to check that the whole gateway behaves alike on both.
+    if std::env::var("WLTEST_STORE").is_ok_and(|s| s == "postgres") {
+        c.storage.url = Some(postgres::database().expect("WLTEST_STORE=postgres needs a server"));
+    }
     c
 }
 
