@@ -42,6 +42,7 @@ mod returning;
 mod review;
 mod sites;
 mod store;
+mod store_concerns;
 mod transcribe;
 mod transfer;
 mod workspace;
