@@ -79,6 +79,18 @@ and checks its sha256. The result gets a `<file>.sha256` beside it. See models/R
         #[arg(long)]
         recordings: bool,
     },
+    /// Copy a single-node SQLite database into an empty PostgreSQL database, for cluster mode:
+    /// every conversation with its seq numbers, users, sessions, keys, review figures, outboxes,
+    /// sites and attachments' records. Stop the gateway first; then point `[storage] url` at
+    /// the Postgres database (recordings and attachments stay files under `data_dir`).
+    Migrate {
+        /// The SQLite database [default: the configured one, `sqlite://<data_dir>/warmline.db`].
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
+        /// The Postgres database, e.g. `postgres://warmline:PASSWORD@db.internal/warmline`.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Restore a backup into the data folder, which must have no database yet. Stop nothing:
     /// the gateway is started on the restored folder afterwards.
     Restore {

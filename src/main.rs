@@ -104,6 +104,26 @@ async fn run(command: Command, config: Config) -> Result<(), AppError> {
             );
             Ok(())
         }
+        Command::Migrate { from, to } => {
+            let from = from.unwrap_or_else(|| config.database_url());
+            if !from.starts_with("sqlite:") {
+                return Err(AppError::Admin(format!(
+                    "--from must be an SQLite database (sqlite://PATH), not {from:?}"
+                )));
+            }
+            let started = std::time::Instant::now();
+            let copied = warmline::storage::copy::sqlite_to_postgres(&from, &to, &mut |c| {
+                println!("{:>28}: {} row(s)", c.table, c.rows);
+            })
+            .await
+            .map_err(|e| AppError::Admin(format!("migrate: {e}")))?;
+            let rows: u64 = copied.iter().map(|c| c.rows).sum();
+            println!(
+                "copied {rows} row(s) into the Postgres database in {:.1} s; set [storage] url to it",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Restore { src } => {
             let m =
                 app::backup::restore(&config, &src).map_err(|e| AppError::Admin(e.to_string()))?;

@@ -20,6 +20,7 @@ mod attachments;
 pub mod batch;
 mod calls;
 pub(crate) mod codec;
+pub mod copy;
 pub mod journal;
 mod listing;
 mod log;

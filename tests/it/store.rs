@@ -449,3 +449,126 @@ async fn two_postgres_nodes_write_the_same_conversations_without_gaps_or_repeats
     let seq = 2 + 2 * BATCHES as u64;
     assert_eq!(both, [format!("+{seq}"), format!("={seq}")]);
 }
+
+/// `warmline migrate` copies a single-node SQLite database into an empty Postgres database: a
+/// gateway started on it serves the same conversations with the same seq numbers, recognises a
+/// resend made before the move, continues the log without a gap, and keeps staff passwords and
+/// customers' tokens working. A second copy into the same database is refused.
+#[tokio::test]
+async fn migrate_copies_a_single_node_database_into_postgres() {
+    use serde_json::json;
+    let Some(url) = postgres::database() else {
+        return;
+    };
+    let mut app = crate::common::spawn_app_with(|c| c.storage.url = None).await;
+    let staff = app.add_user("maria", Role::Agent, &["general"]).await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Sarah" })).await;
+    let mut ws = app.socket(&customer).await;
+    let mut acked = Vec::new();
+    for n in 0..30 {
+        crate::common::send_json(
+            &mut ws,
+            &json!({ "type": "send_message", "conversationId": id, "content": format!("m{n}"), "clientMsgId": format!("c{n}") }),
+        )
+        .await
+        .expect("send");
+        acked.push(crate::common::recv_type(&mut ws, &["ack"]).await["seq"].clone());
+    }
+    drop(ws);
+    let tagged = app
+        .http
+        .put(app.url(&format!("/api/conversations/{id}/tags")))
+        .bearer_auth(&staff)
+        .json(&json!({ "tags": ["billing"] }))
+        .send()
+        .await
+        .expect("tags");
+    assert!(tagged.status().is_success(), "{}", tagged.status());
+    if let Some(r) = app.running.take() {
+        r.stop().await.expect("gateway stops");
+    }
+
+    let data_dir = app.dir.path().to_owned();
+    let migrate = |to: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_warmline"))
+            .args(["migrate", "--to", to])
+            .env("WARMLINE_DATA_DIR", &data_dir)
+            .env("WARMLINE_LOG__FILTER", "warn")
+            .output()
+            .expect("warmline migrate runs")
+    };
+    let out = migrate(&url);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("events: "), "{stdout}");
+
+    app.config.storage.url = Some(url.clone());
+    app.restart().await;
+    let conv: serde_json::Value = app
+        .get(Some(&customer), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .expect("conversation");
+    let seqs: Vec<serde_json::Value> = conv["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["seq"].clone())
+        .collect();
+    assert_eq!(
+        seqs, acked,
+        "the customer's token works and the seqs are kept"
+    );
+    let mut ws = app.socket(&customer).await;
+    crate::common::send_json(
+        &mut ws,
+        &json!({ "type": "send_message", "conversationId": id, "content": "m7", "clientMsgId": "c7" }),
+    )
+    .await
+    .expect("resend");
+    assert_eq!(
+        crate::common::recv_type(&mut ws, &["ack"]).await["seq"],
+        acked[7],
+        "a resend from before the move is recognised"
+    );
+    crate::common::send_json(
+        &mut ws,
+        &json!({ "type": "send_message", "conversationId": id, "content": "after", "clientMsgId": "new" }),
+    )
+    .await
+    .expect("send");
+    let last = acked.last().and_then(|v| v.as_u64()).expect("a seq");
+    let next = crate::common::recv_type(&mut ws, &["ack"]).await["seq"].as_u64();
+    assert!(
+        next > Some(last),
+        "the log continues: {next:?} after {last}"
+    );
+    app.login("maria").await;
+    let listed: serde_json::Value = app
+        .get(Some(&staff), "/api/conversations?tag=billing")
+        .await
+        .json()
+        .await
+        .expect("a session from before the move still works");
+    assert_eq!(
+        listed["conversations"][0]["conversationId"],
+        json!(id),
+        "{listed}"
+    );
+
+    let again = migrate(&url);
+    assert!(
+        !again.status.success(),
+        "a second copy into the same database is refused"
+    );
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

@@ -47,6 +47,11 @@ impl PgStore {
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// The pool, for `storage::copy`.
+    pub(in crate::storage) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 #[async_trait]

@@ -27,6 +27,15 @@ use sqlx::QueryBuilder;
 const ROWS_PER_STATEMENT: usize = 500;
 
 impl SqliteStore {
+    /// A conversation's state as of its log, for `storage::copy`.
+    pub(in crate::storage) async fn current_state(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<ConversationState>> {
+        let mut conn = self.reader.acquire().await?;
+        load_state(&mut conn, id).await
+    }
+
     /// Conversation rows, newest first: of one status, matching a search, after a cursor. Status
     /// and ordering come from the rows (status changes are written at once); each row is checked
     /// against the log's last seq and rebuilt from the log when it lags. A search reads tags

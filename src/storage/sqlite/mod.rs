@@ -36,6 +36,11 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The read-only pool, for `storage::copy`.
+    pub(in crate::storage) fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
     pub async fn open(url: &str, read_connections: u32) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
