@@ -1,10 +1,13 @@
 //! Composition root, and only that: reads the configuration, picks the implementations it names
 //! (the SQLite store, the in-process hub behind `chat::Fanout`, the SFU behind
 //! `media::MediaServer`, the embedding model), builds the services of `crate::service` on them,
-//! connects the commit bus's subscribers, serves HTTP until a signal, and shuts down in order
-//! (calls, sockets, requests, the journal). The only module that names concrete types. Beside it:
-//! what the command line runs without a server (`admin`, `backup`, `transcribe_file`) and the
-//! start-up checks (`semantic`, `fd_limit`).
+//! connects the commit bus's subscribers, starts their background tasks on one
+//! `service::tasks::Tasks`, serves HTTP until a signal, and shuts down in order within
+//! `shutdown_grace_secs`: calls (recordings finalised), sockets (1001) and requests, then the
+//! tracked tasks (turns in flight, then the coordinator, outbox attempts, transcript lines), then
+//! the conversation rows. The only module that names concrete types. Beside it: what the command
+//! line runs without a server (`admin`, `backup`, `transcribe_file`) and the start-up checks
+//! (`semantic`, `fd_limit`).
 
 pub mod admin;
 pub mod backup;
@@ -114,6 +117,10 @@ impl App {
         );
         let hub = Arc::new(Hub::new());
         let headers = Arc::new(headers::HeaderCache::default());
+        // Every background task runs on `tasks` and ends once `stopped` turns true (see
+        // `serve`); shutdown waits for them within the grace.
+        let (shutdown, stopped) = tokio::sync::watch::channel(false);
+        let tasks = Arc::new(crate::service::tasks::Tasks::default());
 
         let (review_changed, review_queue) = tokio::sync::mpsc::unbounded_channel();
         // Every commit, once, in commit order: see `commit_bus` for what each subscriber does.
@@ -168,6 +175,9 @@ impl App {
             crate::handoff::policy::EscalationPolicy::new(config.handoff.policy.clone())
                 .with_intents(&config.analysis.intents),
         );
+        // The coordinator stops after the turn worker, so the escalations the last turns decide
+        // still reach it.
+        let (turns_finished, after_turns) = tokio::sync::watch::channel(false);
         let handoff = config.handoff.enabled.then(|| {
             handoff::spawn(handoff::Deps {
                 journal: journal.clone(),
@@ -178,8 +188,9 @@ impl App {
                 config: config.handoff.clone(),
                 policy: policy.clone(),
                 assistant: assistant.clone(),
+                tasks: tasks.clone(),
+                stop: after_turns,
             })
-            .0
         });
         let preparation = Arc::new(preparation::Preparation::default());
         let turn_jobs = (assistant.is_some() || handoff.is_some()).then(|| {
@@ -194,8 +205,10 @@ impl App {
                 messages: Arc::new(config.handoff.messages.clone()),
                 writers: Arc::new(tokio::sync::Semaphore::new(turns::BRIEFING_WRITERS)),
                 email_followups: config.email.enabled(),
+                tasks: tasks.clone(),
+                stop: stopped.clone(),
+                finished: turns_finished,
             })
-            .0
         });
 
         let mut audio_tap = None;
@@ -223,6 +236,8 @@ impl App {
             media,
             config.media.clone(),
             journal.clone(),
+            tasks.clone(),
+            stopped.clone(),
         ));
         calls.end_orphans(&*store).await;
         if let Some(tap) = audio_tap {
@@ -232,6 +247,8 @@ impl App {
                 analyzer: analyzer.clone(),
                 recordings: config.data_dir.join(RECORDINGS_DIR),
                 redactor: crate::review::Redactor::from_config(&config.review.redact),
+                tasks: tasks.clone(),
+                stop: stopped.clone(),
             };
             let model = config.transcribe.model_path(&config.data_dir);
             match transcription::Transcription::start(&config.transcribe, model, tap, deps).await {
@@ -240,18 +257,11 @@ impl App {
                 Err(e) => tracing::error!(error = %e, "transcription is off"),
             }
         }
-        if let Some(mut events) = call_events {
+        if let Some(events) = call_events {
             // Call events into the timeline, in the order the media server reports them.
-            let (calls, store) = (calls.clone(), store.clone());
-            tokio::spawn(async move {
-                while let Some(event) = events.recv().await {
-                    calls.record(&*store, event).await;
-                }
-            });
+            calls.record_events(store.clone(), events);
         }
 
-        let (shutdown, stopped) = tokio::sync::watch::channel(false);
-        let tasks = Arc::new(crate::service::tasks::Tasks::default());
         let attachments =
             attachments::Attachments::new(config.attachments.clone(), &config.data_dir);
         let review = review::Review::start(
@@ -264,7 +274,7 @@ impl App {
                 attachments: attachments.clone(),
             },
             review_queue,
-            stopped,
+            stopped.clone(),
             &tasks,
         );
 
@@ -277,7 +287,7 @@ impl App {
 
         sites::apply_config(&*store, &config.sites).await?;
         let sites = sites::SiteDirectory::load(store.clone()).await?;
-        sites.spawn_refresh();
+        sites.spawn_refresh(&tasks, stopped.clone());
         let email = email::EmailService::new(&config)?;
         let gateway = Arc::new(Gateway {
             sites,
@@ -302,7 +312,7 @@ impl App {
             policy: policy.clone(),
             sessions: {
                 let sessions = sessions::Sessions::new();
-                sessions.spawn_watcher(store.clone());
+                sessions.spawn_watcher(store.clone(), &tasks, stopped.clone());
                 sessions
             },
             verifier: credentials::BoundedVerifier::for_this_machine(),
@@ -382,7 +392,8 @@ impl App {
             // (not as dropped connections) and their recordings are finalised and written.
             let unsettled = gateway.calls.shutdown("shutdown", grace * 2 / 3).await;
             // WebSocket sessions are not requests: tell them to close (1001), or they would
-            // outlive us. HTTP requests in flight then get the rest of the grace.
+            // outlive us. HTTP requests in flight then get the rest of the grace. The same signal
+            // tells the background tasks to stop after the work in hand.
             gateway.begin_shutdown();
             tracing::info!(
                 unsettled_calls = unsettled,
@@ -394,8 +405,11 @@ impl App {
             crate::http::server::serve(listener, router, options, Default::default(), shutdown)
                 .await
                 .map_err(AppError::Serve);
-        // The outbox deliveries finish the attempt in flight and record it (a webhook or e-mail
-        // sent twice is what a cut attempt would cost); review jobs stop at once.
+        // The background tasks end after the work in hand (`service::tasks`): the turns in
+        // flight, then the coordinator's step; the outbox deliveries finish the attempt in flight
+        // and record it (a webhook or e-mail sent twice is what a cut attempt would cost); live
+        // transcription stores the lines of the audio it has; review jobs, pollers and the
+        // after-call transcript in hand stop at once (redone at the next start).
         self.gateway.begin_shutdown();
         let deadline = began
             .get()

@@ -9,7 +9,7 @@ use super::hub::{Hub, HubItem, InboxItem, Presence};
 use super::protocol::ServerFrame;
 use super::receipts::{ReceiptMark, ReceiptSide};
 use crate::domain::{
-    ConversationEvent, ConversationHeader, ConversationId, ConversationSummary, UserId,
+    ConversationEvent, ConversationHeader, ConversationId, ConversationSummary, QueueView, UserId,
 };
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -39,7 +39,7 @@ pub trait Fanout: Send + Sync {
     // ---- subscribing ----
     fn subscribe(&self, id: &ConversationId) -> broadcast::Receiver<HubItem>;
     fn subscribe_user(&self, user: &UserId) -> broadcast::Receiver<Arc<str>>;
-    fn subscribe_queue(&self) -> broadcast::Receiver<Arc<serde_json::Value>>;
+    fn subscribe_queue(&self) -> broadcast::Receiver<Arc<QueueView>>;
     fn subscribe_inbox(&self) -> broadcast::Receiver<Arc<InboxItem>>;
 
     // ---- who is here, and what they have seen ----
@@ -90,7 +90,7 @@ impl Fanout for Hub {
     fn subscribe_user(&self, user: &UserId) -> broadcast::Receiver<Arc<str>> {
         Hub::subscribe_user(self, user)
     }
-    fn subscribe_queue(&self) -> broadcast::Receiver<Arc<serde_json::Value>> {
+    fn subscribe_queue(&self) -> broadcast::Receiver<Arc<QueueView>> {
         Hub::subscribe_queue(self)
     }
     fn subscribe_inbox(&self) -> broadcast::Receiver<Arc<InboxItem>> {

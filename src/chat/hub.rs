@@ -6,7 +6,7 @@
 use super::protocol::{PeerInfo, ServerFrame};
 use super::receipts::{Positions, ReadPositions, ReceiptMark, ReceiptSide};
 use crate::domain::{
-    ConversationEvent, ConversationHeader, ConversationId, ConversationSummary, UserId,
+    ConversationEvent, ConversationHeader, ConversationId, ConversationSummary, QueueView, UserId,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -73,7 +73,7 @@ pub struct Hub {
     /// Frames for one staff user on all their sockets (offers, status).
     users: Mutex<HashMap<UserId, broadcast::Sender<Arc<str>>>>,
     /// Queue snapshots for staff who asked for them.
-    queue: broadcast::Sender<Arc<serde_json::Value>>,
+    queue: broadcast::Sender<Arc<QueueView>>,
     /// How far each side has received and seen each conversation (read receipts).
     receipts: Mutex<ReadPositions>,
 }
@@ -125,12 +125,12 @@ impl Hub {
 
     /// Routing snapshots as published: each subscriber cuts its own view (agents see only
     /// their skills' queues) and frames it.
-    pub fn subscribe_queue(&self) -> broadcast::Receiver<Arc<serde_json::Value>> {
+    pub fn subscribe_queue(&self) -> broadcast::Receiver<Arc<QueueView>> {
         self.queue.subscribe()
     }
 
     /// Publishes a queue snapshot; cheap when nobody listens.
-    pub fn publish_queue(&self, snapshot: impl FnOnce() -> serde_json::Value) {
+    pub fn publish_queue(&self, snapshot: impl FnOnce() -> QueueView) {
         if self.queue.receiver_count() > 0 {
             let _ = self.queue.send(Arc::new(snapshot()));
         }

@@ -22,7 +22,8 @@
 
 use super::receipts::ReceiptSide;
 use crate::domain::{
-    Briefing, ConversationEvent, ConversationId, ConversationSummary, MessageId, Timestamp, Urgency,
+    Briefing, ConversationEvent, ConversationId, ConversationSummary, IceServer, MessageId,
+    QueueView, Timestamp, Urgency,
 };
 use serde::{Deserialize, Serialize};
 
@@ -290,7 +291,7 @@ pub enum ServerFrame {
     /// Queues and agents (the routing snapshot), for staff who sent `subscribe_queue`.
     #[serde(rename_all = "camelCase")]
     Queue {
-        queue: serde_json::Value,
+        queue: QueueView,
     },
     /// This agent's routing status, on connect and after every change.
     #[serde(rename_all = "camelCase")]
@@ -303,7 +304,7 @@ pub enum ServerFrame {
     CallReady {
         conversation_id: ConversationId,
         call_id: String,
-        ice_servers: serde_json::Value,
+        ice_servers: Vec<IceServer>,
         recorded: bool,
     },
     /// The gateway's answer to the browser's offer.

@@ -1,5 +1,6 @@
 //! The conversation model shared by every module: ids, the unified conversation object, messages,
-//! participants, calls, users and the per-conversation event log.
+//! participants, calls, users, the per-conversation event log, and the read models staff are served
+//! (the routing queue).
 //!
 //! Contract: no IO and no imports from the rest of the crate. Field names on the wire are camelCase and
 //! follow the article's "Unified Conversation Object Model"; extend it, never rename it. Functions that
@@ -18,6 +19,7 @@ pub mod history;
 pub mod identity;
 pub mod ids;
 pub mod message;
+pub mod queue;
 pub mod review;
 pub mod site;
 pub mod tags;
@@ -31,7 +33,8 @@ pub use briefing::{
     TimeSpent, TransferNote,
 };
 pub use call::{
-    Call, CallMember, CallOrigin, MediaChange, MediaSource, RecordingFile, RecordingSource,
+    Call, CallMember, CallOrigin, IceServer, MediaChange, MediaSource, RecordingFile,
+    RecordingSource,
 };
 pub use conversation::{
     Conversation, ConversationHeader, ConversationStatus, ConversationSummary, Customer,
@@ -41,6 +44,7 @@ pub use events::{ConversationEvent, EventBody};
 pub use handoff::{HandoffState, PendingTransfer, WaitEstimate};
 pub use ids::{ConversationId, MessageId, ParticipantId, UserId};
 pub use message::{Channel, Message, Sentiment, SentimentLabel, Speaker};
+pub use queue::{AgentLoad, AgentStatus, CaseSummary, QueueView, QueuedCase, SkillQueue};
 pub use review::{
     AuditEntry, BriefingRating, CustomerRating, EscalationNecessity, FactOrigin, GroupBy,
     HandoffAggregate, HandoffDurations, HandoffFilter, HandoffMetrics, KnowledgeMatch,

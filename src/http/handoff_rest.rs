@@ -24,7 +24,7 @@ pub async fn briefing<B: Backend>(
 pub async fn queue<B: Backend>(
     State(b): State<Arc<B>>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::domain::QueueView>, ApiError> {
     Ok(Json(b.queue(&caller.principal).await?))
 }
 

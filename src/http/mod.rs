@@ -2,6 +2,12 @@
 //! generic over the `Backend` it serves. Every request passes the guard: the client's address
 //! (behind trusted proxies, the forwarded one), per-address rate limits, a tracing span carrying the
 //! conversation id when the path names one, security headers, and a status counter.
+//!
+//! It sees only the service port (`service::port`: the `Backend` trait and its typed results;
+//! `service::error`), the domain, its protocol frames (`chat`) and its configuration: no store,
+//! hub, metrics registry or engine. WebSocket sessions subscribe through `Backend::fanout()` (the
+//! `chat::Fanout` trait) and fill gaps from the log; `error.rs` maps every `ServiceError` to a
+//! status and code; `server.rs` is the accept loop, drained at shutdown.
 
 pub mod assets;
 pub mod attachments;

@@ -6,7 +6,7 @@
 use super::error::ApiError;
 use super::extract::{conversation_id, Caller, JsonBody, QueryParams};
 use crate::domain::{ConversationEvent, GroupBy, HandoffFilter, UserId};
-use crate::service::port::{Backend, Download};
+use crate::service::port::{Backend, Download, HandoffView};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -166,7 +166,7 @@ pub async fn handoff<B: Backend>(
     State(b): State<Arc<B>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<HandoffView>, ApiError> {
     Ok(Json(
         b.review_handoff(caller.asker(), &conversation_id(&id)?)
             .await?,

@@ -6,19 +6,10 @@
 use super::config::MediaConfig;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde::Serialize;
 use sha1::Sha1;
 
-/// One `RTCIceServer` for the browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IceServer {
-    pub urls: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub credential: Option<String>,
-}
+/// One `RTCIceServer` for the browser (a domain type: the `call_ready` frame carries it).
+pub use crate::domain::IceServer;
 
 /// The TURN credential for `user`, valid until `expires_unix`.
 pub fn turn_credential(secret: &str, user: &str, expires_unix: i64) -> (String, String) {

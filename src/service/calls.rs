@@ -27,13 +27,14 @@ use crate::domain::{
 };
 use crate::media::signal::{CallEvent, Candidate, Outgoing, Signal};
 use crate::media::{ice, MediaConfig, MediaServer};
+use crate::service::tasks::{stopped, until_stopped, Tasks};
 use crate::service::ServiceError;
 use crate::storage::journal::Journal;
 use crate::storage::{Store, WriteOp};
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
 /// Signals queued towards one browser before the media server waits.
@@ -64,6 +65,10 @@ pub struct Calls {
     without_agent: Mutex<std::collections::HashSet<String>>,
     /// Told about calls starting, ending and their recordings, when transcription is on.
     transcription: std::sync::OnceLock<Arc<super::transcription::Transcription>>,
+    /// Where the call events, the signal relays and the unjoined-call timers run.
+    tasks: Arc<Tasks>,
+    /// Turns true when the gateway shuts down (after `shutdown` has ended the calls).
+    stop: watch::Receiver<bool>,
 }
 
 /// The caller's participant in the conversation.
@@ -112,11 +117,19 @@ fn check_sdp(sdp: &str) -> Result<(), ServiceError> {
 }
 
 impl Calls {
-    pub fn new(media: Option<Arc<dyn MediaServer>>, config: MediaConfig, journal: Journal) -> Self {
+    pub fn new(
+        media: Option<Arc<dyn MediaServer>>,
+        config: MediaConfig,
+        journal: Journal,
+        tasks: Arc<Tasks>,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
         Self {
             media,
             config,
             journal,
+            tasks,
+            stop,
             index: Mutex::new(HashMap::new()),
             ended: Mutex::new(HashMap::new()),
             settling: Mutex::new(std::collections::HashSet::new()),
@@ -127,6 +140,34 @@ impl Calls {
             without_agent: Mutex::new(std::collections::HashSet::new()),
             transcription: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Writes what the media server reports (`events`, in its order) into the timelines, on the
+    /// tracked tasks. Runs until the gateway stops; what is already reported then is still
+    /// written (`shutdown` has waited for the calls to settle by that time).
+    pub fn record_events(
+        self: &Arc<Self>,
+        store: Arc<dyn Store>,
+        mut events: mpsc::UnboundedReceiver<CallEvent>,
+    ) {
+        let this = self.clone();
+        let mut stop = self.stop.clone();
+        self.tasks.spawn("call events", async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    () = stopped(&mut stop) => break,
+                    event = events.recv() => match event {
+                        Some(event) => this.record(&*store, event).await,
+                        None => return,
+                    },
+                }
+            }
+            for _ in 0..events.len() {
+                let Ok(event) = events.try_recv() else { break };
+                this.record(&*store, event).await;
+            }
+        });
     }
 
     /// Calls are transcribed from now on.
@@ -263,9 +304,7 @@ impl Calls {
             };
             &ice_config
         };
-        let ice_servers =
-            serde_json::to_value(ice::ice_servers(ice_config, &user, Utc::now().timestamp()))
-                .unwrap_or_default();
+        let ice_servers = ice::ice_servers(ice_config, &user, Utc::now().timestamp());
         Ok(ServerFrame::CallReady {
             conversation_id: conversation,
             call_id,
@@ -293,8 +332,13 @@ impl Calls {
         let this = Arc::downgrade(self);
         let (call_id, conversation) = (call_id.to_owned(), conversation.clone());
         let wait = std::time::Duration::from_secs(self.config.unjoined_call_secs.max(1));
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
+        let mut stop = self.stop.clone();
+        self.tasks.spawn("unjoined call timer", async move {
+            // At shutdown `shutdown` ends the calls nobody joined.
+            tokio::select! {
+                () = stopped(&mut stop) => return,
+                () = tokio::time::sleep(wait) => {}
+            }
             let Some(this) = this.upgrade() else { return };
             if this
                 .joined
@@ -459,7 +503,7 @@ impl Calls {
         }
         let (tx, mut rx) = mpsc::channel::<Outgoing>(OUT_QUEUE);
         let id = call_id.to_owned();
-        tokio::spawn(async move {
+        let relay = async move {
             while let Some(o) = rx.recv().await {
                 let frame = match o {
                     Outgoing::Answer { sdp } => ServerFrame::CallAnswer {
@@ -482,7 +526,9 @@ impl Calls {
                     break;
                 }
             }
-        });
+        };
+        self.tasks
+            .spawn("call signals", until_stopped(self.stop.clone(), relay));
         outs.insert(key, tx.clone());
         tx
     }

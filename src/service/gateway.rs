@@ -14,7 +14,7 @@ use crate::domain::{
     Access, AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
     ConversationStatus, ConversationSummary, Customer, EventBody, GroupBy, HandoffAggregate,
     HandoffFilter, HandoffMetrics, Message, Participant, ParticipantId, ParticipantKind, Principal,
-    Role, Speaker, User,
+    QueueView, Role, Speaker, User,
 };
 use crate::metrics::Metrics;
 use crate::service::port::{
@@ -805,10 +805,16 @@ impl Backend for Gateway {
                     conversation_id: id.clone(),
                     message: stored.clone(),
                 };
-                if jobs.try_send(job).is_err() {
+                match jobs.try_send(job) {
+                    Ok(()) => {}
                     // The customer's message is safe; only the reply and the policy look are skipped.
-                    self.metrics.turns_skipped.inc();
-                    tracing::warn!(conversation_id = %id, "turn queue full; turn skipped");
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        self.metrics.turns_skipped.inc();
+                        tracing::warn!(conversation_id = %id, "turn queue full; turn skipped");
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        tracing::info!(conversation_id = %id, "gateway stopping; turn skipped");
+                    }
                 }
             }
         }
@@ -875,13 +881,13 @@ impl Backend for Gateway {
         }
     }
 
-    async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ServiceError> {
+    async fn queue(&self, who: &Principal) -> Result<QueueView, ServiceError> {
         is_staff(who)?;
         let snapshot = self.handoff_service()?.snapshot().await?;
         Ok(super::handoff::queue_view::for_viewer(who, &snapshot))
     }
 
-    fn queue_view(&self, who: &Principal, queue: &serde_json::Value) -> serde_json::Value {
+    fn queue_view(&self, who: &Principal, queue: &QueueView) -> QueueView {
         super::handoff::queue_view::for_viewer(who, queue)
     }
 
@@ -909,7 +915,7 @@ impl Backend for Gateway {
         &self,
         asker: Asker<'_>,
         id: &ConversationId,
-    ) -> Result<serde_json::Value, ServiceError> {
+    ) -> Result<crate::service::port::HandoffView, ServiceError> {
         self.review_handoff_impl(asker, id).await
     }
 

@@ -1,8 +1,9 @@
 //! The service layer: what the gateway does, behind the port the HTTP and WebSocket layer serves.
 //!
 //! Contract:
-//! - `port` is the trait `http` is generic over, with typed results; `error::ServiceError` is its
-//!   only error (causes kept as sources; `http::error` maps them to statuses and codes).
+//! - `port` is the trait `http` is generic over, with typed, serialisable results (the wire shape
+//!   of each answer; no `serde_json::Value`); `error::ServiceError` is its only error (causes kept
+//!   as sources; `http::error` maps them to statuses and codes).
 //! - `gateway::Gateway` implements the port: conversations, messages and access, delegating to the
 //!   services beside it — `calls` (WebRTC sessions through `media`), `transcription` (live and
 //!   after-call, through `transcribe`), `turns` (the assistant's replies and escalation checks),
@@ -13,6 +14,10 @@
 //! - Services decide with the engines (`handoff`, `analysis`, `review`, ...: sans-IO, time passed
 //!   in) and do the IO through traits (`storage::Store`, `chat::Fanout`, `media::MediaServer`).
 //!   They never import `http` or `app`; `app` builds them and wires them together.
+//! - Every background task (the turn worker and its turns, the coordinator, call events and
+//!   signals, live and after-call transcription, outboxes, review jobs, pollers) runs on
+//!   `tasks::Tasks` and ends by itself once the stop signal turns true, after the unit of work in
+//!   hand; shutdown waits for them within the grace and aborts the rest.
 
 pub mod analysis_gate;
 pub mod attachments;

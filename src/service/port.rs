@@ -7,9 +7,10 @@ use crate::chat::Fanout;
 use crate::config::LimitsConfig;
 use crate::domain::canned::CannedResponse;
 use crate::domain::{
-    Access, AuditEntry, Conversation, ConversationEvent, ConversationHeader, ConversationId,
-    ConversationStatus, ConversationSummary, Customer, GroupBy, HandoffAggregate, HandoffFilter,
-    HandoffMetrics, Message, Principal, Timestamp, User,
+    Access, AuditEntry, Briefing, CallMember, Channel, Conversation, ConversationEvent,
+    ConversationHeader, ConversationId, ConversationStatus, ConversationSummary, Customer, GroupBy,
+    HandoffAggregate, HandoffFilter, HandoffMetrics, Message, Principal, QueueView, RecordingFile,
+    SentimentLabel, Speaker, Timestamp, TranscriptSegment, TranscriptSource, User,
 };
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -74,6 +75,75 @@ pub struct ReviewFacets {
 pub struct AgentName {
     pub id: crate::domain::UserId,
     pub name: String,
+}
+
+/// One handoff as a manager reviews it (`GET /api/review/handoffs/{id}`): its figures, the
+/// conversation and its events, the briefing as delivered, each call with its recordings and
+/// transcript, and the customer's sentiment over time. Everything in it is redacted.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffView {
+    pub metrics: HandoffMetrics,
+    pub conversation: Conversation,
+    /// The briefing the first agent who joined was offered (what they read), else the latest
+    /// one built; `null` when there is none.
+    pub briefing: Option<Briefing>,
+    /// Who was offered that briefing, and when; `null` for a briefing nobody was offered.
+    pub briefing_delivered_to: Option<BriefingDelivery>,
+    pub events: Vec<ConversationEvent>,
+    pub calls: Vec<CallReview>,
+    /// The customer's messages that have a sentiment score, in order.
+    pub sentiment: Vec<SentimentPoint>,
+}
+
+/// The agent a briefing was delivered to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BriefingDelivery {
+    pub agent_id: crate::domain::UserId,
+    pub agent_name: String,
+    pub offered_at: Timestamp,
+}
+
+/// A call as a manager reviews it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallReview {
+    pub call_id: String,
+    pub started_at: Timestamp,
+    /// `null` while the call is live.
+    pub ended_at: Option<Timestamp>,
+    /// The zero of the recordings' `offsetMs`; `null` for a call not recorded.
+    pub recording_started_at: Option<Timestamp>,
+    /// When retention deleted the files (the transcript stays); `null` while they are kept.
+    pub recordings_deleted_at: Option<Timestamp>,
+    pub members: Vec<CallMember>,
+    pub recordings: Vec<RecordingLink>,
+    /// The complete after-call transcript when there is one, else the live lines.
+    pub transcript: Vec<TranscriptSegment>,
+    pub transcript_source: TranscriptSource,
+}
+
+/// A recording file and where to fetch it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingLink {
+    #[serde(flatten)]
+    pub file: RecordingFile,
+    /// `/api/conversations/{id}/recordings/{callId}/{name}`.
+    pub url: String,
+}
+
+/// One customer message's sentiment, for the review page's curve.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentimentPoint {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub score: f64,
+    pub label: Option<SentimentLabel>,
+    pub speaker: Speaker,
+    pub channel: Channel,
 }
 
 /// A message after it was committed (or found already committed under its `clientMsgId`).
@@ -299,10 +369,11 @@ pub trait Backend: Send + Sync + 'static {
         who: &Principal,
         id: &ConversationId,
     ) -> Result<BriefingView, ServiceError>;
-    /// Staff: queues and agents.
-    /// What `who` may see of a published queue snapshot (agents: their skills' queues only).
-    fn queue_view(&self, who: &Principal, queue: &serde_json::Value) -> serde_json::Value;
-    async fn queue(&self, who: &Principal) -> Result<serde_json::Value, ServiceError>;
+    /// What `who` may see of a published queue view (agents: their skills' queues only, and
+    /// not their colleagues' skills).
+    fn queue_view(&self, who: &Principal, queue: &QueueView) -> QueueView;
+    /// Staff: queues and agents, cut for `who`.
+    async fn queue(&self, who: &Principal) -> Result<QueueView, ServiceError>;
     /// Managers: one page of handoffs, newest first, and how many match. Audited.
     async fn review_handoffs(
         &self,
@@ -332,7 +403,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         asker: Asker<'_>,
         id: &ConversationId,
-    ) -> Result<serde_json::Value, ServiceError>;
+    ) -> Result<HandoffView, ServiceError>;
     /// Managers: agents, skills and triggers to filter by.
     async fn review_filters(&self, who: &Principal) -> Result<ReviewFacets, ServiceError>;
     /// Managers: the most recent audit entries.

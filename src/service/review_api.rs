@@ -123,7 +123,7 @@ impl Gateway {
         &self,
         asker: Asker<'_>,
         id: &ConversationId,
-    ) -> Result<serde_json::Value, ServiceError> {
+    ) -> Result<crate::service::port::HandoffView, ServiceError> {
         manager_of(asker.who)?;
         let view = self.review.handoff_view(id).await?.ok_or_else(|| {
             ServiceError::NotFound("this conversation was never handed off".into())

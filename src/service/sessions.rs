@@ -82,10 +82,15 @@ impl Sessions {
         self.open.lock().map_or(0, |o| o.len())
     }
 
-    /// Asks the store for ended tokens until the registry is dropped.
-    pub fn spawn_watcher(self: &Arc<Self>, store: Arc<dyn Store>) {
+    /// Asks the store for ended tokens until the registry is dropped or the gateway stops.
+    pub fn spawn_watcher(
+        self: &Arc<Self>,
+        store: Arc<dyn Store>,
+        tasks: &super::tasks::Tasks,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) {
         let sessions = Arc::downgrade(self);
-        tokio::spawn(async move {
+        let watch = async move {
             let mut since = Utc::now();
             let mut tick = tokio::time::interval(POLL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -113,7 +118,8 @@ impl Sessions {
                     Err(e) => tracing::warn!(error = %e, "could not check for ended sessions"),
                 }
             }
-        });
+        };
+        tasks.spawn("session watcher", super::tasks::until_stopped(stop, watch));
     }
 }
 

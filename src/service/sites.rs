@@ -125,10 +125,14 @@ impl SiteDirectory {
         Ok(dir)
     }
 
-    /// Reloads every `REFRESH` until the directory is dropped.
-    pub fn spawn_refresh(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+    /// Reloads every `REFRESH` until the directory is dropped or the gateway stops.
+    pub fn spawn_refresh(
+        self: &Arc<Self>,
+        tasks: &super::tasks::Tasks,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) {
         let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
+        let refresh = async move {
             loop {
                 tokio::time::sleep(REFRESH).await;
                 let Some(dir) = weak.upgrade() else { return };
@@ -136,7 +140,8 @@ impl SiteDirectory {
                     tracing::warn!(error = %e, "could not reload the sites");
                 }
             }
-        })
+        };
+        tasks.spawn("site refresh", super::tasks::until_stopped(stop, refresh));
     }
 
     async fn reload(&self) -> Result<(), StorageError> {

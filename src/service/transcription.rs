@@ -7,7 +7,10 @@
 //! - Live lines are committed before anyone sees them (they go through the journal like chat).
 //! - An utterance the live path dropped (workers behind) is still in the after-call transcript.
 //! - Calls whose recording is ready but whose transcript is not (a restart mid-job) are
-//!   transcribed again at start.
+//!   transcribed again at start: the after-call queue is the log's, so nothing in it is lost.
+//! - At shutdown (`Deps::stop`) the audio already tapped is still transcribed and its lines
+//!   stored; the after-call job in hand is dropped and, with the rest of the queue, redone at the
+//!   next start (a long Whisper job is not worth holding a restart for).
 //! - Whisper runs only on the pool's threads; this module only moves data and writes events.
 
 use crate::analysis::Analyzer;
@@ -16,6 +19,7 @@ use crate::domain::{
     ParticipantKind, RecordingSource, Speaker, TranscriptSegment, TranscriptSource, VoiceSegment,
 };
 use crate::media::signal::AudioChunk;
+use crate::service::tasks::{stopped, Tasks};
 use crate::storage::journal::Journal;
 use crate::storage::{Store, WriteOp};
 use crate::transcribe::engine::{Model, RecognizerOptions};
@@ -29,7 +33,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{info, warn, Instrument};
 
 /// Decoded audio chunks (20 ms each) queued between the media server and live transcription.
@@ -58,6 +62,10 @@ pub struct Deps {
     pub recordings: PathBuf,
     /// Card numbers, e-mail addresses and phone numbers never reach the stored transcript.
     pub redactor: crate::review::Redactor,
+    /// Where the live and after-call workers run (tracked, so shutdown waits for them).
+    pub tasks: Arc<Tasks>,
+    /// Turns true when the gateway shuts down (after the calls have ended).
+    pub stop: watch::Receiver<bool>,
 }
 
 /// Live and after-call transcription of calls.
@@ -107,10 +115,17 @@ impl Transcription {
             after_call: config.after_call.then_some(after_tx),
         });
 
+        // At shutdown the tap's forwarder ends first; live transcription then finishes what it
+        // holds and ends, and the lines it produced are stored before `store_live` ends.
         let (audio_tx, audio_rx) = mpsc::channel::<LiveAudio>(TAP_CAPACITY);
-        tokio::spawn(forward_tap(tap, audio_tx));
+        let tasks = &this.deps.tasks;
+        tasks.spawn(
+            "audio tap",
+            forward_tap(tap, audio_tx, this.deps.stop.clone()),
+        );
         let (seg_tx, seg_rx) = mpsc::channel::<LiveSegment>(256);
-        tokio::spawn(
+        tasks.spawn(
+            "live transcription",
             live::run(
                 audio_rx,
                 config.vad.clone(),
@@ -120,9 +135,13 @@ impl Transcription {
             )
             .instrument(tracing::info_span!("live_transcription")),
         );
-        tokio::spawn(this.clone().store_live(seg_rx));
+        tasks.spawn("live transcript lines", this.clone().store_live(seg_rx));
         if config.after_call {
-            tokio::spawn(this.clone().run_after_call(after_rx));
+            tasks.spawn(
+                "after-call transcripts",
+                this.clone()
+                    .run_after_call(after_rx, this.deps.stop.clone()),
+            );
             this.resume().await;
         }
         Ok(this)
@@ -265,12 +284,47 @@ impl Transcription {
         }
     }
 
-    async fn run_after_call(self: Arc<Self>, mut rx: mpsc::Receiver<AfterCall>) {
-        while let Some(job) = rx.recv().await {
+    /// Transcribes the queued calls one after another until the gateway stops. The job in hand
+    /// then and those queued are left to the next start, which finds them in the log
+    /// (`calls_awaiting_transcript`: a recording without its transcript).
+    async fn run_after_call(
+        self: Arc<Self>,
+        mut rx: mpsc::Receiver<AfterCall>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        loop {
+            let job = tokio::select! {
+                biased;
+                () = stopped(&mut stop) => break,
+                job = rx.recv() => match job {
+                    Some(job) => job,
+                    None => return,
+                },
+            };
             let span = tracing::info_span!("after_call_transcript", conversation_id = %job.conversation, call_id = %job.call_id);
-            if let Err(e) = self.after_call_job(&job).instrument(span).await {
-                warn!(conversation_id = %job.conversation, call_id = %job.call_id, error = %e, "after-call transcript failed");
+            tokio::select! {
+                biased;
+                () = stopped(&mut stop) => {
+                    info!(conversation_id = %job.conversation, call_id = %job.call_id, "after-call transcript left for the next start");
+                    break;
+                }
+                done = self.after_call_job(&job).instrument(span) => {
+                    if let Err(e) = done {
+                        warn!(conversation_id = %job.conversation, call_id = %job.call_id, error = %e, "after-call transcript failed");
+                    }
+                }
             }
+        }
+        rx.close();
+        let mut left = 0;
+        while rx.try_recv().is_ok() {
+            left += 1;
+        }
+        if left > 0 {
+            info!(
+                calls = left,
+                "after-call transcripts queued; the next start resumes them"
+            );
         }
     }
 
@@ -367,18 +421,37 @@ fn speaker_of(
     })
 }
 
-/// The media server's decoded audio, as live transcription's input.
-async fn forward_tap(mut tap: mpsc::Receiver<AudioChunk>, out: mpsc::Sender<LiveAudio>) {
-    while let Some(chunk) = tap.recv().await {
-        let audio = LiveAudio {
-            key: SpeakerKey {
-                call_id: chunk.call_id,
-                participant_id: chunk.participant_id,
+/// The media server's decoded audio, as live transcription's input, until the gateway stops
+/// (what is tapped by then is passed on; dropping `out` then ends live transcription).
+async fn forward_tap(
+    mut tap: mpsc::Receiver<AudioChunk>,
+    out: mpsc::Sender<LiveAudio>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let live = |chunk: AudioChunk| LiveAudio {
+        key: SpeakerKey {
+            call_id: chunk.call_id,
+            participant_id: chunk.participant_id,
+        },
+        start_ms: chunk.start_ms,
+        samples: chunk.samples,
+    };
+    loop {
+        let chunk = tokio::select! {
+            biased;
+            () = stopped(&mut stop) => break,
+            chunk = tap.recv() => match chunk {
+                Some(chunk) => chunk,
+                None => return,
             },
-            start_ms: chunk.start_ms,
-            samples: chunk.samples,
         };
-        if out.send(audio).await.is_err() {
+        if out.send(live(chunk)).await.is_err() {
+            return;
+        }
+    }
+    for _ in 0..tap.len() {
+        let Ok(chunk) = tap.try_recv() else { break };
+        if out.send(live(chunk)).await.is_err() {
             return;
         }
     }

@@ -11,6 +11,7 @@
 
 use super::handoff::Handoff;
 use super::preparation::{Draft, Preparation};
+use super::tasks::{stopped, until_stopped, Tasks};
 use crate::analysis::intent::FALLBACK_SKILL;
 use crate::analysis::requests::asks_for_person;
 use crate::analysis::waiting::{asks_about_wait, email_in};
@@ -28,8 +29,9 @@ use chrono::Utc;
 use futures_util::FutureExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, Semaphore};
-use tracing::{warn, Instrument};
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinSet;
+use tracing::{info, warn, Instrument};
 
 /// Briefings written by a language model at once; more are skipped (the rules' text stands).
 pub const BRIEFING_WRITERS: usize = 4;
@@ -69,29 +71,71 @@ pub struct TurnDeps {
     /// E-mail is configured: an address a waiting customer types while nobody is online becomes
     /// an e-mail follow-up (`followup_requested`), as the assistant's answer promises.
     pub email_followups: bool,
+    /// Where the turn worker, its turns and the briefing rewrites run (tracked, so shutdown
+    /// waits for them).
+    pub tasks: Arc<Tasks>,
+    /// Turns true when the gateway shuts down.
+    pub stop: watch::Receiver<bool>,
+    /// Set once the worker has ended: the handoff coordinator stops only then, so the
+    /// escalations the last turns decide still reach it.
+    pub finished: watch::Sender<bool>,
 }
 
-pub fn spawn(deps: TurnDeps) -> (mpsc::Sender<TurnJob>, tokio::task::JoinHandle<()>) {
+/// Starts the turn worker on `deps.tasks`; customer messages are queued on the returned sender.
+/// When the gateway stops, the turns in flight finish (their answers and decisions are
+/// committed) and the worker ends; turns still queued are not started.
+pub fn spawn(deps: TurnDeps) -> mpsc::Sender<TurnJob> {
     let (tx, mut rx) = mpsc::channel::<TurnJob>(QUEUE);
-    let permits = Arc::new(Semaphore::new(CONCURRENT_TURNS));
+    let mut stop = deps.stop.clone();
+    let tasks = deps.tasks.clone();
     let deps = Arc::new(deps);
-    let task = tokio::spawn(async move {
-        while let Some(job) = rx.recv().await {
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                break;
-            };
-            let deps = deps.clone();
-            let span = tracing::info_span!("turn", conversation_id = %job.conversation_id);
-            tokio::spawn(
-                async move {
-                    turn(&deps, job).await;
-                    drop(permit);
-                }
-                .instrument(span),
+    tasks.spawn("turns", async move {
+        let mut running = JoinSet::new();
+        loop {
+            // At most `CONCURRENT_TURNS` at once: while full, only a turn's end moves on.
+            let room = running.len() < CONCURRENT_TURNS;
+            tokio::select! {
+                biased;
+                () = stopped(&mut stop) => break,
+                Some(done) = running.join_next(), if !running.is_empty() => turn_ended(done),
+                job = rx.recv(), if room => match job {
+                    Some(job) => {
+                        let deps = deps.clone();
+                        let span =
+                            tracing::info_span!("turn", conversation_id = %job.conversation_id);
+                        running.spawn(async move { turn(&deps, job).await }.instrument(span));
+                    }
+                    None => break,
+                },
+            }
+        }
+        // New messages get no turn from now on (their senders see the queue closed); those
+        // queued get none either: the messages themselves are committed.
+        rx.close();
+        let mut not_started = 0;
+        while rx.try_recv().is_ok() {
+            not_started += 1;
+        }
+        if !running.is_empty() || not_started > 0 {
+            info!(
+                in_flight = running.len(),
+                not_started, "stopping: finishing the turns in flight"
             );
         }
+        while let Some(done) = running.join_next().await {
+            turn_ended(done);
+        }
+        deps.finished.send_replace(true);
     });
-    (tx, task)
+    tx
+}
+
+fn turn_ended(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done {
+        if e.is_panic() {
+            tracing::error!(error = %e, "a turn panicked");
+        }
+    }
 }
 
 async fn turn(deps: &TurnDeps, job: TurnJob) {
@@ -389,15 +433,20 @@ fn write_briefing(deps: &TurnDeps, conversation_id: ConversationId, draft: Arc<B
         return;
     };
     let preparation = deps.preparation.clone();
-    tokio::spawn(
-        async move {
-            if let Some(text) = assistant.phrase_briefing(&draft).await {
-                preparation.put_written(conversation_id.clone(), text.clone());
-                handoff.rewritten(conversation_id, text).await;
+    // Not worth holding a shutdown for: the rules' text stands without it.
+    deps.tasks.spawn(
+        "briefing rewrite",
+        until_stopped(
+            deps.stop.clone(),
+            async move {
+                if let Some(text) = assistant.phrase_briefing(&draft).await {
+                    preparation.put_written(conversation_id.clone(), text.clone());
+                    handoff.rewritten(conversation_id, text).await;
+                }
+                drop(permit);
             }
-            drop(permit);
-        }
-        .in_current_span(),
+            .in_current_span(),
+        ),
     );
 }
 

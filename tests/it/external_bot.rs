@@ -167,3 +167,68 @@ async fn an_unreachable_bot_never_loses_the_customer_message() {
         "{metrics}"
     );
 }
+
+/// Shutdown lets the turn in flight finish: the bot's slow answer is taken, and the handoff it
+/// asks for reaches the coordinator (which stops only after the turns) and is written before the
+/// gateway stops; the next start finds the conversation queued.
+#[tokio::test]
+async fn a_turn_in_flight_at_shutdown_is_finished_and_its_handoff_kept() {
+    let asked = Arc::new(tokio::sync::Notify::new());
+    let notify = asked.clone();
+    let bot = Router::new().route(
+        "/bot",
+        post(move || {
+            let notify = notify.clone();
+            async move {
+                notify.notify_one();
+                tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                json!({ "content": "Connecting you with a specialist now.", "confidence": 0.2,
+                        "handoff": { "reason": "bot_request", "skill": "billing" } })
+                .to_string()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/bot", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, bot).await.unwrap() });
+    let mut app = spawn_app_with(|c| {
+        c.assistant = AssistantConfig::Webhook {
+            url,
+            secret: None,
+            timeout_ms: 10_000,
+        };
+    })
+    .await;
+    let (id, customer) = app.new_conversation(json!({ "name": "Rae" })).await;
+    assert_eq!(
+        app.post_message(&customer, &id, "my invoice is wrong")
+            .await
+            .status(),
+        201
+    );
+    tokio::time::timeout(std::time::Duration::from_secs(10), asked.notified())
+        .await
+        .expect("the bot was asked");
+    // Stopped while the bot thinks; read at once after the new start.
+    let stopping = std::time::Instant::now();
+    app.restart().await;
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_secs(10),
+        "stopped within the grace: {:?}",
+        stopping.elapsed()
+    );
+    let manager = app.add_user("morgan", Role::Manager, &[]).await;
+    let conv: Value = app
+        .get(Some(&manager), &format!("/api/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Only the bot's answer, which came after the stop had begun, asks for `bot_request`.
+    assert_eq!(
+        conv["escalation"]["trigger"], "bot_request",
+        "the turn in flight was finished: {conv}"
+    );
+    assert_eq!(conv["status"], "queued", "{conv}");
+    assert_eq!(conv["escalation"]["recommendedAgent"], "billing");
+}

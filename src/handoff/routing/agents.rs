@@ -2,20 +2,11 @@
 //! the best candidate for a piece of work.
 
 use crate::domain::{ConversationId, Timestamp, User, UserId};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// What an agent told us about their availability. Signing out is `Router::agent_offline`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AgentStatus {
-    /// Takes offers up to `max_concurrent` conversations.
-    Available,
-    /// Working (e.g. wrap-up) and counted as serving their skills, but gets no new offers.
-    Busy,
-    /// Not at the desk: no offers, and not counted in wait estimates.
-    Away,
-}
+/// What an agent told us about their availability (a domain type: the queue view shows it).
+/// Signing out is `Router::agent_offline`.
+pub use crate::domain::AgentStatus;
 
 /// The router's view of one agent.
 #[derive(Debug, Clone)]

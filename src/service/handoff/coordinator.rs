@@ -8,20 +8,21 @@ use super::{AgentAction, Command, Handoff, HandoffError, Reply, COMMANDS};
 use crate::assistant::Assistant;
 use crate::chat::{Hub, ServerFrame};
 use crate::domain::{
-    Conversation, ConversationId, ConversationStatus, EventBody, Timestamp, User, UserId,
+    AgentLoad, CaseSummary, Conversation, ConversationId, ConversationStatus, EventBody, QueueView,
+    QueuedCase, SkillQueue, Timestamp, User,
 };
 use crate::handoff::policy::EscalationPolicy;
-use crate::handoff::routing::AgentStatus;
 use crate::handoff::steps::{Step, Steps, TransferRequest};
 use crate::handoff::HandoffConfig;
 use crate::metrics::{Metrics, ReasonLabel};
 use crate::service::headers::HeaderCache;
+use crate::service::tasks::{stopped, Tasks};
 use crate::storage::journal::{Journal, Pending};
 use crate::storage::{Store, WriteOp, WriteOutcome};
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{info, warn, Instrument};
 
 /// How often offers are expired, hand-backs checked and the queue view refreshed.
@@ -40,6 +41,11 @@ pub struct Deps {
     pub policy: Arc<EscalationPolicy>,
     /// For knowledge-base next steps in briefings of restored cases.
     pub assistant: Option<Arc<dyn Assistant>>,
+    /// Where the coordinator and its replies run (tracked, so shutdown waits for them).
+    pub tasks: Arc<Tasks>,
+    /// Turns true (or its sender is dropped) when the coordinator is to stop, after the step in
+    /// hand: at shutdown, once the turn worker has finished (`turns::TurnDeps::finished`).
+    pub stop: watch::Receiver<bool>,
 }
 
 pub(super) struct Coordinator {
@@ -48,24 +54,40 @@ pub(super) struct Coordinator {
     pub(super) steps: Steps,
     /// The queue view changed since it was last published.
     dirty: bool,
+    /// The latest write nobody waits for (an escalation's events, a tick's expiries): the
+    /// journal commits in order, so once it is durable every earlier one is too. Stopping waits
+    /// for it.
+    last_write: Option<Pending>,
 }
 
-/// Starts the coordinator. It restores open handoffs from the store first.
-pub fn spawn(deps: Deps) -> (Handoff, tokio::task::JoinHandle<()>) {
+/// Starts the coordinator on `deps.tasks`. It restores open handoffs from the store first, and
+/// stops when `deps.stop` turns true, after the step in hand and the commands already queued
+/// (their writes are queued on the journal by then, and their replies follow once durable). The
+/// state it holds is the log's: the next start rebuilds it (`recover`).
+pub fn spawn(deps: Deps) -> Handoff {
     let (tx, mut rx) = mpsc::channel::<Command>(COMMANDS);
     let steps = Steps::new(deps.config.clone(), deps.policy.clone());
+    let tasks = deps.tasks.clone();
+    let mut stop = deps.stop.clone();
     let mut c = Coordinator {
         deps,
         steps,
         dirty: true,
+        last_write: None,
     };
-    let task = tokio::spawn(
+    tasks.spawn(
+        "handoff coordinator",
         async move {
-            c.recover().await;
+            tokio::select! {
+                () = stopped(&mut stop) => return,
+                () = c.recover() => {}
+            }
             let mut tick = tokio::time::interval(TICK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
+            // Commands and ticks take turns (unbiased), the stop is seen after each.
+            while !*stop.borrow() {
                 tokio::select! {
+                    () = stopped(&mut stop) => break,
                     cmd = rx.recv() => match cmd {
                         Some(cmd) => c.handle(cmd).await,
                         None => break,
@@ -73,15 +95,27 @@ pub fn spawn(deps: Deps) -> (Handoff, tokio::task::JoinHandle<()>) {
                     _ = tick.tick() => c.tick(Utc::now()).await,
                 }
             }
+            // What was queued before the stop is carried out (the last turns' escalations), and
+            // written before the coordinator ends.
+            for _ in 0..rx.len() {
+                let Ok(cmd) = rx.try_recv() else { break };
+                c.handle(cmd).await;
+            }
+            if let Some(last) = c.last_write.take() {
+                if let Err(e) = last.outcome().await {
+                    warn!(error = %e, "the coordinator's last writes failed");
+                }
+            }
+            info!("handoff coordinator stopped");
         }
         .instrument(tracing::info_span!("handoff")),
     );
-    (Handoff { tx }, task)
+    Handoff { tx, tasks }
 }
 
 /// Answers `reply` once every write in `batch` is durable.
-fn reply_after(batch: Vec<Pending>, reply: Reply) {
-    tokio::spawn(async move {
+fn reply_after(tasks: &Tasks, batch: Vec<Pending>, reply: Reply) {
+    tasks.spawn("handoff reply", async move {
         for pending in batch {
             match pending.outcome().await {
                 Ok(WriteOutcome::Committed { .. } | WriteOutcome::Duplicate { .. }) => {}
@@ -161,7 +195,7 @@ impl Coordinator {
                     self.deps.hub.publish_user(
                         &agent,
                         &ServerFrame::AgentStatus {
-                            status: status_name(status).into(),
+                            status: status.as_str().into(),
                         },
                     );
                 }
@@ -186,11 +220,25 @@ impl Coordinator {
         }
     }
 
+    /// Carries out `steps` whose writes nobody waits for.
+    async fn run_unacked(&mut self, steps: Vec<Step>, now: Timestamp) {
+        let mut batch = Vec::new();
+        self.run(steps, now, &mut batch).await;
+        self.keep_last(batch);
+    }
+
+    /// Keeps the last of `batch`'s writes for the stop to wait on (see `last_write`).
+    pub(super) fn keep_last(&mut self, mut batch: Vec<Pending>) {
+        if let Some(last) = batch.pop() {
+            self.last_write = Some(last);
+        }
+    }
+
     /// Carries out `steps` and answers `reply` once their writes are durable.
     async fn run_and_reply(&self, steps: Vec<Step>, now: Timestamp, reply: Reply) {
         let mut batch = Vec::new();
         self.run(steps, now, &mut batch).await;
-        reply_after(batch, reply);
+        reply_after(&self.deps.tasks, batch, reply);
     }
 
     pub(super) async fn handle(&mut self, cmd: Command) {
@@ -216,11 +264,11 @@ impl Coordinator {
                     staff_have_it,
                     now,
                 );
-                self.run(steps, now, &mut Vec::new()).await;
+                self.run_unacked(steps, now).await;
             }
             Command::Refresh { conversation, kb } => {
                 let steps = self.steps.refresh(*conversation, kb, now);
-                self.run(steps, now, &mut Vec::new()).await;
+                self.run_unacked(steps, now).await;
             }
             Command::Act {
                 conversation_id,
@@ -258,11 +306,11 @@ impl Coordinator {
             }
             Command::Connected { agent } => {
                 let steps = self.steps.connected(agent, now);
-                self.run(steps, now, &mut Vec::new()).await;
+                self.run_unacked(steps, now).await;
             }
             Command::Disconnected { agent } => {
                 let steps = self.steps.disconnected(&agent, now);
-                self.run(steps, now, &mut Vec::new()).await;
+                self.run_unacked(steps, now).await;
             }
             Command::Snapshot { reply } => {
                 let _ = reply.send(self.snapshot());
@@ -272,7 +320,7 @@ impl Coordinator {
                 text,
             } => {
                 let steps = self.steps.rewritten(&conversation_id, text, now);
-                self.run(steps, now, &mut Vec::new()).await;
+                self.run_unacked(steps, now).await;
             }
             Command::Waiting {
                 conversation_id,
@@ -341,11 +389,11 @@ impl Coordinator {
             self.dirty = true;
             self.run(steps, now, &mut batch).await;
         }
+        self.keep_last(batch);
         let queued = self.steps.waiting_count();
         self.deps.metrics.handoff_queued.set(queued as i64);
         if std::mem::take(&mut self.dirty) {
-            let snapshot = self.snapshot();
-            self.deps.hub.publish_queue(move || snapshot);
+            self.deps.hub.publish_queue(|| self.snapshot());
         }
     }
 
@@ -358,54 +406,63 @@ impl Coordinator {
     }
 
     /// The router's snapshot with names, customers and summaries added, for the agent page.
-    fn snapshot(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.steps.router().snapshot()).unwrap_or_default();
-        if let Some(agents) = v.get_mut("agents").and_then(|a| a.as_array_mut()) {
-            for a in agents {
-                let name = a
-                    .get("agentId")
-                    .and_then(|id| id.as_str())
-                    .map(|id| self.steps.name_of(&UserId::from(id)));
-                if let (Some(obj), Some(name)) = (a.as_object_mut(), name) {
-                    obj.insert("name".into(), name.into());
-                }
-            }
-        }
-        if let Some(queues) = v.get_mut("queues").and_then(|q| q.as_array_mut()) {
-            for q in queues {
-                let Some(list) = q.get_mut("conversations").and_then(|c| c.as_array_mut()) else {
-                    continue;
-                };
-                for entry in list {
-                    let case = entry
-                        .get("conversationId")
-                        .and_then(|id| id.as_str())
-                        .and_then(|id| self.steps.case(&ConversationId::from(id)));
-                    let (Some(case), Some(obj)) = (case, entry.as_object_mut()) else {
-                        continue;
-                    };
-                    obj.insert(
-                        "customerName".into(),
-                        case.conversation.header.customer.name.clone().into(),
-                    );
-                    obj.insert("trigger".into(), case.escalation.trigger.clone().into());
-                    let by_email = self
-                        .deps
-                        .headers
-                        .get(&case.conversation.header.conversation_id)
-                        .is_some_and(|h| h.followup.is_some());
-                    obj.insert("emailFollowup".into(), by_email.into());
-                }
-            }
-        }
-        v
-    }
-}
-
-fn status_name(s: AgentStatus) -> &'static str {
-    match s {
-        AgentStatus::Available => "available",
-        AgentStatus::Busy => "busy",
-        AgentStatus::Away => "away",
+    fn snapshot(&self) -> QueueView {
+        let routing = self.steps.router().snapshot();
+        let queues = routing
+            .queues
+            .into_iter()
+            .map(|q| SkillQueue {
+                skill: q.skill,
+                agents_serving: q.agents_serving,
+                mean_handle_secs: q.mean_handle_secs,
+                conversations: q
+                    .conversations
+                    .into_iter()
+                    .map(|c| {
+                        let case = self.steps.case(&c.conversation_id).map(|case| {
+                            let header = &case.conversation.header;
+                            CaseSummary {
+                                customer_name: header.customer.name.clone(),
+                                trigger: case.escalation.trigger.clone(),
+                                email_followup: self
+                                    .deps
+                                    .headers
+                                    .get(&header.conversation_id)
+                                    .is_some_and(|h| h.followup.is_some()),
+                            }
+                        });
+                        QueuedCase {
+                            conversation_id: c.conversation_id,
+                            position: c.position,
+                            urgency: c.urgency,
+                            language: c.language,
+                            enqueued_at: c.enqueued_at,
+                            estimate_secs: c.estimate_secs,
+                            offered_to: c.offered_to,
+                            case,
+                        }
+                    })
+                    .collect(),
+                waiting: None,
+            })
+            .collect();
+        let agents = routing
+            .agents
+            .into_iter()
+            .map(|a| AgentLoad {
+                name: self.steps.name_of(&a.agent_id),
+                agent_id: a.agent_id,
+                status: a.status,
+                online: a.online,
+                load: a.load,
+                max_concurrent: a.max_concurrent,
+                skills: Some(a.skills),
+                languages: Some(a.languages),
+                conversations: a.conversations,
+                offer: a.offer,
+                idle_since: a.idle_since,
+            })
+            .collect();
+        QueueView { queues, agents }
     }
 }

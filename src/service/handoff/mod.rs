@@ -28,8 +28,8 @@ pub use error::HandoffError;
 
 use crate::chat::{Hub, ServerFrame};
 use crate::domain::{
-    BriefingText, Conversation, ConversationEvent, ConversationHeader, ConversationId, EventBody,
-    KnowledgeContext, User, UserId,
+    AgentStatus, BriefingText, Conversation, ConversationEvent, ConversationHeader, ConversationId,
+    EventBody, KnowledgeContext, QueueView, User, UserId,
 };
 use crate::handoff::messages::WaitingState;
 use crate::handoff::policy::Decision;
@@ -73,7 +73,7 @@ pub(crate) enum Command {
     },
     SetStatus {
         agent: UserId,
-        status: crate::handoff::routing::AgentStatus,
+        status: AgentStatus,
         reply: Reply,
     },
     Connected {
@@ -83,7 +83,7 @@ pub(crate) enum Command {
         agent: UserId,
     },
     Snapshot {
-        reply: oneshot::Sender<serde_json::Value>,
+        reply: oneshot::Sender<QueueView>,
     },
     /// A language model rewrote the briefing's texts for the facts of `text.source_seq`.
     Rewritten {
@@ -101,6 +101,7 @@ pub(crate) enum Command {
 #[derive(Clone)]
 pub struct Handoff {
     tx: mpsc::Sender<Command>,
+    tasks: std::sync::Arc<crate::service::tasks::Tasks>,
 }
 
 impl Handoff {
@@ -202,8 +203,9 @@ impl Handoff {
     /// Must follow every `connected`, also when the socket died.
     pub fn disconnected(&self, agent: UserId) {
         let tx = self.tx.clone();
-        // A full queue must not lose a sign-out, or the agent would keep receiving offers.
-        tokio::spawn(async move {
+        // A full queue must not lose a sign-out, or the agent would keep receiving offers. (Once
+        // the coordinator has stopped, the send fails at once.)
+        self.tasks.spawn("agent sign-out", async move {
             let _ = tx.send(Command::Disconnected { agent }).await;
         });
     }
@@ -233,7 +235,8 @@ impl Handoff {
         answer.await.ok().flatten()
     }
 
-    pub async fn snapshot(&self) -> Result<serde_json::Value, HandoffError> {
+    /// The whole queue view (every staff member's cut is made from it: `queue_view`).
+    pub async fn snapshot(&self) -> Result<QueueView, HandoffError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Command::Snapshot { reply })
@@ -243,14 +246,8 @@ impl Handoff {
     }
 }
 
-fn parse_status(s: &str) -> Result<crate::handoff::routing::AgentStatus, HandoffError> {
-    use crate::handoff::routing::AgentStatus;
-    match s {
-        "available" => Ok(AgentStatus::Available),
-        "busy" => Ok(AgentStatus::Busy),
-        "away" => Ok(AgentStatus::Away),
-        other => Err(HandoffError::BadStatus(other.chars().take(32).collect())),
-    }
+fn parse_status(s: &str) -> Result<AgentStatus, HandoffError> {
+    AgentStatus::parse(s).ok_or_else(|| HandoffError::BadStatus(s.chars().take(32).collect()))
 }
 
 pub use coordinator::{spawn, Deps};

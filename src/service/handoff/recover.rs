@@ -46,6 +46,7 @@ impl Coordinator {
                 restored += 1;
             }
         }
+        self.keep_last(batch);
         if restored > 0 {
             info!(restored, "open handoffs restored");
         }

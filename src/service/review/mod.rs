@@ -24,6 +24,7 @@ use crate::domain::{
     EventBody, HandoffMetrics, KnowledgeMatch, Speaker,
 };
 use crate::review::{compute_metrics, MetricsInput, Redactor, ReviewConfig};
+use crate::service::tasks::until_stopped;
 use crate::storage::journal::Journal;
 use crate::storage::{NewWebhook, StorageError, Store};
 use chrono::Utc;
@@ -89,18 +90,6 @@ fn redacted_facts(conversation: &Conversation) -> Vec<crate::domain::KnownFact> 
                 })
         })
         .collect()
-}
-
-/// Runs `task` until it ends or `stop` turns true, so a stopped gateway leaves no worker behind
-/// holding its database.
-async fn until_stopped(
-    mut stop: watch::Receiver<bool>,
-    task: impl std::future::Future<Output = ()>,
-) {
-    tokio::select! {
-        _ = stop.wait_for(|stopped| *stopped) => {}
-        () = task => {}
-    }
 }
 
 pub struct Deps {

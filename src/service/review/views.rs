@@ -8,8 +8,10 @@ use crate::domain::{
     TranscriptSegment, TranscriptSource,
 };
 use crate::review::Redactor;
+use crate::service::port::{
+    BriefingDelivery, CallReview, HandoffView, RecordingLink, SentimentPoint,
+};
 use crate::transcribe::subtitles::{self, Cue};
-use serde_json::{json, Value};
 
 /// An export a manager can download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +112,9 @@ fn redact_event(r: &Redactor, e: &mut ConversationEvent) {
 
 /// The briefing the first agent who joined was offered (what they read), with who got it; else the
 /// latest briefing built.
-fn briefing_as_delivered(events: &[ConversationEvent]) -> Option<(Briefing, Value)> {
+fn briefing_as_delivered(
+    events: &[ConversationEvent],
+) -> Option<(Briefing, Option<BriefingDelivery>)> {
     let first_agent = events.iter().find_map(|e| match &e.body {
         EventBody::AgentJoined {
             participant,
@@ -127,13 +131,17 @@ fn briefing_as_delivered(events: &[ConversationEvent]) -> Option<(Briefing, Valu
             ..
         } if first_agent.as_ref().is_none_or(|a| a == agent_id) => Some((
             (**briefing).clone(),
-            json!({"agentId": agent_id, "agentName": agent_name, "offeredAt": e.timestamp}),
+            Some(BriefingDelivery {
+                agent_id: agent_id.clone(),
+                agent_name: agent_name.clone(),
+                offered_at: e.timestamp,
+            }),
         )),
         _ => None,
     });
     offered.or_else(|| {
         events.iter().rev().find_map(|e| match &e.body {
-            EventBody::AgentBriefingReady { briefing } => Some(((**briefing).clone(), Value::Null)),
+            EventBody::AgentBriefingReady { briefing } => Some(((**briefing).clone(), None)),
             _ => None,
         })
     })
@@ -179,6 +187,64 @@ fn call_transcript(
         })
         .collect();
     (live, TranscriptSource::Live)
+}
+
+/// Each call of the conversation with its recordings (and where to fetch them) and transcript.
+fn call_reviews(
+    id: &ConversationId,
+    conversation: &Conversation,
+    events: &[ConversationEvent],
+) -> Vec<CallReview> {
+    conversation
+        .header
+        .calls
+        .iter()
+        .map(|call| {
+            let (transcript, transcript_source) = call_transcript(call, conversation, events);
+            let recordings = call
+                .recordings
+                .iter()
+                .map(|f| RecordingLink {
+                    url: format!(
+                        "/api/conversations/{id}/recordings/{}/{}",
+                        call.call_id,
+                        f.name()
+                    ),
+                    file: f.clone(),
+                })
+                .collect();
+            CallReview {
+                call_id: call.call_id.clone(),
+                started_at: call.started_at,
+                ended_at: call.ended_at,
+                recording_started_at: call.recording_started_at,
+                recordings_deleted_at: call.recordings_deleted_at,
+                members: call.members.clone(),
+                recordings,
+                transcript,
+                transcript_source,
+            }
+        })
+        .collect()
+}
+
+/// The customer's messages with a sentiment score, in order.
+fn sentiment_points(conversation: &Conversation) -> Vec<SentimentPoint> {
+    conversation
+        .messages
+        .iter()
+        .filter(|m| matches!(m.speaker, Speaker::Customer))
+        .filter_map(|m| {
+            Some(SentimentPoint {
+                seq: m.seq,
+                at: m.timestamp,
+                score: m.sentiment_score?,
+                label: m.sentiment,
+                speaker: m.speaker,
+                channel: m.channel,
+            })
+        })
+        .collect()
 }
 
 fn cues(segments: &[TranscriptSegment]) -> Vec<Cue> {
@@ -240,7 +306,7 @@ impl Review {
     pub(crate) async fn handoff_view(
         &self,
         id: &ConversationId,
-    ) -> Result<Option<Value>, ReviewError> {
+    ) -> Result<Option<HandoffView>, ReviewError> {
         // Figures from the log as written (facts such as an e-mail address must be seen to
         // recognise a repeat ask), everything shown redacted.
         let (mut conversation, mut events) = self.load(id).await?;
@@ -248,66 +314,21 @@ impl Review {
             return Ok(None);
         };
         self.redact_all(&mut conversation, &mut events);
-        let (briefing, delivered_to) = match briefing_as_delivered(&events) {
+        let (briefing, briefing_delivered_to) = match briefing_as_delivered(&events) {
             Some((b, to)) => (Some(b), to),
-            None => (None, Value::Null),
+            None => (None, None),
         };
-        let calls: Vec<Value> = conversation
-            .header
-            .calls
-            .iter()
-            .map(|call| {
-                let (transcript, source) = call_transcript(call, &conversation, &events);
-                let recordings: Vec<Value> = call
-                    .recordings
-                    .iter()
-                    .map(|f| {
-                        let mut v = serde_json::to_value(f).unwrap_or(Value::Null);
-                        v["url"] = json!(format!(
-                            "/api/conversations/{id}/recordings/{}/{}",
-                            call.call_id,
-                            f.name()
-                        ));
-                        v
-                    })
-                    .collect();
-                json!({
-                    "callId": call.call_id,
-                    "startedAt": call.started_at,
-                    "endedAt": call.ended_at,
-                    "recordingStartedAt": call.recording_started_at,
-                    "recordingsDeletedAt": call.recordings_deleted_at,
-                    "members": call.members,
-                    "recordings": recordings,
-                    "transcript": transcript,
-                    "transcriptSource": source,
-                })
-            })
-            .collect();
-        let sentiment: Vec<Value> = conversation
-            .messages
-            .iter()
-            .filter(|m| matches!(m.speaker, Speaker::Customer))
-            .filter_map(|m| {
-                Some(json!({
-                    "seq": m.seq,
-                    "at": m.timestamp,
-                    "score": m.sentiment_score?,
-                    "label": m.sentiment,
-                    "speaker": m.speaker,
-                    "channel": m.channel,
-                }))
-            })
-            .collect();
-        Ok(Some(json!({
-            "metrics": metrics,
-            "conversation": conversation,
-            "briefing": briefing,
-            "briefingDeliveredTo": delivered_to,
-            "events": events,
-            "calls": calls,
-            "sentiment": sentiment,
-        })))
+        let calls = call_reviews(id, &conversation, &events);
+        let sentiment = sentiment_points(&conversation);
+        Ok(Some(HandoffView {
+            metrics,
+            conversation,
+            briefing,
+            briefing_delivered_to,
+            events,
+            calls,
+            sentiment,
+        }))
     }
 
     /// An export's body. `call` picks a call for the transcripts (default: the latest call with
@@ -352,5 +373,195 @@ impl Review {
                 crate::review::briefing_markdown(&b, conversation.header.customer.name.as_deref())
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        CallMember, Channel, ConversationHeader, Customer, ParticipantId, RecordingFile,
+        RecordingSource, SentimentLabel, UserId, VoiceSegment,
+    };
+    use serde_json::{json, Value};
+
+    fn at(secs: i64) -> crate::domain::Timestamp {
+        chrono::DateTime::from_timestamp(1_700_000_000 + secs, 0).unwrap_or_default()
+    }
+
+    /// A conversation with a recorded call (live lines and an after-call transcript for it), a
+    /// live call, and customer messages with and without a sentiment score.
+    fn sample() -> (ConversationId, Conversation, Vec<ConversationEvent>) {
+        let id = ConversationId::from("conv-1");
+        let mut header = ConversationHeader::new(id.clone(), Customer::default(), at(0));
+        let member = ParticipantId::from("p-cust");
+        let file = |source, participant: Option<&ParticipantId>, name: &str| RecordingFile {
+            participant_id: participant.cloned(),
+            source,
+            path: format!("conv-1/call-1/{name}"),
+            offset_ms: 120,
+            duration_ms: 60_000,
+            mime: "audio/ogg".into(),
+        };
+        header.calls = vec![
+            Call {
+                call_id: "call-1".into(),
+                started_at: at(10),
+                ended_at: Some(at(70)),
+                origin: None,
+                recorded: true,
+                members: vec![CallMember {
+                    participant_id: member.clone(),
+                    name: "Ana".into(),
+                    joined_at: at(11),
+                    left_at: Some(at(70)),
+                    media: Vec::new(),
+                }],
+                recordings: vec![
+                    file(RecordingSource::Microphone, Some(&member), "mic.ogg"),
+                    file(RecordingSource::Mixed, None, "mixed.ogg"),
+                ],
+                recording_started_at: Some(at(10)),
+                transcript_segments: None,
+                recordings_deleted_at: None,
+            },
+            Call {
+                call_id: "call-2".into(),
+                started_at: at(100),
+                ended_at: None,
+                origin: None,
+                recorded: false,
+                members: Vec::new(),
+                recordings: Vec::new(),
+                recording_started_at: None,
+                transcript_segments: None,
+                recordings_deleted_at: Some(at(200)),
+            },
+        ];
+        let mut scored = Message::new(Speaker::Customer, "this is useless", at(20));
+        scored.seq = 4;
+        scored.sentiment = Some(SentimentLabel::Frustrated);
+        scored.sentiment_score = Some(-0.625);
+        let mut voice = Message::new(Speaker::Customer, "hello?", at(30));
+        voice.seq = 5;
+        voice.channel = Channel::Voice;
+        voice.sentiment_score = Some(0.1);
+        voice.voice = Some(VoiceSegment {
+            call_id: "call-1".into(),
+            participant_id: member.clone(),
+            start_ms: 500,
+            end_ms: 900,
+            confidence: 0.8,
+            source: TranscriptSource::Live,
+        });
+        let unscored = Message::new(Speaker::Customer, "ok", at(40));
+        let ai = Message::new(Speaker::Ai, "Let me help", at(41));
+        let conversation = Conversation {
+            header,
+            messages: vec![scored, voice, unscored, ai],
+            notes: Vec::new(),
+        };
+        let events = vec![ConversationEvent {
+            conversation_id: id.clone(),
+            seq: 9,
+            timestamp: at(80),
+            body: EventBody::TranscriptReady {
+                call_id: "call-1".into(),
+                segments: vec![TranscriptSegment {
+                    participant_id: member,
+                    speaker: Speaker::Customer,
+                    name: "Ana".into(),
+                    start_ms: 620,
+                    end_ms: 1_020,
+                    text: "hello".into(),
+                    confidence: 0.9,
+                }],
+                audio_ms: 60_000,
+            },
+        }];
+        (id, conversation, events)
+    }
+
+    /// What the view's calls, sentiment and delivery were before they were typed (`json!`).
+    fn old_calls(id: &ConversationId, c: &Conversation, events: &[ConversationEvent]) -> Value {
+        let calls: Vec<Value> = c
+            .header
+            .calls
+            .iter()
+            .map(|call| {
+                let (transcript, source) = call_transcript(call, c, events);
+                let recordings: Vec<Value> = call
+                    .recordings
+                    .iter()
+                    .map(|f| {
+                        let mut v = serde_json::to_value(f).unwrap_or(Value::Null);
+                        v["url"] = json!(format!(
+                            "/api/conversations/{id}/recordings/{}/{}",
+                            call.call_id,
+                            f.name()
+                        ));
+                        v
+                    })
+                    .collect();
+                json!({
+                    "callId": call.call_id,
+                    "startedAt": call.started_at,
+                    "endedAt": call.ended_at,
+                    "recordingStartedAt": call.recording_started_at,
+                    "recordingsDeletedAt": call.recordings_deleted_at,
+                    "members": call.members,
+                    "recordings": recordings,
+                    "transcript": transcript,
+                    "transcriptSource": source,
+                })
+            })
+            .collect();
+        json!(calls)
+    }
+
+    fn old_sentiment(c: &Conversation) -> Value {
+        let points: Vec<Value> = c
+            .messages
+            .iter()
+            .filter(|m| matches!(m.speaker, Speaker::Customer))
+            .filter_map(|m| {
+                Some(json!({
+                    "seq": m.seq,
+                    "at": m.timestamp,
+                    "score": m.sentiment_score?,
+                    "label": m.sentiment,
+                    "speaker": m.speaker,
+                    "channel": m.channel,
+                }))
+            })
+            .collect();
+        json!(points)
+    }
+
+    #[test]
+    fn the_typed_handoff_view_serialises_as_the_json_one_did() {
+        let (id, conversation, events) = sample();
+        let calls =
+            serde_json::to_value(call_reviews(&id, &conversation, &events)).unwrap_or_default();
+        assert_eq!(calls, old_calls(&id, &conversation, &events));
+        assert_eq!(calls[0]["transcriptSource"], "after_call");
+        assert_eq!(
+            calls[0]["recordings"][1]["url"],
+            "/api/conversations/conv-1/recordings/call-1/mixed.ogg"
+        );
+        assert!(calls[1]["endedAt"].is_null() && calls[1]["recordingStartedAt"].is_null());
+        let sentiment = serde_json::to_value(sentiment_points(&conversation)).unwrap_or_default();
+        assert_eq!(sentiment, old_sentiment(&conversation));
+        assert_eq!(sentiment.as_array().map(Vec::len), Some(2));
+
+        let delivery = BriefingDelivery {
+            agent_id: UserId::from("sam"),
+            agent_name: "Sam".into(),
+            offered_at: at(50),
+        };
+        assert_eq!(
+            serde_json::to_value(&delivery).unwrap_or_default(),
+            json!({"agentId": delivery.agent_id, "agentName": "Sam", "offeredAt": at(50)})
+        );
     }
 }
