@@ -16,15 +16,19 @@ if ! /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null; then
     echo "(python3-aiosmtpd not installed: the e-mail tests will skip)"
 fi
 
-# The Postgres store's tests (tests/it/store.rs) start their own throwaway server from Debian's
-# postgresql binaries; with them installed, those tests must run rather than skip.
-if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-  echo "==> installing Debian packages for the Postgres store's tests: postgresql"
+# Cluster mode's tests (tests/it/store*.rs, cluster.rs) start their own throwaway PostgreSQL and
+# NATS servers from Debian's postgresql and nats-server; with them installed, they must run
+# rather than skip.
+have_postgres() { ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; }
+have_nats() { [ -x /usr/sbin/nats-server ] || command -v nats-server >/dev/null; }
+if ! have_postgres || ! have_nats; then
+  echo "==> installing Debian packages for cluster mode's tests: postgresql nats-server"
   { as_root apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql; } ||
-    echo "(postgresql not installed: the Postgres store's tests will skip)"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql nats-server; } ||
+    echo "(postgresql/nats-server not installed: cluster mode's tests will skip)"
 fi
-if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then export WLTEST_REQUIRE_POSTGRES=1; fi
+if have_postgres; then export WLTEST_REQUIRE_POSTGRES=1; fi
+if have_nats; then export WLTEST_REQUIRE_NATS=1; fi
 
 # The real models (Whisper tiny.en, converted once, and all-MiniLM-L6-v2, extracted once; both
 # cached and checked by checksum) for the transcription and semantic tests, which must run here

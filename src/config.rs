@@ -60,6 +60,32 @@ pub struct Config {
     /// Websites that embed the widget, declared here (`[[sites]]`) rather than with
     /// `warmline sites add`: created or updated at every start.
     pub sites: Vec<crate::domain::site::SiteConfig>,
+    /// Cluster mode (`[cluster]`): several gateways on one Postgres database, fan-out over NATS.
+    pub cluster: ClusterConfig,
+}
+
+/// Cluster mode: gateways sharing one Postgres database (`[storage] url`) reach each other over
+/// core NATS. Rate limits, connection caps and the in-memory caches stay per node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// NATS server URL (`nats://HOST:4222`); unset: a single node, no fan-out between nodes.
+    pub nats: Option<String>,
+    /// This node's name on the bus and in logs; a random one per start when unset.
+    pub node_id: Option<String>,
+    /// How often a node checks, with one query, that its subscribers got every committed event
+    /// (what a lost NATS message would leave out, or everything while NATS is down).
+    pub check_interval_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            nats: None,
+            node_id: None,
+            check_interval_ms: 1000,
+        }
+    }
 }
 
 impl Default for Config {
@@ -84,6 +110,7 @@ impl Default for Config {
             attachments: Default::default(),
             shutdown_grace_secs: 20,
             sites: Vec::new(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -369,6 +396,18 @@ impl Config {
                 "must be sqlite://PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
             )?;
         }
+        if self.cluster.nats.is_some() {
+            check(
+                "cluster.nats",
+                self.database_url().starts_with("postgres"),
+                "needs a Postgres store ([storage] url = \"postgres://…\"): an SQLite file belongs to one node",
+            )?;
+        }
+        check(
+            "cluster.check_interval_ms",
+            (50..=60_000).contains(&self.cluster.check_interval_ms),
+            "must be 50..=60000",
+        )?;
         let a = &self.auth;
         check(
             "auth.staff_token_ttl_hours",
@@ -595,6 +634,16 @@ mod tests {
         c.storage.url = Some("mysql://db/wl".into());
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("storage.url"), "{e}");
+    }
+
+    #[test]
+    fn nats_needs_a_shared_store() {
+        let mut c = Config::default();
+        c.cluster.nats = Some("nats://127.0.0.1:4222".into());
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("cluster.nats"), "{e}");
+        c.storage.url = Some("postgres://wl@db/wl".into());
+        c.validate().unwrap();
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod assistant;
 pub mod attachments;
 pub mod bench;
 pub mod chat;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod email;

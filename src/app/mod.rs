@@ -19,7 +19,7 @@ pub mod transcribe_metrics;
 
 use crate::analysis::{AnalysisError, Analyzer};
 use crate::assistant::AssistantError;
-use crate::chat::Hub;
+use crate::chat::{Fanout, Hub};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::service::credentials::{self, CredentialError, PasswordPolicy};
@@ -65,6 +65,8 @@ pub enum AppError {
     Email(#[from] email::EmailServiceError),
     #[error("sites from the configuration file: {0}")]
     Sites(#[from] sites::SitesError),
+    #[error("cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
     #[error("{0}")]
     Admin(String),
 }
@@ -122,14 +124,35 @@ impl App {
         let (shutdown, stopped) = tokio::sync::watch::channel(false);
         let tasks = Arc::new(crate::service::tasks::Tasks::default());
 
+        // Delivery: this node's hub, and in cluster mode NATS to the other nodes around it.
+        let fanout: Arc<dyn Fanout> = match &config.cluster.nats {
+            Some(url) => {
+                let node = config
+                    .cluster
+                    .node_id
+                    .clone()
+                    .unwrap_or_else(|| format!("node-{}", uuid::Uuid::new_v4().simple()));
+                tracing::info!(node, "cluster mode: fan-out between nodes over NATS");
+                crate::cluster::NatsFanout::connect(
+                    url,
+                    node,
+                    hub.clone(),
+                    store.clone(),
+                    std::time::Duration::from_millis(config.cluster.check_interval_ms),
+                    stopped.clone(),
+                )
+                .await?
+            }
+            None => hub.clone(),
+        };
         let (review_changed, review_queue) = tokio::sync::mpsc::unbounded_channel();
         // Every commit, once, in commit order: see `commit_bus` for what each subscriber does.
         let sink: CommitSink = commit_bus::CommitBus::default()
             .with(commit_bus::HeaderCacheUpdate(headers.clone()))
             .with(commit_bus::ReviewRecompute(review_changed))
-            .with(commit_bus::ConversationFanout(hub.clone()))
+            .with(commit_bus::ConversationFanout(fanout.clone()))
             .with(commit_bus::OfferFrames(hub.clone()))
-            .with(commit_bus::Inboxes(hub.clone()))
+            .with(commit_bus::Inboxes(fanout.clone()))
             .with(commit_bus::MessageMetrics(metrics.clone()))
             .into_sink();
         let observer = Arc::new(JournalMetrics(metrics.clone()));
@@ -297,7 +320,7 @@ impl App {
             headers,
             shutdown,
             journal,
-            fanout: hub.clone(),
+            fanout: fanout.clone(),
             analysis: analysis_gate::AnalysisGate::new(
                 analyzer,
                 std::time::Duration::from_millis(config.semantic.analysis_wait_ms),

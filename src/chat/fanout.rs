@@ -37,7 +37,9 @@ pub trait Fanout: Send + Sync {
     fn publish_inbox(&self, header: Arc<ConversationHeader>, summary: &ConversationSummary);
 
     // ---- subscribing ----
-    fn subscribe(&self, id: &ConversationId) -> broadcast::Receiver<HubItem>;
+    /// Live events of `id` for a subscriber that has (or is about to read from the store)
+    /// everything up to `seen`; a bus between nodes checks from there that nothing is lost.
+    fn subscribe(&self, id: &ConversationId, seen: u64) -> broadcast::Receiver<HubItem>;
     fn subscribe_user(&self, user: &UserId) -> broadcast::Receiver<Arc<str>>;
     fn subscribe_queue(&self) -> broadcast::Receiver<Arc<QueueView>>;
     fn subscribe_inbox(&self) -> broadcast::Receiver<Arc<InboxItem>>;
@@ -58,6 +60,11 @@ pub trait Fanout: Send + Sync {
     ) -> Option<ServerFrame>;
     /// The known receipt frames of `id`, for a new subscriber.
     fn receipts(&self, id: &ConversationId) -> Vec<ServerFrame>;
+
+    /// Why delivery is degraded right now (e.g. the bus between nodes is unreachable), if it is.
+    fn degraded(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 impl Fanout for Hub {
@@ -84,7 +91,7 @@ impl Fanout for Hub {
     fn publish_inbox(&self, header: Arc<ConversationHeader>, summary: &ConversationSummary) {
         Hub::publish_inbox(self, header, summary)
     }
-    fn subscribe(&self, id: &ConversationId) -> broadcast::Receiver<HubItem> {
+    fn subscribe(&self, id: &ConversationId, _seen: u64) -> broadcast::Receiver<HubItem> {
         Hub::subscribe(self, id)
     }
     fn subscribe_user(&self, user: &UserId) -> broadcast::Receiver<Arc<str>> {

@@ -106,6 +106,11 @@ impl Hub {
 
     /// Sends `frame` to `user`'s sockets; false if none is connected.
     pub fn publish_user(&self, user: &UserId, frame: &ServerFrame) -> bool {
+        self.publish_user_json(user, Arc::from(frame.to_json()))
+    }
+
+    /// [`Hub::publish_user`] with the frame already serialised (as it arrives from another node).
+    pub fn publish_user_json(&self, user: &UserId, frame: Arc<str>) -> bool {
         let tx = {
             let mut map = self.users.lock().unwrap_or_else(|p| p.into_inner());
             match map.get(user) {
@@ -118,7 +123,7 @@ impl Hub {
             }
         };
         match tx {
-            Some(tx) => tx.send(Arc::from(frame.to_json())).is_ok(),
+            Some(tx) => tx.send(frame).is_ok(),
             None => false,
         }
     }
@@ -314,6 +319,11 @@ impl Hub {
         if map.get(id).is_some_and(|tx| tx.receiver_count() == 0) {
             map.remove(id);
         }
+    }
+
+    /// True while someone on this node is subscribed to `id`.
+    pub fn has_subscribers(&self, id: &ConversationId) -> bool {
+        self.sender(id).is_some()
     }
 
     /// Conversations with at least one subscriber.

@@ -306,7 +306,11 @@ pub async fn readyz<B: Backend>(
     State(b): State<Arc<B>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     b.ready().await?;
-    Ok(Json(serde_json::json!({ "status": "ready" })))
+    Ok(Json(match b.degraded() {
+        // Still ready: writes go on and delivery catches up; the reason says what is missing.
+        Some(reason) => serde_json::json!({ "status": "degraded", "reason": reason }),
+        None => serde_json::json!({ "status": "ready" }),
+    }))
 }
 
 pub async fn metrics<B: Backend>(State(b): State<Arc<B>>) -> impl IntoResponse {

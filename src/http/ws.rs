@@ -884,7 +884,7 @@ async fn forward<B: Backend>(
     out: mpsc::Sender<Outbound>,
 ) {
     // Subscribe first: anything committed from now on is in `rx`, anything before is in storage.
-    let mut rx = b.fanout().subscribe(&id);
+    let mut rx = b.fanout().subscribe(&id, after);
     let mut last = after;
     if catch_up(&b, &who, &id, &mut last, &out).await.is_err() {
         return;

@@ -1144,6 +1144,10 @@ impl Backend for Gateway {
             .map_err(|e| ServiceError::unavailable("storage does not answer", e))
     }
 
+    fn degraded(&self) -> Option<&'static str> {
+        self.fanout.degraded()
+    }
+
     fn metrics_text(&self) -> String {
         self.metrics.render()
     }

@@ -546,6 +546,10 @@ pub trait Backend: Send + Sync + 'static {
     fn admit_site_conversation(&self, site: &crate::domain::site::Site) -> bool;
     /// Readiness: storage answers and the writer runs.
     async fn ready(&self) -> Result<(), ServiceError>;
+    /// Ready, but delivering worse than usual, and why (cluster mode with NATS down).
+    fn degraded(&self) -> Option<&'static str> {
+        None
+    }
     /// Prometheus text exposition.
     fn metrics_text(&self) -> String;
     /// Where the HTTP layer counts its own traffic.

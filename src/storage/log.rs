@@ -72,6 +72,17 @@ pub trait EventLog: Send + Sync {
             c
         }))
     }
+    /// The last committed `seq` of each of `ids` that exists: what a node's periodic position
+    /// check compares with what its subscribers were sent (cluster mode).
+    async fn last_seqs(&self, ids: &[ConversationId]) -> Result<Vec<(ConversationId, u64)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(h) = self.header(id).await? {
+                out.push((id.clone(), h.last_seq));
+            }
+        }
+        Ok(out)
+    }
     /// Events with `seq > after`, ascending, at most `limit`.
     async fn events_after(
         &self,

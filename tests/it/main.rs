@@ -22,6 +22,7 @@ mod browser_journey;
 mod browser_transcribe;
 mod browser_widget;
 mod calls;
+mod cluster;
 mod canned;
 mod chat_ws;
 mod email;

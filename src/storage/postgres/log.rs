@@ -168,7 +168,8 @@ impl PgStore {
             qb.push(" AND c.status = ").push_bind(s.as_str());
         }
         if let Some(c) = before {
-            qb.push(" AND (c.updated_at, c.id) < (")
+            // Ids compare byte-wise ("C"), as in SQLite, whatever the database's locale.
+            qb.push(" AND (c.updated_at, c.id COLLATE \"C\") < (")
                 .push_bind(c.updated_at_ms)
                 .push(", ")
                 .push_bind(c.id.clone())
@@ -210,7 +211,7 @@ impl PgStore {
                 .push(")");
             }
         }
-        qb.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+        qb.push(" ORDER BY c.updated_at DESC, c.id COLLATE \"C\" DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows: Vec<(String, String, String, i64, i64)> =
             qb.build_query_as().fetch_all(&self.pool).await?;
@@ -425,6 +426,19 @@ impl EventLog for PgStore {
             messages,
             notes: Vec::new(),
         }))
+    }
+
+    async fn last_seqs(&self, ids: &[ConversationId]) -> Result<Vec<(ConversationId, u64)>> {
+        let ids: Vec<&str> = ids.iter().map(|c| c.as_str()).collect();
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id, last_seq FROM conversations WHERE id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, seq)| (ConversationId(id), seq.max(0) as u64))
+            .collect())
     }
 
     async fn events_after(

@@ -2,6 +2,7 @@
 //! small helpers to act as a customer, an agent, a manager or a bot over REST and WebSocket.
 #![allow(dead_code)]
 
+pub mod nats;
 pub mod postgres;
 pub mod speech;
 pub mod tmpfs;

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 struct Server {
     port: u16,
+    /// The server's shell and watchdog; it ends by itself with this process.
+    _watchdog: std::process::Child,
 }
 
 static SERVER: OnceLock<Option<Server>> = OnceLock::new();
@@ -113,7 +115,7 @@ fn start() -> Option<Server> {
         dir = dir.display(),
         parent = std::process::id(),
     );
-    command(std::path::Path::new("/bin/sh"))
+    let watchdog = command(std::path::Path::new("/bin/sh"))
         .args(["-c", &script])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -136,7 +138,10 @@ fn start() -> Option<Server> {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Some(Server { port })
+    Some(Server {
+        port,
+        _watchdog: watchdog,
+    })
 }
 
 fn server() -> Option<&'static Server> {
