@@ -53,6 +53,18 @@ pub struct ChatBenchArgs {
     /// Directory for the temporary database (default: the system temp dir); pick the disk to test.
     #[arg(long)]
     pub dir: Option<std::path::PathBuf>,
+    /// An empty database to run on instead of a temporary SQLite file, e.g. a Postgres one
+    /// (`postgres://…`, cluster mode's store).
+    #[arg(long, value_name = "URL")]
+    pub store_url: Option<String>,
+    /// Gateway nodes in this process, sharing `--store-url` (Postgres) and `--nats`; customers
+    /// connect to node i mod N and their agents to the next node, so every delivery crosses
+    /// between nodes.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// NATS server for `--nodes` above 1 (cluster mode's fan-out).
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -73,6 +85,9 @@ pub enum BenchError {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ChatBenchResult {
     pub machine: String,
+    /// `sqlite` or `postgres`, and how many nodes.
+    pub store: String,
+    pub nodes: usize,
     pub conversations: usize,
     pub agents: usize,
     pub target_rate: u64,
@@ -154,6 +169,7 @@ pub async fn run(args: ChatBenchArgs) -> Result<(), BenchError> {
         );
     } else {
         println!("machine: {}", result.machine);
+        println!("store: {}, {} node(s)", result.store, result.nodes);
         println!(
             "chat: {} conversations, {} agent sockets, {} for {:.0}s",
             result.conversations,
@@ -248,8 +264,26 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
     if let Some(wait) = args.analysis_wait_ms {
         config.semantic.analysis_wait_ms = wait;
     }
-    let running = app::start(config.clone()).await?;
-    let api = Client::new(&running.base_url());
+    if let Some(url) = &args.store_url {
+        config.storage.url = Some(url.clone());
+    }
+    let nodes = args.nodes.max(1);
+    if nodes > 1 {
+        if args.nats.is_none() || !config.database_url().starts_with("postgres") {
+            return Err(BenchError::Failed(
+                "--nodes above 1 needs --store-url postgres://… and --nats nats://…".into(),
+            ));
+        }
+        config.cluster.nats = args.nats.clone();
+    }
+    let mut running = Vec::with_capacity(nodes);
+    for n in 0..nodes {
+        let mut c = config.clone();
+        c.cluster.node_id = Some(format!("bench-{n}"));
+        running.push(app::start(c).await?);
+    }
+    let apis: Vec<Client> = running.iter().map(|r| Client::new(&r.base_url())).collect();
+    let api = &apis[0];
     let agents = args.agents.clamp(1, args.conversations.max(1));
 
     // Staff and conversations.
@@ -265,7 +299,7 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
             languages: vec!["en".into()],
             max_concurrent: 1000,
         };
-        admin::add_user(&*running.store, &policy, spec).await?;
+        admin::add_user(&*running[0].store, &policy, spec).await?;
         agent_tokens.push(
             api.login(&format!("bench-agent-{i}"), "bench-password")
                 .await?,
@@ -293,7 +327,7 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
     let mut agent_tasks = Vec::new();
     let (stop_agents_tx, stop_agents_rx) = tokio::sync::watch::channel(false);
     for (a, token) in agent_tokens.iter().enumerate() {
-        let mut ws = api.socket(token).await?;
+        let mut ws = apis[(a + 1) % nodes].socket(token).await?;
         let mine: Vec<&String> = conversations
             .iter()
             .enumerate()
@@ -383,8 +417,9 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
     };
     let window = args.window.max(1);
     let mut customer_tasks = Vec::new();
-    for (cid, token) in &conversations {
-        let ws = api.socket(token).await?;
+    for (i, (cid, token)) in conversations.iter().enumerate() {
+        // Agent `i % agents` watches conversation i on node `(i % agents + 1) % nodes`.
+        let ws = apis[(i % agents) % nodes].socket(token).await?;
         let (shared, acked_counts, hist, measured) = (
             shared.clone(),
             acked_counts.clone(),
@@ -469,9 +504,14 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
     for t in agent_tasks {
         let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
     }
-    let (commits, commits_over_100ms, analysed_by_words_only) =
-        gateway_counts(&running.base_url()).await;
-    running.stop().await?;
+    let (mut commits, mut commits_over_100ms, mut analysed_by_words_only) = (0, 0, 0);
+    for node in running {
+        let (c, slow, words) = gateway_counts(&node.base_url()).await;
+        commits += c;
+        commits_over_100ms += slow;
+        analysed_by_words_only += words;
+        node.stop().await?;
+    }
 
     let acked = acked_counts.lock().map(|m| m.clone()).unwrap_or_default();
     let delivered = delivered.lock().map(|m| m.clone()).unwrap_or_default();
@@ -496,6 +536,12 @@ pub async fn measure(args: &ChatBenchArgs) -> Result<ChatBenchResult, BenchError
     let measured = measured_acks.load(Ordering::Relaxed);
     Ok(ChatBenchResult {
         machine: machine::describe(),
+        store: if config.database_url().starts_with("postgres") {
+            "postgres".into()
+        } else {
+            "sqlite".into()
+        },
+        nodes,
         conversations: args.conversations,
         agents,
         target_rate: args.rate,
