@@ -10,7 +10,12 @@
 //!    and section it comes from, the section's steps that answer this customer (`units`) and a
 //!    closing line; its `Actions:` become `actions_attempted`. A passage counts as seen when the
 //!    assistant already offered it (its actions were attempted, or its text was sent) or the
-//!    customer says they already did what it proposes ("I already cleared the cache").
+//!    customer says they already did what it proposes ("I already cleared the cache"). A passage
+//!    already offered answers a new message only when one of its units answers that message read
+//!    on its own (with the model); otherwise the reply is an honest "I'm not sure" about that part
+//!    ("could your team add that column to the export?" after the export steps). A passage given
+//!    twice in a row is not given a third time to a customer who does not sound satisfied: they
+//!    are going round in circles, and the assistant asks for a person (`going_in_circles`).
 //! 5. Confidence is calibrated (`retrieval::CALIBRATION`; BM25 strength and margin without the
 //!    model). Offering a lower-ranked passage because better ones were seen lowers it
 //!    (`Tuning::followup_penalty`, never above the previous reply's). When every relevant passage
@@ -30,7 +35,8 @@ use super::retrieval::{self, Calibration, Candidate, Features, SemanticKb, CALIB
 use super::text;
 use super::units;
 use super::{
-    Assistant, AssistantReply, HandoffRequest, REASON_CUSTOMER_REQUEST, REASON_KB_EXHAUSTED,
+    Assistant, AssistantReply, HandoffRequest, REASON_CUSTOMER_REQUEST, REASON_GOING_IN_CIRCLES,
+    REASON_KB_EXHAUSTED,
 };
 use crate::analysis::attempts::stated_attempts;
 use crate::analysis::semantic::{embed_message, Embedding, MessageVectors};
@@ -91,6 +97,9 @@ const TRIED_COSINE: f32 = 0.6;
 const TOPIC_STICKINESS: f64 = 0.15;
 /// Topics listed in the out-of-scope answer.
 const MAX_TOPICS: usize = 6;
+/// Times in a row a section may be given: a customer still writing about it after the same
+/// answer twice (rephrasing, asking again) is going round in circles with the assistant.
+const LOOP_AFTER: usize = 2;
 /// Knowledge-base next steps handed to the briefing.
 const MAX_NEXT_STEPS: usize = 2;
 
@@ -156,6 +165,18 @@ impl<'a> History<'a> {
             || self
                 .ai_messages()
                 .any(|m| m.sources.first() == Some(&source) || m.content.contains(&p.section.plain))
+    }
+
+    /// How many of the assistant's latest replies, in a row, answered from `p` (a reply about
+    /// something else, or small talk, ends the run).
+    fn given_in_a_row(&self, p: &Passage<'_>) -> usize {
+        let source = p.source();
+        self.earlier
+            .iter()
+            .rev()
+            .filter(|m| m.speaker == Speaker::Ai)
+            .take_while(|m| m.sources.first() == Some(&source))
+            .count()
     }
 
     fn last_ai_confidence(&self) -> Option<f64> {
@@ -360,6 +381,14 @@ impl BuiltinAssistant {
             let covered = search.query.is_some();
             let passage = self.kb.passage(top.candidate.doc);
             return match (covered, passage, self.nearest_topics(&search)) {
+                (true, Some(p), _) if self.repeats_without_answering(&p, message, &history) => {
+                    self.beyond(&p, top.confidence)
+                }
+                (true, Some(p), _)
+                    if history.given_in_a_row(&p) >= LOOP_AFTER && !satisfied(message) =>
+                {
+                    self.going_in_circles(&p)
+                }
                 (true, Some(p), _) if !self.customer_did(&p, &history) => {
                     self.render(Opener::Tentative, &p, top.confidence, &search, &query)
                 }
@@ -384,6 +413,16 @@ impl BuiltinAssistant {
             .find(|(_, _, p)| {
                 (!after_failure || !history.offered(p)) && !self.customer_did(p, &history)
             });
+        if let Some((_, scored, passage)) = &fresh {
+            if self.repeats_without_answering(passage, message, &history) {
+                return self.beyond(passage, scored.confidence);
+            }
+            // Given twice and the customer still writes about it, not satisfied: a third time
+            // would be a loop.
+            if history.given_in_a_row(passage) >= LOOP_AFTER && !satisfied(message) {
+                return self.going_in_circles(passage);
+            }
+        }
 
         match fresh {
             Some((0, scored, passage)) => {
@@ -523,6 +562,59 @@ impl BuiltinAssistant {
             _ => false,
         };
         lexical || dense
+    }
+
+    /// The best cosine between `text`, read on its own, and one answer unit (step, bullet,
+    /// paragraph) of `p`; `None` without the model.
+    pub fn unit_cosine(&self, text: &str, p: &Passage<'_>) -> Option<f32> {
+        let sem = self.semantic.as_ref()?;
+        let own = embed_message(&*sem.embedder, text).ok()?;
+        let units = sem.units.get(p.index)?;
+        Some(units.iter().map(|u| own.best_cosine(u)).fold(0.0, f32::max))
+    }
+
+    /// `p` was already offered in this conversation and none of its units answers `message`
+    /// read on its own: offering it again would repeat an answer to a question it does not
+    /// answer ("could your product team add that column to the export?" right after the export
+    /// steps, which is near the section as a whole, and nearer still read together with the
+    /// question before it). A unit answers when the answer would show it for its own sake
+    /// (`UNIT_FLOOR`). With the model only; words alone keep answering.
+    fn repeats_without_answering(
+        &self,
+        p: &Passage<'_>,
+        message: &Message,
+        history: &History<'_>,
+    ) -> bool {
+        history.offered(p)
+            && self
+                .unit_cosine(&message.content, p)
+                .is_some_and(|c| c < UNIT_FLOOR)
+    }
+
+    /// The honest "I'm not sure" about a follow-up the section already given does not cover,
+    /// counted as unsure by the handoff policy (so a second one in a row escalates).
+    fn beyond(&self, p: &Passage<'_>, confidence: f64) -> AssistantReply {
+        let mut reply = AssistantReply::text(
+            phrasing::beyond_section(&p.section.heading),
+            confidence.min(UNSURE_CEILING),
+        );
+        reply.out_of_scope = true;
+        reply
+    }
+
+    /// A section given twice in a row has not settled what the customer keeps asking: instead
+    /// of the same answer a third time, a person (`REASON_GOING_IN_CIRCLES`).
+    fn going_in_circles(&self, p: &Passage<'_>) -> AssistantReply {
+        let mut reply = AssistantReply::text(
+            phrasing::going_in_circles(&p.section.heading),
+            EXHAUSTED_CONFIDENCE,
+        );
+        reply.handoff = Some(HandoffRequest {
+            reason: REASON_GOING_IN_CIRCLES.into(),
+            skill: p.article.skill.clone(),
+            urgency: None,
+        });
+        reply
     }
 
     /// The customer says they already did what this passage proposes.
@@ -1096,6 +1188,12 @@ fn scope_of(search: &Search) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// The message reads as positive: a customer summing up what they learnt and saying thanks
+/// ("3,000 across the workspace, gotcha. Legend, ta.") is not going round in circles.
+fn satisfied(message: &Message) -> bool {
+    message.sentiment == Some(SentimentLabel::Positive)
+}
+
 /// Share of `text`'s search terms that the query has, in [0, 1].
 fn lexical_overlap(query: &Query, text: &str) -> f32 {
     let terms = text::terms(text);
@@ -1309,6 +1407,148 @@ mod tests {
             );
             assert!(r.sources.is_empty() && r.actions_attempted.is_empty());
         }
+    }
+
+    /// The same assistant with a stand-in embedding model (a bag of word stems: texts sharing
+    /// words are close, nothing else is).
+    fn semantic_assistant() -> BuiltinAssistant {
+        use crate::analysis::semantic::stand_in::BagOfWords;
+        use crate::analysis::semantic::Embedder;
+        let vectors = |_: &str, texts: &[&str]| BagOfWords.embed_all(texts).ok();
+        let setup = crate::assistant::SemanticSetup {
+            embedder: std::sync::Arc::new(BagOfWords),
+            vectors: &vectors,
+        };
+        let a =
+            crate::assistant::builtin(assistant().kb().clone(), Tuning::default(), Some(&setup));
+        assert!(a.is_semantic());
+        a
+    }
+
+    fn passage<'a>(a: &'a BuiltinAssistant, source: &str) -> Passage<'a> {
+        (0..a.kb().len())
+            .filter_map(|i| a.kb().passage(i))
+            .find(|p| p.source() == source)
+            .expect(source)
+    }
+
+    #[test]
+    fn a_section_already_given_answers_again_only_with_a_unit_that_answers() {
+        let a = semantic_assistant();
+        let restart = passage(&a, "widgets#restart-the-widget");
+        let first = AssistantReply {
+            sources: vec![restart.source()],
+            actions_attempted: vec!["widget_restart".into()],
+            ..AssistantReply::text("Restart it from the widget menu.", 0.9)
+        };
+        let after = |text: &str| {
+            let chat = Chat::new()
+                .customer("My widget is frozen")
+                .ai(&first)
+                .customer(text);
+            let (conv, msg) = chat.turn();
+            let history = History::of(&conv, &msg);
+            a.repeats_without_answering(&restart, &msg, &history)
+        };
+        // A new ask the section says nothing about: answering with it again would repeat it.
+        assert!(after(
+            "Could your product team add a dark theme to it for our account?"
+        ));
+        // Asked again in the section's own terms: one of its steps still answers.
+        assert!(!after("How do I restart the frozen widget from the menu?"));
+        // Never offered in this conversation: the ordinary ranking decides.
+        let (conv, msg) = Chat::new()
+            .customer("Could your product team add a dark theme?")
+            .turn();
+        assert!(!a.repeats_without_answering(&restart, &msg, &History::of(&conv, &msg)));
+        // Words alone have no units' meaning to judge by: they keep answering.
+        let lexical = assistant();
+        let chat = Chat::new()
+            .customer("My widget is frozen")
+            .ai(&first)
+            .customer("Could your product team add a dark theme to it for our account?");
+        let (conv, msg) = chat.turn();
+        let restart = passage(&lexical, "widgets#restart-the-widget");
+        assert!(!lexical.repeats_without_answering(&restart, &msg, &History::of(&conv, &msg)));
+    }
+
+    /// What the assistant says instead of the same section again: no knowledge-base answer, out
+    /// of scope and below the policy's low-confidence line, whatever retrieval thought of the
+    /// section, so a second unsure reply in a row escalates (the policy's tests cover that).
+    #[test]
+    fn a_follow_up_the_given_section_does_not_answer_is_an_honest_unsure() {
+        let a = assistant();
+        let restart = passage(&a, "widgets#restart-the-widget");
+        let r = a.beyond(&restart, 0.81);
+        assert!(
+            r.sources.is_empty() && r.actions_attempted.is_empty() && r.handoff.is_none(),
+            "{r:?}"
+        );
+        assert!(r.out_of_scope && r.confidence <= UNSURE_CEILING, "{r:?}");
+        assert!(
+            r.content
+                .starts_with("I'm not sure I can help with that part.")
+                && r.content.contains("\u{201c}Restart the widget\u{201d}"),
+            "{}",
+            r.content
+        );
+    }
+
+    #[test]
+    fn the_same_section_a_third_time_is_a_loop_and_goes_to_a_person() {
+        let a = assistant();
+        let mut chat = Chat::new().customer("What is your refund policy?");
+        let first = ask(&a, &chat);
+        assert_eq!(first.sources, ["billing#refund-policy"]);
+        chat = chat
+            .ai(&first)
+            .customer("Sorry, so what is the refund policy?");
+        let second = ask(&a, &chat);
+        assert_eq!(
+            second.sources, first.sources,
+            "once more is fine: {second:?}"
+        );
+        chat = chat
+            .ai(&second)
+            .customer("But what does the refund policy mean for my purchase?");
+        let third = ask(&a, &chat);
+        assert!(
+            third.sources.is_empty() && third.confidence < 0.2,
+            "{third:?}"
+        );
+        let h = third
+            .handoff
+            .expect("a person, not the same answer a third time");
+        assert_eq!(
+            (h.reason.as_str(), h.skill.as_deref()),
+            (REASON_GOING_IN_CIRCLES, Some("billing"))
+        );
+        assert!(
+            third
+                .content
+                .contains("\u{201c}Refund policy\u{201d} twice"),
+            "{}",
+            third.content
+        );
+        // Another topic in between: the customer moved on and came back, not a loop.
+        let mut detour = Chat::new().customer("What is your refund policy?");
+        for text in [
+            "Sorry, so what is the refund policy?",
+            "Where can I download invoices?",
+            "And what is the refund policy again?",
+        ] {
+            let r = ask(&a, &detour);
+            detour = detour.ai(&r).customer(text);
+        }
+        let back = ask(&a, &detour);
+        assert_eq!(back.sources, ["billing#refund-policy"], "{back:?}");
+        // The same words said happily are a customer summing up, not one going round in circles.
+        let mut chat = chat;
+        chat = chat.customer("Great, so the refund policy is 30 days, perfect, thank you!");
+        let (conv, mut msg) = chat.turn();
+        msg.sentiment = Some(SentimentLabel::Positive);
+        let r = a.answer(&conv, &msg);
+        assert!(r.handoff.is_none(), "{r:?}");
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub const MAX_CONTENT_BYTES: usize = 16 * 1024;
 pub const REASON_CUSTOMER_REQUEST: &str = "customer_request";
 /// `HandoffRequest::reason` when the built-in assistant has no untried suggestion left.
 pub const REASON_KB_EXHAUSTED: &str = "kb_exhausted";
+/// `HandoffRequest::reason` when the built-in assistant would give the same section a third time.
+pub const REASON_GOING_IN_CIRCLES: &str = "going_in_circles";
 
 #[async_trait::async_trait]
 pub trait Assistant: Send + Sync + 'static {

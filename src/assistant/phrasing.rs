@@ -105,6 +105,25 @@ pub fn out_of_scope(topics: &[&str]) -> String {
     reply
 }
 
+/// The customer asks for more than the section already given says ("could your team add that
+/// column to the export?"): honest that this part is not something the assistant knows, without
+/// listing the topics again (it has just answered one of them).
+pub fn beyond_section(section: &str) -> String {
+    format!(
+        "I'm not sure I can help with that part. What I have on \u{201c}{section}\u{201d} doesn't \
+         cover it. Could you tell me a bit more about what you need?"
+    )
+}
+
+/// The same section would be given a third time: say so and bring in a person.
+pub fn going_in_circles(section: &str) -> String {
+    format!(
+        "I've pointed you to \u{201c}{section}\u{201d} twice now and it hasn't settled this, so I \
+         don't want to keep you going round in circles. I'm bringing in a member of our support \
+         team who can look into it with you; they'll see everything we've discussed so far."
+    )
+}
+
 /// "a, b, and c" (the serial comma keeps topics that contain "and" apart), each topic starting
 /// lowercase unless it is an acronym ("API keys").
 fn join_topics(topics: &[&str]) -> String {
