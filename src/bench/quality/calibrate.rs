@@ -282,10 +282,35 @@ fn dry_run(assistant: &BuiltinAssistant, set: &EvalSet, splits: &[Split]) {
                 failures.push(format!("  question ({want}) {:?}: {}", q.ask, show(&r)));
             }
         }
+        // Every judged turn after a knowledge-base answer, against each section answered from
+        // before: its best unit cosine read on its own, and whether answering from that section
+        // again would be right (the unit floor for answering again is checked on these).
+        let mut again: Vec<(f32, bool, String)> = Vec::new();
         for (_, file, spec) in set.conversations.iter().filter(|c| c.0 == split) {
             let mut conv = fresh();
             for (i, turn) in spec.turns.iter().enumerate() {
                 let msg = Message::new(Speaker::Customer, turn.say.clone(), t0);
+                let mut given: Vec<&String> = conv
+                    .messages
+                    .iter()
+                    .filter_map(|m| m.sources.first())
+                    .collect();
+                given.sort();
+                given.dedup();
+                for source in given {
+                    let passage = (0..assistant.kb().len())
+                        .filter_map(|d| assistant.kb().passage(d))
+                        .find(|p| &p.source() == source);
+                    let unit = passage.and_then(|p| assistant.unit_cosine(&turn.say, &p));
+                    let right = match turn.judged() {
+                        Some(Judged::Answer(ok) | Judged::Clarify(ok)) => ok.contains(source),
+                        Some(Judged::Refuse) => false,
+                        None => continue,
+                    };
+                    if let Some(u) = unit {
+                        again.push((u, right, format!("{file} turn {} {source}", i + 1)));
+                    }
+                }
                 conv.messages.push(msg.clone());
                 let r = assistant.answer(&conv, &msg);
                 if let Some(j) = turn.judged() {
@@ -318,6 +343,17 @@ fn dry_run(assistant: &BuiltinAssistant, set: &EvalSet, splits: &[Split]) {
         );
         for f in failures {
             println!("{f}");
+        }
+        again.sort_by(|a, b| a.0.total_cmp(&b.0));
+        println!(
+            "  judged turns after an answer, best unit cosine of each section answered before \
+             (read alone; right = answering from it again is right):"
+        );
+        for (u, right, what) in &again {
+            println!(
+                "    {u:.3} {} {what}",
+                if *right { "right" } else { "wrong" }
+            );
         }
     }
 }
