@@ -1543,7 +1543,6 @@ mod tests {
         let back = ask(&a, &detour);
         assert_eq!(back.sources, ["billing#refund-policy"], "{back:?}");
         // The same words said happily are a customer summing up, not one going round in circles.
-        let mut chat = chat;
         chat = chat.customer("Great, so the refund policy is 30 days, perfect, thank you!");
         let (conv, mut msg) = chat.turn();
         msg.sentiment = Some(SentimentLabel::Positive);

@@ -223,3 +223,129 @@ async fn with_nats_down_writes_go_on_and_readyz_says_degraded() {
     }
     assert_eq!(seen, (2..=6).collect::<Vec<u64>>());
 }
+
+/// Three `warmline serve` processes on one Postgres database and NATS. A manager watching on
+/// node 2 sees the customer's messages from node 1; node 2 is killed (`kill -9`) mid-conversation
+/// while the customer goes on writing; the manager reconnects to node 3 with `afterSeq` and gets
+/// exactly what it missed, in order; the customer's resend of an acknowledged message, through
+/// node 3, is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_loses_nothing_and_its_sockets_resume_on_another() {
+    use warmline::bench::client::Client;
+    let (Some(db), Some(nats)) = (postgres::database(), NatsServer::start()) else {
+        return;
+    };
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("dir")).collect();
+    let start = |n: usize| {
+        let name = format!("n{}", n + 1);
+        common::spawn_binary(
+            dirs[n].path(),
+            &[
+                ("WARMLINE_STORAGE__URL", db.as_str()),
+                ("WARMLINE_CLUSTER__NATS", nats.url.as_str()),
+                ("WARMLINE_CLUSTER__NODE_ID", name.as_str()),
+                ("WARMLINE_CLUSTER__CHECK_INTERVAL_MS", "300"),
+                ("WARMLINE_TRANSCRIBE__ENABLED", "false"),
+                ("WARMLINE_ASSISTANT__KIND", "none"),
+                ("WARMLINE_SEMANTIC__ENABLED", "false"),
+            ],
+        )
+    };
+    let (mut c1, base1) = start(0);
+    let (mut c2, base2) = start(1);
+    let (mut c3, base3) = start(2);
+    let store = warmline::storage::open(&db, 2).await.expect("store");
+    let policy =
+        warmline::app::password_policy(&common::test_config(dirs[0].path())).expect("policy");
+    warmline::app::admin::add_user(
+        &*store,
+        &policy,
+        warmline::app::admin::UserSpec {
+            username: "morgan".into(),
+            name: "Morgan".into(),
+            role: Role::Manager,
+            password: Some("morgan-password-1".into()),
+            skills: vec![],
+            languages: vec!["en".into()],
+            max_concurrent: 5,
+        },
+    )
+    .await
+    .expect("manager");
+    let (node1, node2, node3) = (
+        Client::new(&base1),
+        Client::new(&base2),
+        Client::new(&base3),
+    );
+    let manager = node2
+        .login("morgan", "morgan-password-1")
+        .await
+        .expect("login");
+    let (id, customer) = node1
+        .create_conversation("Ana")
+        .await
+        .expect("conversation");
+    let mut watcher = node2.socket(&manager).await.expect("socket");
+    subscribe(&mut watcher, &id, 0).await;
+    let mut writer = node1.socket(&customer).await.expect("socket");
+    let mut acked = Vec::new();
+    let say = |n: usize| json!({ "type": "send_message", "conversationId": id, "content": format!("m{n}"), "clientMsgId": format!("c{n}") });
+    for n in 0..10 {
+        send_json(&mut writer, &say(n)).await.expect("send");
+        acked.push(common::recv_type(&mut writer, &["ack"]).await["seq"].as_u64());
+    }
+    let mut seen = Vec::new();
+    while seen.last().copied() != acked[9] {
+        let f = common::recv_type(&mut watcher, &["event"]).await;
+        seen.extend(f["event"]["seq"].as_u64());
+    }
+
+    let _ = c2.kill();
+    let _ = c2.wait();
+    for n in 10..20 {
+        send_json(&mut writer, &say(n)).await.expect("send");
+        acked.push(common::recv_type(&mut writer, &["ack"]).await["seq"].as_u64());
+    }
+    let after = seen.last().copied().unwrap_or(0);
+    let mut watcher = node3
+        .socket(&manager)
+        .await
+        .expect("the manager's token works on node 3");
+    let replay: Vec<u64> = subscribe(&mut watcher, &id, after)
+        .await
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .collect();
+    let missed: Vec<Option<u64>> = acked[10..].to_vec();
+    assert_eq!(
+        replay.into_iter().map(Some).collect::<Vec<_>>(),
+        missed,
+        "exactly what was missed, in order"
+    );
+
+    // A resend of an acknowledged message through another node is the same message.
+    let mut again = node3.socket(&customer).await.expect("socket");
+    send_json(&mut again, &say(4)).await.expect("resend");
+    assert_eq!(
+        common::recv_type(&mut again, &["ack"]).await["seq"].as_u64(),
+        acked[4]
+    );
+    let events = store
+        .events_after(
+            &warmline::domain::ConversationId::from(id.as_str()),
+            0,
+            1000,
+        )
+        .await
+        .expect("events");
+    let last = acked[19].expect("a seq");
+    assert_eq!(
+        events.len() as u64,
+        last,
+        "count = max(seq): nothing stored twice"
+    );
+    for child in [&mut c1, &mut c3] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
