@@ -96,7 +96,11 @@ fn start() -> Option<Server> {
         // A real locale's collation (not byte order, as "C" would be): a query that forgets to
         // order ids byte-wise, as SQLite does, shows here.
         .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
-        .args(["--locale-provider=icu", "--icu-locale=en-US", "--locale=C.UTF-8"])
+        .args([
+            "--locale-provider=icu",
+            "--icu-locale=en-US",
+            "--locale=C.UTF-8",
+        ])
         .output()
         .expect("run initdb");
     assert!(
