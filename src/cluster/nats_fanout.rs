@@ -99,9 +99,16 @@ impl NatsFanout {
         });
         let (outbound, rx) = mpsc::channel(OUTBOUND);
         tokio::spawn(publish(inner.client.clone(), rx));
-        tokio::spawn(receive_users(inner.clone()));
-        tokio::spawn(receive_inbox(inner.clone()));
-        tokio::spawn(check_positions(inner.clone(), check_every, stop));
+        let users = tokio::spawn(receive_users(inner.clone())).abort_handle();
+        let inbox = tokio::spawn(receive_inbox(inner.clone())).abort_handle();
+        let checker = inner.clone();
+        tokio::spawn(async move {
+            check_positions(checker.clone(), check_every, stop).await;
+            // Stopping: nothing more comes in from the other nodes.
+            users.abort();
+            inbox.abort();
+            checker.unsubscribe_all();
+        });
         Ok(Arc::new(Self { inner, outbound }))
     }
 
@@ -202,6 +209,14 @@ async fn receive_inbox(inner: Arc<Inner>) {
 }
 
 impl Inner {
+    /// Ends every conversation subscription (the node is stopping).
+    fn unsubscribe_all(&self) {
+        let mut subs = self.subscriptions.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, task) in subs.drain() {
+            task.abort();
+        }
+    }
+
     /// Hands a committed event to this node's subscribers.
     fn deliver(&self, event: &ConversationEvent, header: Arc<ConversationHeader>) {
         let Ok(json) = serde_json::to_string(event) else {
