@@ -27,6 +27,7 @@ mod log;
 mod outbox;
 pub mod postgres;
 mod review;
+pub(crate) mod rows;
 pub mod sqlite;
 pub mod state;
 mod window;

@@ -4,61 +4,12 @@
 //! found by `unsent_attachments` and cleaned up.
 
 use super::PgStore;
-use crate::domain::attachment::{AttachmentKind, StoredAttachment};
-use crate::domain::{ConversationId, MessageId, Timestamp};
-use crate::storage::codec::{from_ms, ms};
+use crate::domain::attachment::StoredAttachment;
+use crate::domain::{ConversationId, Timestamp};
+use crate::storage::codec::ms;
+use crate::storage::rows::{attachment, AttachmentRow, ATTACHMENT_COLUMNS};
 use crate::storage::{AttachmentStore, Result, StorageError};
 use async_trait::async_trait;
-
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<String>,
-);
-
-const COLUMNS: &str = "a.id, a.conversation_id, a.message_id, a.uploaded_by, a.name, \
-    a.content_type, a.kind, a.size, a.sha256, a.width, a.height, a.thumbnail_type, a.created_at, \
-    a.deleted_at, a.deleted_reason";
-
-fn parse(row: Row) -> Result<StoredAttachment> {
-    let (id, conv, msg, by, name, ct, kind, size, sha, w, h, thumb, created, deleted, reason) = row;
-    let kind = AttachmentKind::parse(&kind)
-        .ok_or_else(|| StorageError::Corrupt(format!("attachment {id}: kind {kind:?}")))?;
-    let bad = |what: &str, v: i64| StorageError::Corrupt(format!("attachment {id}: {what} {v}"));
-    let dim = |what: &str, v: Option<i64>| {
-        v.map(|v| u32::try_from(v).map_err(|_| bad(what, v)))
-            .transpose()
-    };
-    Ok(StoredAttachment {
-        conversation_id: ConversationId(conv),
-        message_id: MessageId(msg),
-        uploaded_by: by,
-        name,
-        content_type: ct,
-        kind,
-        size: u64::try_from(size).map_err(|_| bad("size", size))?,
-        sha256: sha,
-        width: dim("width", w)?,
-        height: dim("height", h)?,
-        thumbnail_type: thumb,
-        created_at: from_ms(created)?,
-        deleted_at: deleted.map(from_ms).transpose()?,
-        deleted_reason: reason,
-        id,
-    })
-}
 
 #[async_trait]
 impl AttachmentStore for PgStore {
@@ -91,25 +42,25 @@ impl AttachmentStore for PgStore {
         conversation: &ConversationId,
         id: &str,
     ) -> Result<Option<StoredAttachment>> {
-        let row: Option<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM attachments a WHERE a.conversation_id = $1 AND a.id = $2"
+        let row: Option<AttachmentRow> = sqlx::query_as(&format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.conversation_id = $1 AND a.id = $2"
         ))
         .bind(conversation.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(parse).transpose()
+        row.map(attachment).transpose()
     }
 
     async fn attachments_of(&self, conversation: &ConversationId) -> Result<Vec<StoredAttachment>> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM attachments a WHERE a.conversation_id = $1 \
+        let rows: Vec<AttachmentRow> = sqlx::query_as(&format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.conversation_id = $1 \
              ORDER BY a.created_at, a.id COLLATE \"C\""
         ))
         .bind(conversation.as_str())
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(parse).collect()
+        rows.into_iter().map(attachment).collect()
     }
 
     async fn attachments_on_disk(&self, conversation: &ConversationId) -> Result<u64> {
@@ -127,15 +78,15 @@ impl AttachmentStore for PgStore {
         before: Timestamp,
         limit: u32,
     ) -> Result<Vec<StoredAttachment>> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM attachments a WHERE a.deleted_at IS NULL AND a.created_at < $1 \
+        let rows: Vec<AttachmentRow> = sqlx::query_as(&format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.deleted_at IS NULL AND a.created_at < $1 \
              ORDER BY a.created_at LIMIT $2"
         ))
         .bind(ms(before))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(parse).collect()
+        rows.into_iter().map(attachment).collect()
     }
 
     /// Files on disk, created before `before`, whose message is not in the log: the upload was
@@ -145,8 +96,8 @@ impl AttachmentStore for PgStore {
         before: Timestamp,
         limit: u32,
     ) -> Result<Vec<StoredAttachment>> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM attachments a WHERE a.deleted_at IS NULL AND a.created_at < $1 \
+        let rows: Vec<AttachmentRow> = sqlx::query_as(&format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.deleted_at IS NULL AND a.created_at < $1 \
              AND NOT EXISTS (SELECT 1 FROM events e \
                JOIN conversations c ON c.key = e.conversation_key \
                WHERE c.id = a.conversation_id AND e.type = 'message' \
@@ -157,7 +108,7 @@ impl AttachmentStore for PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(parse).collect()
+        rows.into_iter().map(attachment).collect()
     }
 
     async fn mark_attachments_deleted(

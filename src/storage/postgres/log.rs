@@ -5,13 +5,13 @@
 
 use super::{email, PgStore};
 use crate::domain::history::StoredContact;
-use crate::domain::review::HandoffMetrics;
 use crate::domain::{
     Conversation, ConversationEvent, ConversationHeader, ConversationId, ConversationStatus,
     ConversationSummary, EventBody, Message,
 };
 use crate::storage::batch::{self, BatchTx, EventRow};
 use crate::storage::codec::{json, ms, to_json};
+use crate::storage::rows::{contact, ContactRow};
 use crate::storage::state::{read_header, ConversationState, RowWrite, StoredRow};
 use crate::storage::{
     EventLog, ListCursor, MessageWindow, Result, SearchTerms, WriteOp, WriteOutcome,
@@ -483,7 +483,7 @@ impl EventLog for PgStore {
         verified_customer: &str,
         limit: u32,
     ) -> Result<Vec<StoredContact>> {
-        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<ContactRow> = sqlx::query_as(
             // The first thing the customer wrote says what the conversation was about.
             "SELECT c.header, c.summary, h.metrics,
                     (SELECT e.body::jsonb -> 'message' ->> 'content' FROM events e
@@ -500,19 +500,6 @@ impl EventLog for PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(header, summary, metrics, first_message)| {
-                let rating = match metrics {
-                    Some(m) => json::<HandoffMetrics>(&m, "handoff metrics")?.customer_rating,
-                    None => None,
-                };
-                Ok(StoredContact {
-                    header: json(&header, "conversation header")?,
-                    summary: json(&summary, "conversation summary")?,
-                    rating,
-                    first_message,
-                })
-            })
-            .collect()
+        rows.into_iter().map(contact).collect()
     }
 }

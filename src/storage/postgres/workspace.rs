@@ -5,29 +5,11 @@
 use super::{review, PgStore};
 use crate::domain::canned::CannedResponse;
 use crate::domain::site::Site;
-use crate::domain::{AuditEntry, UserId};
-use crate::storage::codec::{from_ms, json, ms, to_json};
+use crate::domain::AuditEntry;
+use crate::storage::codec::{ms, to_json};
+use crate::storage::rows::{canned, site, CannedRow, SiteRow, CANNED_COLUMNS, SITE_COLUMNS};
 use crate::storage::{Result, StorageError, Workspace};
 use async_trait::async_trait;
-
-type CannedRow = (String, String, String, String, String, String, i64, i64);
-
-const CANNED_COLUMNS: &str =
-    "id, shortcut, title, body, created_by, updated_by, created_at, updated_at";
-
-fn parse_canned(row: CannedRow) -> Result<CannedResponse> {
-    let (id, shortcut, title, body, created_by, updated_by, created_at, updated_at) = row;
-    Ok(CannedResponse {
-        id,
-        shortcut,
-        title,
-        body,
-        created_by: UserId(created_by),
-        updated_by: UserId(updated_by),
-        created_at: from_ms(created_at)?,
-        updated_at: from_ms(updated_at)?,
-    })
-}
 
 /// A unique violation is a taken shortcut (the id is fresh).
 fn taken(e: sqlx::Error, shortcut: &str) -> StorageError {
@@ -37,38 +19,6 @@ fn taken(e: sqlx::Error, shortcut: &str) -> StorageError {
         }
         other => other.into(),
     }
-}
-
-type SiteRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    i64,
-);
-
-const SITE_COLUMNS: &str =
-    "id, name, origins, secret, color, greeting, conversations_per_minute, created_at";
-
-fn parse_site(row: SiteRow) -> Result<Site> {
-    let (id, name, origins, secret, color, greeting, per_minute, created_at) = row;
-    let origins: Vec<String> = json(&origins, &format!("site {id} origins"))?;
-    let conversations_per_minute = u32::try_from(per_minute).map_err(|_| {
-        StorageError::Corrupt(format!("site {id}: conversations_per_minute {per_minute}"))
-    })?;
-    Ok(Site {
-        id,
-        name,
-        origins,
-        secret,
-        color,
-        greeting,
-        conversations_per_minute,
-        created_at: from_ms(created_at)?,
-    })
 }
 
 impl PgStore {
@@ -101,7 +51,7 @@ impl Workspace for PgStore {
         ))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(parse_canned).collect()
+        rows.into_iter().map(canned).collect()
     }
 
     async fn canned_response(&self, id: &str) -> Result<Option<CannedResponse>> {
@@ -111,7 +61,7 @@ impl Workspace for PgStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(parse_canned).transpose()
+        row.map(canned).transpose()
     }
 
     async fn create_canned_response(
@@ -185,7 +135,7 @@ impl Workspace for PgStore {
         ))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(parse_site).collect()
+        rows.into_iter().map(site).collect()
     }
 
     async fn create_site(&self, site: &Site) -> Result<()> {

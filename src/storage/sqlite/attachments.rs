@@ -3,57 +3,12 @@
 //! the attachment goes through the journal afterwards, and a row whose message never committed is
 //! found by [`unsent`] and cleaned up.
 
-use crate::domain::attachment::{AttachmentKind, StoredAttachment};
-use crate::domain::{ConversationId, MessageId, Timestamp};
-use crate::storage::codec::{from_ms, ms};
-use crate::storage::{Result, StorageError};
+use crate::domain::attachment::StoredAttachment;
+use crate::domain::{ConversationId, Timestamp};
+use crate::storage::codec::ms;
+use crate::storage::rows::{attachment, AttachmentRow, ATTACHMENT_COLUMNS};
+use crate::storage::Result;
 use sqlx::SqlitePool;
-
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<String>,
-);
-
-const COLUMNS: &str = "a.id, a.conversation_id, a.message_id, a.uploaded_by, a.name, \
-    a.content_type, a.kind, a.size, a.sha256, a.width, a.height, a.thumbnail_type, a.created_at, \
-    a.deleted_at, a.deleted_reason";
-
-fn parse(row: Row) -> Result<StoredAttachment> {
-    let (id, conv, msg, by, name, ct, kind, size, sha, w, h, thumb, created, deleted, reason) = row;
-    let kind = AttachmentKind::parse(&kind)
-        .ok_or_else(|| StorageError::Corrupt(format!("attachment {id}: kind {kind:?}")))?;
-    let dim = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
-    Ok(StoredAttachment {
-        conversation_id: ConversationId(conv),
-        message_id: MessageId(msg),
-        uploaded_by: by,
-        name,
-        content_type: ct,
-        kind,
-        size: u64::try_from(size).unwrap_or(0),
-        sha256: sha,
-        width: dim(w),
-        height: dim(h),
-        thumbnail_type: thumb,
-        created_at: from_ms(created)?,
-        deleted_at: deleted.map(from_ms).transpose()?,
-        deleted_reason: reason,
-        id,
-    })
-}
 
 pub(super) async fn insert(writer: &SqlitePool, a: &StoredAttachment) -> Result<()> {
     sqlx::query(
@@ -84,27 +39,27 @@ pub(super) async fn get(
     conversation: &ConversationId,
     id: &str,
 ) -> Result<Option<StoredAttachment>> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM attachments a WHERE a.conversation_id = ? AND a.id = ?"
+    let row: Option<AttachmentRow> = sqlx::query_as(&format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.conversation_id = ? AND a.id = ?"
     ))
     .bind(conversation.as_str())
     .bind(id)
     .fetch_optional(reader)
     .await?;
-    row.map(parse).transpose()
+    row.map(attachment).transpose()
 }
 
 pub(super) async fn of_conversation(
     reader: &SqlitePool,
     conversation: &ConversationId,
 ) -> Result<Vec<StoredAttachment>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM attachments a WHERE a.conversation_id = ? ORDER BY a.created_at, a.id"
+    let rows: Vec<AttachmentRow> = sqlx::query_as(&format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.conversation_id = ? ORDER BY a.created_at, a.id"
     ))
     .bind(conversation.as_str())
     .fetch_all(reader)
     .await?;
-    rows.into_iter().map(parse).collect()
+    rows.into_iter().map(attachment).collect()
 }
 
 pub(super) async fn count_on_disk(
@@ -125,15 +80,15 @@ pub(super) async fn older_than(
     before: Timestamp,
     limit: u32,
 ) -> Result<Vec<StoredAttachment>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM attachments a WHERE a.deleted_at IS NULL AND a.created_at < ? \
+    let rows: Vec<AttachmentRow> = sqlx::query_as(&format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.deleted_at IS NULL AND a.created_at < ? \
          ORDER BY a.created_at LIMIT ?"
     ))
     .bind(ms(before))
     .bind(i64::from(limit))
     .fetch_all(reader)
     .await?;
-    rows.into_iter().map(parse).collect()
+    rows.into_iter().map(attachment).collect()
 }
 
 /// Files on disk, created before `before`, whose message is not in the log: the upload was
@@ -143,8 +98,8 @@ pub(super) async fn unsent(
     before: Timestamp,
     limit: u32,
 ) -> Result<Vec<StoredAttachment>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM attachments a WHERE a.deleted_at IS NULL AND a.created_at < ? \
+    let rows: Vec<AttachmentRow> = sqlx::query_as(&format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.deleted_at IS NULL AND a.created_at < ? \
          AND NOT EXISTS (SELECT 1 FROM events e JOIN conversations c ON c.key = e.conversation_key \
            WHERE c.id = a.conversation_id AND e.type = 'message' \
              AND json_extract(e.body, '$.message.id') = a.message_id) \
@@ -154,7 +109,7 @@ pub(super) async fn unsent(
     .bind(i64::from(limit))
     .fetch_all(reader)
     .await?;
-    rows.into_iter().map(parse).collect()
+    rows.into_iter().map(attachment).collect()
 }
 
 pub(super) async fn mark_deleted(

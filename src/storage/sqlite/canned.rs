@@ -2,46 +2,29 @@
 //! are written in one transaction on the writer connection, so neither is kept without the other.
 
 use crate::domain::canned::CannedResponse;
-use crate::domain::{AuditEntry, UserId};
-use crate::storage::codec::{from_ms, ms};
+use crate::domain::AuditEntry;
+use crate::storage::codec::ms;
+use crate::storage::rows::{canned, CannedRow, CANNED_COLUMNS};
 use crate::storage::{Result, StorageError};
 use sqlx::{SqliteConnection, SqlitePool};
 
-type Row = (String, String, String, String, String, String, i64, i64);
-
-const COLUMNS: &str = "id, shortcut, title, body, created_by, updated_by, created_at, updated_at";
-
-fn parse(row: Row) -> Result<CannedResponse> {
-    let (id, shortcut, title, body, created_by, updated_by, created_at, updated_at) = row;
-    Ok(CannedResponse {
-        id,
-        shortcut,
-        title,
-        body,
-        created_by: UserId(created_by),
-        updated_by: UserId(updated_by),
-        created_at: from_ms(created_at)?,
-        updated_at: from_ms(updated_at)?,
-    })
-}
-
 pub(super) async fn list(reader: &SqlitePool) -> Result<Vec<CannedResponse>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM canned_responses ORDER BY shortcut"
+    let rows: Vec<CannedRow> = sqlx::query_as(&format!(
+        "SELECT {CANNED_COLUMNS} FROM canned_responses ORDER BY shortcut"
     ))
     .fetch_all(reader)
     .await?;
-    rows.into_iter().map(parse).collect()
+    rows.into_iter().map(canned).collect()
 }
 
 pub(super) async fn get(reader: &SqlitePool, id: &str) -> Result<Option<CannedResponse>> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM canned_responses WHERE id = ?"
+    let row: Option<CannedRow> = sqlx::query_as(&format!(
+        "SELECT {CANNED_COLUMNS} FROM canned_responses WHERE id = ?"
     ))
     .bind(id)
     .fetch_optional(reader)
     .await?;
-    row.map(parse).transpose()
+    row.map(canned).transpose()
 }
 
 /// A unique violation is a taken shortcut (the id is fresh).
@@ -61,7 +44,7 @@ pub(super) async fn create(
 ) -> Result<()> {
     let mut tx = writer.begin().await?;
     sqlx::query(&format!(
-        "INSERT INTO canned_responses ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO canned_responses ({CANNED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&r.id)
     .bind(&r.shortcut)

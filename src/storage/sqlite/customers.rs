@@ -2,19 +2,16 @@
 //! conversations, newest first, by the `verified_customer` key migration 0010 keeps.
 
 use crate::domain::history::StoredContact;
-use crate::domain::review::HandoffMetrics;
-use crate::storage::codec::json;
+use crate::storage::rows::{contact, ContactRow};
 use crate::storage::Result;
 use sqlx::SqlitePool;
-
-type Row = (String, String, Option<String>, Option<String>);
 
 pub(super) async fn conversations_of(
     reader: &SqlitePool,
     verified_customer: &str,
     limit: u32,
 ) -> Result<Vec<StoredContact>> {
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<ContactRow> = sqlx::query_as(
         // The first thing the customer wrote says what the conversation was about; the events
         // index is in seq order, so the subquery stops at the first customer message.
         "SELECT c.header, c.summary, h.metrics,
@@ -32,18 +29,5 @@ pub(super) async fn conversations_of(
     .bind(i64::from(limit))
     .fetch_all(reader)
     .await?;
-    rows.into_iter()
-        .map(|(header, summary, metrics, first_message)| {
-            let rating = match metrics {
-                Some(m) => json::<HandoffMetrics>(&m, "handoff metrics")?.customer_rating,
-                None => None,
-            };
-            Ok(StoredContact {
-                header: json(&header, "conversation header")?,
-                summary: json(&summary, "conversation summary")?,
-                rating,
-                first_message,
-            })
-        })
-        .collect()
+    rows.into_iter().map(contact).collect()
 }

@@ -1,45 +1,18 @@
 //! The SQLite side of sites (`domain::site`). `SqliteStore` delegates here.
 
 use crate::domain::site::Site;
-use crate::storage::codec::{from_ms, ms};
+use crate::storage::codec::ms;
+use crate::storage::rows::{site, SiteRow, SITE_COLUMNS};
 use crate::storage::{Result, StorageError};
 use sqlx::SqlitePool;
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    i64,
-);
-
-const COLUMNS: &str =
-    "id, name, origins, secret, color, greeting, conversations_per_minute, created_at";
-
-fn parse(row: Row) -> Result<Site> {
-    let (id, name, origins, secret, color, greeting, per_minute, created_at) = row;
-    let origins: Vec<String> = serde_json::from_str(&origins)
-        .map_err(|e| StorageError::Corrupt(format!("site {id} origins: {e}")))?;
-    Ok(Site {
-        id,
-        name,
-        origins,
-        secret,
-        color,
-        greeting,
-        conversations_per_minute: u32::try_from(per_minute).unwrap_or(0),
-        created_at: from_ms(created_at)?,
-    })
-}
-
 pub(super) async fn list(reader: &SqlitePool) -> Result<Vec<Site>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM sites ORDER BY name, id"))
-        .fetch_all(reader)
-        .await?;
-    rows.into_iter().map(parse).collect()
+    let rows: Vec<SiteRow> = sqlx::query_as(&format!(
+        "SELECT {SITE_COLUMNS} FROM sites ORDER BY name, id"
+    ))
+    .fetch_all(reader)
+    .await?;
+    rows.into_iter().map(site).collect()
 }
 
 pub(super) async fn create(writer: &SqlitePool, site: &Site) -> Result<()> {
@@ -51,7 +24,7 @@ async fn insert(writer: &SqlitePool, site: &Site, on_conflict: &str) -> Result<(
     let origins = serde_json::to_string(&site.origins)
         .map_err(|e| StorageError::Corrupt(format!("site origins: {e}")))?;
     sqlx::query(&format!(
-        "INSERT INTO sites ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) {on_conflict}"
+        "INSERT INTO sites ({SITE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) {on_conflict}"
     ))
     .bind(&site.id)
     .bind(&site.name)
